@@ -1,0 +1,14 @@
+//! Shared types for RustFS Cluster.
+//!
+//! Everything here is pure (no I/O) so the node, the provisioner and the control plane agree on the
+//! same rules: how pool arguments expand into drives ([`ellipsis`], [`endpoint`]), how drives form
+//! erasure sets and what their quorums are ([`layout`]), and which bucket and object names are valid
+//! ([`names`]).
+
+pub mod ellipsis;
+pub mod endpoint;
+pub mod layout;
+pub mod names;
+
+/// Version of this build, reported by every binary.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,127 @@
+//! The S3 client `rustfs-bench` uses against every endpoint, configured identically for all of
+//! them, plus the setup and teardown calls around the measured runs (bucket, cleanup).
+
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use aws_credential_types::Credentials;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use aws_sdk_s3::Client;
+use futures::stream::{self, StreamExt};
+
+use super::config::BenchConfig;
+
+/// Connecting to a loopback server either succeeds at once or not at all.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// In-flight DeleteObject calls during cleanup.
+const CLEANUP_CONCURRENCY: usize = 16;
+/// Cleanup gives up after this many failed deletes rather than hammer a broken endpoint.
+const CLEANUP_MAX_FAILURES: usize = 32;
+
+/// Builds a plain-HTTP client with retries off and checksums only where the API requires them,
+/// so the figures measure the server, not SDK defaults that differ between endpoints.
+pub fn build_client(config: &BenchConfig) -> Client {
+    let credentials = Credentials::new(
+        config.access_key.clone(),
+        config.secret_key.clone(),
+        None,
+        None,
+        "rustfs-bench",
+    );
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(config.op_timeout)
+        .build();
+    let s3_config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .endpoint_url(config.endpoint.clone())
+        .force_path_style(true)
+        .region(Region::new(config.region.clone()))
+        .credentials_provider(credentials)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts)
+        .build();
+    Client::from_conf(s3_config)
+}
+
+/// Renders an SDK error with its whole source chain ("dispatch failure: … connection refused").
+pub fn sdk_error(err: impl std::error::Error) -> anyhow::Error {
+    anyhow!("{}", DisplayErrorContext(err))
+}
+
+/// Makes sure the bucket exists; returns whether it was created by this call.
+pub async fn ensure_bucket(client: &Client, config: &BenchConfig) -> anyhow::Result<bool> {
+    let bucket = &config.bucket;
+    match client.head_bucket().bucket(bucket).send().await {
+        Ok(_) => return Ok(false),
+        Err(SdkError::ServiceError(err)) if err.err().is_not_found() => {}
+        Err(err) => {
+            return Err(sdk_error(err)).with_context(|| {
+                format!(
+                    "HeadBucket {bucket} on {} failed; is the server running and are the \
+                     credentials right?",
+                    config.endpoint
+                )
+            })
+        }
+    }
+    let mut create = client.create_bucket().bucket(bucket);
+    // us-east-1 is the one region S3 wants without a LocationConstraint.
+    if config.region != "us-east-1" {
+        let location = BucketLocationConstraint::from(config.region.as_str());
+        let bucket_config = CreateBucketConfiguration::builder()
+            .location_constraint(location)
+            .build();
+        create = create.create_bucket_configuration(bucket_config);
+    }
+    create
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("CreateBucket {bucket} on {} failed", config.endpoint))?;
+    Ok(true)
+}
+
+/// Deletes `keys` (absent keys are fine: DeleteObject is idempotent) and, if `remove_bucket`,
+/// the bucket itself. Problems are reported on stderr; cleanup never fails the run.
+pub async fn cleanup(client: &Client, bucket: &str, keys: Vec<String>, remove_bucket: bool) {
+    let num_keys = keys.len();
+    let mut failures = stream::iter(keys)
+        .map(|key| async move {
+            let result = client.delete_object().bucket(bucket).key(&key).send().await;
+            result.map_err(|err| format!("DeleteObject {key}: {}", sdk_error(err)))
+        })
+        .buffer_unordered(CLEANUP_CONCURRENCY)
+        .filter_map(|result| async move { result.err() })
+        .take(CLEANUP_MAX_FAILURES)
+        .boxed();
+    let mut num_failed = 0;
+    let mut first_failure = None;
+    while let Some(failure) = failures.next().await {
+        num_failed += 1;
+        first_failure.get_or_insert(failure);
+    }
+    if let Some(first) = first_failure {
+        let cut_short = if num_failed == CLEANUP_MAX_FAILURES {
+            " (gave up)"
+        } else {
+            ""
+        };
+        eprintln!("cleanup: {num_failed} of {num_keys} deletes failed{cut_short}; first: {first}");
+        return;
+    }
+    if remove_bucket {
+        if let Err(err) = client.delete_bucket().bucket(bucket).send().await {
+            eprintln!("cleanup: DeleteBucket {bucket}: {}", sdk_error(err));
+        }
+    }
+}

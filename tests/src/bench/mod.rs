@@ -1,0 +1,112 @@
+//! The `rustfs-bench` load tool: configuration, the S3 client, measured runs and their report.
+//! Lives next to the end-to-end harness but is compiled only into the `rustfs-bench` binary.
+
+pub mod client;
+pub mod config;
+pub mod report;
+pub mod workload;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use self::config::BenchConfig;
+use self::report::RunReport;
+use self::workload::{Bench, Op, Payload, RunSpec};
+
+/// Runs every workload × size × concurrency combination, prints one row per run and cleans up.
+/// Fails only on setup errors; a run where every request failed turns into a failure exit code.
+pub async fn run(config: BenchConfig) -> anyhow::Result<ExitCode> {
+    let client = client::build_client(&config);
+    let created_bucket = client::ensure_bucket(&client, &config).await?;
+    let run_id = format!("rustfs-bench-{:08x}", rand::random::<u32>());
+    eprintln!(
+        "rustfs-bench: endpoint {} bucket {} prefix {run_id}/ duration {:?} max-ops {} payload {}",
+        config.endpoint,
+        config.bucket,
+        config.duration,
+        config
+            .max_ops_opt
+            .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+        if config.unsigned_payload {
+            "unsigned"
+        } else {
+            "signed"
+        },
+    );
+    let bench = Arc::new(Bench {
+        client: client.clone(),
+        bucket: config.bucket.clone(),
+        payload: Payload::generate(config.max_object_bytes()),
+        op_timeout: config.op_timeout,
+        unsigned_payload: config.unsigned_payload,
+    });
+
+    if !config.json {
+        println!("{}", report::table_header());
+    }
+    let mut created_keys = Vec::new();
+    let mut failed_runs = Vec::new();
+    for &workload in &config.workloads {
+        for size in config.sizes_for(workload) {
+            let key_prefix = format!("{run_id}/{workload}/{size}");
+            let seeded_keys: Option<Arc<[String]>> = if workload.is_get() {
+                let keys: Vec<_> = (0..config.num_get_objects)
+                    .map(|i| format!("{key_prefix}/seed/{i}"))
+                    .collect();
+                created_keys.extend(keys.iter().cloned());
+                if let Err(err) = bench.seed(&keys, size).await {
+                    eprintln!("{workload} {size}: writing the objects to read failed: {err:#}");
+                    failed_runs.push(format!("{workload} {size} (seeding)"));
+                    continue;
+                }
+                Some(keys.into())
+            } else {
+                None
+            };
+            for &concurrency in &config.concurrency {
+                let spec = RunSpec {
+                    workload,
+                    size,
+                    concurrency,
+                };
+                let put_prefix = format!("{key_prefix}/x{concurrency}");
+                let op = match &seeded_keys {
+                    Some(keys) => Op::Get { keys: keys.clone() },
+                    None => Op::Put {
+                        key_prefix: put_prefix.clone(),
+                    },
+                };
+                let outcome =
+                    workload::run(&bench, spec, op, config.duration, config.max_ops_opt).await;
+                if !workload.is_get() {
+                    let keys = (0..outcome.num_issued).map(|seq| Op::put_key(&put_prefix, seq));
+                    created_keys.extend(keys);
+                }
+                if outcome.num_ok == 0 {
+                    failed_runs.push(format!("{workload} {size} x{concurrency}"));
+                }
+                let report = RunReport::new(outcome);
+                if config.json {
+                    println!("{}", report.to_json());
+                } else {
+                    println!("{}", report.to_table_row());
+                }
+            }
+        }
+    }
+
+    if config.keep {
+        eprintln!(
+            "kept {} objects under {}/{run_id}/",
+            created_keys.len(),
+            config.bucket
+        );
+    } else {
+        client::cleanup(&client, &config.bucket, created_keys, created_bucket).await;
+    }
+    if failed_runs.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("every request failed in: {}", failed_runs.join(", "));
+    Ok(ExitCode::FAILURE)
+}
