@@ -1,1 +1,3 @@
+//! The RustFS storage server.
 
+pub mod erasure;

@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use aws_credential_types::Credentials;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
     BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_s3::Client;
 use futures::stream::{self, StreamExt};
@@ -53,9 +54,36 @@ pub fn build_client(config: &BenchConfig) -> Client {
     Client::from_conf(s3_config)
 }
 
-/// Renders an SDK error with its whole source chain ("dispatch failure: … connection refused").
-pub fn sdk_error(err: impl std::error::Error) -> anyhow::Error {
-    anyhow!("{}", DisplayErrorContext(err))
+/// Renders an SDK error on one line: the S3 error code and message for service errors
+/// ("HTTP 403 AccessDenied: …"), the source chain otherwise ("dispatch failure: … refused").
+pub fn sdk_error<E>(err: SdkError<E, HttpResponse>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let SdkError::ServiceError(service) = &err else {
+        return anyhow!(error_chain(&err));
+    };
+    let status = service.raw().status().as_u16();
+    let code = service.err().code().unwrap_or("(no error code)");
+    match service.err().message() {
+        Some(message) => anyhow!("HTTP {status} {code}: {message}"),
+        None => anyhow!("HTTP {status} {code}"),
+    }
+}
+
+/// Joins an error and its sources with ": ", skipping sources a message already repeats.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Makes sure the bucket exists; returns whether it was created by this call.

@@ -25,7 +25,7 @@ Safety: only loopback endpoints (127.0.0.0/8, ::1, localhost) are accepted unles
 
 /// `rustfs-bench`: drive PUT/GET load against any S3 endpoint and print comparable figures.
 #[derive(Debug, Parser)]
-#[command(name = "rustfs-bench", version, after_long_help = AFTER_HELP)]
+#[command(name = "rustfs-bench", version, after_help = AFTER_HELP)]
 pub struct Cli {
     /// S3 endpoint URL; plain http only (the client has no TLS)
     #[arg(long, env = "RUSTFS_BENCH_ENDPOINT")]

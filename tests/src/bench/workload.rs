@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context};
+use anyhow::{anyhow, bail, ensure, Context};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use bytes::Bytes;
@@ -17,7 +17,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
-use super::client::sdk_error;
+use super::client::{error_chain, sdk_error};
 use super::config::{ByteSize, Workload};
 
 /// Objects start at different offsets of the shared buffer so no two keys hold the same bytes.
@@ -122,7 +122,11 @@ impl Bench {
             let request = self.client.get_object().bucket(&self.bucket).key(key);
             let mut body = request.send().await.map_err(sdk_error)?.body;
             let mut received = 0;
-            while let Some(chunk) = body.try_next().await.map_err(sdk_error)? {
+            while let Some(chunk) = body
+                .try_next()
+                .await
+                .map_err(|e| anyhow!(error_chain(&e)))?
+            {
                 let end = received + chunk.len();
                 ensure!(
                     end <= expected.len(),

@@ -36,7 +36,14 @@ use std::process::ExitCode;
 use clap::Parser;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
-    let config = bench::config::Cli::parse().validate()?;
-    bench::run(config).await
+async fn main() -> ExitCode {
+    let result = match bench::config::Cli::parse().validate() {
+        Ok(config) => bench::run(config).await,
+        Err(err) => Err(err),
+    };
+    // Printed here rather than returned so the message is one line, never a backtrace.
+    result.unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        ExitCode::FAILURE
+    })
 }
