@@ -1,3 +1,4 @@
 //! The RustFS storage server.
 
 pub mod erasure;
+pub mod store;

@@ -95,8 +95,8 @@ pub async fn ensure_bucket(client: &Client, config: &BenchConfig) -> anyhow::Res
         Err(err) => {
             return Err(sdk_error(err)).with_context(|| {
                 format!(
-                    "HeadBucket {bucket} on {} failed; is the server running and are the \
-                     credentials right?",
+                    "HeadBucket {bucket} on {} failed (is the server up, are the credentials \
+                     right?)",
                     config.endpoint
                 )
             })

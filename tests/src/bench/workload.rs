@@ -176,7 +176,7 @@ impl Bench {
             Op::Get { keys } => {
                 let index = seq % keys.len() as u64;
                 let expected = self.payload.object(size, index);
-                let verify = seq % VERIFY_EVERY_NUM_OPS == 0;
+                let verify = seq.is_multiple_of(VERIFY_EVERY_NUM_OPS);
                 self.get(&keys[index as usize], expected, verify).await
             }
         }

@@ -1,0 +1,237 @@
+//! `rustfs.meta`: the per-object, per-drive journal of versions (DESIGN §3.2).
+//!
+//! File layout: magic `RFSM`, format version (u16 LE), body length (u32 LE), XXH3-64 of the body
+//! (u64 LE), then the body as MessagePack with named fields (so fields can be added later with
+//! defaults). A file whose magic, version, length or checksum is wrong is refused, never half-read.
+
+use crate::erasure::{BitrotAlgo, CodecKind};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+const MAGIC: &[u8; 4] = b"RFSM";
+/// Current meta format version.
+pub const META_VERSION: u16 = 1;
+const HEADER_LEN: usize = 4 + 2 + 4 + 8;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MetaError {
+    #[error("object meta is truncated or has no RFSM header")]
+    Truncated,
+    #[error("object meta format version {0} is newer than this server understands ({META_VERSION}); upgrade the server")]
+    UnknownVersion(u16),
+    #[error("object meta checksum mismatch (corrupt on disk)")]
+    Checksum,
+    #[error("object meta body does not decode: {0}")]
+    Decode(String),
+}
+
+/// How an object's bytes are spread over its set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureInfo {
+    pub codec: CodecKind,
+    pub data: usize,
+    pub parity: usize,
+    pub block_size: usize,
+    /// 1-based shard number held by this drive.
+    pub index: usize,
+    /// `distribution[i]` = shard number on the set's drive `i`.
+    pub distribution: Vec<usize>,
+    pub bitrot: BitrotAlgo,
+}
+
+/// One part of an object: a whole simple object is part 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartInfo {
+    pub number: u32,
+    pub size: u64,
+    pub etag: String,
+}
+
+/// A checksum the client asked for (`x-amz-checksum-*`), stored as the base64 value S3 returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredChecksum {
+    pub algorithm: String,
+    pub value: String,
+}
+
+/// One version of an object as stored on one drive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectVersion {
+    /// `None` is the S3 "null" version (unversioned writes replace it).
+    pub version_id: Option<Uuid>,
+    pub delete_marker: bool,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mod_time_nanos: i64,
+    pub size: u64,
+    pub etag: String,
+    pub content_type: Option<String>,
+    /// `x-amz-meta-*` (without prefix) and stored standard headers (`cache-control`, …).
+    pub user_meta: BTreeMap<String, String>,
+    pub checksum: Option<StoredChecksum>,
+    pub erasure: ErasureInfo,
+    pub parts: Vec<PartInfo>,
+    pub data_dir: Option<Uuid>,
+    /// This drive's hashed shard stream for small objects, instead of a data dir.
+    #[serde(with = "serde_bytes", default)]
+    pub inline_data: Option<Vec<u8>>,
+}
+
+impl ObjectVersion {
+    /// True when two drives hold the same version (ignoring per-drive fields).
+    pub fn same_as(&self, other: &ObjectVersion) -> bool {
+        self.version_id == other.version_id
+            && self.mod_time_nanos == other.mod_time_nanos
+            && self.delete_marker == other.delete_marker
+            && self.size == other.size
+            && self.etag == other.etag
+            && self.data_dir == other.data_dir
+            && self.erasure.data == other.erasure.data
+            && self.erasure.distribution == other.erasure.distribution
+    }
+}
+
+/// The journal of versions of one object on one drive, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    pub versions: Vec<ObjectVersion>,
+}
+
+impl ObjectMeta {
+    pub fn encode(&self) -> Vec<u8> {
+        let body = rmp_serde::to_vec_named(self).expect("object meta always serializes");
+        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&META_VERSION.to_le_bytes());
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&body).to_le_bytes());
+        out.extend_from_slice(&body);
+        out
+    }
+
+    pub fn decode(buf: &[u8]) -> Result<Self, MetaError> {
+        if buf.len() < HEADER_LEN || &buf[..4] != MAGIC {
+            return Err(MetaError::Truncated);
+        }
+        let version = u16::from_le_bytes([buf[4], buf[5]]);
+        if version != META_VERSION {
+            return Err(MetaError::UnknownVersion(version));
+        }
+        let len = u32::from_le_bytes(buf[6..10].try_into().expect("4 bytes")) as usize;
+        let sum = u64::from_le_bytes(buf[10..18].try_into().expect("8 bytes"));
+        let body = &buf[HEADER_LEN..];
+        if body.len() != len {
+            return Err(MetaError::Truncated);
+        }
+        if xxhash_rust::xxh3::xxh3_64(body) != sum {
+            return Err(MetaError::Checksum);
+        }
+        rmp_serde::from_slice(body).map_err(|e| MetaError::Decode(e.to_string()))
+    }
+
+    pub fn latest(&self) -> Option<&ObjectVersion> {
+        self.versions.first()
+    }
+
+    /// Adds `v` as the newest version. A version with the same id (the null version included) is
+    /// replaced; the data dirs no longer referenced are returned for removal.
+    pub fn add_version(&mut self, v: ObjectVersion) -> Vec<Uuid> {
+        let mut freed = Vec::new();
+        self.versions.retain(|old| {
+            if old.version_id == v.version_id {
+                freed.extend(old.data_dir.filter(|d| Some(*d) != v.data_dir));
+                false
+            } else {
+                true
+            }
+        });
+        self.versions.push(v);
+        self.versions.sort_by(|a, b| b.mod_time_nanos.cmp(&a.mod_time_nanos));
+        freed
+    }
+
+    /// Removes the version with `version_id`, returning it.
+    pub fn remove_version(&mut self, version_id: Option<Uuid>) -> Option<ObjectVersion> {
+        let pos = self.versions.iter().position(|v| v.version_id == version_id)?;
+        Some(self.versions.remove(pos))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn version(id: Option<Uuid>, t: i64, inline: Option<Vec<u8>>) -> ObjectVersion {
+        ObjectVersion {
+            version_id: id,
+            delete_marker: false,
+            mod_time_nanos: t,
+            size: 42,
+            etag: "abc".into(),
+            content_type: Some("text/plain".into()),
+            user_meta: BTreeMap::from([("k".into(), "v".into())]),
+            checksum: None,
+            erasure: ErasureInfo {
+                codec: CodecKind::RsSimd,
+                data: 2,
+                parity: 2,
+                block_size: 1 << 20,
+                index: 1,
+                distribution: vec![1, 2, 3, 4],
+                bitrot: BitrotAlgo::DEFAULT,
+            },
+            parts: vec![PartInfo {
+                number: 1,
+                size: 42,
+                etag: "abc".into(),
+            }],
+            data_dir: inline.is_none().then(Uuid::new_v4),
+            inline_data: inline,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(inline in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..512)), t in any::<i64>()) {
+            let mut m = ObjectMeta::default();
+            m.add_version(version(None, t, inline));
+            m.add_version(version(Some(Uuid::new_v4()), t / 2, None));
+            let back = ObjectMeta::decode(&m.encode()).unwrap();
+            prop_assert_eq!(back, m);
+        }
+
+        #[test]
+        fn any_corruption_is_refused(pos in 0usize..400, bit in 0u8..8) {
+            let mut m = ObjectMeta::default();
+            m.add_version(version(None, 1, Some(vec![9; 100])));
+            let mut buf = m.encode();
+            let pos = pos % buf.len();
+            buf[pos] ^= 1 << bit;
+            prop_assert!(ObjectMeta::decode(&buf).is_err());
+        }
+    }
+
+    #[test]
+    fn truncated_and_future_versions_are_refused() {
+        let m = ObjectMeta::default();
+        let buf = m.encode();
+        assert_eq!(ObjectMeta::decode(&buf[..buf.len() - 1]), Err(MetaError::Truncated));
+        let mut future = buf.clone();
+        future[4] = 9;
+        assert_eq!(ObjectMeta::decode(&future), Err(MetaError::UnknownVersion(9)));
+    }
+
+    #[test]
+    fn null_version_is_replaced() {
+        let mut m = ObjectMeta::default();
+        let a = version(None, 1, None);
+        let old_dir = a.data_dir;
+        m.add_version(a);
+        let freed = m.add_version(version(None, 2, None));
+        assert_eq!(m.versions.len(), 1);
+        assert_eq!(freed, vec![old_dir.unwrap()]);
+        m.add_version(version(Some(Uuid::new_v4()), 3, None));
+        assert_eq!(m.latest().unwrap().mod_time_nanos, 3);
+    }
+}

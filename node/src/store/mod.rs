@@ -1,0 +1,155 @@
+//! The storage layer below the object layer: what one drive can do ([`Drive`]), its on-disk
+//! formats ([`meta`], [`format`]) and the local implementation ([`local`]).
+//!
+//! The object layer only holds `Arc<dyn Drive>`; a remote drive (distributed mode) implements the
+//! same trait over RPC, so erasure logic never knows where a drive lives.
+
+pub mod format;
+pub mod local;
+pub mod meta;
+
+use async_trait::async_trait;
+use format::Format;
+use meta::{ObjectMeta, ObjectVersion};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// Name of the system directory on every drive.
+pub const SYS_DIR: &str = ".rustfs.sys";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DriveError {
+    #[error("not found")]
+    NotFound,
+    #[error("bucket not found")]
+    BucketNotFound,
+    #[error("bucket already exists")]
+    BucketExists,
+    #[error("bucket is not empty")]
+    BucketNotEmpty,
+    #[error("drive is full")]
+    DiskFull,
+    #[error("drive {0} is offline or not formatted")]
+    Offline(String),
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    #[error("i/o error on drive {drive}: {source}")]
+    Io { drive: String, source: std::io::Error },
+}
+
+pub type DriveResult<T> = Result<T, DriveError>;
+
+/// Capacity of one drive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiskInfo {
+    pub total_bytes: u64,
+    pub free_bytes: u64,
+    pub used_bytes: u64,
+}
+
+/// A bucket as one drive sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketInfo {
+    pub name: String,
+    pub created_nanos: i64,
+}
+
+/// Where the data of a version being committed comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitSource {
+    /// No data files (inline data or a delete marker).
+    None,
+    /// Shard files written under `tmp/<id>/`; that directory becomes the version's data dir.
+    Tmp(Uuid),
+    /// Parts of a multipart upload; the referenced parts become the version's data dir.
+    Upload(Uuid),
+}
+
+/// What to walk in a bucket, in key order.
+#[derive(Debug, Clone, Default)]
+pub struct WalkRequest {
+    /// Only keys starting with this.
+    pub prefix: String,
+    /// Only keys (and common prefixes) strictly after this.
+    pub start_after: Option<String>,
+    /// `false`: stop at the next `/` after the prefix and report a common prefix instead.
+    pub recursive: bool,
+}
+
+/// One walk result: an object with its raw meta, or a common prefix (ends with `/`).
+#[derive(Debug, Clone)]
+pub enum WalkEntry {
+    Object { key: String, meta: ObjectMeta },
+    Prefix(String),
+}
+
+impl WalkEntry {
+    pub fn key(&self) -> &str {
+        match self {
+            WalkEntry::Object { key, .. } => key,
+            WalkEntry::Prefix(p) => p,
+        }
+    }
+}
+
+/// Writes one shard file.
+#[async_trait]
+pub trait ShardWriter: Send {
+    async fn write(&mut self, buf: &[u8]) -> DriveResult<()>;
+    /// Flushes and fsyncs; the file is complete only after this returns.
+    async fn finish(self: Box<Self>) -> DriveResult<()>;
+}
+
+/// Reads one shard file. Opening pins the file: a concurrent overwrite or delete of the object
+/// does not disturb a read that has already opened its shards.
+#[async_trait]
+pub trait ShardReader: Send + Sync {
+    async fn read_at(&self, offset: u64, len: usize) -> DriveResult<Vec<u8>>;
+}
+
+/// One drive: local disk or a peer's drive over RPC.
+#[async_trait]
+pub trait Drive: Send + Sync {
+    /// The endpoint as the operator wrote it, for logs and errors.
+    fn endpoint(&self) -> &str;
+    /// Cheap health check: the drive is reachable and carries its format.
+    async fn is_online(&self) -> bool;
+    async fn disk_info(&self) -> DriveResult<DiskInfo>;
+    async fn read_format(&self) -> DriveResult<Option<Format>>;
+    async fn write_format(&self, format: &Format) -> DriveResult<()>;
+    /// Reads a small system file under `.rustfs.sys/` (e.g. stored credentials).
+    async fn read_sys_file(&self, name: &str) -> DriveResult<Vec<u8>>;
+    /// Atomically writes a small system file under `.rustfs.sys/`, readable by the owner only.
+    async fn write_sys_file(&self, name: &str, data: &[u8]) -> DriveResult<()>;
+
+    async fn make_bucket(&self, bucket: &str, created_nanos: i64) -> DriveResult<()>;
+    async fn list_buckets(&self) -> DriveResult<Vec<BucketInfo>>;
+    async fn stat_bucket(&self, bucket: &str) -> DriveResult<BucketInfo>;
+    /// Deletes an empty bucket; `BucketNotEmpty` when any object is left.
+    async fn delete_bucket(&self, bucket: &str) -> DriveResult<()>;
+
+    async fn read_meta(&self, bucket: &str, key: &str) -> DriveResult<ObjectMeta>;
+    /// Starts a shard file at `tmp/<tmp_id>/<name>`.
+    async fn create_writer(&self, tmp_id: Uuid, name: &str) -> DriveResult<Box<dyn ShardWriter>>;
+    /// Removes `tmp/<tmp_id>` (an aborted write).
+    async fn remove_tmp(&self, tmp_id: Uuid) -> DriveResult<()>;
+    /// Atomically makes `version` (and its data) part of `bucket/key`, replacing a version with
+    /// the same id. Old data dirs are removed after the new meta is durable.
+    async fn commit(&self, bucket: &str, key: &str, src: CommitSource, version: ObjectVersion) -> DriveResult<()>;
+    /// Removes one version; the object disappears with its last version.
+    async fn delete_version(&self, bucket: &str, key: &str, version_id: Option<Uuid>) -> DriveResult<()>;
+    async fn open_shard(&self, bucket: &str, key: &str, data_dir: Uuid, part: u32)
+        -> DriveResult<Box<dyn ShardReader>>;
+    /// Streams the bucket's objects in key order.
+    async fn walk(&self, bucket: &str, req: WalkRequest) -> DriveResult<mpsc::Receiver<DriveResult<WalkEntry>>>;
+
+    /// Multipart uploads live under `.rustfs.sys/multipart/<bucket>/<upload_id>/`.
+    async fn write_upload(&self, bucket: &str, upload_id: Uuid, meta: &[u8]) -> DriveResult<()>;
+    async fn read_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<u8>>;
+    async fn list_uploads(&self, bucket: &str) -> DriveResult<Vec<Vec<u8>>>;
+    /// Moves `tmp/<tmp_id>/part` to the upload's `part.N` and records the part's meta.
+    async fn commit_part(&self, bucket: &str, upload_id: Uuid, part: u32, tmp_id: Uuid, meta: &[u8])
+        -> DriveResult<()>;
+    async fn list_parts(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<Vec<u8>>>;
+    async fn delete_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<()>;
+}
