@@ -123,6 +123,7 @@ pub async fn ensure_bucket(client: &Client, config: &BenchConfig) -> anyhow::Res
 /// the bucket itself. Problems are reported on stderr; cleanup never fails the run.
 pub async fn cleanup(client: &Client, bucket: &str, keys: Vec<String>, remove_bucket: bool) {
     let num_keys = keys.len();
+    eprintln!("cleanup: deleting {num_keys} objects");
     let mut failures = stream::iter(keys)
         .map(|key| async move {
             let result = client.delete_object().bucket(bucket).key(&key).send().await;

@@ -14,7 +14,8 @@ use self::report::RunReport;
 use self::workload::{Bench, Op, Payload, RunSpec};
 
 /// Runs every workload × size × concurrency combination, prints one row per run and cleans up.
-/// Fails only on setup errors; a run where every request failed turns into a failure exit code.
+/// Fails only on setup errors; a run where every request failed, or a GET returned other bytes
+/// than were written, turns into a failure exit code.
 pub async fn run(config: BenchConfig) -> anyhow::Result<ExitCode> {
     let client = client::build_client(&config);
     let created_bucket = client::ensure_bucket(&client, &config).await?;
@@ -56,7 +57,9 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<ExitCode> {
                 created_keys.extend(keys.iter().cloned());
                 if let Err(err) = bench.seed(&keys, size).await {
                     eprintln!("{workload} {size}: writing the objects to read failed: {err:#}");
-                    failed_runs.push(format!("{workload} {size} (seeding)"));
+                    failed_runs.push(format!(
+                        "{workload} {size} (writing the objects to read failed)"
+                    ));
                     continue;
                 }
                 Some(keys.into())
@@ -83,11 +86,21 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<ExitCode> {
                     created_keys.extend(keys);
                 }
                 if outcome.num_ok == 0 {
-                    failed_runs.push(format!("{workload} {size} x{concurrency}"));
+                    failed_runs.push(format!(
+                        "{workload} {size} x{concurrency} (every request failed)"
+                    ));
+                }
+                if outcome.num_mismatches > 0 {
+                    let num = outcome.num_mismatches;
+                    failed_runs.push(format!(
+                        "{workload} {size} x{concurrency} ({num} wrong bodies)"
+                    ));
                 }
                 let report = RunReport::new(outcome);
                 if config.json {
-                    println!("{}", report.to_json());
+                    let mut line = report.to_json();
+                    line["endpoint"] = config.endpoint.as_str().into();
+                    println!("{line}");
                 } else {
                     println!("{}", report.to_table_row());
                 }
@@ -107,6 +120,6 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<ExitCode> {
     if failed_runs.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!("every request failed in: {}", failed_runs.join(", "));
+    eprintln!("failed: {}", failed_runs.join(", "));
     Ok(ExitCode::FAILURE)
 }

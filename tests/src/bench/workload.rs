@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, ensure, Context};
+use anyhow::{anyhow, bail, Context};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use bytes::Bytes;
@@ -22,8 +22,9 @@ use super::config::{ByteSize, Workload};
 
 /// Objects start at different offsets of the shared buffer so no two keys hold the same bytes.
 const VARIANT_WINDOW_BYTES: usize = 64 * 1024;
-/// One GET in this many compares the body byte for byte; the others check only its length.
-const VERIFY_EVERY_NUM_OPS: u64 = 16;
+/// One round of GETs over all keys in this many compares bodies byte for byte; the others check
+/// only their length.
+const VERIFY_EVERY_ROUNDS: u64 = 16;
 /// Errors printed per run; the rest are only counted.
 const MAX_PRINTED_ERRORS: u64 = 5;
 /// In-flight PutObject calls while writing the objects a GET workload reads.
@@ -86,6 +87,8 @@ pub struct RunOutcome {
     pub spec: RunSpec,
     pub num_ok: u64,
     pub num_errors: u64,
+    /// Errors where a GET returned other bytes than were written (a correctness bug, not load).
+    pub num_mismatches: u64,
     /// Requests started; PUT runs wrote (or tried to write) keys `0..num_issued`.
     pub num_issued: u64,
     pub elapsed: Duration,
@@ -121,28 +124,28 @@ impl Bench {
         let receive = async {
             let request = self.client.get_object().bucket(&self.bucket).key(key);
             let mut body = request.send().await.map_err(sdk_error)?.body;
-            let mut received = 0;
+            let (written, mut received) = (expected.len(), 0);
             while let Some(chunk) = body
                 .try_next()
                 .await
                 .map_err(|e| anyhow!(error_chain(&e)))?
             {
                 let end = received + chunk.len();
-                ensure!(
-                    end <= expected.len(),
-                    "body is longer than the {} bytes written",
-                    expected.len()
-                );
+                if end > written {
+                    return BodyMismatch::err(format!(
+                        "body is longer than the {written} bytes written"
+                    ));
+                }
                 if verify && expected[received..end] != chunk[..] {
-                    bail!("body differs from what was written within bytes {received}..{end}");
+                    return BodyMismatch::err(format!(
+                        "body differs from what was written within bytes {received}..{end}"
+                    ));
                 }
                 received = end;
             }
-            ensure!(
-                received == expected.len(),
-                "body has {received} bytes, expected {}",
-                expected.len()
-            );
+            if received != written {
+                return BodyMismatch::err(format!("body has {received} bytes, expected {written}"));
+            }
             Ok(())
         };
         self.bounded(receive)
@@ -176,10 +179,29 @@ impl Bench {
             Op::Get { keys } => {
                 let index = seq % keys.len() as u64;
                 let expected = self.payload.object(size, index);
-                let verify = seq.is_multiple_of(VERIFY_EVERY_NUM_OPS);
+                // Whole rounds over the keys, so every key gets checked, not just one.
+                let verify = (seq / keys.len() as u64).is_multiple_of(VERIFY_EVERY_ROUNDS);
                 self.get(&keys[index as usize], expected, verify).await
             }
         }
+    }
+}
+
+/// A GET body that is not what was written: wrong length or, when sampled, wrong bytes.
+#[derive(Debug)]
+struct BodyMismatch(String);
+
+impl std::fmt::Display for BodyMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BodyMismatch {}
+
+impl BodyMismatch {
+    fn err(message: String) -> anyhow::Result<()> {
+        Err(Self(message).into())
     }
 }
 
@@ -190,6 +212,7 @@ struct RunState {
     max_ops_opt: Option<u64>,
     num_issued: AtomicU64,
     num_errors: AtomicU64,
+    num_mismatches: AtomicU64,
 }
 
 impl RunState {
@@ -207,6 +230,9 @@ impl RunState {
 
     fn record_error(&self, err: &anyhow::Error) {
         let num_before = self.num_errors.fetch_add(1, Ordering::Relaxed);
+        if err.downcast_ref::<BodyMismatch>().is_some() {
+            self.num_mismatches.fetch_add(1, Ordering::Relaxed);
+        }
         let RunSpec {
             workload,
             size,
@@ -236,6 +262,7 @@ pub async fn run(
         max_ops_opt,
         num_issued: AtomicU64::new(0),
         num_errors: AtomicU64::new(0),
+        num_mismatches: AtomicU64::new(0),
     });
     let op = Arc::new(op);
     // Spawned, not joined in place, so request signing and body hashing use every core.
@@ -255,6 +282,7 @@ pub async fn run(
         spec,
         num_ok: latencies.len() as u64,
         num_errors: state.num_errors.load(Ordering::Relaxed),
+        num_mismatches: state.num_mismatches.load(Ordering::Relaxed),
         num_issued: max_ops_opt.map_or(num_issued, |max_ops| num_issued.min(max_ops)),
         elapsed,
         latencies,

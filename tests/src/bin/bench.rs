@@ -16,13 +16,13 @@
 //! bounded by `--op-timeout-secs`. `put`/`small-put` write a fresh key per request from one
 //! pre-generated random buffer (zero-copy slices, so memory is the largest object size, not
 //! concurrency × size); `get`/`small-get` first write `--num-get-objects` objects, then read them
-//! round-robin, streaming each body, checking its length and, for one request in 16, its bytes.
+//! round-robin, streaming each body, checking its length and, in one round in 16, its bytes.
 //!
 //! Each run prints workload, size, concurrency, successful ops, errors, MiB/s, ops/s and p50/p99
 //! latency of successful requests: an aligned table on stdout, or JSON lines with `--json`.
 //! Progress and the first few errors of each run go to stderr. Created objects (and the bucket,
 //! if it was created here) are deleted at the end unless `--keep`. The exit code is non-zero if
-//! setup fails or every request of some run failed.
+//! setup fails, every request of some run failed, or a GET returned other bytes than written.
 //!
 //! Checksums are `WhenRequired` both ways and retries are off, so no endpoint is measured with
 //! extra CRC work or hidden retries. Only loopback endpoints are accepted unless `--allow-remote`:

@@ -1,0 +1,40 @@
+//! Namespace locks for one node: a fixed array of striped read/write locks keyed by a hash of
+//! `bucket/key`. Writers hold the lock only while committing (after the data is on disk); readers
+//! hold it while they read meta and open shard files, never while streaming.
+//! Distributed mode layers quorum locks over the set's nodes on top of this.
+
+use std::hash::{BuildHasher, Hash, Hasher};
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+use std::sync::Arc;
+
+const STRIPES: usize = 1024;
+
+pub struct NsLock {
+    stripes: Vec<Arc<RwLock<()>>>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl Default for NsLock {
+    fn default() -> Self {
+        NsLock {
+            stripes: (0..STRIPES).map(|_| Arc::new(RwLock::new(()))).collect(),
+            hasher: Default::default(),
+        }
+    }
+}
+
+impl NsLock {
+    fn stripe(&self, bucket: &str, key: &str) -> Arc<RwLock<()>> {
+        let mut h = self.hasher.build_hasher();
+        (bucket, key).hash(&mut h);
+        self.stripes[(h.finish() as usize) % STRIPES].clone()
+    }
+
+    pub async fn read(&self, bucket: &str, key: &str) -> OwnedRwLockReadGuard<()> {
+        self.stripe(bucket, key).read_owned().await
+    }
+
+    pub async fn write(&self, bucket: &str, key: &str) -> OwnedRwLockWriteGuard<()> {
+        self.stripe(bucket, key).write_owned().await
+    }
+}

@@ -1,0 +1,282 @@
+//! Multipart uploads: the geometry is fixed at create time; each part is erasure coded on its own
+//! into `.rustfs.sys/multipart/<bucket>/<upload>/part.N`; completing moves the listed parts into
+//! the new version's data dir in one commit per drive.
+
+use super::put::{abort_tmp, verify_declared, write_shards};
+use super::set::ErasureSet;
+use super::{now_nanos, BodyStream, ObjError, ObjResult, ObjectInfo, ObjectLayer, PutOptions};
+use crate::store::meta::{ErasureInfo, ObjectVersion, PartInfo};
+use crate::store::{CommitSource, DriveError};
+use futures::future::join_all;
+use md5::{Digest, Md5};
+use rustfs_common::layout::Quorum;
+use rustfs_common::names::{check_bucket, check_key};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Smallest part allowed except the last.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// Highest part number.
+pub const MAX_PART_NUMBER: u32 = 10_000;
+
+/// `upload.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadMeta {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: Uuid,
+    pub initiated_nanos: i64,
+    pub content_type: Option<String>,
+    pub user_meta: BTreeMap<String, String>,
+    pub erasure: ErasureInfo,
+}
+
+/// `part.N.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PartMeta {
+    pub number: u32,
+    pub size: u64,
+    pub etag: String,
+    pub mod_time_nanos: i64,
+}
+
+fn parse_upload_id(id: &str) -> ObjResult<Uuid> {
+    Uuid::parse_str(id).map_err(|_| ObjError::NoSuchUpload(id.into()))
+}
+
+impl ErasureSet {
+    async fn read_upload(&self, bucket: &str, id: Uuid) -> ObjResult<UploadMeta> {
+        let results = join_all(self.drives.iter().map(|d| d.read_upload(bucket, id))).await;
+        let metas: Vec<UploadMeta> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .filter_map(|b| serde_json::from_slice(b).ok())
+            .collect();
+        let q = self.default_quorum();
+        match metas.into_iter().next() {
+            Some(m) if results.iter().filter(|r| r.is_ok()).count() >= Quorum::new(self.num_drives(), m.erasure.parity).read() => Ok(m),
+            _ if results.iter().filter(|r| matches!(r, Err(DriveError::NotFound))).count() >= q.read() => {
+                Err(ObjError::NoSuchUpload(id.to_string()))
+            }
+            _ => Err(ObjError::ReadQuorum(format!("upload {id}"))),
+        }
+    }
+
+    /// Parts as a quorum of drives reports them: per number, the etag most drives agree on.
+    async fn quorum_parts(&self, up: &UploadMeta) -> ObjResult<Vec<PartMeta>> {
+        let results = join_all(self.drives.iter().map(|d| d.list_parts(&up.bucket, up.upload_id))).await;
+        let mut counts: HashMap<PartMeta, usize> = HashMap::new();
+        for r in results.into_iter().flatten() {
+            for b in r {
+                if let Ok(p) = serde_json::from_slice::<PartMeta>(&b) {
+                    *counts.entry(p).or_default() += 1;
+                }
+            }
+        }
+        let need = Quorum::new(self.num_drives(), up.erasure.parity).read();
+        let mut best: BTreeMap<u32, (usize, PartMeta)> = BTreeMap::new();
+        for (p, n) in counts {
+            if n >= need && best.get(&p.number).is_none_or(|(m, b)| n > *m || (n == *m && p.mod_time_nanos > b.mod_time_nanos)) {
+                best.insert(p.number, (n, p));
+            }
+        }
+        Ok(best.into_values().map(|(_, p)| p).collect())
+    }
+}
+
+impl ObjectLayer {
+    async fn upload_set(&self, bucket: &str, key: &str, upload_id: &str) -> ObjResult<(&Arc<ErasureSet>, UploadMeta)> {
+        check_bucket(bucket)?;
+        check_key(key)?;
+        let id = parse_upload_id(upload_id)?;
+        let mut last = ObjError::NoSuchUpload(upload_id.into());
+        for p in &self.pools {
+            let set = p.set_for(bucket, key);
+            match set.read_upload(bucket, id).await {
+                Ok(m) if m.key == key => return Ok((set, m)),
+                Ok(_) => return Err(ObjError::NoSuchUpload(upload_id.into())),
+                Err(ObjError::NoSuchUpload(_)) => {}
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    pub async fn create_multipart(&self, bucket: &str, key: &str, opts: PutOptions) -> ObjResult<Uuid> {
+        check_key(key)?;
+        self.bucket_info(bucket).await?;
+        let set = self.set_for(bucket, key).await?;
+        let online = set.online().await;
+        let name = format!("{bucket}/{key}");
+        let (erasure, q) = super::put::plan_geometry(set, &online, &name)?;
+        let up = UploadMeta {
+            bucket: bucket.into(),
+            key: key.into(),
+            upload_id: Uuid::new_v4(),
+            initiated_nanos: now_nanos(),
+            content_type: opts.content_type,
+            user_meta: opts.user_meta,
+            erasure,
+        };
+        let data = serde_json::to_vec(&up).expect("upload meta serializes");
+        let results = join_all(set.drives.iter().map(|d| d.write_upload(bucket, up.upload_id, &data))).await;
+        if results.iter().filter(|r| r.is_ok()).count() < q.write() {
+            return Err(ObjError::WriteQuorum(name));
+        }
+        Ok(up.upload_id)
+    }
+
+    pub async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        body: BodyStream,
+        mut opts: PutOptions,
+    ) -> ObjResult<PartMeta> {
+        if !(1..=MAX_PART_NUMBER as i32).contains(&number) {
+            return Err(ObjError::InvalidArgument(format!(
+                "part number {number} is out of range: use 1 to {MAX_PART_NUMBER}"
+            )));
+        }
+        let number = number as u32;
+        let (set, up) = self.upload_set(bucket, key, upload_id).await?;
+        let q = Quorum::new(set.num_drives(), up.erasure.parity);
+        let online = set.online().await;
+        let name = format!("{bucket}/{key}");
+        if online.iter().filter(|o| **o).count() < q.write() {
+            return Err(ObjError::WriteQuorum(name));
+        }
+        let algo = opts.checksum.as_ref().map(|(a, _)| *a);
+        let w = write_shards(set, body, &name, "part", false, algo, online, (up.erasure.clone(), q)).await?;
+        if let Err(e) = verify_declared(&w, &mut opts) {
+            abort_tmp(set, w.tmp_id);
+            return Err(e);
+        }
+        let part = PartMeta {
+            number,
+            size: w.size,
+            etag: hex::encode(w.md5),
+            mod_time_nanos: now_nanos(),
+        };
+        let data = serde_json::to_vec(&part).expect("part meta serializes");
+        let results = join_all(set.drives.iter().zip(&w.ok).map(|(d, ok)| {
+            let data = &data;
+            async move {
+                if *ok {
+                    Some(d.commit_part(bucket, up.upload_id, number, w.tmp_id, data).await)
+                } else {
+                    None
+                }
+            }
+        }))
+        .await;
+        let done = results.iter().filter(|r| matches!(r, Some(Ok(())))).count();
+        if done < q.write() {
+            abort_tmp(set, w.tmp_id);
+            if results.iter().flatten().filter(|r| matches!(r, Err(DriveError::NotFound))).count() >= q.read() {
+                return Err(ObjError::NoSuchUpload(upload_id.into()));
+            }
+            return Err(ObjError::WriteQuorum(name));
+        }
+        Ok(part)
+    }
+
+    pub async fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> ObjResult<(UploadMeta, Vec<PartMeta>)> {
+        let (set, up) = self.upload_set(bucket, key, upload_id).await?;
+        let parts = set.quorum_parts(&up).await?;
+        Ok((up, parts))
+    }
+
+    /// Completes an upload from `(part number, etag)` pairs in ascending order.
+    pub async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        wanted: &[(i32, String)],
+    ) -> ObjResult<ObjectInfo> {
+        let (set, up) = self.upload_set(bucket, key, upload_id).await?;
+        if wanted.is_empty() {
+            return Err(ObjError::InvalidPart("you must specify at least one part".into()));
+        }
+        let have: HashMap<u32, PartMeta> = set.quorum_parts(&up).await?.into_iter().map(|p| (p.number, p)).collect();
+        let mut parts = Vec::with_capacity(wanted.len());
+        let mut md5s = Md5::new();
+        let mut prev = 0i32;
+        for (i, (number, etag)) in wanted.iter().enumerate() {
+            if *number <= prev {
+                return Err(ObjError::InvalidPartOrder);
+            }
+            prev = *number;
+            let etag = etag.trim_matches('"');
+            let p = u32::try_from(*number)
+                .ok()
+                .and_then(|n| have.get(&n))
+                .filter(|p| p.etag == etag)
+                .ok_or_else(|| {
+                    ObjError::InvalidPart(format!(
+                        "part {number} with ETag {etag} was not uploaded or its ETag does not match"
+                    ))
+                })?;
+            if i + 1 < wanted.len() && p.size < MIN_PART_SIZE {
+                return Err(ObjError::EntityTooSmall(p.number));
+            }
+            md5s.update(hex::decode(&p.etag).unwrap_or_default());
+            parts.push(PartInfo {
+                number: p.number,
+                size: p.size,
+                etag: p.etag.clone(),
+            });
+        }
+        let etag = format!("{}-{}", hex::encode(md5s.finalize()), parts.len());
+        let version = ObjectVersion {
+            version_id: None,
+            delete_marker: false,
+            mod_time_nanos: now_nanos(),
+            size: parts.iter().map(|p| p.size).sum(),
+            etag,
+            content_type: up.content_type.clone(),
+            user_meta: up.user_meta.clone(),
+            checksum: None,
+            erasure: up.erasure.clone(),
+            parts,
+            data_dir: Some(Uuid::new_v4()),
+            inline_data: None,
+        };
+        let q = Quorum::new(set.num_drives(), up.erasure.parity);
+        let online = set.online().await;
+        set.commit_version(bucket, key, &version, CommitSource::Upload(up.upload_id), &online, None, q)
+            .await?;
+        Ok(ObjectInfo::from_version(bucket, key, &version))
+    }
+
+    pub async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> ObjResult<()> {
+        let (set, up) = self.upload_set(bucket, key, upload_id).await?;
+        join_all(set.drives.iter().map(|d| d.delete_upload(bucket, up.upload_id))).await;
+        Ok(())
+    }
+
+    /// Open uploads under `prefix`, ordered by key then initiation time.
+    pub async fn list_uploads(&self, bucket: &str, prefix: &str) -> ObjResult<Vec<UploadMeta>> {
+        self.bucket_info(bucket).await?;
+        let mut seen: HashMap<Uuid, UploadMeta> = HashMap::new();
+        for set in self.sets() {
+            for r in join_all(set.drives.iter().map(|d| d.list_uploads(bucket))).await.into_iter().flatten() {
+                for b in r {
+                    if let Ok(m) = serde_json::from_slice::<UploadMeta>(&b) {
+                        if m.key.starts_with(prefix) {
+                            seen.insert(m.upload_id, m);
+                        }
+                    }
+                }
+            }
+        }
+        let mut out: Vec<UploadMeta> = seen.into_values().collect();
+        out.sort_by(|a, b| (&a.key, a.initiated_nanos).cmp(&(&b.key, b.initiated_nanos)));
+        Ok(out)
+    }
+}

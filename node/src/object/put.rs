@@ -1,0 +1,395 @@
+//! The write path: stream a body through the erasure encoder into per-drive shard files (or
+//! inline shards for small objects), hashing as it goes, then commit under the namespace lock.
+//! Memory per request is one block plus its shards, whatever the object size.
+
+use super::set::ErasureSet;
+use super::{
+    now_nanos, BodyStream, ChecksumAlgo, ObjError, ObjResult, ObjectInfo, PutOptions, INLINE_THRESHOLD,
+};
+use crate::erasure::stream::BlockEncoder;
+use crate::erasure::{new_codec, BLOCK_SIZE};
+use crate::store::meta::{ErasureInfo, ObjectVersion, PartInfo, StoredChecksum};
+use crate::store::{CommitSource, DriveError, ShardWriter};
+use base64::Engine as _;
+use bytes::Bytes;
+use futures::future::join_all;
+use futures::StreamExt;
+use md5::{Digest, Md5};
+use rustfs_common::layout::{parity_for_write, shard_distribution, Quorum};
+use uuid::Uuid;
+
+/// Running digests over the body.
+struct BodyDigest {
+    md5: Md5,
+    checksum: Option<Checksummer>,
+    size: u64,
+}
+
+enum Checksummer {
+    Crc32(crc32fast::Hasher),
+    Crc32c(u32),
+    Sha256(sha2::Sha256),
+}
+
+impl BodyDigest {
+    fn new(algo: Option<ChecksumAlgo>) -> Self {
+        BodyDigest {
+            md5: Md5::new(),
+            checksum: algo.map(|a| match a {
+                ChecksumAlgo::Crc32 => Checksummer::Crc32(crc32fast::Hasher::new()),
+                ChecksumAlgo::Crc32c => Checksummer::Crc32c(0),
+                ChecksumAlgo::Sha256 => Checksummer::Sha256(sha2::Sha256::new()),
+            }),
+            size: 0,
+        }
+    }
+
+    fn update(&mut self, b: &[u8]) {
+        self.md5.update(b);
+        self.size += b.len() as u64;
+        match &mut self.checksum {
+            Some(Checksummer::Crc32(h)) => h.update(b),
+            Some(Checksummer::Crc32c(c)) => *c = crc32c::crc32c_append(*c, b),
+            Some(Checksummer::Sha256(h)) => h.update(b),
+            None => {}
+        }
+    }
+
+    /// (md5 bytes, base64 checksum)
+    fn finish(self) -> ([u8; 16], Option<String>) {
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let sum = self.checksum.map(|c| match c {
+            Checksummer::Crc32(h) => b64(&h.finalize().to_be_bytes()),
+            Checksummer::Crc32c(c) => b64(&c.to_be_bytes()),
+            Checksummer::Sha256(h) => b64(&h.finalize()),
+        });
+        (self.md5.finalize().into(), sum)
+    }
+}
+
+/// Fills `block` up to `BLOCK_SIZE` from the body; returns true at end of body.
+async fn fill_block(body: &mut BodyStream, carry: &mut Option<Bytes>, block: &mut Vec<u8>) -> ObjResult<bool> {
+    block.clear();
+    loop {
+        let mut chunk = match carry.take() {
+            Some(c) => c,
+            None => match body.next().await {
+                Some(Ok(c)) => c,
+                Some(Err(e)) => return Err(ObjError::Body(e.to_string())),
+                None => return Ok(true),
+            },
+        };
+        let room = BLOCK_SIZE - block.len();
+        if chunk.len() > room {
+            *carry = Some(chunk.split_off(room));
+        }
+        block.extend_from_slice(&chunk);
+        if block.len() == BLOCK_SIZE {
+            // Peek for end of body so an exact multiple of the block size is not an extra round.
+            return Ok(false);
+        }
+    }
+}
+
+/// What the encoder wrote.
+pub(crate) struct Written {
+    pub size: u64,
+    pub md5: [u8; 16],
+    pub checksum: Option<String>,
+    /// Per drive, the inline shard stream (small objects).
+    pub inline: Option<Vec<Vec<u8>>>,
+    /// Per drive, whether it holds a complete shard file / inline shard.
+    pub ok: Vec<bool>,
+    pub tmp_id: Uuid,
+    pub erasure: ErasureInfo,
+}
+
+/// Erasure geometry for a new write given which drives are online.
+pub(crate) fn plan_geometry(set: &ErasureSet, online: &[bool], name: &str) -> ObjResult<(ErasureInfo, Quorum)> {
+    let n = set.num_drives();
+    let offline = online.iter().filter(|o| !**o).count();
+    let parity = parity_for_write(n, set.parity, offline);
+    let q = Quorum::new(n, parity);
+    if n - offline < q.write() {
+        return Err(ObjError::WriteQuorum(name.into()));
+    }
+    Ok((
+        ErasureInfo {
+            codec: set.codec,
+            data: q.data,
+            parity,
+            block_size: BLOCK_SIZE,
+            index: 0,
+            distribution: shard_distribution(name, n),
+            bitrot: set.bitrot,
+        },
+        q,
+    ))
+}
+
+fn quorum_error(errors: &[DriveError], name: &str) -> ObjError {
+    if errors.iter().any(|e| matches!(e, DriveError::DiskFull)) {
+        ObjError::StorageFull(name.into())
+    } else {
+        ObjError::WriteQuorum(name.into())
+    }
+}
+
+/// Streams `body` into shards on the set's drives. `file_name` is the shard file name under the
+/// tmp dir; with `allow_inline`, a body that fits in `INLINE_THRESHOLD` is kept in memory instead.
+pub(crate) async fn write_shards(
+    set: &ErasureSet,
+    mut body: BodyStream,
+    name: &str,
+    file_name: &str,
+    allow_inline: bool,
+    digest_algo: Option<ChecksumAlgo>,
+    online: Vec<bool>,
+    (erasure, q): (ErasureInfo, Quorum),
+) -> ObjResult<Written> {
+    let n = set.num_drives();
+    let codec = new_codec(erasure.codec, erasure.data, erasure.parity).map_err(|e| ObjError::Internal(e.to_string()))?;
+    let encoder = BlockEncoder::new(codec, erasure.bitrot);
+    let shard_of = |i: usize| erasure.distribution[i] - 1;
+    let tmp_id = Uuid::new_v4();
+    let mut digest = BodyDigest::new(digest_algo);
+    let mut block = Vec::with_capacity(BLOCK_SIZE);
+    let mut carry = None;
+    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); n];
+    let mut writers: Vec<Option<Box<dyn ShardWriter>>> = Vec::new();
+    let mut errors: Vec<DriveError> = Vec::new();
+    let mut first = true;
+    let result: ObjResult<Option<Vec<Vec<u8>>>> = async {
+        loop {
+            let eof = fill_block(&mut body, &mut carry, &mut block).await?;
+            digest.update(&block);
+            if first && eof && allow_inline && block.len() <= INLINE_THRESHOLD {
+                if !block.is_empty() {
+                    encoder.encode(&block, &mut bufs).map_err(|e| ObjError::Internal(e.to_string()))?;
+                }
+                let inline = (0..n).map(|i| if block.is_empty() { Vec::new() } else { bufs[shard_of(i)].clone() }).collect();
+                return Ok(Some(inline));
+            }
+            if first {
+                let opened = join_all(set.drives.iter().zip(&online).map(|(d, on)| async move {
+                    if *on {
+                        Some(d.create_writer(tmp_id, file_name).await)
+                    } else {
+                        None
+                    }
+                }))
+                .await;
+                for o in opened {
+                    writers.push(match o {
+                        Some(Ok(w)) => Some(w),
+                        Some(Err(e)) => {
+                            errors.push(e);
+                            None
+                        }
+                        None => None,
+                    });
+                }
+                first = false;
+            }
+            if !block.is_empty() {
+                encoder.encode(&block, &mut bufs).map_err(|e| ObjError::Internal(e.to_string()))?;
+                let results = join_all(writers.iter_mut().enumerate().map(|(i, w)| {
+                    let buf = &bufs[shard_of(i)];
+                    async move {
+                        match w {
+                            Some(w) => Some(w.write(buf).await),
+                            None => None,
+                        }
+                    }
+                }))
+                .await;
+                for (i, r) in results.into_iter().enumerate() {
+                    if let Some(Err(e)) = r {
+                        tracing::warn!(drive = set.drives[i].endpoint(), error = %e, "shard write failed");
+                        errors.push(e);
+                        writers[i] = None;
+                    }
+                }
+                if writers.iter().flatten().count() < q.write() {
+                    return Err(quorum_error(&errors, name));
+                }
+            }
+            if eof {
+                return Ok(None);
+            }
+        }
+    }
+    .await;
+
+    let inline = match result {
+        Ok(inline) => inline,
+        Err(e) => {
+            abort_tmp(set, tmp_id);
+            return Err(e);
+        }
+    };
+    let ok = match &inline {
+        Some(_) => online.clone(),
+        None => {
+            let finished = join_all(writers.into_iter().map(|w| async move {
+                match w {
+                    Some(w) => w.finish().await.map(|_| true),
+                    None => Ok(false),
+                }
+            }))
+            .await;
+            let mut ok = Vec::with_capacity(n);
+            for r in finished {
+                match r {
+                    Ok(b) => ok.push(b),
+                    Err(e) => {
+                        errors.push(e);
+                        ok.push(false);
+                    }
+                }
+            }
+            if ok.iter().filter(|b| **b).count() < q.write() {
+                abort_tmp(set, tmp_id);
+                return Err(quorum_error(&errors, name));
+            }
+            ok
+        }
+    };
+    let size = digest.size;
+    let (md5, checksum) = digest.finish();
+    Ok(Written {
+        size,
+        md5,
+        checksum,
+        inline,
+        ok,
+        tmp_id,
+        erasure,
+    })
+}
+
+/// Removes a write's temporary files from every drive, in the background.
+pub(crate) fn abort_tmp(set: &ErasureSet, tmp_id: Uuid) {
+    for d in set.drives.clone() {
+        tokio::spawn(async move {
+            let _ = d.remove_tmp(tmp_id).await;
+        });
+    }
+}
+
+/// Checks the received body against what the client declared (length, Content-MD5, checksum).
+pub(crate) fn verify_declared(w: &Written, opts: &mut PutOptions) -> ObjResult<Option<super::StoredChecksum>> {
+    if let Some(expected) = opts.content_length {
+        if expected != w.size {
+            return Err(ObjError::IncompleteBody { expected, got: w.size });
+        }
+    }
+    if let Some(md5) = &opts.content_md5 {
+        let ours = base64::engine::general_purpose::STANDARD.encode(w.md5);
+        if *md5 != ours {
+            return Err(ObjError::BadDigest);
+        }
+    }
+    match (opts.checksum.take(), &w.checksum) {
+        (Some((algo, expected)), Some(ours)) => match expected() {
+            Some(theirs) if theirs != *ours => Err(ObjError::ChecksumMismatch(algo.name().into())),
+            _ => Ok(Some(StoredChecksum {
+                algorithm: algo.name().into(),
+                value: ours.clone(),
+            })),
+        },
+        _ => Ok(None),
+    }
+}
+
+impl ErasureSet {
+    /// Stores an object (replacing the null version).
+    pub async fn put_object(&self, bucket: &str, key: &str, body: BodyStream, mut opts: PutOptions) -> ObjResult<ObjectInfo> {
+        let name = format!("{bucket}/{key}");
+        let online = self.online().await;
+        let plan = plan_geometry(self, &online, &name)?;
+        let q = plan.1;
+        let algo = opts.checksum.as_ref().map(|(a, _)| *a);
+        let w = write_shards(self, body, &name, "part.1", true, algo, online, plan).await?;
+        let checksum = match verify_declared(&w, &mut opts) {
+            Ok(c) => c,
+            Err(e) => {
+                abort_tmp(self, w.tmp_id);
+                return Err(e);
+            }
+        };
+        let etag = hex::encode(w.md5);
+        let version = ObjectVersion {
+            version_id: None,
+            delete_marker: false,
+            mod_time_nanos: now_nanos(),
+            size: w.size,
+            etag: etag.clone(),
+            content_type: opts.content_type,
+            user_meta: opts.user_meta,
+            checksum,
+            erasure: w.erasure.clone(),
+            parts: vec![PartInfo {
+                number: 1,
+                size: w.size,
+                etag,
+            }],
+            data_dir: w.inline.is_none().then(Uuid::new_v4),
+            inline_data: None,
+        };
+        let src = if w.inline.is_some() {
+            CommitSource::None
+        } else {
+            CommitSource::Tmp(w.tmp_id)
+        };
+        self.commit_version(bucket, key, &version, src, &w.ok, w.inline.as_deref(), q).await?;
+        Ok(ObjectInfo::from_version(bucket, key, &version))
+    }
+
+    /// Commits `version` on every drive in `ok` under the namespace write lock.
+    pub(crate) async fn commit_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &ObjectVersion,
+        src: CommitSource,
+        ok: &[bool],
+        inline: Option<&[Vec<u8>]>,
+        q: Quorum,
+    ) -> ObjResult<()> {
+        let _g = self.locks.write(bucket, key).await;
+        let results = join_all(self.drives.iter().enumerate().map(|(i, d)| {
+            let mut v = version.clone();
+            v.erasure.index = v.erasure.distribution[i];
+            v.inline_data = inline.map(|s| s[i].clone());
+            async move {
+                if ok[i] {
+                    Some(d.commit(bucket, key, src, v).await)
+                } else {
+                    None
+                }
+            }
+        }))
+        .await;
+        let mut done = 0;
+        let mut errors = Vec::new();
+        for (i, r) in results.into_iter().enumerate() {
+            match r {
+                Some(Ok(())) => done += 1,
+                Some(Err(DriveError::BucketNotFound)) => return Err(ObjError::BucketNotFound(bucket.into())),
+                Some(Err(e)) => {
+                    tracing::warn!(drive = self.drives[i].endpoint(), error = %e, bucket, key, "commit failed on drive");
+                    errors.push(e);
+                }
+                None => {}
+            }
+        }
+        if done < q.write() {
+            if let CommitSource::Tmp(id) = src {
+                abort_tmp(self, id);
+            }
+            return Err(quorum_error(&errors, &format!("{bucket}/{key}")));
+        }
+        Ok(())
+    }
+}
