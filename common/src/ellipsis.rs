@@ -19,7 +19,9 @@ pub enum EllipsisError {
     BadRange { arg: String, range: String },
     #[error("'{arg}': range '{{{range}}}' has START greater than END")]
     Reversed { arg: String, range: String },
-    #[error("'{arg}': range '{{{range}}}' mixes widths; zero-pad both ends alike, e.g. {{01...16}}")]
+    #[error(
+        "'{arg}': range '{{{range}}}' mixes widths; zero-pad both ends alike, e.g. {{01...16}}"
+    )]
     MixedWidth { arg: String, range: String },
     #[error("'{arg}' expands to {count} entries, more than the limit of {MAX_EXPANSION}")]
     TooMany { arg: String, count: usize },
@@ -138,7 +140,10 @@ mod tests {
 
     #[test]
     fn expands_single_range() {
-        assert_eq!(expand("/data{1...4}").unwrap(), ["/data1", "/data2", "/data3", "/data4"]);
+        assert_eq!(
+            expand("/data{1...4}").unwrap(),
+            ["/data1", "/data2", "/data3", "/data4"]
+        );
     }
 
     #[test]

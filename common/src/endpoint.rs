@@ -59,10 +59,13 @@ impl Endpoint {
         } else {
             return Err(EndpointError::Invalid(s.into()));
         };
-        let slash = rest.find('/').ok_or_else(|| EndpointError::Invalid(s.into()))?;
+        let slash = rest
+            .find('/')
+            .ok_or_else(|| EndpointError::Invalid(s.into()))?;
         let (hostport, path) = rest.split_at(slash);
         check_path(path)?;
-        let (host, port) = split_host_port(hostport).ok_or_else(|| EndpointError::Invalid(s.into()))?;
+        let (host, port) =
+            split_host_port(hostport).ok_or_else(|| EndpointError::Invalid(s.into()))?;
         Ok(Endpoint::Url {
             https,
             host,
@@ -83,7 +86,9 @@ impl Endpoint {
     pub fn host_port(&self) -> Option<String> {
         match self {
             Endpoint::Path(_) => None,
-            Endpoint::Url { host, port, .. } if host.contains(':') => Some(format!("[{host}]:{port}")),
+            Endpoint::Url { host, port, .. } if host.contains(':') => {
+                Some(format!("[{host}]:{port}"))
+            }
             Endpoint::Url { host, port, .. } => Some(format!("{host}:{port}")),
         }
     }
@@ -95,7 +100,11 @@ impl fmt::Display for Endpoint {
             Endpoint::Path(p) => f.write_str(p),
             Endpoint::Url { https, path, .. } => {
                 let scheme = if *https { "https" } else { "http" };
-                write!(f, "{scheme}://{}{path}", self.host_port().unwrap_or_default())
+                write!(
+                    f,
+                    "{scheme}://{}{path}",
+                    self.host_port().unwrap_or_default()
+                )
             }
         }
     }
@@ -109,7 +118,10 @@ fn check_path(p: &str) -> Result<(), EndpointError> {
 }
 
 fn normalize_path(p: &str) -> String {
-    let parts: Vec<&str> = p.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     format!("/{}", parts.join("/"))
 }
 
@@ -145,7 +157,8 @@ pub struct PoolEndpoints {
 impl PoolEndpoints {
     /// Number of distinct nodes holding this pool's drives (1 for local paths).
     pub fn num_nodes(&self) -> usize {
-        let hosts: HashSet<Option<String>> = self.endpoints.iter().map(Endpoint::host_port).collect();
+        let hosts: HashSet<Option<String>> =
+            self.endpoints.iter().map(Endpoint::host_port).collect();
         hosts.len()
     }
 }
@@ -157,7 +170,10 @@ pub fn parse_pools(args: &[String]) -> Result<Vec<PoolEndpoints>, EndpointError>
     }
     let with = args.iter().filter(|a| ellipsis::has_ellipsis(a)).count();
     let pools: Vec<PoolEndpoints> = if with == 0 {
-        let endpoints = args.iter().map(|a| Endpoint::parse(a)).collect::<Result<_, _>>()?;
+        let endpoints = args
+            .iter()
+            .map(|a| Endpoint::parse(a))
+            .collect::<Result<_, _>>()?;
         vec![PoolEndpoints {
             arg: args.join(" "),
             endpoints,
@@ -176,7 +192,11 @@ pub fn parse_pools(args: &[String]) -> Result<Vec<PoolEndpoints>, EndpointError>
         }
         pools
     } else {
-        let odd = args.iter().find(|a| !ellipsis::has_ellipsis(a)).cloned().unwrap_or_default();
+        let odd = args
+            .iter()
+            .find(|a| !ellipsis::has_ellipsis(a))
+            .cloned()
+            .unwrap_or_default();
         return Err(EndpointError::MixedStyle(odd));
     };
 
@@ -184,7 +204,8 @@ pub fn parse_pools(args: &[String]) -> Result<Vec<PoolEndpoints>, EndpointError>
     let first = &pools[0].endpoints[0];
     for ep in pools.iter().flat_map(|p| &p.endpoints) {
         match (first, ep) {
-            (Endpoint::Path(_), Endpoint::Url { .. }) | (Endpoint::Url { .. }, Endpoint::Path(_)) => {
+            (Endpoint::Path(_), Endpoint::Url { .. })
+            | (Endpoint::Url { .. }, Endpoint::Path(_)) => {
                 return Err(EndpointError::Mixed(ep.to_string()));
             }
             (Endpoint::Url { https: a, .. }, Endpoint::Url { https: b, .. }) if a != b => {
@@ -226,8 +247,14 @@ mod tests {
         assert_eq!(pools.len(), 2);
         assert_eq!(pools[0].num_nodes(), 4);
         assert_eq!(pools[1].endpoints.len(), 8);
-        assert_eq!(pools[0].endpoints[1].host_port().unwrap(), "node2.example.com:9000");
-        assert_eq!(pools[1].endpoints[0].host_port().unwrap(), "node5.example.com:9001");
+        assert_eq!(
+            pools[0].endpoints[1].host_port().unwrap(),
+            "node2.example.com:9000"
+        );
+        assert_eq!(
+            pools[1].endpoints[0].host_port().unwrap(),
+            "node5.example.com:9001"
+        );
     }
 
     #[test]
@@ -248,7 +275,10 @@ mod tests {
             (&["/d{1...4}", "http://h/d{1...4}"], "mixing local"),
             (&["/d{1...4}", "/x"], "with and without"),
             (&["http://h:notaport/d{1...4}"], "not an absolute"),
-            (&["http://a{1...2}/d{1...2}", "https://b{1...2}/d{1...2}"], "http and https"),
+            (
+                &["http://a{1...2}/d{1...2}", "https://b{1...2}/d{1...2}"],
+                "http and https",
+            ),
         ];
         for (a, want) in cases {
             let err = parse_pools(&args(a)).unwrap_err().to_string();

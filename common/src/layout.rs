@@ -24,7 +24,11 @@ pub enum LayoutError {
     #[error("storage class '{0}' is not of the form EC:N (N = parity drives per set)")]
     BadStorageClass(String),
     #[error("storage class EC:{parity} is outside 0..={max} for erasure sets of {set} drives")]
-    ParityOutOfRange { parity: usize, max: usize, set: usize },
+    ParityOutOfRange {
+        parity: usize,
+        max: usize,
+        set: usize,
+    },
 }
 
 /// A storage class written `EC:N`: N parity shards per set.
@@ -45,7 +49,11 @@ impl FromStr for StorageClass {
 }
 
 /// Chooses the erasure-set size for a pool of `total` drives spread evenly over `nodes` nodes.
-pub fn set_drive_count(total: usize, nodes: usize, override_opt: Option<usize>) -> Result<usize, LayoutError> {
+pub fn set_drive_count(
+    total: usize,
+    nodes: usize,
+    override_opt: Option<usize>,
+) -> Result<usize, LayoutError> {
     let nodes = nodes.max(1);
     let fits = |s: usize| {
         s >= 1 && s <= MAX_SET_DRIVES && total % s == 0 && {
@@ -63,7 +71,11 @@ pub fn set_drive_count(total: usize, nodes: usize, override_opt: Option<usize>) 
             Err(LayoutError::BadOverride { want, total })
         };
     }
-    let cap = if nodes >= 4 { nodes.min(MAX_SET_DRIVES) } else { MAX_SET_DRIVES };
+    let cap = if nodes >= 4 {
+        nodes.min(MAX_SET_DRIVES)
+    } else {
+        MAX_SET_DRIVES
+    };
     (1..=cap)
         .rev()
         .find(|&s| fits(s))
@@ -80,7 +92,9 @@ pub fn default_parity(set_drives: usize) -> usize {
 pub fn parity_for(set_drives: usize, class: Option<StorageClass>) -> Result<usize, LayoutError> {
     match class {
         None => Ok(default_parity(set_drives)),
-        Some(StorageClass { parity }) if parity <= set_drives / 2 && parity < set_drives => Ok(parity),
+        Some(StorageClass { parity }) if parity <= set_drives / 2 && parity < set_drives => {
+            Ok(parity)
+        }
         Some(StorageClass { parity }) => Err(LayoutError::ParityOutOfRange {
             parity,
             max: set_drives / 2,
@@ -149,7 +163,9 @@ pub fn set_index(deployment_key: &[u8; 16], object: &str, num_sets: usize) -> us
 /// on the set's drive `i`.
 pub fn shard_distribution(object: &str, set_drives: usize) -> Vec<usize> {
     let start = (sip(&[0x5a; 16], object) % set_drives as u64) as usize;
-    (0..set_drives).map(|i| 1 + (start + i) % set_drives).collect()
+    (0..set_drives)
+        .map(|i| 1 + (start + i) % set_drives)
+        .collect()
 }
 
 #[cfg(test)]
@@ -165,16 +181,16 @@ mod tests {
             (8, 8, 8, 4, 4),
             (12, 12, 12, 6, 6),
             (16, 16, 16, 8, 8),
-            (16, 4, 4, 2, 2),  // 4 nodes × 4 drives: one drive per node per set
-            (32, 8, 8, 4, 4),  // 8 nodes × 4 drives
+            (16, 4, 4, 2, 2), // 4 nodes × 4 drives: one drive per node per set
+            (32, 8, 8, 4, 4), // 8 nodes × 4 drives
             (48, 12, 12, 6, 6),
             (80, 20, 16, 8, 8), // 20 nodes × 4 drives: sets of 16
-            (4, 1, 4, 2, 2),   // single node, 4 drives
+            (4, 1, 4, 2, 2),    // single node, 4 drives
             (16, 1, 16, 8, 8),
             (32, 1, 16, 8, 8),
             (6, 1, 6, 3, 3),
-            (1, 1, 1, 1, 0),   // one drive: no parity
-            (8, 2, 8, 4, 4),   // 2 nodes × 4 drives
+            (1, 1, 1, 1, 0), // one drive: no parity
+            (8, 2, 8, 4, 4), // 2 nodes × 4 drives
             (12, 3, 12, 6, 6),
             (6, 6, 6, 3, 3),
             (10, 5, 5, 3, 2),
@@ -183,7 +199,11 @@ mod tests {
             let s = set_drive_count(total, nodes, None).unwrap();
             assert_eq!(s, set, "total={total} nodes={nodes}");
             let q = Quorum::new(s, default_parity(s));
-            assert_eq!((q.data, q.parity), (data, parity), "total={total} nodes={nodes}");
+            assert_eq!(
+                (q.data, q.parity),
+                (data, parity),
+                "total={total} nodes={nodes}"
+            );
         }
     }
 

@@ -68,7 +68,8 @@ pub fn check_key(key: &str) -> Result<(), NameError> {
         return Err(bad());
     }
     for c in body.split('/') {
-        if c.is_empty() || c == "." || c == ".." || c == META_FILE || c.ends_with(DIR_OBJECT_SUFFIX) {
+        if c.is_empty() || c == "." || c == ".." || c == META_FILE || c.ends_with(DIR_OBJECT_SUFFIX)
+        {
             return Err(bad());
         }
         if c.len() > MAX_COMPONENT_BYTES - DIR_OBJECT_SUFFIX.len() {
@@ -105,8 +106,19 @@ mod tests {
             assert!(check_bucket(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "ab", "ABC", "-abc", "abc-", "a..b", "a.-b", "a_b", "192.168.1.1", "xn--abc", "x-s3alias",
-            &"a".repeat(64), ".rustfs.sys", "a b",
+            "ab",
+            "ABC",
+            "-abc",
+            "abc-",
+            "a..b",
+            "a.-b",
+            "a_b",
+            "192.168.1.1",
+            "xn--abc",
+            "x-s3alias",
+            &"a".repeat(64),
+            ".rustfs.sys",
+            "a b",
         ] {
             assert!(check_bucket(bad).is_err(), "{bad}");
         }
@@ -114,17 +126,39 @@ mod tests {
 
     #[test]
     fn keys() {
-        for ok in ["a", "a/b/c", "dir/", "a b", "ünïcødé/ключ", "a.b", "..a", "a/.b"] {
+        for ok in [
+            "a",
+            "a/b/c",
+            "dir/",
+            "a b",
+            "ünïcødé/ключ",
+            "a.b",
+            "..a",
+            "a/.b",
+        ] {
             assert!(check_key(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "/a", "a/../b", "..", ".", "a/./b", "a//b", "a\0b", "a/rustfs.meta", "x__XLDIR__/y", "/",
+            "",
+            "/a",
+            "a/../b",
+            "..",
+            ".",
+            "a/./b",
+            "a//b",
+            "a\0b",
+            "a/rustfs.meta",
+            "x__XLDIR__/y",
+            "/",
             "a\\b",
         ] {
             assert!(check_key(bad).is_err(), "{bad:?}");
         }
         assert_eq!(check_key(&"a".repeat(1025)), Err(NameError::KeyTooLong));
-        assert_eq!(check_key(&"a".repeat(300)), Err(NameError::ComponentTooLong));
+        assert_eq!(
+            check_key(&"a".repeat(300)),
+            Err(NameError::ComponentTooLong)
+        );
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! The RustFS storage server.
 
+pub mod config;
 pub mod erasure;
 pub mod object;
+pub mod s3;
+pub mod server;
 pub mod store;

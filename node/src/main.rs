@@ -1,1 +1,59 @@
-fn main(){}
+//! `rustfs`: parse the command line, set up logging, build the object layer, serve.
+
+use anyhow::Context;
+use clap::Parser;
+use rustfs_node::config::{parse_address, Cli, Command, LogFormat};
+use rustfs_node::server;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let Command::Server(cfg) = cli.command;
+    let filter = EnvFilter::try_from_env("RUSTFS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    match cfg.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init(),
+    }
+    if let Err(e) = serve(cfg).await {
+        eprintln!("rustfs: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
+    let addr = parse_address(&cfg.address).map_err(anyhow::Error::msg)?;
+    let layer = server::bootstrap::build(&cfg).await?;
+    let (creds, generated) = server::bootstrap::credentials(&layer).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} — is another server using it? pick another with --address")
+    })?;
+    let local = listener.local_addr()?;
+    let shown = if local.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}", local.port())
+    } else {
+        format!("http://{local}")
+    };
+    println!("RustFS {} is serving S3", rustfs_common::VERSION);
+    println!("  endpoint:   {shown}");
+    println!("  access key: {}", creds.access_key);
+    if generated {
+        println!("  secret key: {}   (generated and stored on the drives; set RUSTFS_ROOT_USER/RUSTFS_ROOT_PASSWORD to choose your own)", creds.secret_key);
+    } else {
+        println!("  secret key: (from RUSTFS_ROOT_PASSWORD or stored on the drives)");
+    }
+    println!("  try:        AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY=... aws --endpoint-url {shown} s3 ls", creds.access_key);
+    let shutdown = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
+    };
+    server::run(layer, creds, cfg.region, listener, shutdown).await
+}

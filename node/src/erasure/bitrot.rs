@@ -17,7 +17,11 @@ pub enum BitrotAlgo {
 
 impl BitrotAlgo {
     pub const DEFAULT: BitrotAlgo = BitrotAlgo::Xxh3_128;
-    pub const ALL: [BitrotAlgo; 3] = [BitrotAlgo::Xxh3_128, BitrotAlgo::Highway256, BitrotAlgo::Blake3];
+    pub const ALL: [BitrotAlgo; 3] = [
+        BitrotAlgo::Xxh3_128,
+        BitrotAlgo::Highway256,
+        BitrotAlgo::Blake3,
+    ];
 
     /// Bytes of hash stored before each shard block.
     pub fn hash_len(self) -> usize {
@@ -30,7 +34,9 @@ impl BitrotAlgo {
     /// Writes the hash of `data` into `out` (`out.len() == hash_len()`).
     pub fn hash_into(self, data: &[u8], out: &mut [u8]) {
         match self {
-            BitrotAlgo::Xxh3_128 => out.copy_from_slice(&xxhash_rust::xxh3::xxh3_128(data).to_le_bytes()),
+            BitrotAlgo::Xxh3_128 => {
+                out.copy_from_slice(&xxhash_rust::xxh3::xxh3_128(data).to_le_bytes())
+            }
             BitrotAlgo::Highway256 => {
                 use highway::{HighwayHash, HighwayHasher, Key};
                 let words = HighwayHasher::new(Key(HIGHWAY_KEY)).hash256(data);

@@ -42,7 +42,11 @@ pub trait ErasureCodec: Send + Sync {
     fn encode(&self, data: &[&[u8]], parity: &mut [&mut [u8]]) -> Result<(), CodecError>;
     /// Fills every `None` in `shards` (data first, then parity). With `data_only`, parity shards
     /// that are missing may stay `None`.
-    fn reconstruct(&self, shards: &mut [Option<Vec<u8>>], data_only: bool) -> Result<(), CodecError>;
+    fn reconstruct(
+        &self,
+        shards: &mut [Option<Vec<u8>>],
+        data_only: bool,
+    ) -> Result<(), CodecError>;
 }
 
 /// Bytes of each shard for an erasure block of `block_len` bytes split over `data` shards:
@@ -53,7 +57,11 @@ pub fn shard_size(block_len: usize, data: usize) -> usize {
 }
 
 /// Builds a codec for `data`+`parity` shards.
-pub fn new_codec(kind: CodecKind, data: usize, parity: usize) -> Result<Arc<dyn ErasureCodec>, CodecError> {
+pub fn new_codec(
+    kind: CodecKind,
+    data: usize,
+    parity: usize,
+) -> Result<Arc<dyn ErasureCodec>, CodecError> {
     if data == 0 || data + parity > 256 {
         return Err(CodecError::Unsupported { data, parity });
     }
@@ -137,7 +145,11 @@ impl ErasureCodec for RsSimd {
         Ok(())
     }
 
-    fn reconstruct(&self, shards: &mut [Option<Vec<u8>>], data_only: bool) -> Result<(), CodecError> {
+    fn reconstruct(
+        &self,
+        shards: &mut [Option<Vec<u8>>],
+        data_only: bool,
+    ) -> Result<(), CodecError> {
         check_present(shards, self.data)?;
         let missing_data = shards[..self.data].iter().any(Option::is_none);
         if missing_data {
@@ -153,7 +165,10 @@ impl ErasureCodec for RsSimd {
                 }
             }
             let out = dec.decode().map_err(simd_err)?;
-            let restored: Vec<(usize, Vec<u8>)> = out.restored_original_iter().map(|(i, s)| (i, s.to_vec())).collect();
+            let restored: Vec<(usize, Vec<u8>)> = out
+                .restored_original_iter()
+                .map(|(i, s)| (i, s.to_vec()))
+                .collect();
             drop(out);
             for (i, s) in restored {
                 shards[i] = Some(s);
@@ -172,7 +187,10 @@ fn fill_parity(codec: &dyn ErasureCodec, shards: &mut [Option<Vec<u8>>]) -> Resu
     let len = shards[0].as_ref().map(Vec::len).unwrap_or(0);
     let mut parity: Vec<Vec<u8>> = vec![vec![0u8; len]; codec.parity_shards()];
     {
-        let data: Vec<&[u8]> = shards[..d].iter().map(|s| s.as_deref().unwrap_or(&[])).collect();
+        let data: Vec<&[u8]> = shards[..d]
+            .iter()
+            .map(|s| s.as_deref().unwrap_or(&[]))
+            .collect();
         let mut refs: Vec<&mut [u8]> = parity.iter_mut().map(Vec::as_mut_slice).collect();
         codec.encode(&data, &mut refs)?;
     }
@@ -204,11 +222,17 @@ impl ErasureCodec for RsErasure {
     fn encode(&self, data: &[&[u8]], parity: &mut [&mut [u8]]) -> Result<(), CodecError> {
         match &self.rs {
             None => Ok(()),
-            Some(rs) => rs.encode_sep(data, parity).map_err(|e| CodecError::Engine(e.to_string())),
+            Some(rs) => rs
+                .encode_sep(data, parity)
+                .map_err(|e| CodecError::Engine(e.to_string())),
         }
     }
 
-    fn reconstruct(&self, shards: &mut [Option<Vec<u8>>], data_only: bool) -> Result<(), CodecError> {
+    fn reconstruct(
+        &self,
+        shards: &mut [Option<Vec<u8>>],
+        data_only: bool,
+    ) -> Result<(), CodecError> {
         check_present(shards, self.data)?;
         let Some(rs) = &self.rs else { return Ok(()) };
         let r = if data_only {

@@ -146,8 +146,14 @@ mod tests {
         assert_eq!(g.shard_len(0), BLOCK_SIZE / 2);
         assert_eq!(g.shard_len(2), 6);
         assert_eq!(g.block_offset(1), (16 + BLOCK_SIZE / 2) as u64);
-        assert_eq!(g.shard_file_len(), 2 * (16 + BLOCK_SIZE as u64 / 2) + 16 + 6);
-        assert_eq!(ShardGeometry::new(0, 2, BitrotAlgo::Blake3).shard_file_len(), 0);
+        assert_eq!(
+            g.shard_file_len(),
+            2 * (16 + BLOCK_SIZE as u64 / 2) + 16 + 6
+        );
+        assert_eq!(
+            ShardGeometry::new(0, 2, BitrotAlgo::Blake3).shard_file_len(),
+            0
+        );
     }
 
     #[test]

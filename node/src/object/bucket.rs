@@ -40,13 +40,21 @@ impl ObjectLayer {
     pub async fn make_bucket(&self, bucket: &str) -> ObjResult<()> {
         check_bucket(bucket)?;
         let created = now_nanos();
-        let results = self.on_every_set(bucket, |d| async move { d.make_bucket(bucket, created).await }).await;
+        let results = self
+            .on_every_set(
+                bucket,
+                |d| async move { d.make_bucket(bucket, created).await },
+            )
+            .await;
         let mut exists = 0;
         let mut total = 0;
         for (set, rs) in self.sets().zip(&results) {
             let q = set.default_quorum().write();
             let ok = rs.iter().filter(|r| r.is_ok()).count();
-            let dup = rs.iter().filter(|r| matches!(r, Err(DriveError::BucketExists))).count();
+            let dup = rs
+                .iter()
+                .filter(|r| matches!(r, Err(DriveError::BucketExists)))
+                .count();
             exists += dup;
             total += rs.len();
             if ok < q && dup < q {
@@ -71,7 +79,10 @@ impl ObjectLayer {
         let results = join_all(set.drives.iter().map(|d| d.stat_bucket(bucket))).await;
         let q = set.default_quorum().read();
         let found: Vec<&BucketInfo> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-        let missing = results.iter().filter(|r| matches!(r, Err(DriveError::BucketNotFound))).count();
+        let missing = results
+            .iter()
+            .filter(|r| matches!(r, Err(DriveError::BucketNotFound)))
+            .count();
         match found.first() {
             Some(info) if found.len() >= q => Ok((*info).clone()),
             _ if missing >= q => Err(ObjError::BucketNotFound(bucket.into())),
@@ -93,18 +104,30 @@ impl ObjectLayer {
             e.0 += 1;
             e.1.created_nanos = e.1.created_nanos.min(b.created_nanos);
         }
-        Ok(seen.into_values().filter(|(n, _)| *n >= q).map(|(_, b)| b).collect())
+        Ok(seen
+            .into_values()
+            .filter(|(n, _)| *n >= q)
+            .map(|(_, b)| b)
+            .collect())
     }
 
     /// Deletes an empty bucket (`BucketNotEmpty` when objects remain).
     pub async fn delete_bucket(&self, bucket: &str) -> ObjResult<()> {
         self.bucket_info(bucket).await?;
-        if !self.list_page(bucket, "", None, None, 1).await?.entries.is_empty() {
+        if !self
+            .list_page(bucket, "", None, None, 1)
+            .await?
+            .entries
+            .is_empty()
+        {
             return Err(ObjError::BucketNotEmpty(bucket.into()));
         }
         let drives = self.all_drives();
         let results = join_all(drives.iter().map(|(d, _)| d.delete_bucket(bucket))).await;
-        if results.iter().any(|r| matches!(r, Err(DriveError::BucketNotEmpty))) {
+        if results
+            .iter()
+            .any(|r| matches!(r, Err(DriveError::BucketNotEmpty)))
+        {
             // Leftovers without a quorum (dangling data): refuse rather than lose anything.
             let created = now_nanos();
             for ((d, _), r) in drives.iter().zip(&results) {
@@ -146,10 +169,19 @@ impl ObjectLayer {
         Ok(self.pools[best.1].set_for(bucket, key))
     }
 
-    pub async fn put_object(&self, bucket: &str, key: &str, body: BodyStream, opts: PutOptions) -> ObjResult<ObjectInfo> {
+    pub async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: BodyStream,
+        opts: PutOptions,
+    ) -> ObjResult<ObjectInfo> {
         check_key(key)?;
         self.bucket_info(bucket).await?;
-        self.set_for(bucket, key).await?.put_object(bucket, key, body, opts).await
+        self.set_for(bucket, key)
+            .await?
+            .put_object(bucket, key, body, opts)
+            .await
     }
 
     pub async fn head_object(&self, bucket: &str, key: &str) -> ObjResult<ObjectInfo> {
@@ -161,7 +193,10 @@ impl ObjectLayer {
     pub async fn open_object(&self, bucket: &str, key: &str) -> ObjResult<OpenObject> {
         check_bucket(bucket)?;
         check_key(key)?;
-        self.set_for(bucket, key).await?.open_object(bucket, key).await
+        self.set_for(bucket, key)
+            .await?
+            .open_object(bucket, key)
+            .await
     }
 
     pub async fn delete_object(&self, bucket: &str, key: &str) -> ObjResult<()> {

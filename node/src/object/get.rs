@@ -43,11 +43,16 @@ impl ErasureSet {
         if version.delete_marker {
             return Err(ObjError::ObjectNotFound(format!("{bucket}/{key}")));
         }
-        let shard_of: Vec<Option<usize>> = per_drive.iter().map(|v| v.as_ref().map(|v| v.erasure.index - 1)).collect();
+        let shard_of: Vec<Option<usize>> = per_drive
+            .iter()
+            .map(|v| v.as_ref().map(|v| v.erasure.index - 1))
+            .collect();
         let mut sources: Vec<Source> = per_drive
             .into_iter()
             .map(|v| match v {
-                Some(v) if v.inline_data.is_some() => Source::Inline(v.inline_data.unwrap_or_default()),
+                Some(v) if v.inline_data.is_some() => {
+                    Source::Inline(v.inline_data.unwrap_or_default())
+                }
                 Some(_) => Source::Unopened,
                 None => Source::Failed,
             })
@@ -106,9 +111,15 @@ impl OpenObject {
         }
     }
 
-    async fn produce(mut self, start: u64, end: u64, tx: &mpsc::Sender<Result<Bytes, std::io::Error>>) -> ObjResult<()> {
+    async fn produce(
+        mut self,
+        start: u64,
+        end: u64,
+        tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+    ) -> ObjResult<()> {
         let e = self.version.erasure.clone();
-        let codec = new_codec(e.codec, e.data, e.parity).map_err(|e| ObjError::Internal(e.to_string()))?;
+        let codec =
+            new_codec(e.codec, e.data, e.parity).map_err(|e| ObjError::Internal(e.to_string()))?;
         let parts = self.version.parts.clone();
         let mut part_start = 0u64;
         for (pi, part) in parts.iter().enumerate() {
@@ -143,20 +154,35 @@ impl OpenObject {
     }
 
     async fn open_part(&mut self, number: u32) {
-        let Some(dd) = self.version.data_dir else { return };
+        let Some(dd) = self.version.data_dir else {
+            return;
+        };
         let (bucket, key) = (&self.bucket, &self.key);
-        let opened = join_all(self.drives.iter().zip(&self.shard_of).map(|(d, s)| async move {
-            match s {
-                Some(_) => d.open_shard(bucket, key, dd, number).await.ok(),
-                None => None,
-            }
-        }))
+        let opened = join_all(
+            self.drives
+                .iter()
+                .zip(&self.shard_of)
+                .map(|(d, s)| async move {
+                    match s {
+                        Some(_) => d.open_shard(bucket, key, dd, number).await.ok(),
+                        None => None,
+                    }
+                }),
+        )
         .await;
-        self.sources = opened.into_iter().map(|o| o.map(Source::File).unwrap_or(Source::Failed)).collect();
+        self.sources = opened
+            .into_iter()
+            .map(|o| o.map(Source::File).unwrap_or(Source::Failed))
+            .collect();
     }
 
     /// Reads block `b`: data shards first, parity only for what is missing or rotten.
-    async fn read_block(&mut self, codec: &dyn ErasureCodec, geo: &ShardGeometry, b: u64) -> ObjResult<Bytes> {
+    async fn read_block(
+        &mut self,
+        codec: &dyn ErasureCodec,
+        geo: &ShardGeometry,
+        b: u64,
+    ) -> ObjResult<Bytes> {
         let d = codec.data_shards();
         let total = d + codec.parity_shards();
         let shard_len = geo.shard_len(b);
@@ -164,7 +190,9 @@ impl OpenObject {
         let want = geo.hash_len + shard_len;
         let mut shards: Vec<Option<Vec<u8>>> = vec![None; total];
         // Drives ordered by the shard they hold: data shards first.
-        let mut order: Vec<usize> = (0..self.drives.len()).filter(|&i| self.shard_of[i].is_some()).collect();
+        let mut order: Vec<usize> = (0..self.drives.len())
+            .filter(|&i| self.shard_of[i].is_some())
+            .collect();
         order.sort_by_key(|&i| self.shard_of[i]);
         let mut tried = vec![false; self.drives.len()];
         let algo = self.version.erasure.bitrot;
@@ -180,7 +208,10 @@ impl OpenObject {
                 .take(d - have)
                 .collect();
             if batch.is_empty() {
-                return Err(ObjError::ReadQuorum(format!("{}/{}", self.bucket, self.key)));
+                return Err(ObjError::ReadQuorum(format!(
+                    "{}/{}",
+                    self.bucket, self.key
+                )));
             }
             let reads = join_all(batch.iter().map(|&i| {
                 let src = &self.sources[i];
@@ -209,8 +240,8 @@ impl OpenObject {
             }
         }
         let mut out = Vec::with_capacity(geo.block_len(b));
-        decode_block(codec, &mut shards, geo.block_len(b), &mut out).map_err(|e| ObjError::Internal(e.to_string()))?;
+        decode_block(codec, &mut shards, geo.block_len(b), &mut out)
+            .map_err(|e| ObjError::Internal(e.to_string()))?;
         Ok(Bytes::from(out))
     }
 }
-

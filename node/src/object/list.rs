@@ -72,20 +72,27 @@ impl<T> Merger<T> {
 
 impl ErasureSet {
     /// Walks the set, yielding quorum-resolved entries in key order.
-    async fn walk_resolved(self: Arc<Self>, bucket: String, req: WalkRequest) -> mpsc::Receiver<ListEntry> {
+    async fn walk_resolved(
+        self: Arc<Self>,
+        bucket: String,
+        req: WalkRequest,
+    ) -> mpsc::Receiver<ListEntry> {
         let (tx, rx) = mpsc::channel(64);
         let walks = join_all(self.drives.iter().map(|d| d.walk(&bucket, req.clone()))).await;
-        let rxs: Vec<mpsc::Receiver<DriveResult<WalkEntry>>> = walks.into_iter().filter_map(Result::ok).collect();
+        let rxs: Vec<mpsc::Receiver<DriveResult<WalkEntry>>> =
+            walks.into_iter().filter_map(Result::ok).collect();
         tokio::spawn(async move {
             let mut m = Merger::new(rxs);
             let key = |r: &DriveResult<WalkEntry>| match r {
                 Ok(e) => e.key().to_string(),
                 Err(_) => String::new(),
             };
-            while let Some(group) = m.next_group(|r| match r {
-                Ok(e) => e.key(),
-                Err(_) => "",
-            }) .await
+            while let Some(group) = m
+                .next_group(|r| match r {
+                    Ok(e) => e.key(),
+                    Err(_) => "",
+                })
+                .await
             {
                 let first_key = key(&group[0].1);
                 if first_key.is_empty() {
@@ -96,20 +103,25 @@ impl ErasureSet {
                     }
                     continue;
                 }
-                let entry = if group.iter().any(|(_, r)| matches!(r, Ok(WalkEntry::Prefix(_)))) {
+                let entry = if group
+                    .iter()
+                    .any(|(_, r)| matches!(r, Ok(WalkEntry::Prefix(_))))
+                {
                     Some(ListEntry::Prefix(first_key))
                 } else {
                     let mut results: Vec<DriveResult<crate::store::meta::ObjectMeta>> =
-                        (0..self.drives.len()).map(|_| Err(crate::store::DriveError::NotFound)).collect();
+                        (0..self.drives.len())
+                            .map(|_| Err(crate::store::DriveError::NotFound))
+                            .collect();
                     for (slot, (_, r)) in group.into_iter().enumerate() {
                         if let Ok(WalkEntry::Object { meta, .. }) = r {
                             results[slot] = Ok(meta);
                         }
                     }
                     match self.resolve(&bucket, &first_key, results, None) {
-                        Ok(r) if !r.version.delete_marker => {
-                            Some(ListEntry::Object(ObjectInfo::from_version(&bucket, &first_key, &r.version)))
-                        }
+                        Ok(r) if !r.version.delete_marker => Some(ListEntry::Object(
+                            ObjectInfo::from_version(&bucket, &first_key, &r.version),
+                        )),
                         _ => None,
                     }
                 };
@@ -144,7 +156,11 @@ impl ObjectLayer {
         };
         let mut rxs = Vec::new();
         for set in self.sets() {
-            rxs.push(set.clone().walk_resolved(bucket.to_string(), req.clone()).await);
+            rxs.push(
+                set.clone()
+                    .walk_resolved(bucket.to_string(), req.clone())
+                    .await,
+            );
         }
         let mut merger = Merger::new(rxs);
         let mut page = ListPage::default();
@@ -160,14 +176,20 @@ impl ObjectLayer {
                 })
                 .expect("groups are never empty");
             let entry = match (delimiter, &entry) {
-                (Some(d), ListEntry::Object(o)) if d != "/" => match o.key[prefix.len()..].find(d) {
-                    Some(pos) => ListEntry::Prefix(o.key[..prefix.len() + pos + d.len()].to_string()),
-                    None => entry,
-                },
+                (Some(d), ListEntry::Object(o)) if d != "/" => {
+                    match o.key[prefix.len()..].find(d) {
+                        Some(pos) => {
+                            ListEntry::Prefix(o.key[..prefix.len() + pos + d.len()].to_string())
+                        }
+                        None => entry,
+                    }
+                }
                 _ => entry,
             };
             if let ListEntry::Prefix(p) = &entry {
-                if last_prefix.as_deref() == Some(p) || start_after.is_some_and(|s| s.starts_with(p.as_str())) {
+                if last_prefix.as_deref() == Some(p)
+                    || start_after.is_some_and(|s| s.starts_with(p.as_str()))
+                {
                     continue;
                 }
                 last_prefix = Some(p.clone());

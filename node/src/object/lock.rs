@@ -4,8 +4,8 @@
 //! Distributed mode layers quorum locks over the set's nodes on top of this.
 
 use std::hash::{BuildHasher, Hash, Hasher};
-use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 use std::sync::Arc;
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 const STRIPES: usize = 1024;
 

@@ -39,7 +39,9 @@ pub enum ObjError {
     ObjectNotFound(String),
     #[error("upload {0} does not exist or was completed or aborted")]
     NoSuchUpload(String),
-    #[error("not enough drives answered to read {0} (read quorum lost); retry when drives are back")]
+    #[error(
+        "not enough drives answered to read {0} (read quorum lost); retry when drives are back"
+    )]
     ReadQuorum(String),
     #[error("not enough drives accepted the write of {0} (write quorum lost); retry when drives are back")]
     WriteQuorum(String),
@@ -77,14 +79,20 @@ pub struct ObjectStream {
 }
 
 impl ObjectStream {
-    pub(crate) fn new(first: Option<Bytes>, rx: Option<tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>>) -> Self {
+    pub(crate) fn new(
+        first: Option<Bytes>,
+        rx: Option<tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>>,
+    ) -> Self {
         ObjectStream { first, rx }
     }
 }
 
 impl futures::Stream for ObjectStream {
     type Item = Result<Bytes, std::io::Error>;
-    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
         if let Some(b) = self.first.take() {
             return std::task::Poll::Ready(Some(Ok(b)));
         }
@@ -174,7 +182,11 @@ pub struct Pool {
 
 impl Pool {
     pub fn set_for(&self, bucket: &str, key: &str) -> &Arc<ErasureSet> {
-        let i = rustfs_common::layout::set_index(&self.placement_key, &format!("{bucket}/{key}"), self.sets.len());
+        let i = rustfs_common::layout::set_index(
+            &self.placement_key,
+            &format!("{bucket}/{key}"),
+            self.sets.len(),
+        );
         &self.sets[i]
     }
 }

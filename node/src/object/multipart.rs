@@ -56,8 +56,18 @@ impl ErasureSet {
             .collect();
         let q = self.default_quorum();
         match metas.into_iter().next() {
-            Some(m) if results.iter().filter(|r| r.is_ok()).count() >= Quorum::new(self.num_drives(), m.erasure.parity).read() => Ok(m),
-            _ if results.iter().filter(|r| matches!(r, Err(DriveError::NotFound))).count() >= q.read() => {
+            Some(m)
+                if results.iter().filter(|r| r.is_ok()).count()
+                    >= Quorum::new(self.num_drives(), m.erasure.parity).read() =>
+            {
+                Ok(m)
+            }
+            _ if results
+                .iter()
+                .filter(|r| matches!(r, Err(DriveError::NotFound)))
+                .count()
+                >= q.read() =>
+            {
                 Err(ObjError::NoSuchUpload(id.to_string()))
             }
             _ => Err(ObjError::ReadQuorum(format!("upload {id}"))),
@@ -66,7 +76,12 @@ impl ErasureSet {
 
     /// Parts as a quorum of drives reports them: per number, the etag most drives agree on.
     async fn quorum_parts(&self, up: &UploadMeta) -> ObjResult<Vec<PartMeta>> {
-        let results = join_all(self.drives.iter().map(|d| d.list_parts(&up.bucket, up.upload_id))).await;
+        let results = join_all(
+            self.drives
+                .iter()
+                .map(|d| d.list_parts(&up.bucket, up.upload_id)),
+        )
+        .await;
         let mut counts: HashMap<PartMeta, usize> = HashMap::new();
         for r in results.into_iter().flatten() {
             for b in r {
@@ -78,7 +93,11 @@ impl ErasureSet {
         let need = Quorum::new(self.num_drives(), up.erasure.parity).read();
         let mut best: BTreeMap<u32, (usize, PartMeta)> = BTreeMap::new();
         for (p, n) in counts {
-            if n >= need && best.get(&p.number).is_none_or(|(m, b)| n > *m || (n == *m && p.mod_time_nanos > b.mod_time_nanos)) {
+            if n >= need
+                && best
+                    .get(&p.number)
+                    .is_none_or(|(m, b)| n > *m || (n == *m && p.mod_time_nanos > b.mod_time_nanos))
+            {
                 best.insert(p.number, (n, p));
             }
         }
@@ -87,7 +106,12 @@ impl ErasureSet {
 }
 
 impl ObjectLayer {
-    async fn upload_set(&self, bucket: &str, key: &str, upload_id: &str) -> ObjResult<(&Arc<ErasureSet>, UploadMeta)> {
+    async fn upload_set(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> ObjResult<(&Arc<ErasureSet>, UploadMeta)> {
         check_bucket(bucket)?;
         check_key(key)?;
         let id = parse_upload_id(upload_id)?;
@@ -104,7 +128,12 @@ impl ObjectLayer {
         Err(last)
     }
 
-    pub async fn create_multipart(&self, bucket: &str, key: &str, opts: PutOptions) -> ObjResult<Uuid> {
+    pub async fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: PutOptions,
+    ) -> ObjResult<Uuid> {
         check_key(key)?;
         self.bucket_info(bucket).await?;
         let set = self.set_for(bucket, key).await?;
@@ -121,7 +150,12 @@ impl ObjectLayer {
             erasure,
         };
         let data = serde_json::to_vec(&up).expect("upload meta serializes");
-        let results = join_all(set.drives.iter().map(|d| d.write_upload(bucket, up.upload_id, &data))).await;
+        let results = join_all(
+            set.drives
+                .iter()
+                .map(|d| d.write_upload(bucket, up.upload_id, &data)),
+        )
+        .await;
         if results.iter().filter(|r| r.is_ok()).count() < q.write() {
             return Err(ObjError::WriteQuorum(name));
         }
@@ -151,7 +185,17 @@ impl ObjectLayer {
             return Err(ObjError::WriteQuorum(name));
         }
         let algo = opts.checksum.as_ref().map(|(a, _)| *a);
-        let w = write_shards(set, body, &name, "part", false, algo, online, (up.erasure.clone(), q)).await?;
+        let w = write_shards(
+            set,
+            body,
+            &name,
+            "part",
+            false,
+            algo,
+            online,
+            (up.erasure.clone(), q),
+        )
+        .await?;
         if let Err(e) = verify_declared(&w, &mut opts) {
             abort_tmp(set, w.tmp_id);
             return Err(e);
@@ -167,7 +211,10 @@ impl ObjectLayer {
             let data = &data;
             async move {
                 if *ok {
-                    Some(d.commit_part(bucket, up.upload_id, number, w.tmp_id, data).await)
+                    Some(
+                        d.commit_part(bucket, up.upload_id, number, w.tmp_id, data)
+                            .await,
+                    )
                 } else {
                     None
                 }
@@ -177,7 +224,13 @@ impl ObjectLayer {
         let done = results.iter().filter(|r| matches!(r, Some(Ok(())))).count();
         if done < q.write() {
             abort_tmp(set, w.tmp_id);
-            if results.iter().flatten().filter(|r| matches!(r, Err(DriveError::NotFound))).count() >= q.read() {
+            if results
+                .iter()
+                .flatten()
+                .filter(|r| matches!(r, Err(DriveError::NotFound)))
+                .count()
+                >= q.read()
+            {
                 return Err(ObjError::NoSuchUpload(upload_id.into()));
             }
             return Err(ObjError::WriteQuorum(name));
@@ -185,7 +238,12 @@ impl ObjectLayer {
         Ok(part)
     }
 
-    pub async fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> ObjResult<(UploadMeta, Vec<PartMeta>)> {
+    pub async fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> ObjResult<(UploadMeta, Vec<PartMeta>)> {
         let (set, up) = self.upload_set(bucket, key, upload_id).await?;
         let parts = set.quorum_parts(&up).await?;
         Ok((up, parts))
@@ -201,9 +259,16 @@ impl ObjectLayer {
     ) -> ObjResult<ObjectInfo> {
         let (set, up) = self.upload_set(bucket, key, upload_id).await?;
         if wanted.is_empty() {
-            return Err(ObjError::InvalidPart("you must specify at least one part".into()));
+            return Err(ObjError::InvalidPart(
+                "you must specify at least one part".into(),
+            ));
         }
-        let have: HashMap<u32, PartMeta> = set.quorum_parts(&up).await?.into_iter().map(|p| (p.number, p)).collect();
+        let have: HashMap<u32, PartMeta> = set
+            .quorum_parts(&up)
+            .await?
+            .into_iter()
+            .map(|p| (p.number, p))
+            .collect();
         let mut parts = Vec::with_capacity(wanted.len());
         let mut md5s = Md5::new();
         let mut prev = 0i32;
@@ -249,14 +314,27 @@ impl ObjectLayer {
         };
         let q = Quorum::new(set.num_drives(), up.erasure.parity);
         let online = set.online().await;
-        set.commit_version(bucket, key, &version, CommitSource::Upload(up.upload_id), &online, None, q)
-            .await?;
+        set.commit_version(
+            bucket,
+            key,
+            &version,
+            CommitSource::Upload(up.upload_id),
+            &online,
+            None,
+            q,
+        )
+        .await?;
         Ok(ObjectInfo::from_version(bucket, key, &version))
     }
 
     pub async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> ObjResult<()> {
         let (set, up) = self.upload_set(bucket, key, upload_id).await?;
-        join_all(set.drives.iter().map(|d| d.delete_upload(bucket, up.upload_id))).await;
+        join_all(
+            set.drives
+                .iter()
+                .map(|d| d.delete_upload(bucket, up.upload_id)),
+        )
+        .await;
         Ok(())
     }
 
@@ -265,7 +343,11 @@ impl ObjectLayer {
         self.bucket_info(bucket).await?;
         let mut seen: HashMap<Uuid, UploadMeta> = HashMap::new();
         for set in self.sets() {
-            for r in join_all(set.drives.iter().map(|d| d.list_uploads(bucket))).await.into_iter().flatten() {
+            for r in join_all(set.drives.iter().map(|d| d.list_uploads(bucket)))
+                .await
+                .into_iter()
+                .flatten()
+            {
                 for b in r {
                     if let Ok(m) = serde_json::from_slice::<UploadMeta>(&b) {
                         if m.key.starts_with(prefix) {

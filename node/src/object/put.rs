@@ -4,7 +4,8 @@
 
 use super::set::ErasureSet;
 use super::{
-    now_nanos, BodyStream, ChecksumAlgo, ObjError, ObjResult, ObjectInfo, PutOptions, INLINE_THRESHOLD,
+    now_nanos, BodyStream, ChecksumAlgo, ObjError, ObjResult, ObjectInfo, PutOptions,
+    INLINE_THRESHOLD,
 };
 use crate::erasure::stream::BlockEncoder;
 use crate::erasure::{new_codec, BLOCK_SIZE};
@@ -68,7 +69,11 @@ impl BodyDigest {
 }
 
 /// Fills `block` up to `BLOCK_SIZE` from the body; returns true at end of body.
-async fn fill_block(body: &mut BodyStream, carry: &mut Option<Bytes>, block: &mut Vec<u8>) -> ObjResult<bool> {
+async fn fill_block(
+    body: &mut BodyStream,
+    carry: &mut Option<Bytes>,
+    block: &mut Vec<u8>,
+) -> ObjResult<bool> {
     block.clear();
     loop {
         let mut chunk = match carry.take() {
@@ -105,7 +110,11 @@ pub(crate) struct Written {
 }
 
 /// Erasure geometry for a new write given which drives are online.
-pub(crate) fn plan_geometry(set: &ErasureSet, online: &[bool], name: &str) -> ObjResult<(ErasureInfo, Quorum)> {
+pub(crate) fn plan_geometry(
+    set: &ErasureSet,
+    online: &[bool],
+    name: &str,
+) -> ObjResult<(ErasureInfo, Quorum)> {
     let n = set.num_drives();
     let offline = online.iter().filter(|o| !**o).count();
     let parity = parity_for_write(n, set.parity, offline);
@@ -148,7 +157,8 @@ pub(crate) async fn write_shards(
     (erasure, q): (ErasureInfo, Quorum),
 ) -> ObjResult<Written> {
     let n = set.num_drives();
-    let codec = new_codec(erasure.codec, erasure.data, erasure.parity).map_err(|e| ObjError::Internal(e.to_string()))?;
+    let codec = new_codec(erasure.codec, erasure.data, erasure.parity)
+        .map_err(|e| ObjError::Internal(e.to_string()))?;
     let encoder = BlockEncoder::new(codec, erasure.bitrot);
     let shard_of = |i: usize| erasure.distribution[i] - 1;
     let tmp_id = Uuid::new_v4();
@@ -278,10 +288,16 @@ pub(crate) fn abort_tmp(set: &ErasureSet, tmp_id: Uuid) {
 }
 
 /// Checks the received body against what the client declared (length, Content-MD5, checksum).
-pub(crate) fn verify_declared(w: &Written, opts: &mut PutOptions) -> ObjResult<Option<super::StoredChecksum>> {
+pub(crate) fn verify_declared(
+    w: &Written,
+    opts: &mut PutOptions,
+) -> ObjResult<Option<super::StoredChecksum>> {
     if let Some(expected) = opts.content_length {
         if expected != w.size {
-            return Err(ObjError::IncompleteBody { expected, got: w.size });
+            return Err(ObjError::IncompleteBody {
+                expected,
+                got: w.size,
+            });
         }
     }
     if let Some(md5) = &opts.content_md5 {
@@ -304,7 +320,13 @@ pub(crate) fn verify_declared(w: &Written, opts: &mut PutOptions) -> ObjResult<O
 
 impl ErasureSet {
     /// Stores an object (replacing the null version).
-    pub async fn put_object(&self, bucket: &str, key: &str, body: BodyStream, mut opts: PutOptions) -> ObjResult<ObjectInfo> {
+    pub async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: BodyStream,
+        mut opts: PutOptions,
+    ) -> ObjResult<ObjectInfo> {
         let name = format!("{bucket}/{key}");
         let online = self.online().await;
         let plan = plan_geometry(self, &online, &name)?;
@@ -342,7 +364,8 @@ impl ErasureSet {
         } else {
             CommitSource::Tmp(w.tmp_id)
         };
-        self.commit_version(bucket, key, &version, src, &w.ok, w.inline.as_deref(), q).await?;
+        self.commit_version(bucket, key, &version, src, &w.ok, w.inline.as_deref(), q)
+            .await?;
         Ok(ObjectInfo::from_version(bucket, key, &version))
     }
 
@@ -376,7 +399,9 @@ impl ErasureSet {
         for (i, r) in results.into_iter().enumerate() {
             match r {
                 Some(Ok(())) => done += 1,
-                Some(Err(DriveError::BucketNotFound)) => return Err(ObjError::BucketNotFound(bucket.into())),
+                Some(Err(DriveError::BucketNotFound)) => {
+                    return Err(ObjError::BucketNotFound(bucket.into()))
+                }
                 Some(Err(e)) => {
                     tracing::warn!(drive = self.drives[i].endpoint(), error = %e, bucket, key, "commit failed on drive");
                     errors.push(e);

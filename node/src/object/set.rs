@@ -79,7 +79,9 @@ impl ErasureSet {
                 },
                 (Ok(_), None) | (Err(DriveError::NotFound), _) => not_found += 1,
                 (Err(DriveError::BucketNotFound), _) => no_bucket += 1,
-                (Err(e), _) => tracing::debug!(drive = self.drives[i].endpoint(), error = %e, "meta read failed"),
+                (Err(e), _) => {
+                    tracing::debug!(drive = self.drives[i].endpoint(), error = %e, "meta read failed")
+                }
             }
         }
         let best = groups
@@ -115,7 +117,12 @@ impl ErasureSet {
     /// Removes the (null) version of an object. Deleting a missing object succeeds, as in S3.
     pub async fn delete(&self, bucket: &str, key: &str) -> ObjResult<()> {
         let _g = self.locks.write(bucket, key).await;
-        let results = join_all(self.drives.iter().map(|d| d.delete_version(bucket, key, None))).await;
+        let results = join_all(
+            self.drives
+                .iter()
+                .map(|d| d.delete_version(bucket, key, None)),
+        )
+        .await;
         let quorum = self.default_quorum().write();
         let mut ok = 0;
         let mut no_bucket = 0;
@@ -123,7 +130,9 @@ impl ErasureSet {
             match r {
                 Ok(()) | Err(DriveError::NotFound) => ok += 1,
                 Err(DriveError::BucketNotFound) => no_bucket += 1,
-                Err(e) => tracing::warn!(drive = self.drives[i].endpoint(), error = %e, bucket, key, "delete failed on drive"),
+                Err(e) => {
+                    tracing::warn!(drive = self.drives[i].endpoint(), error = %e, bucket, key, "delete failed on drive")
+                }
             }
         }
         if no_bucket >= quorum {

@@ -25,7 +25,12 @@ pub struct Format {
 
 impl Format {
     /// Fresh formats for a pool of `num_sets` × `set_drives` drives, in endpoint order.
-    pub fn new_pool(deployment_id: Uuid, pool: usize, num_sets: usize, set_drives: usize) -> Vec<Format> {
+    pub fn new_pool(
+        deployment_id: Uuid,
+        pool: usize,
+        num_sets: usize,
+        set_drives: usize,
+    ) -> Vec<Format> {
         let sets: Vec<Vec<Uuid>> = (0..num_sets)
             .map(|_| (0..set_drives).map(|_| Uuid::new_v4()).collect())
             .collect();
@@ -62,13 +67,19 @@ impl Format {
     /// The slot (endpoint position inside the pool) this drive's id occupies.
     pub fn slot(&self) -> Option<usize> {
         let per_set = self.sets.first()?.len();
-        let idx = self.sets.get(self.set)?.iter().position(|id| *id == self.this)?;
+        let idx = self
+            .sets
+            .get(self.set)?
+            .iter()
+            .position(|id| *id == self.this)?;
         Some(self.set * per_set + idx)
     }
 
     /// True when `other` describes the same deployment and pool layout.
     pub fn same_layout(&self, other: &Format) -> bool {
-        self.deployment_id == other.deployment_id && self.pool == other.pool && self.sets == other.sets
+        self.deployment_id == other.deployment_id
+            && self.pool == other.pool
+            && self.sets == other.sets
     }
 }
 

@@ -6,8 +6,8 @@
 use super::format::Format;
 use super::meta::{ObjectMeta, ObjectVersion};
 use super::{
-    BucketInfo, CommitSource, DiskInfo, Drive, DriveError, DriveResult, ShardReader, ShardWriter, WalkEntry,
-    WalkRequest, SYS_DIR,
+    BucketInfo, CommitSource, DiskInfo, Drive, DriveError, DriveResult, ShardReader, ShardWriter,
+    WalkEntry, WalkRequest, SYS_DIR,
 };
 use async_trait::async_trait;
 use rustfs_common::names::{dir_key, key_dir, META_FILE};
@@ -33,7 +33,10 @@ pub struct LocalDrive {
 }
 
 fn now_millis() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Pure file-system helpers, run on the blocking pool.
@@ -57,7 +60,10 @@ impl Fs {
         self.root.join(bucket).join(key_dir(key))
     }
     fn upload(&self, bucket: &str, id: Uuid) -> PathBuf {
-        self.sys().join("multipart").join(bucket).join(id.to_string())
+        self.sys()
+            .join("multipart")
+            .join(bucket)
+            .join(id.to_string())
     }
 
     /// Maps an I/O error: ENOSPC is a full drive, ENOENT/ENOTDIR is `NotFound` unless the drive
@@ -72,7 +78,9 @@ impl Fs {
                     DriveError::Offline(self.label.clone())
                 }
             }
-            _ if e.raw_os_error() == Some(libc::ENOSPC) || e.raw_os_error() == Some(libc::EDQUOT) => {
+            _ if e.raw_os_error() == Some(libc::ENOSPC)
+                || e.raw_os_error() == Some(libc::EDQUOT) =>
+            {
                 DriveError::DiskFull
             }
             _ => DriveError::Io {
@@ -101,7 +109,10 @@ impl Fs {
     fn write_atomic(&self, path: &Path, data: &[u8]) -> DriveResult<()> {
         let tmp = self.sys().join("tmp").join(Uuid::new_v4().to_string());
         let run = || -> io::Result<()> {
-            let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
             f.write_all(data)?;
             f.sync_all()?;
             let parent = path.parent().expect("paths under a drive have parents");
@@ -118,7 +129,8 @@ impl Fs {
     fn read_meta(&self, bucket: &str, key: &str) -> DriveResult<ObjectMeta> {
         let path = self.object(bucket, key).join(META_FILE);
         match fs::read(&path) {
-            Ok(buf) => ObjectMeta::decode(&buf).map_err(|e| DriveError::Corrupt(format!("{}: {e}", path.display()))),
+            Ok(buf) => ObjectMeta::decode(&buf)
+                .map_err(|e| DriveError::Corrupt(format!("{}: {e}", path.display()))),
             Err(e) => match self.err(e) {
                 DriveError::NotFound => {
                     self.check_bucket(bucket)?;
@@ -129,7 +141,13 @@ impl Fs {
         }
     }
 
-    fn commit(&self, bucket: &str, key: &str, src: CommitSource, version: ObjectVersion) -> DriveResult<()> {
+    fn commit(
+        &self,
+        bucket: &str,
+        key: &str,
+        src: CommitSource,
+        version: ObjectVersion,
+    ) -> DriveResult<()> {
         self.check_bucket(bucket)?;
         let dir = self.object(bucket, key);
         let mut meta = match self.read_meta(bucket, key) {
@@ -164,7 +182,9 @@ impl Fs {
 
     fn delete_version(&self, bucket: &str, key: &str, version_id: Option<Uuid>) -> DriveResult<()> {
         let mut meta = self.read_meta(bucket, key)?;
-        let removed = meta.remove_version(version_id).ok_or(DriveError::NotFound)?;
+        let removed = meta
+            .remove_version(version_id)
+            .ok_or(DriveError::NotFound)?;
         let dir = self.object(bucket, key);
         if meta.versions.is_empty() {
             fs::remove_file(dir.join(META_FILE)).map_err(|e| self.err(e))?;
@@ -210,7 +230,9 @@ impl Fs {
         let mut out = Vec::new();
         for e in fs::read_dir(dir)? {
             let e = e?;
-            let Ok(name) = e.file_name().into_string() else { continue };
+            let Ok(name) = e.file_name().into_string() else {
+                continue;
+            };
             let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
             out.push((name, is_dir));
         }
@@ -248,7 +270,10 @@ impl Fs {
             if !is_dir || (base.is_empty() && name == SYS_DIR) {
                 continue;
             }
-            if is_object_dir && Uuid::parse_str(&name).is_ok() && !dir.join(&name).join(META_FILE).exists() {
+            if is_object_dir
+                && Uuid::parse_str(&name).is_ok()
+                && !dir.join(&name).join(META_FILE).exists()
+            {
                 continue; // a data dir of the object stored here
             }
             let key_part = dir_key(&name);
@@ -302,11 +327,15 @@ impl Fs {
 
     /// True when `dir` holds anything besides an object's own meta and data dirs.
     fn has_children(&self, dir: &Path) -> bool {
-        let Ok(entries) = self.read_dir_names(dir) else { return false };
+        let Ok(entries) = self.read_dir_names(dir) else {
+            return false;
+        };
         let is_object_dir = entries.iter().any(|(n, d)| !d && n == META_FILE);
-        entries
-            .iter()
-            .any(|(n, d)| *d && !(is_object_dir && Uuid::parse_str(n).is_ok() && !dir.join(n).join(META_FILE).exists()))
+        entries.iter().any(|(n, d)| {
+            *d && !(is_object_dir
+                && Uuid::parse_str(n).is_ok()
+                && !dir.join(n).join(META_FILE).exists())
+        })
     }
 }
 
@@ -332,13 +361,18 @@ impl LocalDrive {
         }
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce(Fs) -> DriveResult<T> + Send + 'static) -> DriveResult<T> {
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Fs) -> DriveResult<T> + Send + 'static,
+    ) -> DriveResult<T> {
         let fs = self.fs();
         let label = self.label.clone();
-        tokio::task::spawn_blocking(move || f(fs)).await.map_err(|e| DriveError::Io {
-            drive: label,
-            source: io::Error::other(e),
-        })?
+        tokio::task::spawn_blocking(move || f(fs))
+            .await
+            .map_err(|e| DriveError::Io {
+                drive: label,
+                source: io::Error::other(e),
+            })?
     }
 
     /// Prepares the system directory and clears leftovers of interrupted writes.
@@ -382,10 +416,13 @@ impl ShardReader for LocalReader {
         let fs = self.fs.clone();
         tokio::task::spawn_blocking(move || {
             let mut buf = vec![0u8; len];
-            file.read_exact_at(&mut buf, offset).map_err(|e| match e.kind() {
-                io::ErrorKind::UnexpectedEof => DriveError::Corrupt(format!("shard on {} is truncated", fs.label)),
-                _ => fs.err(e),
-            })?;
+            file.read_exact_at(&mut buf, offset)
+                .map_err(|e| match e.kind() {
+                    io::ErrorKind::UnexpectedEof => {
+                        DriveError::Corrupt(format!("shard on {} is truncated", fs.label))
+                    }
+                    _ => fs.err(e),
+                })?;
             Ok(buf)
         })
         .await
@@ -408,7 +445,9 @@ impl Drive for LocalDrive {
             return self.online.load(Ordering::Relaxed);
         }
         let path = self.root.join(SYS_DIR).join(FORMAT_FILE);
-        let ok = tokio::task::spawn_blocking(move || path.is_file()).await.unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || path.is_file())
+            .await
+            .unwrap_or(false);
         self.online.store(ok, Ordering::Relaxed);
         self.online_checked_millis.store(now, Ordering::Relaxed);
         ok
@@ -416,14 +455,15 @@ impl Drive for LocalDrive {
 
     async fn disk_info(&self) -> DriveResult<DiskInfo> {
         let root = self.root.clone();
-        self.run(move |fs| statvfs(&root).map_err(|e| fs.err(e))).await
+        self.run(move |fs| statvfs(&root).map_err(|e| fs.err(e)))
+            .await
     }
 
     async fn read_format(&self) -> DriveResult<Option<Format>> {
         self.run(|fs| match std::fs::read(fs.sys().join(FORMAT_FILE)) {
-            Ok(b) => serde_json::from_slice(&b)
-                .map(Some)
-                .map_err(|e| DriveError::Corrupt(format!("{}/{SYS_DIR}/{FORMAT_FILE}: {e}", fs.label))),
+            Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+                DriveError::Corrupt(format!("{}/{SYS_DIR}/{FORMAT_FILE}: {e}", fs.label))
+            }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(fs.err(e)),
         })
@@ -432,14 +472,16 @@ impl Drive for LocalDrive {
 
     async fn write_format(&self, format: &Format) -> DriveResult<()> {
         let data = serde_json::to_vec_pretty(format).expect("format serializes");
-        self.run(move |fs| fs.write_atomic(&fs.sys().join(FORMAT_FILE), &data)).await?;
+        self.run(move |fs| fs.write_atomic(&fs.sys().join(FORMAT_FILE), &data))
+            .await?;
         self.online_checked_millis.store(0, Ordering::Relaxed);
         Ok(())
     }
 
     async fn read_sys_file(&self, name: &str) -> DriveResult<Vec<u8>> {
         let name = name.to_string();
-        self.run(move |fs| std::fs::read(fs.sys().join(name)).map_err(|e| fs.err(e))).await
+        self.run(move |fs| std::fs::read(fs.sys().join(name)).map_err(|e| fs.err(e)))
+            .await
     }
 
     async fn write_sys_file(&self, name: &str, data: &[u8]) -> DriveResult<()> {
@@ -448,7 +490,8 @@ impl Drive for LocalDrive {
             use std::os::unix::fs::PermissionsExt;
             let path = fs.sys().join(name);
             fs.write_atomic(&path, &data)?;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(|e| fs.err(e))
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| fs.err(e))
         })
         .await
     }
@@ -459,11 +502,16 @@ impl Drive for LocalDrive {
             let dir = fs.bucket(&bucket);
             match std::fs::create_dir(&dir) {
                 Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(DriveError::BucketExists),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    return Err(DriveError::BucketExists)
+                }
                 Err(e) => return Err(fs.err(e)),
             }
             let info = serde_json::json!({ "name": bucket, "created_nanos": created_nanos });
-            fs.write_atomic(&fs.sys().join("buckets").join(format!("{bucket}.json")), info.to_string().as_bytes())
+            fs.write_atomic(
+                &fs.sys().join("buckets").join(format!("{bucket}.json")),
+                info.to_string().as_bytes(),
+            )
         })
         .await
     }
@@ -491,7 +539,11 @@ impl Drive for LocalDrive {
         self.run(move |fs| {
             fs.check_bucket(&bucket)?;
             let dir = fs.bucket(&bucket);
-            if std::fs::read_dir(&dir).map_err(|e| fs.err(e))?.next().is_some() {
+            if std::fs::read_dir(&dir)
+                .map_err(|e| fs.err(e))?
+                .next()
+                .is_some()
+            {
                 return Err(DriveError::BucketNotEmpty);
             }
             std::fs::remove_dir(&dir).map_err(|e| fs.err(e))?;
@@ -510,8 +562,12 @@ impl Drive for LocalDrive {
     async fn create_writer(&self, tmp_id: Uuid, name: &str) -> DriveResult<Box<dyn ShardWriter>> {
         let fs = self.fs();
         let dir = fs.tmp(tmp_id);
-        tokio::fs::create_dir_all(&dir).await.map_err(|e| fs.err(e))?;
-        let file = tokio::fs::File::create(dir.join(name)).await.map_err(|e| fs.err(e))?;
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| fs.err(e))?;
+        let file = tokio::fs::File::create(dir.join(name))
+            .await
+            .map_err(|e| fs.err(e))?;
         Ok(Box::new(LocalWriter { file, fs }))
     }
 
@@ -523,14 +579,27 @@ impl Drive for LocalDrive {
         .await
     }
 
-    async fn commit(&self, bucket: &str, key: &str, src: CommitSource, version: ObjectVersion) -> DriveResult<()> {
+    async fn commit(
+        &self,
+        bucket: &str,
+        key: &str,
+        src: CommitSource,
+        version: ObjectVersion,
+    ) -> DriveResult<()> {
         let (bucket, key) = (bucket.to_string(), key.to_string());
-        self.run(move |fs| fs.commit(&bucket, &key, src, version)).await
+        self.run(move |fs| fs.commit(&bucket, &key, src, version))
+            .await
     }
 
-    async fn delete_version(&self, bucket: &str, key: &str, version_id: Option<Uuid>) -> DriveResult<()> {
+    async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<Uuid>,
+    ) -> DriveResult<()> {
         let (bucket, key) = (bucket.to_string(), key.to_string());
-        self.run(move |fs| fs.delete_version(&bucket, &key, version_id)).await
+        self.run(move |fs| fs.delete_version(&bucket, &key, version_id))
+            .await
     }
 
     async fn open_shard(
@@ -542,7 +611,10 @@ impl Drive for LocalDrive {
     ) -> DriveResult<Box<dyn ShardReader>> {
         let (bucket, key) = (bucket.to_string(), key.to_string());
         self.run(move |fs| {
-            let path = fs.object(&bucket, &key).join(data_dir.to_string()).join(format!("part.{part}"));
+            let path = fs
+                .object(&bucket, &key)
+                .join(data_dir.to_string())
+                .join(format!("part.{part}"));
             let file = std::fs::File::open(path).map_err(|e| fs.err(e))?;
             Ok(Box::new(LocalReader {
                 file: Arc::new(file),
@@ -552,7 +624,11 @@ impl Drive for LocalDrive {
         .await
     }
 
-    async fn walk(&self, bucket: &str, req: WalkRequest) -> DriveResult<mpsc::Receiver<DriveResult<WalkEntry>>> {
+    async fn walk(
+        &self,
+        bucket: &str,
+        req: WalkRequest,
+    ) -> DriveResult<mpsc::Receiver<DriveResult<WalkEntry>>> {
         let bucket = bucket.to_string();
         let fs = self.fs();
         let (tx, rx) = mpsc::channel(256);
@@ -576,8 +652,10 @@ impl Drive for LocalDrive {
 
     async fn read_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<u8>> {
         let bucket = bucket.to_string();
-        self.run(move |fs| std::fs::read(fs.upload(&bucket, upload_id).join(UPLOAD_FILE)).map_err(|e| fs.err(e)))
-            .await
+        self.run(move |fs| {
+            std::fs::read(fs.upload(&bucket, upload_id).join(UPLOAD_FILE)).map_err(|e| fs.err(e))
+        })
+        .await
     }
 
     async fn list_uploads(&self, bucket: &str) -> DriveResult<Vec<Vec<u8>>> {
@@ -637,8 +715,10 @@ impl Drive for LocalDrive {
 
     async fn delete_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<()> {
         let bucket = bucket.to_string();
-        self.run(move |fs| std::fs::remove_dir_all(fs.upload(&bucket, upload_id)).map_err(|e| fs.err(e)))
-            .await
+        self.run(move |fs| {
+            std::fs::remove_dir_all(fs.upload(&bucket, upload_id)).map_err(|e| fs.err(e))
+        })
+        .await
     }
 }
 

@@ -146,13 +146,17 @@ impl ObjectMeta {
             }
         });
         self.versions.push(v);
-        self.versions.sort_by(|a, b| b.mod_time_nanos.cmp(&a.mod_time_nanos));
+        self.versions
+            .sort_by(|a, b| b.mod_time_nanos.cmp(&a.mod_time_nanos));
         freed
     }
 
     /// Removes the version with `version_id`, returning it.
     pub fn remove_version(&mut self, version_id: Option<Uuid>) -> Option<ObjectVersion> {
-        let pos = self.versions.iter().position(|v| v.version_id == version_id)?;
+        let pos = self
+            .versions
+            .iter()
+            .position(|v| v.version_id == version_id)?;
         Some(self.versions.remove(pos))
     }
 }
@@ -216,10 +220,16 @@ mod tests {
     fn truncated_and_future_versions_are_refused() {
         let m = ObjectMeta::default();
         let buf = m.encode();
-        assert_eq!(ObjectMeta::decode(&buf[..buf.len() - 1]), Err(MetaError::Truncated));
+        assert_eq!(
+            ObjectMeta::decode(&buf[..buf.len() - 1]),
+            Err(MetaError::Truncated)
+        );
         let mut future = buf.clone();
         future[4] = 9;
-        assert_eq!(ObjectMeta::decode(&future), Err(MetaError::UnknownVersion(9)));
+        assert_eq!(
+            ObjectMeta::decode(&future),
+            Err(MetaError::UnknownVersion(9))
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ pub enum DriveError {
     #[error("corrupt data: {0}")]
     Corrupt(String),
     #[error("i/o error on drive {drive}: {source}")]
-    Io { drive: String, source: std::io::Error },
+    Io {
+        drive: String,
+        source: std::io::Error,
+    },
 }
 
 pub type DriveResult<T> = Result<T, DriveError>;
@@ -135,21 +138,47 @@ pub trait Drive: Send + Sync {
     async fn remove_tmp(&self, tmp_id: Uuid) -> DriveResult<()>;
     /// Atomically makes `version` (and its data) part of `bucket/key`, replacing a version with
     /// the same id. Old data dirs are removed after the new meta is durable.
-    async fn commit(&self, bucket: &str, key: &str, src: CommitSource, version: ObjectVersion) -> DriveResult<()>;
+    async fn commit(
+        &self,
+        bucket: &str,
+        key: &str,
+        src: CommitSource,
+        version: ObjectVersion,
+    ) -> DriveResult<()>;
     /// Removes one version; the object disappears with its last version.
-    async fn delete_version(&self, bucket: &str, key: &str, version_id: Option<Uuid>) -> DriveResult<()>;
-    async fn open_shard(&self, bucket: &str, key: &str, data_dir: Uuid, part: u32)
-        -> DriveResult<Box<dyn ShardReader>>;
+    async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<Uuid>,
+    ) -> DriveResult<()>;
+    async fn open_shard(
+        &self,
+        bucket: &str,
+        key: &str,
+        data_dir: Uuid,
+        part: u32,
+    ) -> DriveResult<Box<dyn ShardReader>>;
     /// Streams the bucket's objects in key order.
-    async fn walk(&self, bucket: &str, req: WalkRequest) -> DriveResult<mpsc::Receiver<DriveResult<WalkEntry>>>;
+    async fn walk(
+        &self,
+        bucket: &str,
+        req: WalkRequest,
+    ) -> DriveResult<mpsc::Receiver<DriveResult<WalkEntry>>>;
 
     /// Multipart uploads live under `.rustfs.sys/multipart/<bucket>/<upload_id>/`.
     async fn write_upload(&self, bucket: &str, upload_id: Uuid, meta: &[u8]) -> DriveResult<()>;
     async fn read_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<u8>>;
     async fn list_uploads(&self, bucket: &str) -> DriveResult<Vec<Vec<u8>>>;
     /// Moves `tmp/<tmp_id>/part` to the upload's `part.N` and records the part's meta.
-    async fn commit_part(&self, bucket: &str, upload_id: Uuid, part: u32, tmp_id: Uuid, meta: &[u8])
-        -> DriveResult<()>;
+    async fn commit_part(
+        &self,
+        bucket: &str,
+        upload_id: Uuid,
+        part: u32,
+        tmp_id: Uuid,
+        meta: &[u8],
+    ) -> DriveResult<()>;
     async fn list_parts(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<Vec<u8>>>;
     async fn delete_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<()>;
 }

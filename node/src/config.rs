@@ -1,0 +1,168 @@
+//! `rustfs server` configuration: flags with `RUSTFS_*` env forms (flag > env > default), root
+//! credentials from the environment only (never a flag, which `ps` would show).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rustfs",
+    version,
+    about = "RustFS: erasure-coded, S3-compatible object storage"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve S3 from the given drives: `rustfs server /data{1...4}`.
+    Server(ServerConfig),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CodecChoice {
+    /// reed-solomon-simd (default: fastest in benches/codec.rs)
+    RsSimd,
+    /// reed-solomon-erasure
+    RsErasure,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BitrotChoice {
+    /// XXH3-128 (default: fastest in benches/codec.rs)
+    Xxh3,
+    Highway,
+    Blake3,
+}
+
+#[derive(Debug, Clone, Parser)]
+pub struct ServerConfig {
+    /// Address to serve S3 (and health) on; `:9000` means every interface.
+    #[arg(long, env = "RUSTFS_ADDRESS", default_value = ":9000")]
+    pub address: String,
+    /// Parity per erasure set for new objects, `EC:N` (0 ≤ N ≤ set size / 2).
+    #[arg(long, env = "RUSTFS_STORAGE_CLASS_STANDARD")]
+    pub storage_class_standard: Option<String>,
+    /// Erasure-set size; must divide each pool's drives evenly.
+    #[arg(long, env = "RUSTFS_ERASURE_SET_DRIVE_COUNT")]
+    pub erasure_set_drive_count: Option<usize>,
+    /// Reed-Solomon engine for new objects.
+    #[arg(long, env = "RUSTFS_CODEC", value_enum, default_value = "rs-simd")]
+    pub codec: CodecChoice,
+    /// Bitrot hash for new objects.
+    #[arg(long, env = "RUSTFS_BITROT", value_enum, default_value = "xxh3")]
+    pub bitrot: BitrotChoice,
+    /// Region reported to clients and expected in signatures.
+    #[arg(long, env = "RUSTFS_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Log line format.
+    #[arg(long, env = "RUSTFS_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Drives, one pool per argument with ellipses: `/data{1...4}`.
+    #[arg(required = true, env = "RUSTFS_VOLUMES", value_delimiter = ' ')]
+    pub drives: Vec<String>,
+}
+
+/// Parses `HOST:PORT`, `:PORT` (all interfaces) or `[V6]:PORT`.
+pub fn parse_address(s: &str) -> Result<SocketAddr, String> {
+    let full = if s.starts_with(':') {
+        format!("0.0.0.0{s}")
+    } else {
+        s.to_string()
+    };
+    if let Ok(a) = full.parse() {
+        return Ok(a);
+    }
+    use std::net::ToSocketAddrs;
+    full.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| format!("--address {s:?} is not HOST:PORT or :PORT"))
+}
+
+/// Root credentials.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+/// Reads `NAME` or `NAME_FILE` (both set is an error).
+fn secret_env(name: &str) -> Result<Option<String>, String> {
+    let direct = std::env::var(name).ok().filter(|v| !v.is_empty());
+    let file = std::env::var(format!("{name}_FILE"))
+        .ok()
+        .filter(|v| !v.is_empty());
+    match (direct, file) {
+        (Some(_), Some(_)) => Err(format!(
+            "both {name} and {name}_FILE are set — set only one"
+        )),
+        (Some(v), None) => Ok(Some(v)),
+        (None, Some(path)) => std::fs::read_to_string(&path)
+            .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_string()))
+            .map_err(|e| format!("{name}_FILE={path}: {e}")),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Credentials from `RUSTFS_ROOT_USER` / `RUSTFS_ROOT_PASSWORD` (or `_FILE`), validated.
+pub fn credentials_from_env() -> Result<Option<Credentials>, String> {
+    let user = secret_env("RUSTFS_ROOT_USER")?;
+    let pass = secret_env("RUSTFS_ROOT_PASSWORD")?;
+    match (user, pass) {
+        (None, None) => Ok(None),
+        (Some(access_key), Some(secret_key)) => {
+            if access_key.len() < 3 || access_key.len() > 128 {
+                return Err("RUSTFS_ROOT_USER must be 3 to 128 characters".into());
+            }
+            if secret_key.len() < 8 || secret_key.len() > 128 {
+                return Err("RUSTFS_ROOT_PASSWORD must be 8 to 128 characters".into());
+            }
+            Ok(Some(Credentials {
+                access_key,
+                secret_key,
+            }))
+        }
+        _ => Err("set both RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD, or neither".into()),
+    }
+}
+
+/// Fresh random credentials.
+pub fn generate_credentials() -> Credentials {
+    use rand::distributions::{Alphanumeric, DistString};
+    let mut rng = rand::thread_rng();
+    Credentials {
+        access_key: Alphanumeric.sample_string(&mut rng, 20).to_uppercase(),
+        secret_key: Alphanumeric.sample_string(&mut rng, 40),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert_eq!(parse_address(":9000").unwrap().port(), 9000);
+        assert_eq!(
+            parse_address("127.0.0.2:9100").unwrap().to_string(),
+            "127.0.0.2:9100"
+        );
+        assert!(parse_address("nope").is_err());
+    }
+
+    #[test]
+    fn generated_credentials_differ() {
+        let (a, b) = (generate_credentials(), generate_credentials());
+        assert_ne!(a.secret_key, b.secret_key);
+        assert_eq!(a.access_key.len(), 20);
+    }
+}

@@ -1,0 +1,70 @@
+//! Bucket operations.
+
+use super::headers::timestamp;
+use super::S3Api;
+use http::StatusCode;
+use s3s::dto::*;
+use s3s::{S3Request, S3Response, S3Result};
+
+pub async fn handle_create_bucket(
+    api: &S3Api,
+    req: S3Request<CreateBucketInput>,
+) -> S3Result<S3Response<CreateBucketOutput>> {
+    api.layer.make_bucket(&req.input.bucket).await?;
+    Ok(S3Response::new(CreateBucketOutput {
+        location: Some(format!("/{}", req.input.bucket)),
+        ..Default::default()
+    }))
+}
+
+pub async fn handle_delete_bucket(
+    api: &S3Api,
+    req: S3Request<DeleteBucketInput>,
+) -> S3Result<S3Response<DeleteBucketOutput>> {
+    api.layer.delete_bucket(&req.input.bucket).await?;
+    Ok(S3Response::with_status(
+        DeleteBucketOutput {},
+        StatusCode::NO_CONTENT,
+    ))
+}
+
+pub async fn handle_head_bucket(
+    api: &S3Api,
+    req: S3Request<HeadBucketInput>,
+) -> S3Result<S3Response<HeadBucketOutput>> {
+    api.layer.bucket_info(&req.input.bucket).await?;
+    Ok(S3Response::new(HeadBucketOutput::default()))
+}
+
+pub async fn handle_list_buckets(
+    api: &S3Api,
+    _req: S3Request<ListBucketsInput>,
+) -> S3Result<S3Response<ListBucketsOutput>> {
+    let buckets = api
+        .layer
+        .list_buckets()
+        .await?
+        .into_iter()
+        .map(|b| Bucket {
+            name: Some(b.name),
+            creation_date: Some(timestamp(b.created_nanos)),
+            ..Default::default()
+        })
+        .collect();
+    Ok(S3Response::new(ListBucketsOutput {
+        buckets: Some(buckets),
+        owner: Some(Owner {
+            display_name: Some("rustfs".into()),
+            id: Some("rustfs".into()),
+        }),
+        ..Default::default()
+    }))
+}
+
+pub async fn handle_get_bucket_location(
+    api: &S3Api,
+    req: S3Request<GetBucketLocationInput>,
+) -> S3Result<S3Response<GetBucketLocationOutput>> {
+    api.layer.bucket_info(&req.input.bucket).await?;
+    Ok(S3Response::new(GetBucketLocationOutput::default()))
+}

@@ -1,0 +1,401 @@
+//! Object operations: PutObject, GetObject, HeadObject, DeleteObject(s), CopyObject.
+
+use super::headers::{
+    body_stream, checksum_spec, put_options, split_meta, timestamp, ts_secs, user_meta,
+    StoredHeaders,
+};
+use super::S3Api;
+use crate::object::{ObjError, ObjectInfo, PutOptions};
+use http::StatusCode;
+use s3s::dto::*;
+use s3s::{s3_error, S3Error, S3Request, S3Response, S3Result};
+
+/// Evaluates If-Match / If-None-Match / If-(Un)Modified-Since in RFC 7232 order.
+fn check_conditions(
+    info: &ObjectInfo,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+) -> S3Result<()> {
+    let matches = |c: &ETagCondition| match c {
+        ETagCondition::Any => true,
+        ETagCondition::ETag(e) => e.value() == info.etag,
+    };
+    let mtime = info.mod_time_nanos.div_euclid(1_000_000_000);
+    if let Some(c) = if_match {
+        if !matches(c) {
+            return Err(s3_error!(
+                PreconditionFailed,
+                "If-Match: the object's ETag does not match"
+            ));
+        }
+    } else if let Some(t) = if_unmodified_since {
+        if mtime > ts_secs(t) {
+            return Err(s3_error!(
+                PreconditionFailed,
+                "If-Unmodified-Since: the object was modified since"
+            ));
+        }
+    }
+    if let Some(c) = if_none_match {
+        if matches(c) {
+            return Err(S3Error::new(s3s::S3ErrorCode::NotModified));
+        }
+    } else if let Some(t) = if_modified_since {
+        if mtime <= ts_secs(t) {
+            return Err(S3Error::new(s3s::S3ErrorCode::NotModified));
+        }
+    }
+    Ok(())
+}
+
+fn checksum_fields(
+    info: &ObjectInfo,
+    wanted: bool,
+) -> (Option<String>, Option<String>, Option<String>) {
+    match (&info.checksum, wanted) {
+        (Some(c), true) => match c.algorithm.as_str() {
+            "CRC32" => (Some(c.value.clone()), None, None),
+            "CRC32C" => (None, Some(c.value.clone()), None),
+            "SHA256" => (None, None, Some(c.value.clone())),
+            _ => (None, None, None),
+        },
+        _ => (None, None, None),
+    }
+}
+
+pub async fn handle_put_object(
+    api: &S3Api,
+    req: S3Request<PutObjectInput>,
+) -> S3Result<S3Response<PutObjectOutput>> {
+    let trailers = req.trailing_headers.clone();
+    let headers = req.headers;
+    let input = req.input;
+    if input.if_none_match.is_some() || input.if_match.is_some() {
+        match api.layer.head_object(&input.bucket, &input.key).await {
+            Ok(info) => check_conditions(
+                &info,
+                input.if_match.as_ref(),
+                input.if_none_match.as_ref(),
+                None,
+                None,
+            )
+            .map_err(|_| {
+                s3_error!(
+                    PreconditionFailed,
+                    "the conditional write's precondition failed"
+                )
+            })?,
+            Err(ObjError::ObjectNotFound(_)) if input.if_match.is_some() => {
+                return Err(s3_error!(
+                    NoSuchKey,
+                    "If-Match given but the object does not exist"
+                ))
+            }
+            Err(ObjError::ObjectNotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let checksum = checksum_spec(
+        &headers,
+        trailers,
+        input.checksum_crc32,
+        input.checksum_crc32c,
+        input.checksum_sha256,
+    );
+    let meta = user_meta(
+        input.metadata,
+        StoredHeaders {
+            cache_control: input.cache_control,
+            content_disposition: input.content_disposition,
+            content_encoding: input.content_encoding,
+            content_language: input.content_language,
+        },
+    );
+    let opts = put_options(
+        &headers,
+        input.content_type,
+        meta,
+        input.content_length,
+        input.content_md5,
+        checksum,
+    );
+    let info = api
+        .layer
+        .put_object(&input.bucket, &input.key, body_stream(input.body), opts)
+        .await?;
+    let (crc32, crc32c, sha256) = checksum_fields(&info, true);
+    Ok(S3Response::new(PutObjectOutput {
+        e_tag: Some(ETag::Strong(info.etag)),
+        checksum_crc32: crc32,
+        checksum_crc32c: crc32c,
+        checksum_sha256: sha256,
+        ..Default::default()
+    }))
+}
+
+pub async fn handle_get_object(
+    api: &S3Api,
+    req: S3Request<GetObjectInput>,
+) -> S3Result<S3Response<GetObjectOutput>> {
+    let input = req.input;
+    if input.part_number.is_some() {
+        return Err(s3_error!(
+            NotImplemented,
+            "GetObject with partNumber is not supported yet"
+        ));
+    }
+    let obj = api.layer.open_object(&input.bucket, &input.key).await?;
+    let info = obj.info.clone();
+    check_conditions(
+        &info,
+        input.if_match.as_ref(),
+        input.if_none_match.as_ref(),
+        input.if_modified_since.as_ref(),
+        input.if_unmodified_since.as_ref(),
+    )?;
+    let (start, end, ranged) = match &input.range {
+        Some(r) => {
+            let span = r.check(info.size).map_err(|_| {
+                s3_error!(
+                    InvalidRange,
+                    "the requested range is not satisfiable for an object of {} bytes",
+                    info.size
+                )
+            })?;
+            (span.start, span.end, true)
+        }
+        None => (0, info.size, false),
+    };
+    let body = obj.stream(start, end).await?;
+    let (user, h) = split_meta(&info);
+    let checksum_mode = input
+        .checksum_mode
+        .as_ref()
+        .is_some_and(|m| m.as_str() == ChecksumMode::ENABLED);
+    let (crc32, crc32c, sha256) = checksum_fields(&info, checksum_mode && !ranged);
+    let out = GetObjectOutput {
+        body: Some(StreamingBlob::wrap(body)),
+        content_length: Some((end - start) as i64),
+        content_range: ranged
+            .then(|| format!("bytes {start}-{}/{}", end.saturating_sub(1), info.size)),
+        accept_ranges: Some("bytes".into()),
+        content_type: info.content_type.clone(),
+        e_tag: Some(ETag::Strong(info.etag.clone())),
+        last_modified: Some(timestamp(info.mod_time_nanos)),
+        metadata: (!user.is_empty()).then_some(user),
+        cache_control: h.cache_control,
+        content_disposition: h.content_disposition,
+        content_encoding: h.content_encoding,
+        content_language: h.content_language,
+        parts_count: (info.num_parts > 1).then_some(info.num_parts as i32),
+        checksum_crc32: crc32,
+        checksum_crc32c: crc32c,
+        checksum_sha256: sha256,
+        ..Default::default()
+    };
+    Ok(if ranged {
+        S3Response::with_status(out, StatusCode::PARTIAL_CONTENT)
+    } else {
+        S3Response::new(out)
+    })
+}
+
+pub async fn handle_head_object(
+    api: &S3Api,
+    req: S3Request<HeadObjectInput>,
+) -> S3Result<S3Response<HeadObjectOutput>> {
+    let input = req.input;
+    let info = api.layer.head_object(&input.bucket, &input.key).await?;
+    check_conditions(
+        &info,
+        input.if_match.as_ref(),
+        input.if_none_match.as_ref(),
+        input.if_modified_since.as_ref(),
+        input.if_unmodified_since.as_ref(),
+    )?;
+    let (user, h) = split_meta(&info);
+    let checksum_mode = input
+        .checksum_mode
+        .as_ref()
+        .is_some_and(|m| m.as_str() == ChecksumMode::ENABLED);
+    let (crc32, crc32c, sha256) = checksum_fields(&info, checksum_mode);
+    Ok(S3Response::new(HeadObjectOutput {
+        content_length: Some(info.size as i64),
+        accept_ranges: Some("bytes".into()),
+        content_type: info.content_type.clone(),
+        e_tag: Some(ETag::Strong(info.etag.clone())),
+        last_modified: Some(timestamp(info.mod_time_nanos)),
+        metadata: (!user.is_empty()).then_some(user),
+        cache_control: h.cache_control,
+        content_disposition: h.content_disposition,
+        content_encoding: h.content_encoding,
+        content_language: h.content_language,
+        parts_count: (info.num_parts > 1).then_some(info.num_parts as i32),
+        checksum_crc32: crc32,
+        checksum_crc32c: crc32c,
+        checksum_sha256: sha256,
+        ..Default::default()
+    }))
+}
+
+pub async fn handle_delete_object(
+    api: &S3Api,
+    req: S3Request<DeleteObjectInput>,
+) -> S3Result<S3Response<DeleteObjectOutput>> {
+    let input = req.input;
+    if input.version_id.as_deref().is_some_and(|v| v != "null") {
+        return Err(s3_error!(
+            NoSuchVersion,
+            "versioning is not enabled on this bucket"
+        ));
+    }
+    api.layer.delete_object(&input.bucket, &input.key).await?;
+    Ok(S3Response::with_status(
+        DeleteObjectOutput::default(),
+        StatusCode::NO_CONTENT,
+    ))
+}
+
+pub async fn handle_delete_objects(
+    api: &S3Api,
+    req: S3Request<DeleteObjectsInput>,
+) -> S3Result<S3Response<DeleteObjectsOutput>> {
+    let input = req.input;
+    if input.delete.objects.len() > 1000 {
+        return Err(s3_error!(
+            MalformedXML,
+            "at most 1000 keys can be deleted in one request"
+        ));
+    }
+    api.layer.bucket_info(&input.bucket).await?;
+    let quiet = input.delete.quiet.unwrap_or(false);
+    let mut deleted = Vec::new();
+    let mut errors = Vec::new();
+    for o in input.delete.objects {
+        match api.layer.delete_object(&input.bucket, &o.key).await {
+            Ok(()) => {
+                if !quiet {
+                    deleted.push(DeletedObject {
+                        key: Some(o.key),
+                        ..Default::default()
+                    })
+                }
+            }
+            Err(e) => {
+                let s3: S3Error = e.into();
+                errors.push(Error {
+                    code: Some(s3.code().as_str().to_string()),
+                    message: s3.message().map(str::to_string),
+                    key: Some(o.key),
+                    version_id: o.version_id,
+                });
+            }
+        }
+    }
+    Ok(S3Response::new(DeleteObjectsOutput {
+        deleted: Some(deleted),
+        errors: (!errors.is_empty()).then_some(errors),
+        ..Default::default()
+    }))
+}
+
+/// Resolves a copy source, checks its conditions and opens it for reading `range`.
+pub(super) async fn open_copy_source(
+    api: &S3Api,
+    src: &CopySource,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+) -> S3Result<crate::object::get::OpenObject> {
+    let CopySource::Bucket {
+        bucket,
+        key,
+        version_id,
+    } = src
+    else {
+        return Err(s3_error!(
+            NotImplemented,
+            "access point copy sources are not supported"
+        ));
+    };
+    if version_id.as_deref().is_some_and(|v| v != "null") {
+        return Err(s3_error!(
+            NoSuchVersion,
+            "versioning is not enabled on the source bucket"
+        ));
+    }
+    let obj = api.layer.open_object(bucket, key).await?;
+    check_conditions(
+        &obj.info,
+        if_match,
+        if_none_match,
+        if_modified_since,
+        if_unmodified_since,
+    )
+    .map_err(|_| s3_error!(PreconditionFailed, "a copy-source precondition failed"))?;
+    Ok(obj)
+}
+
+pub async fn handle_copy_object(
+    api: &S3Api,
+    req: S3Request<CopyObjectInput>,
+) -> S3Result<S3Response<CopyObjectOutput>> {
+    let input = req.input;
+    let src = open_copy_source(
+        api,
+        &input.copy_source,
+        input.copy_source_if_match.as_ref(),
+        input.copy_source_if_none_match.as_ref(),
+        input.copy_source_if_modified_since.as_ref(),
+        input.copy_source_if_unmodified_since.as_ref(),
+    )
+    .await?;
+    let replace = input
+        .metadata_directive
+        .as_ref()
+        .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+    let same = matches!(&input.copy_source, CopySource::Bucket { bucket, key, .. } if **bucket == *input.bucket && **key == *input.key);
+    if same && !replace {
+        return Err(s3_error!(
+            InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+        ));
+    }
+    let info = src.info.clone();
+    let (content_type, meta) = if replace {
+        let meta = user_meta(
+            input.metadata,
+            StoredHeaders {
+                cache_control: input.cache_control,
+                content_disposition: input.content_disposition,
+                content_encoding: input.content_encoding,
+                content_language: input.content_language,
+            },
+        );
+        (input.content_type, meta)
+    } else {
+        (info.content_type.clone(), info.user_meta.clone())
+    };
+    let body = src.stream(0, info.size).await?;
+    let opts = PutOptions {
+        content_type,
+        user_meta: meta,
+        content_length: Some(info.size),
+        ..Default::default()
+    };
+    let out = api
+        .layer
+        .put_object(&input.bucket, &input.key, Box::pin(body), opts)
+        .await?;
+    Ok(S3Response::new(CopyObjectOutput {
+        copy_object_result: Some(CopyObjectResult {
+            e_tag: Some(ETag::Strong(out.etag)),
+            last_modified: Some(timestamp(out.mod_time_nanos)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }))
+}

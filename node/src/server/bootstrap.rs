@@ -1,0 +1,244 @@
+//! Start-up: check drives, format or verify them, build pools and sets, and settle credentials.
+
+use crate::config::{
+    credentials_from_env, generate_credentials, BitrotChoice, CodecChoice, Credentials,
+    ServerConfig,
+};
+use crate::erasure::{BitrotAlgo, CodecKind};
+use crate::object::lock::NsLock;
+use crate::object::{ErasureSet, ObjectLayer, Pool};
+use crate::store::format::Format;
+use crate::store::local::LocalDrive;
+use crate::store::{Drive, SYS_DIR};
+use anyhow::{bail, Context, Result};
+use rustfs_common::endpoint::{parse_pools, Endpoint};
+use rustfs_common::layout::{parity_for, set_drive_count, StorageClass};
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::Arc;
+use uuid::Uuid;
+
+const CREDENTIALS_FILE: &str = "credentials.json";
+
+/// A drive directory must exist (it is created when missing), be a directory and be writable.
+fn check_drive_dir(path: &str) -> Result<(u64, u64)> {
+    let p = Path::new(path);
+    if !p.exists() {
+        std::fs::create_dir_all(p)
+            .with_context(|| format!("drive {path} does not exist and cannot be created"))?;
+    }
+    let meta = std::fs::metadata(p).with_context(|| format!("drive {path} cannot be read"))?;
+    if !meta.is_dir() {
+        bail!("drive {path} is not a directory — pass a directory (one per disk)");
+    }
+    let probe = p.join(SYS_DIR).join(format!(".probe-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(p.join(SYS_DIR))
+        .and_then(|()| std::fs::write(&probe, b"ok"))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .with_context(|| {
+            format!("drive {path} is not writable by this user — fix its ownership or permissions")
+        })?;
+    Ok((meta.dev(), meta.ino()))
+}
+
+/// Loads or creates the formats of one pool's drives, refusing foreign or reordered drives.
+async fn settle_formats(
+    pool: usize,
+    drives: &[Arc<LocalDrive>],
+    num_sets: usize,
+    set_drives: usize,
+    deployment: Option<Uuid>,
+) -> Result<Format> {
+    let mut formats = Vec::new();
+    for d in drives {
+        formats.push(
+            d.read_format()
+                .await
+                .with_context(|| format!("reading the format of drive {}", d.endpoint()))?,
+        );
+    }
+    // The reference: the layout most formatted drives agree on.
+    let mut votes: HashMap<(Uuid, usize, Vec<Vec<Uuid>>), usize> = HashMap::new();
+    for f in formats.iter().flatten() {
+        *votes
+            .entry((f.deployment_id, f.pool, f.sets.clone()))
+            .or_default() += 1;
+    }
+    let reference = match votes.into_iter().max_by_key(|(_, n)| *n) {
+        None => {
+            let id = deployment.unwrap_or_else(Uuid::new_v4);
+            let fresh = Format::new_pool(id, pool, num_sets, set_drives);
+            for (d, f) in drives.iter().zip(&fresh) {
+                d.write_format(f)
+                    .await
+                    .with_context(|| format!("formatting drive {}", d.endpoint()))?;
+            }
+            tracing::info!(pool, deployment_id = %id, drives = drives.len(), "formatted fresh drives");
+            return Ok(fresh[0].clone());
+        }
+        Some(((id, p, sets), _)) => formats
+            .iter()
+            .flatten()
+            .find(|f| f.deployment_id == id && f.pool == p && f.sets == sets)
+            .cloned()
+            .expect("the reference came from a format"),
+    };
+    if let Some(dep) = deployment {
+        if reference.deployment_id != dep {
+            bail!(
+                "pool {pool} belongs to deployment {}, pool 0 to {dep} — refusing to mix deployments; pass fresh drives for the new pool",
+                reference.deployment_id
+            );
+        }
+    }
+    if reference.pool != pool
+        || reference.sets.len() != num_sets
+        || reference.sets[0].len() != set_drives
+    {
+        bail!(
+            "pool {pool}: the drives were formatted as pool {} with {} sets of {} drives, but the command line gives {num_sets} sets of {set_drives} — start with the original pool arguments",
+            reference.pool,
+            reference.sets.len(),
+            reference.sets[0].len()
+        );
+    }
+    for (slot, (d, f)) in drives.iter().zip(&formats).enumerate() {
+        match f {
+            Some(f) if f.deployment_id != reference.deployment_id => bail!(
+                "drive {} belongs to deployment {}, the other drives to {} — refusing to start; pass a fresh drive or the right path",
+                d.endpoint(),
+                f.deployment_id,
+                reference.deployment_id
+            ),
+            Some(f) if !f.same_layout(&reference) || f.slot() != Some(slot) => bail!(
+                "drive {} holds slot {:?} of pool {}, but is listed at position {slot} of pool {pool} — keep the drives in their original order",
+                d.endpoint(),
+                f.slot(),
+                f.pool
+            ),
+            Some(_) => {}
+            None => {
+                let f = reference.for_slot(slot).expect("slot inside the layout");
+                d.write_format(&f).await.with_context(|| format!("formatting replaced drive {}", d.endpoint()))?;
+                tracing::warn!(drive = d.endpoint(), slot, "formatted an empty drive into its slot; its data will be rebuilt by healing");
+            }
+        }
+    }
+    Ok(reference)
+}
+
+/// Builds the object layer from the command line.
+pub async fn build(cfg: &ServerConfig) -> Result<Arc<ObjectLayer>> {
+    let pools = parse_pools(&cfg.drives)?;
+    if let Some(ep) = pools
+        .iter()
+        .flat_map(|p| &p.endpoints)
+        .find(|e| matches!(e, Endpoint::Url { .. }))
+    {
+        bail!("{ep}: URL endpoints (distributed mode) are not supported by this build yet — give local paths such as /data{{1...4}}");
+    }
+    let class = cfg
+        .storage_class_standard
+        .as_deref()
+        .map(str::parse::<StorageClass>)
+        .transpose()?;
+    let codec = match cfg.codec {
+        CodecChoice::RsSimd => CodecKind::RsSimd,
+        CodecChoice::RsErasure => CodecKind::RsErasure,
+    };
+    let bitrot = match cfg.bitrot {
+        BitrotChoice::Xxh3 => BitrotAlgo::Xxh3_128,
+        BitrotChoice::Highway => BitrotAlgo::Highway256,
+        BitrotChoice::Blake3 => BitrotAlgo::Blake3,
+    };
+    let mut seen = HashMap::new();
+    let mut out = Vec::new();
+    let mut deployment = None;
+    for (pi, pool) in pools.iter().enumerate() {
+        let set_drives = set_drive_count(
+            pool.endpoints.len(),
+            pool.num_nodes(),
+            cfg.erasure_set_drive_count,
+        )?;
+        let parity = parity_for(set_drives, class)?;
+        let num_sets = pool.endpoints.len() / set_drives;
+        let mut drives = Vec::new();
+        for ep in &pool.endpoints {
+            let id = check_drive_dir(ep.path())?;
+            if let Some(other) = seen.insert(id, ep.path().to_string()) {
+                bail!(
+                    "drives {other} and {} are the same directory — each drive must be distinct",
+                    ep.path()
+                );
+            }
+            let d = Arc::new(LocalDrive::new(ep.path()));
+            d.prepare()
+                .with_context(|| format!("preparing drive {}", ep.path()))?;
+            drives.push(d);
+        }
+        let reference = settle_formats(pi, &drives, num_sets, set_drives, deployment).await?;
+        deployment = Some(reference.deployment_id);
+        let sets = drives
+            .chunks(set_drives)
+            .enumerate()
+            .map(|(si, chunk)| {
+                Arc::new(ErasureSet {
+                    pool: pi,
+                    index: si,
+                    drives: chunk.iter().map(|d| d.clone() as Arc<dyn Drive>).collect(),
+                    parity,
+                    codec,
+                    bitrot,
+                    locks: NsLock::default(),
+                })
+            })
+            .collect();
+        tracing::info!(
+            pool = pi,
+            num_sets,
+            set_drives,
+            data = set_drives - parity,
+            parity,
+            "pool ready"
+        );
+        out.push(Pool {
+            sets,
+            placement_key: *reference.deployment_id.as_bytes(),
+        });
+    }
+    Ok(Arc::new(ObjectLayer { pools: out }))
+}
+
+/// Root credentials: from the environment, else the ones stored on the drives, else fresh ones
+/// (stored so a restart keeps them). Returns whether they were generated now.
+pub async fn credentials(layer: &ObjectLayer) -> Result<(Credentials, bool)> {
+    if let Some(c) = credentials_from_env().map_err(anyhow::Error::msg)? {
+        return Ok((c, false));
+    }
+    let drives: Vec<Arc<dyn Drive>> = layer.sets().flat_map(|s| s.drives.clone()).collect();
+    for d in &drives {
+        if let Ok(b) = d.read_sys_file(CREDENTIALS_FILE).await {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&b) {
+                if let (Some(a), Some(s)) = (v["access_key"].as_str(), v["secret_key"].as_str()) {
+                    return Ok((
+                        Credentials {
+                            access_key: a.into(),
+                            secret_key: s.into(),
+                        },
+                        false,
+                    ));
+                }
+            }
+        }
+    }
+    let c = generate_credentials();
+    let body =
+        serde_json::json!({ "access_key": c.access_key, "secret_key": c.secret_key }).to_string();
+    for d in &drives {
+        d.write_sys_file(CREDENTIALS_FILE, body.as_bytes())
+            .await
+            .ok();
+    }
+    Ok((c, true))
+}
