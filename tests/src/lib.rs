@@ -1,1 +1,257 @@
+//! End-to-end harness for RustFS Cluster: starts the real `rustfs` binary on temporary drives,
+//! waits for readiness, kills and restarts it, and hands out AWS SDK clients.
+//!
+//! Servers bind port 0 and report their address on stdout, so no test depends on a free port.
+//! Every wait is bounded; every process is killed on drop.
 
+pub mod raw;
+
+use aws_credential_types::Credentials;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::{BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::Client;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const ACCESS_KEY: &str = "rustfs-test-admin";
+pub const SECRET_KEY: &str = "rustfs-test-secret-key";
+
+/// The `rustfs` binary: `$RUSTFS_BIN`, else next to this test executable's target dir.
+pub fn rustfs_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("RUSTFS_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    for dir in exe.ancestors().skip(1).take(3) {
+        let p = dir.join("rustfs");
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("rustfs binary not found next to {}: run `cargo build -p rustfs-node --bin rustfs` first or set RUSTFS_BIN", exe.display());
+}
+
+/// One running (or stopped) `rustfs server` process.
+pub struct Server {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    child: Option<Child>,
+    pub endpoint: String,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts `rustfs server ARGS` with the test credentials and waits until it is ready.
+    pub fn start(args: &[String], env: &[(&str, &str)], log: &Path) -> Server {
+        let mut s = Server {
+            args: args.to_vec(),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            child: None,
+            endpoint: String::new(),
+            log: log.to_path_buf(),
+        };
+        s.spawn().unwrap_or_else(|e| panic!("{e}"));
+        s
+    }
+
+    /// Starts the server expecting it to exit with an error; returns its stderr.
+    pub fn start_failing(args: &[String], env: &[(&str, &str)]) -> String {
+        let out = Command::new(rustfs_bin())
+            .arg("server")
+            .arg("--address")
+            .arg("127.0.0.1:0")
+            .args(args)
+            .env("RUSTFS_ROOT_USER", ACCESS_KEY)
+            .env("RUSTFS_ROOT_PASSWORD", SECRET_KEY)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run rustfs");
+        assert!(!out.status.success(), "server was expected to refuse to start");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).map_err(|e| e.to_string())?;
+        let mut child = Command::new(rustfs_bin())
+            .arg("server")
+            .arg("--address")
+            .arg("127.0.0.1:0")
+            .args(&self.args)
+            .env("RUSTFS_ROOT_USER", ACCESS_KEY)
+            .env("RUSTFS_ROOT_PASSWORD", SECRET_KEY)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", rustfs_bin().display()))?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(ep) = line.trim().strip_prefix("endpoint:") {
+                    let _ = tx.send(ep.trim().to_string());
+                }
+            }
+        });
+        self.child = Some(child);
+        let endpoint = rx.recv_timeout(Duration::from_secs(60)).map_err(|_| {
+            format!(
+                "rustfs did not report its endpoint within 60 s; log:\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            )
+        })?;
+        self.endpoint = endpoint;
+        self.wait_ready(Duration::from_secs(30))
+    }
+
+    fn wait_ready(&self, limit: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + limit;
+        let url = format!("{}/rustfs/health/live", self.endpoint);
+        while Instant::now() < deadline {
+            if http_status(&url) == Some(200) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("{url} did not answer 200 within {limit:?}"))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts again with the same arguments (on a new port).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn().unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Peak resident memory of the process so far, in KiB (`VmHWM`).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM line")
+    }
+
+    pub fn client(&self) -> Client {
+        client(&self.endpoint, ACCESS_KEY, SECRET_KEY)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// An S3 client for `endpoint`: path style, no retries (tests see every error).
+pub fn client(endpoint: &str, access_key: &str, secret_key: &str) -> Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials_provider(Credentials::new(access_key, secret_key, None, None, "rustfs-tests"))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(RetryConfig::disabled())
+        .request_checksum_calculation(RequestChecksumCalculation::WhenSupported)
+        .response_checksum_validation(ResponseChecksumValidation::WhenSupported)
+        .build();
+    Client::from_conf(conf)
+}
+
+/// Status of a plain `GET url` (loopback, HTTP/1.1, 2 s timeouts), `None` when unreachable.
+pub fn http_status(url: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (hostport, path) = rest.split_at(rest.find('/')?);
+    let addr: std::net::SocketAddr = hostport.parse().ok()?;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n").ok()?;
+    let mut buf = [0u8; 12];
+    s.read_exact(&mut buf).ok()?;
+    std::str::from_utf8(&buf[9..12]).ok()?.parse().ok()
+}
+
+/// A single node on `n` fresh drives in a temporary directory.
+pub struct TestNode {
+    pub dir: tempfile::TempDir,
+    pub server: Server,
+}
+
+impl TestNode {
+    pub fn start(num_drives: usize) -> TestNode {
+        Self::start_with(num_drives, &[])
+    }
+
+    pub fn start_with(num_drives: usize, env: &[(&str, &str)]) -> TestNode {
+        let dir = tempfile::Builder::new().prefix("rustfs-e2e-").tempdir().expect("tempdir");
+        let arg = format!("{}/d{{1...{num_drives}}}", dir.path().display());
+        let server = Server::start(&[arg], env, &dir.path().join("server.log"));
+        TestNode { dir, server }
+    }
+
+    /// Drive `i` (1-based).
+    pub fn drive(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("d{i}"))
+    }
+
+    pub fn client(&self) -> Client {
+        self.server.client()
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so failures are reproducible.
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Every file under `root` (relative path → size), skipping the temp area.
+pub fn tree(root: &Path) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(root).expect("under root").display().to_string();
+            if rel.contains(".rustfs.sys/tmp") {
+                continue;
+            }
+            match e.metadata() {
+                Ok(m) if m.is_dir() => stack.push(p),
+                Ok(m) => {
+                    out.insert(rel, m.len());
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    out
+}

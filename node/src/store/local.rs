@@ -246,6 +246,17 @@ impl Fs {
             None => ("", req.prefix.as_str()),
         };
         let dir = self.bucket(bucket).join(base.trim_end_matches('/'));
+        // A directory object equal to the prefix ("dir/") lives beside the directory, not in it.
+        if filter.is_empty() && !base.is_empty() && req.start_after.as_deref().is_none_or(|a| a < base) {
+            if let Ok(buf) = fs::read(self.object(bucket, base).join(META_FILE)) {
+                let entry = ObjectMeta::decode(&buf)
+                    .map(|meta| WalkEntry::Object { key: base.to_string(), meta })
+                    .map_err(|e| DriveError::Corrupt(e.to_string()));
+                if tx.blocking_send(entry).is_err() {
+                    return;
+                }
+            }
+        }
         if let Err(e) = self.walk_dir(&dir, base, filter, req, tx) {
             if e.kind() != io::ErrorKind::NotFound {
                 let _ = tx.blocking_send(Err(self.err(e)));
@@ -307,6 +318,13 @@ impl Fs {
                 }
             } else {
                 if full.as_str() <= after {
+                    continue;
+                }
+                if !req.recursive && full.ends_with('/') {
+                    // "dir/" rolls up into the common prefix "dir/" (reported by the descend item).
+                    if !dir.join(dir_key_name(&sort_key)).exists() && tx.blocking_send(Ok(WalkEntry::Prefix(full))).is_err() {
+                        return Ok(false);
+                    }
                     continue;
                 }
                 let meta_path = path.join(META_FILE);
@@ -720,6 +738,11 @@ impl Drive for LocalDrive {
         })
         .await
     }
+}
+
+/// The plain directory name of a key part ending in `/` ("dir/" → "dir").
+fn dir_key_name(key_part: &str) -> &str {
+    key_part.trim_end_matches('/')
 }
 
 /// Capacity of the file system holding `path`.
