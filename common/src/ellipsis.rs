@@ -33,9 +33,10 @@ enum Piece {
     Range { start: u64, end: u64, width: usize },
 }
 
-/// True when `arg` contains at least one `{A...B}` range.
+/// True when `arg` is meant as a pattern: any `{` or `}` makes it one, so a typo such as
+/// `{1..4}` is refused with a clear error instead of becoming a literal directory name.
 pub fn has_ellipsis(arg: &str) -> bool {
-    arg.contains("...") && arg.contains('{') && arg.contains('}')
+    arg.contains('{') || arg.contains('}')
 }
 
 fn parse(arg: &str) -> Result<Vec<Piece>, EllipsisError> {

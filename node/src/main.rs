@@ -12,7 +12,10 @@ async fn main() {
     let Command::Server(cfg) = cli.command;
     let filter = EnvFilter::try_from_env("RUSTFS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     match cfg.log_format {
-        LogFormat::Text => tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init(),
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(filter)
+            .init(),
         LogFormat::Json => tracing_subscriber::fmt()
             .json()
             .with_env_filter(filter)

@@ -8,7 +8,9 @@ pub mod raw;
 
 use aws_credential_types::Credentials;
 use aws_sdk_s3::config::retry::RetryConfig;
-use aws_sdk_s3::config::{BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::config::{
+    BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
 use aws_sdk_s3::Client;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -48,7 +50,10 @@ impl Server {
     pub fn start(args: &[String], env: &[(&str, &str)], log: &Path) -> Server {
         let mut s = Server {
             args: args.to_vec(),
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             child: None,
             endpoint: String::new(),
             log: log.to_path_buf(),
@@ -59,7 +64,8 @@ impl Server {
 
     /// Starts the server expecting it to exit with an error; returns its stderr.
     pub fn start_failing(args: &[String], env: &[(&str, &str)]) -> String {
-        let out = Command::new(rustfs_bin())
+        let err_file = tempfile::NamedTempFile::new().expect("temp file");
+        let mut child = Command::new(rustfs_bin())
             .arg("server")
             .arg("--address")
             .arg("127.0.0.1:0")
@@ -68,14 +74,35 @@ impl Server {
             .env("RUSTFS_ROOT_PASSWORD", SECRET_KEY)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
-            .output()
+            .stdout(Stdio::null())
+            .stderr(err_file.reopen().expect("reopen"))
+            .spawn()
             .expect("run rustfs");
-        assert!(!out.status.success(), "server was expected to refuse to start");
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(st) = child.try_wait().expect("wait") {
+                break Some(st);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stderr = std::fs::read_to_string(err_file.path()).unwrap_or_default();
+        match status {
+            Some(st) if !st.success() => stderr,
+            _ => panic!("server {args:?} was expected to refuse to start but kept running; stderr:\n{stderr}"),
+        }
     }
 
     fn spawn(&mut self) -> Result<(), String> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).map_err(|e| e.to_string())?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_err(|e| e.to_string())?;
         let mut child = Command::new(rustfs_bin())
             .arg("server")
             .arg("--address")
@@ -141,7 +168,8 @@ impl Server {
 
     /// Peak resident memory of the process so far, in KiB (`VmHWM`).
     pub fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -167,7 +195,13 @@ pub fn client(endpoint: &str, access_key: &str, secret_key: &str) -> Client {
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .force_path_style(true)
-        .credentials_provider(Credentials::new(access_key, secret_key, None, None, "rustfs-tests"))
+        .credentials_provider(Credentials::new(
+            access_key,
+            secret_key,
+            None,
+            None,
+            "rustfs-tests",
+        ))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .retry_config(RetryConfig::disabled())
         .request_checksum_calculation(RequestChecksumCalculation::WhenSupported)
@@ -184,7 +218,11 @@ pub fn http_status(url: &str) -> Option<u16> {
     let addr: std::net::SocketAddr = hostport.parse().ok()?;
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut buf = [0u8; 12];
     s.read_exact(&mut buf).ok()?;
     std::str::from_utf8(&buf[9..12]).ok()?.parse().ok()
@@ -202,7 +240,10 @@ impl TestNode {
     }
 
     pub fn start_with(num_drives: usize, env: &[(&str, &str)]) -> TestNode {
-        let dir = tempfile::Builder::new().prefix("rustfs-e2e-").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("rustfs-e2e-")
+            .tempdir()
+            .expect("tempdir");
         let arg = format!("{}/d{{1...{num_drives}}}", dir.path().display());
         let server = Server::start(&[arg], env, &dir.path().join("server.log"));
         TestNode { dir, server }
@@ -237,10 +278,16 @@ pub fn tree(root: &Path) -> std::collections::BTreeMap<String, u64> {
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
-            let rel = p.strip_prefix(root).expect("under root").display().to_string();
+            let rel = p
+                .strip_prefix(root)
+                .expect("under root")
+                .display()
+                .to_string();
             if rel.contains(".rustfs.sys/tmp") {
                 continue;
             }

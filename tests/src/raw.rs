@@ -3,7 +3,9 @@
 
 use crate::{ACCESS_KEY, SECRET_KEY};
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::http_request::{
+    sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings,
+};
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use futures::Stream;
@@ -17,7 +19,12 @@ pub struct RawResponse {
 }
 
 /// Signs `method url` with the test credentials; `payload` `None` means `UNSIGNED-PAYLOAD`.
-pub fn signed_headers(method: &str, url: &str, headers: &[(&str, String)], payload: Option<&[u8]>) -> Vec<(String, String)> {
+pub fn signed_headers(
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    payload: Option<&[u8]>,
+) -> Vec<(String, String)> {
     let identity = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "rustfs-tests").into();
     let mut settings = SigningSettings::default();
     settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
@@ -34,14 +41,28 @@ pub fn signed_headers(method: &str, url: &str, headers: &[(&str, String)], paylo
         Some(b) => SignableBody::Bytes(b),
         None => SignableBody::UnsignedPayload,
     };
-    let host = url.trim_start_matches("http://").split('/').next().unwrap_or_default().to_string();
+    let host = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let mut all: Vec<(&str, String)> = vec![("host", host)];
     all.extend(headers.iter().map(|(k, v)| (*k, v.clone())));
-    let signable = SignableRequest::new(method, url, all.iter().map(|(k, v)| (*k, v.as_str())), body).expect("signable");
+    let signable =
+        SignableRequest::new(method, url, all.iter().map(|(k, v)| (*k, v.as_str())), body)
+            .expect("signable");
     let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
-    let mut req = http::Request::builder().method(method).uri(url).body(()).expect("request");
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(url)
+        .body(())
+        .expect("request");
     instructions.apply_to_request_http1x(&mut req);
-    let mut out: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let mut out: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     for (k, v) in req.headers() {
         out.push((k.to_string(), v.to_str().unwrap_or_default().to_string()));
     }
@@ -58,9 +79,18 @@ fn builder(method: &str, url: &str, headers: Vec<(String, String)>) -> reqwest::
 }
 
 /// Sends a signed request with a byte body.
-pub async fn send(method: &str, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> RawResponse {
+pub async fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> RawResponse {
     let h = signed_headers(method, url, headers, Some(&body));
-    let r = builder(method, url, h).body(body).send().await.expect("send");
+    let r = builder(method, url, h)
+        .body(body)
+        .send()
+        .await
+        .expect("send");
     let status = r.status().as_u16();
     RawResponse {
         status,
@@ -69,13 +99,20 @@ pub async fn send(method: &str, url: &str, headers: &[(&str, String)], body: Vec
 }
 
 /// Sends a signed (UNSIGNED-PAYLOAD) PUT whose body is a stream of `content_length` bytes.
-pub async fn put_stream<S>(url: &str, content_length: u64, body: S) -> Result<RawResponse, reqwest::Error>
+pub async fn put_stream<S>(
+    url: &str,
+    content_length: u64,
+    body: S,
+) -> Result<RawResponse, reqwest::Error>
 where
     S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
 {
     let headers = [("content-length", content_length.to_string())];
     let h = signed_headers("PUT", url, &headers, None);
-    let r = builder("PUT", url, h).body(reqwest::Body::wrap_stream(body)).send().await?;
+    let r = builder("PUT", url, h)
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await?;
     let status = r.status().as_u16();
     Ok(RawResponse {
         status,

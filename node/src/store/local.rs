@@ -247,10 +247,16 @@ impl Fs {
         };
         let dir = self.bucket(bucket).join(base.trim_end_matches('/'));
         // A directory object equal to the prefix ("dir/") lives beside the directory, not in it.
-        if filter.is_empty() && !base.is_empty() && req.start_after.as_deref().is_none_or(|a| a < base) {
+        if filter.is_empty()
+            && !base.is_empty()
+            && req.start_after.as_deref().is_none_or(|a| a < base)
+        {
             if let Ok(buf) = fs::read(self.object(bucket, base).join(META_FILE)) {
                 let entry = ObjectMeta::decode(&buf)
-                    .map(|meta| WalkEntry::Object { key: base.to_string(), meta })
+                    .map(|meta| WalkEntry::Object {
+                        key: base.to_string(),
+                        meta,
+                    })
                     .map_err(|e| DriveError::Corrupt(e.to_string()));
                 if tx.blocking_send(entry).is_err() {
                     return;
@@ -322,7 +328,9 @@ impl Fs {
                 }
                 if !req.recursive && full.ends_with('/') {
                     // "dir/" rolls up into the common prefix "dir/" (reported by the descend item).
-                    if !dir.join(dir_key_name(&sort_key)).exists() && tx.blocking_send(Ok(WalkEntry::Prefix(full))).is_err() {
+                    if !dir.join(dir_key_name(&sort_key)).exists()
+                        && tx.blocking_send(Ok(WalkEntry::Prefix(full))).is_err()
+                    {
                         return Ok(false);
                     }
                     continue;
