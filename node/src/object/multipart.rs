@@ -269,14 +269,12 @@ impl ObjectLayer {
             .into_iter()
             .map(|p| (p.number, p))
             .collect();
+        if wanted.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err(ObjError::InvalidPartOrder);
+        }
         let mut parts = Vec::with_capacity(wanted.len());
         let mut md5s = Md5::new();
-        let mut prev = 0i32;
         for (i, (number, etag)) in wanted.iter().enumerate() {
-            if *number <= prev {
-                return Err(ObjError::InvalidPartOrder);
-            }
-            prev = *number;
             let etag = etag.trim_matches('"');
             let p = u32::try_from(*number)
                 .ok()
