@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test of RustFS Cluster: formatting, lints, unit + property tests, end-to-end suites
+# against the real binary, and the smoke test with off-the-shelf S3 clients. Installs missing
+# tools (apt: s3cmd rclone curl; pip: awscli) first, so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+missing=()
+for tool in s3cmd rclone curl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test: installing ${missing[*]} (apt)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! command -v aws >/dev/null 2>&1; then
+  echo "test: installing the aws CLI (pip)"
+  python3 -m pip install --quiet awscli
+  hash -r
+fi
+
+TARGET=${CARGO_TARGET_DIR:-target}
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== cargo build (binaries the end-to-end suites start)"
+cargo build --workspace --bins --quiet
+echo "== cargo test"
+cargo test --workspace
+echo "== smoke test with aws CLI, s3cmd and rclone"
+scripts/smoke.sh "$TARGET/debug/rustfs"
