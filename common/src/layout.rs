@@ -56,11 +56,11 @@ pub fn set_drive_count(
 ) -> Result<usize, LayoutError> {
     let nodes = nodes.max(1);
     let fits = |s: usize| {
-        s >= 1 && s <= MAX_SET_DRIVES && total % s == 0 && {
+        (1..=MAX_SET_DRIVES).contains(&s) && total.is_multiple_of(s) && {
             if nodes >= 4 {
                 s <= nodes
             } else {
-                s % nodes == 0
+                s.is_multiple_of(nodes)
             }
         }
     };

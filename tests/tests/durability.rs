@@ -249,7 +249,8 @@ fn startup_refuses_bad_drives() {
     assert!(err.contains("is not a directory"), "{err}");
 
     // Malformed patterns, duplicates, bad storage classes and set sizes.
-    let cases: Vec<(Vec<String>, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![format!("{}/x{{1..4}}", p.display())],
             vec![],

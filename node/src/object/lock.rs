@@ -3,7 +3,7 @@
 //! hold it while they read meta and open shard files, never while streaming.
 //! Distributed mode layers quorum locks over the set's nodes on top of this.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
@@ -25,9 +25,7 @@ impl Default for NsLock {
 
 impl NsLock {
     fn stripe(&self, bucket: &str, key: &str) -> Arc<RwLock<()>> {
-        let mut h = self.hasher.build_hasher();
-        (bucket, key).hash(&mut h);
-        self.stripes[(h.finish() as usize) % STRIPES].clone()
+        self.stripes[(self.hasher.hash_one((bucket, key)) as usize) % STRIPES].clone()
     }
 
     pub async fn read(&self, bucket: &str, key: &str) -> OwnedRwLockReadGuard<()> {

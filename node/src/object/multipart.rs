@@ -2,7 +2,7 @@
 //! into `.rustfs.sys/multipart/<bucket>/<upload>/part.N`; completing moves the listed parts into
 //! the new version's data dir in one commit per drive.
 
-use super::put::{abort_tmp, verify_declared, write_shards};
+use super::put::{abort_tmp, verify_declared, write_shards, WritePlan};
 use super::set::ErasureSet;
 use super::{now_nanos, BodyStream, ObjError, ObjResult, ObjectInfo, ObjectLayer, PutOptions};
 use crate::store::meta::{ErasureInfo, ObjectVersion, PartInfo};
@@ -137,9 +137,9 @@ impl ObjectLayer {
         check_key(key)?;
         self.bucket_info(bucket).await?;
         let set = self.set_for(bucket, key).await?;
-        let online = set.online().await;
         let name = format!("{bucket}/{key}");
-        let (erasure, q) = super::put::plan_geometry(set, &online, &name)?;
+        let plan = super::put::plan_geometry(set, set.online().await, &name)?;
+        let (erasure, q) = (plan.erasure, plan.quorum);
         let up = UploadMeta {
             bucket: bucket.into(),
             key: key.into(),
@@ -185,17 +185,12 @@ impl ObjectLayer {
             return Err(ObjError::WriteQuorum(name));
         }
         let algo = opts.checksum.as_ref().map(|(a, _)| *a);
-        let w = write_shards(
-            set,
-            body,
-            &name,
-            "part",
-            false,
-            algo,
+        let plan = WritePlan {
+            erasure: up.erasure.clone(),
+            quorum: q,
             online,
-            (up.erasure.clone(), q),
-        )
-        .await?;
+        };
+        let w = write_shards(set, body, &name, "part", false, algo, plan).await?;
         if let Err(e) = verify_declared(&w, &mut opts) {
             abort_tmp(set, w.tmp_id);
             return Err(e);
@@ -310,7 +305,6 @@ impl ObjectLayer {
             data_dir: Some(Uuid::new_v4()),
             inline_data: None,
         };
-        let q = Quorum::new(set.num_drives(), up.erasure.parity);
         let online = set.online().await;
         set.commit_version(
             bucket,
@@ -319,7 +313,6 @@ impl ObjectLayer {
             CommitSource::Upload(up.upload_id),
             &online,
             None,
-            q,
         )
         .await?;
         Ok(ObjectInfo::from_version(bucket, key, &version))

@@ -109,12 +109,19 @@ pub(crate) struct Written {
     pub erasure: ErasureInfo,
 }
 
+/// How a write is laid out: geometry, its quorum, and the drives that take part.
+pub(crate) struct WritePlan {
+    pub erasure: ErasureInfo,
+    pub quorum: Quorum,
+    pub online: Vec<bool>,
+}
+
 /// Erasure geometry for a new write given which drives are online.
 pub(crate) fn plan_geometry(
     set: &ErasureSet,
-    online: &[bool],
+    online: Vec<bool>,
     name: &str,
-) -> ObjResult<(ErasureInfo, Quorum)> {
+) -> ObjResult<WritePlan> {
     let n = set.num_drives();
     let offline = online.iter().filter(|o| !**o).count();
     let parity = parity_for_write(n, set.parity, offline);
@@ -122,8 +129,8 @@ pub(crate) fn plan_geometry(
     if n - offline < q.write() {
         return Err(ObjError::WriteQuorum(name.into()));
     }
-    Ok((
-        ErasureInfo {
+    Ok(WritePlan {
+        erasure: ErasureInfo {
             codec: set.codec,
             data: q.data,
             parity,
@@ -132,8 +139,9 @@ pub(crate) fn plan_geometry(
             distribution: shard_distribution(name, n),
             bitrot: set.bitrot,
         },
-        q,
-    ))
+        quorum: q,
+        online,
+    })
 }
 
 fn quorum_error(errors: &[DriveError], name: &str) -> ObjError {
@@ -153,9 +161,13 @@ pub(crate) async fn write_shards(
     file_name: &str,
     allow_inline: bool,
     digest_algo: Option<ChecksumAlgo>,
-    online: Vec<bool>,
-    (erasure, q): (ErasureInfo, Quorum),
+    plan: WritePlan,
 ) -> ObjResult<Written> {
+    let WritePlan {
+        erasure,
+        quorum: q,
+        online,
+    } = plan;
     let n = set.num_drives();
     let codec = new_codec(erasure.codec, erasure.data, erasure.parity)
         .map_err(|e| ObjError::Internal(e.to_string()))?;
@@ -328,11 +340,9 @@ impl ErasureSet {
         mut opts: PutOptions,
     ) -> ObjResult<ObjectInfo> {
         let name = format!("{bucket}/{key}");
-        let online = self.online().await;
-        let plan = plan_geometry(self, &online, &name)?;
-        let q = plan.1;
+        let plan = plan_geometry(self, self.online().await, &name)?;
         let algo = opts.checksum.as_ref().map(|(a, _)| *a);
-        let w = write_shards(self, body, &name, "part.1", true, algo, online, plan).await?;
+        let w = write_shards(self, body, &name, "part.1", true, algo, plan).await?;
         let checksum = match verify_declared(&w, &mut opts) {
             Ok(c) => c,
             Err(e) => {
@@ -364,7 +374,7 @@ impl ErasureSet {
         } else {
             CommitSource::Tmp(w.tmp_id)
         };
-        self.commit_version(bucket, key, &version, src, &w.ok, w.inline.as_deref(), q)
+        self.commit_version(bucket, key, &version, src, &w.ok, w.inline.as_deref())
             .await?;
         Ok(ObjectInfo::from_version(bucket, key, &version))
     }
@@ -378,8 +388,8 @@ impl ErasureSet {
         src: CommitSource,
         ok: &[bool],
         inline: Option<&[Vec<u8>]>,
-        q: Quorum,
     ) -> ObjResult<()> {
+        let q = Quorum::new(self.num_drives(), version.erasure.parity);
         let _g = self.locks.write(bucket, key).await;
         let results = join_all(self.drives.iter().enumerate().map(|(i, d)| {
             let mut v = version.clone();

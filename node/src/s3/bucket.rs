@@ -13,7 +13,6 @@ pub async fn handle_create_bucket(
     api.layer.make_bucket(&req.input.bucket).await?;
     Ok(S3Response::new(CreateBucketOutput {
         location: Some(format!("/{}", req.input.bucket)),
-        ..Default::default()
     }))
 }
 

@@ -317,10 +317,11 @@ impl Fs {
                     if !self.walk_dir(&path, &full, "", req, tx)? {
                         return Ok(false);
                     }
-                } else if full.as_str() > after && self.has_children(&path) {
-                    if tx.blocking_send(Ok(WalkEntry::Prefix(full))).is_err() {
-                        return Ok(false);
-                    }
+                } else if full.as_str() > after
+                    && self.has_children(&path)
+                    && tx.blocking_send(Ok(WalkEntry::Prefix(full))).is_err()
+                {
+                    return Ok(false);
                 }
             } else {
                 if full.as_str() <= after {

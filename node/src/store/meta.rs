@@ -147,7 +147,7 @@ impl ObjectMeta {
         });
         self.versions.push(v);
         self.versions
-            .sort_by(|a, b| b.mod_time_nanos.cmp(&a.mod_time_nanos));
+            .sort_by_key(|v| std::cmp::Reverse(v.mod_time_nanos));
         freed
     }
 
