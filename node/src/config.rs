@@ -29,9 +29,9 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CodecChoice {
-    /// reed-solomon-simd (default: fastest in benches/codec.rs)
+    /// reed-solomon-simd
     RsSimd,
-    /// reed-solomon-erasure
+    /// reed-solomon-erasure (default: fastest in benches/codec.rs)
     RsErasure,
 }
 
@@ -55,7 +55,7 @@ pub struct ServerConfig {
     #[arg(long, env = "RUSTFS_ERASURE_SET_DRIVE_COUNT")]
     pub erasure_set_drive_count: Option<usize>,
     /// Reed-Solomon engine for new objects.
-    #[arg(long, env = "RUSTFS_CODEC", value_enum, default_value = "rs-simd")]
+    #[arg(long, env = "RUSTFS_CODEC", value_enum, default_value = "rs-erasure")]
     pub codec: CodecChoice,
     /// Bitrot hash for new objects.
     #[arg(long, env = "RUSTFS_BITROT", value_enum, default_value = "xxh3")]

@@ -54,7 +54,16 @@ const SIZES: [usize; 4] = [1, 1000, 3 * MIB + 7, 9 * MIB];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_survive_losing_parity_drives() {
-    let node = TestNode::start(4);
+    losing_parity_drives(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_survive_losing_parity_drives_with_the_other_codec() {
+    losing_parity_drives(&[("RUSTFS_CODEC", "rs-simd"), ("RUSTFS_BITROT", "blake3")]).await;
+}
+
+async fn losing_parity_drives(env: &[(&str, &str)]) {
+    let node = TestNode::start_with(4, env);
     let c = node.client();
     c.create_bucket().bucket("dura").send().await.unwrap();
     for (i, len) in SIZES.into_iter().enumerate() {

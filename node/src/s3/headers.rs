@@ -38,6 +38,19 @@ pub struct StoredHeaders {
     pub content_language: Option<String>,
 }
 
+/// The standard headers of a write input (`PutObject`, `CopyObject`, `CreateMultipartUpload`).
+macro_rules! stored_headers {
+    ($input:expr) => {
+        $crate::s3::headers::StoredHeaders {
+            cache_control: $input.cache_control,
+            content_disposition: $input.content_disposition,
+            content_encoding: $input.content_encoding,
+            content_language: $input.content_language,
+        }
+    };
+}
+pub(crate) use stored_headers;
+
 pub fn user_meta(
     meta: Option<HashMap<String, String>>,
     h: StoredHeaders,

@@ -1,7 +1,7 @@
 //! Multipart upload operations.
 
 use super::headers::{
-    body_stream, checksum_spec, put_options, timestamp, user_meta, StoredHeaders,
+    body_stream, checksum_spec, put_options, stored_headers, timestamp, user_meta,
 };
 use super::object::open_copy_source;
 use super::S3Api;
@@ -13,15 +13,7 @@ pub async fn handle_create_multipart_upload(
     req: S3Request<CreateMultipartUploadInput>,
 ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
     let i = req.input;
-    let meta = user_meta(
-        i.metadata,
-        StoredHeaders {
-            cache_control: i.cache_control,
-            content_disposition: i.content_disposition,
-            content_encoding: i.content_encoding,
-            content_language: i.content_language,
-        },
-    );
+    let meta = user_meta(i.metadata, stored_headers!(i));
     let opts = put_options(&req.headers, i.content_type, meta, None, None, None);
     let id = api.layer.create_multipart(&i.bucket, &i.key, opts).await?;
     Ok(S3Response::new(CreateMultipartUploadOutput {

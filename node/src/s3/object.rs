@@ -1,8 +1,8 @@
 //! Object operations: PutObject, GetObject, HeadObject, DeleteObject(s), CopyObject.
 
 use super::headers::{
-    body_stream, checksum_spec, put_options, split_meta, timestamp, ts_secs, user_meta,
-    StoredHeaders,
+    body_stream, checksum_spec, put_options, split_meta, stored_headers, timestamp, ts_secs,
+    user_meta,
 };
 use super::S3Api;
 use crate::object::{ObjError, ObjectInfo, PutOptions};
@@ -65,6 +65,37 @@ fn checksum_fields(
     }
 }
 
+/// True when the client sent `x-amz-checksum-mode: ENABLED`.
+fn wants_checksum(mode: Option<&ChecksumMode>) -> bool {
+    mode.is_some_and(|m| m.as_str() == ChecksumMode::ENABLED)
+}
+
+/// Builds a GetObject/HeadObject output with every header an object carries, plus `extra` fields.
+macro_rules! object_output {
+    ($ty:ident, $info:expr, $checksum:expr, { $($field:ident: $val:expr),* $(,)? }) => {{
+        let info: &ObjectInfo = $info;
+        let (user, h) = split_meta(info);
+        let (crc32, crc32c, sha256) = checksum_fields(info, $checksum);
+        $ty {
+            $($field: $val,)*
+            accept_ranges: Some("bytes".into()),
+            content_type: info.content_type.clone(),
+            e_tag: Some(ETag::Strong(info.etag.clone())),
+            last_modified: Some(timestamp(info.mod_time_nanos)),
+            metadata: (!user.is_empty()).then_some(user),
+            cache_control: h.cache_control,
+            content_disposition: h.content_disposition,
+            content_encoding: h.content_encoding,
+            content_language: h.content_language,
+            parts_count: (info.num_parts > 1).then_some(info.num_parts as i32),
+            checksum_crc32: crc32,
+            checksum_crc32c: crc32c,
+            checksum_sha256: sha256,
+            ..Default::default()
+        }
+    }};
+}
+
 pub async fn handle_put_object(
     api: &S3Api,
     req: S3Request<PutObjectInput>,
@@ -104,15 +135,7 @@ pub async fn handle_put_object(
         input.checksum_crc32c,
         input.checksum_sha256,
     );
-    let meta = user_meta(
-        input.metadata,
-        StoredHeaders {
-            cache_control: input.cache_control,
-            content_disposition: input.content_disposition,
-            content_encoding: input.content_encoding,
-            content_language: input.content_language,
-        },
-    );
+    let meta = user_meta(input.metadata, stored_headers!(input));
     let opts = put_options(
         &headers,
         input.content_type,
@@ -169,32 +192,12 @@ pub async fn handle_get_object(
         None => (0, info.size, false),
     };
     let body = obj.stream(start, end).await?;
-    let (user, h) = split_meta(&info);
-    let checksum_mode = input
-        .checksum_mode
-        .as_ref()
-        .is_some_and(|m| m.as_str() == ChecksumMode::ENABLED);
-    let (crc32, crc32c, sha256) = checksum_fields(&info, checksum_mode && !ranged);
-    let out = GetObjectOutput {
+    let checksum = wants_checksum(input.checksum_mode.as_ref()) && !ranged;
+    let out = object_output!(GetObjectOutput, &info, checksum, {
         body: Some(StreamingBlob::wrap(body)),
         content_length: Some((end - start) as i64),
-        content_range: ranged
-            .then(|| format!("bytes {start}-{}/{}", end.saturating_sub(1), info.size)),
-        accept_ranges: Some("bytes".into()),
-        content_type: info.content_type.clone(),
-        e_tag: Some(ETag::Strong(info.etag.clone())),
-        last_modified: Some(timestamp(info.mod_time_nanos)),
-        metadata: (!user.is_empty()).then_some(user),
-        cache_control: h.cache_control,
-        content_disposition: h.content_disposition,
-        content_encoding: h.content_encoding,
-        content_language: h.content_language,
-        parts_count: (info.num_parts > 1).then_some(info.num_parts as i32),
-        checksum_crc32: crc32,
-        checksum_crc32c: crc32c,
-        checksum_sha256: sha256,
-        ..Default::default()
-    };
+        content_range: ranged.then(|| format!("bytes {start}-{}/{}", end.saturating_sub(1), info.size)),
+    });
     Ok(if ranged {
         S3Response::with_status(out, StatusCode::PARTIAL_CONTENT)
     } else {
@@ -215,29 +218,12 @@ pub async fn handle_head_object(
         input.if_modified_since.as_ref(),
         input.if_unmodified_since.as_ref(),
     )?;
-    let (user, h) = split_meta(&info);
-    let checksum_mode = input
-        .checksum_mode
-        .as_ref()
-        .is_some_and(|m| m.as_str() == ChecksumMode::ENABLED);
-    let (crc32, crc32c, sha256) = checksum_fields(&info, checksum_mode);
-    Ok(S3Response::new(HeadObjectOutput {
-        content_length: Some(info.size as i64),
-        accept_ranges: Some("bytes".into()),
-        content_type: info.content_type.clone(),
-        e_tag: Some(ETag::Strong(info.etag.clone())),
-        last_modified: Some(timestamp(info.mod_time_nanos)),
-        metadata: (!user.is_empty()).then_some(user),
-        cache_control: h.cache_control,
-        content_disposition: h.content_disposition,
-        content_encoding: h.content_encoding,
-        content_language: h.content_language,
-        parts_count: (info.num_parts > 1).then_some(info.num_parts as i32),
-        checksum_crc32: crc32,
-        checksum_crc32c: crc32c,
-        checksum_sha256: sha256,
-        ..Default::default()
-    }))
+    let checksum = wants_checksum(input.checksum_mode.as_ref());
+    Ok(S3Response::new(
+        object_output!(HeadObjectOutput, &info, checksum, {
+            content_length: Some(info.size as i64),
+        }),
+    ))
 }
 
 pub async fn handle_delete_object(
@@ -366,15 +352,7 @@ pub async fn handle_copy_object(
     }
     let info = src.info.clone();
     let (content_type, meta) = if replace {
-        let meta = user_meta(
-            input.metadata,
-            StoredHeaders {
-                cache_control: input.cache_control,
-                content_disposition: input.content_disposition,
-                content_encoding: input.content_encoding,
-                content_language: input.content_language,
-            },
-        );
+        let meta = user_meta(input.metadata, stored_headers!(input));
         (input.content_type, meta)
     } else {
         (info.content_type.clone(), info.user_meta.clone())
