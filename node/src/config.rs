@@ -60,7 +60,7 @@ pub struct ServerConfig {
     /// Bitrot hash for new objects.
     #[arg(long, env = "RUSTFS_BITROT", value_enum, default_value = "xxh3")]
     pub bitrot: BitrotChoice,
-    /// Region reported to clients and expected in signatures.
+    /// Region reported to clients (GetBucketLocation, HeadBucket).
     #[arg(long, env = "RUSTFS_REGION", default_value = "us-east-1")]
     pub region: String,
     /// Log line format.

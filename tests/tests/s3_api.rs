@@ -823,3 +823,22 @@ async fn checksums_and_content_md5() {
         .unwrap_err();
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn region_is_reported() {
+    let node = TestNode::start_with(4, &[("RUSTFS_REGION", "eu-west-1")]);
+    let c = node.client();
+    c.create_bucket().bucket("where").send().await.unwrap();
+    let loc = c
+        .get_bucket_location()
+        .bucket("where")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        loc.location_constraint().map(|l| l.as_str()),
+        Some("eu-west-1")
+    );
+    let head = c.head_bucket().bucket("where").send().await.unwrap();
+    assert_eq!(head.bucket_region(), Some("eu-west-1"));
+}

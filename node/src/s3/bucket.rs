@@ -32,7 +32,10 @@ pub async fn handle_head_bucket(
     req: S3Request<HeadBucketInput>,
 ) -> S3Result<S3Response<HeadBucketOutput>> {
     api.layer.bucket_info(&req.input.bucket).await?;
-    Ok(S3Response::new(HeadBucketOutput::default()))
+    Ok(S3Response::new(HeadBucketOutput {
+        bucket_region: Some(api.region.clone()),
+        ..Default::default()
+    }))
 }
 
 pub async fn handle_list_buckets(
@@ -65,5 +68,10 @@ pub async fn handle_get_bucket_location(
     req: S3Request<GetBucketLocationInput>,
 ) -> S3Result<S3Response<GetBucketLocationOutput>> {
     api.layer.bucket_info(&req.input.bucket).await?;
-    Ok(S3Response::new(GetBucketLocationOutput::default()))
+    // us-east-1 is reported as an empty constraint, as AWS does.
+    let location_constraint =
+        (api.region != "us-east-1").then(|| BucketLocationConstraint::from(api.region.clone()));
+    Ok(S3Response::new(GetBucketLocationOutput {
+        location_constraint,
+    }))
 }

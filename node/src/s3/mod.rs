@@ -18,11 +18,13 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct S3Api {
     pub(crate) layer: Arc<ObjectLayer>,
+    /// Region reported by GetBucketLocation and HeadBucket.
+    pub(crate) region: String,
 }
 
 impl S3Api {
-    pub fn new(layer: Arc<ObjectLayer>) -> Self {
-        S3Api { layer }
+    pub fn new(layer: Arc<ObjectLayer>, region: String) -> Self {
+        S3Api { layer, region }
     }
 }
 

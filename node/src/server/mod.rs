@@ -38,9 +38,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let mut builder = S3ServiceBuilder::new(S3Api::new(layer));
+    let mut builder = S3ServiceBuilder::new(S3Api::new(layer, region));
     builder.set_auth(SimpleAuth::from_single(creds.access_key, creds.secret_key));
-    let _ = region;
     let s3 = builder.build();
     let admin = admin_router();
     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
