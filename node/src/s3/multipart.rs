@@ -3,7 +3,7 @@
 use super::headers::{
     body_stream, checksum_spec, put_options, stored_headers, timestamp, user_meta,
 };
-use super::object::open_copy_source;
+use super::object::{conditions, open_copy_source};
 use super::S3Api;
 use s3s::dto::*;
 use s3s::{s3_error, S3Request, S3Response, S3Result};
@@ -67,15 +67,7 @@ pub async fn handle_upload_part_copy(
     req: S3Request<UploadPartCopyInput>,
 ) -> S3Result<S3Response<UploadPartCopyOutput>> {
     let i = req.input;
-    let src = open_copy_source(
-        api,
-        &i.copy_source,
-        i.copy_source_if_match.as_ref(),
-        i.copy_source_if_none_match.as_ref(),
-        i.copy_source_if_modified_since.as_ref(),
-        i.copy_source_if_unmodified_since.as_ref(),
-    )
-    .await?;
+    let src = open_copy_source(api, &i.copy_source, conditions!(copy i)).await?;
     let size = src.info.size;
     let (start, end) = match &i.copy_source_range {
         None => (0, size),

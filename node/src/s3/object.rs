@@ -10,14 +10,44 @@ use http::StatusCode;
 use s3s::dto::*;
 use s3s::{s3_error, S3Error, S3Request, S3Response, S3Result};
 
+/// The HTTP preconditions of a read (or of a copy's source).
+pub(super) struct Conditions<'a> {
+    pub if_match: Option<&'a ETagCondition>,
+    pub if_none_match: Option<&'a ETagCondition>,
+    pub if_modified_since: Option<&'a Timestamp>,
+    pub if_unmodified_since: Option<&'a Timestamp>,
+}
+
+/// `Conditions` of a GetObject/HeadObject input (`conditions!(input)`) or of a copy's source
+/// (`conditions!(copy input)`).
+macro_rules! conditions {
+    (copy $i:expr) => {
+        $crate::s3::object::Conditions {
+            if_match: $i.copy_source_if_match.as_ref(),
+            if_none_match: $i.copy_source_if_none_match.as_ref(),
+            if_modified_since: $i.copy_source_if_modified_since.as_ref(),
+            if_unmodified_since: $i.copy_source_if_unmodified_since.as_ref(),
+        }
+    };
+    ($i:expr) => {
+        $crate::s3::object::Conditions {
+            if_match: $i.if_match.as_ref(),
+            if_none_match: $i.if_none_match.as_ref(),
+            if_modified_since: $i.if_modified_since.as_ref(),
+            if_unmodified_since: $i.if_unmodified_since.as_ref(),
+        }
+    };
+}
+pub(super) use conditions;
+
 /// Evaluates If-Match / If-None-Match / If-(Un)Modified-Since in RFC 7232 order.
-fn check_conditions(
-    info: &ObjectInfo,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
-    if_modified_since: Option<&Timestamp>,
-    if_unmodified_since: Option<&Timestamp>,
-) -> S3Result<()> {
+fn check_conditions(info: &ObjectInfo, c: Conditions<'_>) -> S3Result<()> {
+    let Conditions {
+        if_match,
+        if_none_match,
+        if_modified_since,
+        if_unmodified_since,
+    } = c;
     let matches = |c: &ETagCondition| match c {
         ETagCondition::Any => true,
         ETagCondition::ETag(e) => e.value() == info.etag,
@@ -107,10 +137,12 @@ pub async fn handle_put_object(
         match api.layer.head_object(&input.bucket, &input.key).await {
             Ok(info) => check_conditions(
                 &info,
-                input.if_match.as_ref(),
-                input.if_none_match.as_ref(),
-                None,
-                None,
+                Conditions {
+                    if_match: input.if_match.as_ref(),
+                    if_none_match: input.if_none_match.as_ref(),
+                    if_modified_since: None,
+                    if_unmodified_since: None,
+                },
             )
             .map_err(|_| {
                 s3_error!(
@@ -171,13 +203,7 @@ pub async fn handle_get_object(
     }
     let obj = api.layer.open_object(&input.bucket, &input.key).await?;
     let info = obj.info.clone();
-    check_conditions(
-        &info,
-        input.if_match.as_ref(),
-        input.if_none_match.as_ref(),
-        input.if_modified_since.as_ref(),
-        input.if_unmodified_since.as_ref(),
-    )?;
+    check_conditions(&info, conditions!(input))?;
     let (start, end, ranged) = match &input.range {
         Some(r) => {
             let span = r.check(info.size).map_err(|_| {
@@ -211,13 +237,7 @@ pub async fn handle_head_object(
 ) -> S3Result<S3Response<HeadObjectOutput>> {
     let input = req.input;
     let info = api.layer.head_object(&input.bucket, &input.key).await?;
-    check_conditions(
-        &info,
-        input.if_match.as_ref(),
-        input.if_none_match.as_ref(),
-        input.if_modified_since.as_ref(),
-        input.if_unmodified_since.as_ref(),
-    )?;
+    check_conditions(&info, conditions!(input))?;
     let checksum = wants_checksum(input.checksum_mode.as_ref());
     Ok(S3Response::new(
         object_output!(HeadObjectOutput, &info, checksum, {
@@ -291,10 +311,7 @@ pub async fn handle_delete_objects(
 pub(super) async fn open_copy_source(
     api: &S3Api,
     src: &CopySource,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
-    if_modified_since: Option<&Timestamp>,
-    if_unmodified_since: Option<&Timestamp>,
+    conditions: Conditions<'_>,
 ) -> S3Result<crate::object::get::OpenObject> {
     let CopySource::Bucket {
         bucket,
@@ -314,14 +331,8 @@ pub(super) async fn open_copy_source(
         ));
     }
     let obj = api.layer.open_object(bucket, key).await?;
-    check_conditions(
-        &obj.info,
-        if_match,
-        if_none_match,
-        if_modified_since,
-        if_unmodified_since,
-    )
-    .map_err(|_| s3_error!(PreconditionFailed, "a copy-source precondition failed"))?;
+    check_conditions(&obj.info, conditions)
+        .map_err(|_| s3_error!(PreconditionFailed, "a copy-source precondition failed"))?;
     Ok(obj)
 }
 
@@ -330,15 +341,7 @@ pub async fn handle_copy_object(
     req: S3Request<CopyObjectInput>,
 ) -> S3Result<S3Response<CopyObjectOutput>> {
     let input = req.input;
-    let src = open_copy_source(
-        api,
-        &input.copy_source,
-        input.copy_source_if_match.as_ref(),
-        input.copy_source_if_none_match.as_ref(),
-        input.copy_source_if_modified_since.as_ref(),
-        input.copy_source_if_unmodified_since.as_ref(),
-    )
-    .await?;
+    let src = open_copy_source(api, &input.copy_source, conditions!(copy input)).await?;
     let replace = input
         .metadata_directive
         .as_ref()
