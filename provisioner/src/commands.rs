@@ -1,0 +1,224 @@
+//! The CLI verbs as library functions: connect to every host (in parallel, with a limit), gather
+//! facts, validate hosts and compute the plan; report status; create the CA.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::checks::{self, check_cluster, check_host};
+use crate::error::{Error, Result};
+use crate::exec::HostConn;
+use crate::facts::{self, Facts};
+use crate::hostkeys::HostKeyPolicy;
+use crate::inventory::Inventory;
+use crate::pki::{self, CaInfo};
+use crate::plan::{plan_host, summarize, Desired, HostPlan, Plan};
+use crate::ssh::SshOptions;
+use crate::state::StateDir;
+
+/// Options shared by the commands that reach hosts.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// State directory; `None` means [`StateDir::default_path`].
+    pub state_dir: Option<PathBuf>,
+    /// Record host keys seen for the first time.
+    pub accept_new: bool,
+    pub ssh: SshOptions,
+    /// Hosts worked on at once.
+    pub concurrency: usize,
+}
+
+impl RunOptions {
+    /// Opens the cluster's state directory.
+    pub fn state(&self, inv: &Inventory) -> Result<StateDir> {
+        StateDir::open(
+            self.state_dir
+                .clone()
+                .unwrap_or_else(|| StateDir::default_path(&inv.cluster.name)),
+        )
+    }
+}
+
+/// sha256 of the binary the inventory names (hashing a local file, checking it against a given
+/// sha256), and the binary's architecture when it is a local ELF file.
+pub fn binary_identity(inv: &Inventory) -> Result<(String, Option<&'static str>)> {
+    let Some(path) = &inv.binary.path else {
+        let sha = inv.binary.sha256.clone().unwrap_or_default();
+        return Ok((sha, None));
+    };
+    let rerr = |source| Error::Read {
+        path: path.into(),
+        source,
+    };
+    let mut f = std::fs::File::open(path).map_err(rerr)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut head = Vec::new();
+    loop {
+        let n = f.read(&mut buf).map_err(rerr)?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < 64 {
+            head.extend_from_slice(&buf[..n.min(64)]);
+        }
+        hasher.update(&buf[..n]);
+    }
+    let sha = hex::encode(hasher.finalize());
+    if let Some(want) = &inv.binary.sha256 {
+        if !want.eq_ignore_ascii_case(&sha) {
+            return Err(Error::host(
+                "localhost",
+                format!("binary {path} has sha256 {sha}, but the inventory's binary.sha256 is {want} — rebuild or fix the inventory"),
+            ));
+        }
+    }
+    Ok((sha, checks::elf_arch(&head)))
+}
+
+/// Several hosts failed; every failure is listed.
+#[derive(Debug)]
+pub struct HostFailures(pub Vec<Error>);
+
+impl std::fmt::Display for HostFailures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.len();
+        write!(f, "{n} host(s) failed")?;
+        for e in &self.0 {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Connects to every host and gathers its facts, `opts.concurrency` hosts at a time. Returns one
+/// result per host, in inventory order.
+pub async fn gather_all(
+    inv: &Inventory,
+    opts: &RunOptions,
+    state: &StateDir,
+) -> Vec<Result<Facts>> {
+    let policy = HostKeyPolicy {
+        known_hosts: inv.known_hosts_path(),
+        state: state.clone(),
+        accept_new: opts.accept_new,
+    };
+    let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let work = inv.hosts.iter().map(|host| {
+        let limit = limit.clone();
+        let policy = &policy;
+        async move {
+            let _permit = limit
+                .acquire()
+                .await
+                .map_err(|_| Error::State("closed".into()))?;
+            let conn = HostConn::connect(inv, host, policy, opts.ssh).await?;
+            let facts = facts::gather(&conn, inv, host).await;
+            conn.close().await;
+            facts
+        }
+    });
+    futures::future::join_all(work).await
+}
+
+/// The deployment id the provisioner recorded for this cluster, if any.
+pub fn known_deployment(state: &StateDir) -> Option<String> {
+    std::fs::read_to_string(state.path().join("deployment_id"))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// `plan`: facts from every host → host checks → actions.
+pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailures> {
+    let one = |e: Error| HostFailures(vec![e]);
+    let state = opts.state(inv).map_err(one)?;
+    let (sha, arch) = binary_identity(inv).map_err(one)?;
+    let desired = Desired::new(inv, sha);
+    let deployment = known_deployment(&state);
+    let results = gather_all(inv, opts, &state).await;
+    let mut failures = Vec::new();
+    let mut gathered = Vec::new();
+    for (host, r) in inv.hosts.iter().zip(results) {
+        match r {
+            Ok(f) => gathered.push((host, f)),
+            Err(e) => failures.push(e),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(HostFailures(failures));
+    }
+    let mut plan = Plan::default();
+    for (host, f) in &gathered {
+        plan.hosts.push(HostPlan {
+            host: host.name().to_string(),
+            address: host.address.clone(),
+            summary: summarize(f),
+            actions: plan_host(inv, f, &desired),
+            findings: check_host(inv, f, deployment.as_deref(), arch),
+        });
+    }
+    let named: Vec<(&str, &Facts)> = gathered.iter().map(|(h, f)| (h.name(), f)).collect();
+    plan.findings = check_cluster(&named);
+    Ok(plan)
+}
+
+/// One host's line in `status`.
+#[derive(Debug)]
+pub struct HostStatus {
+    pub host: String,
+    pub address: String,
+    /// The facts, or why the host could not be reached.
+    pub facts: Result<Facts>,
+}
+
+impl std::fmt::Display for HostStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): ", self.host, self.address)?;
+        match &self.facts {
+            Err(e) => write!(f, "unreachable — {e}"),
+            Ok(facts) => {
+                let version = facts
+                    .install
+                    .current_target
+                    .as_deref()
+                    .and_then(|t| t.rsplit('/').next())
+                    .unwrap_or("not installed");
+                let service = match (
+                    facts.install.service_installed,
+                    facts.install.service_active,
+                ) {
+                    (_, true) => "running",
+                    (true, false) => "stopped",
+                    (false, false) => "no service",
+                };
+                write!(f, "reachable, {version}, {service}")
+            }
+        }
+    }
+}
+
+/// `status`: per host, reachable or not, installed version and service state.
+pub async fn status(inv: &Inventory, opts: &RunOptions) -> Result<Vec<HostStatus>> {
+    let state = opts.state(inv)?;
+    let results = gather_all(inv, opts, &state).await;
+    Ok(inv
+        .hosts
+        .iter()
+        .zip(results)
+        .map(|(h, facts)| HostStatus {
+            host: h.name().to_string(),
+            address: h.address.clone(),
+            facts,
+        })
+        .collect())
+}
+
+/// `ca`: creates the cluster CA in the state directory unless it exists.
+pub fn ca(inv: &Inventory, opts: &RunOptions) -> Result<CaInfo> {
+    let state = opts.state(inv)?;
+    pki::ensure_ca(&state, &inv.cluster.name)
+}

@@ -1,0 +1,189 @@
+//! Running commands on a host, whichever way it is reached: over SSH, or on this machine for
+//! `connection: local`. Non-root SSH users run privileged commands through `sudo -n`, which is
+//! probed once at connect time so a refusal is reported clearly instead of hanging on a prompt.
+
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+
+use crate::error::{Error, Result};
+use crate::hostkeys::HostKeyPolicy;
+use crate::inventory::{Connection, Host, Inventory};
+use crate::ssh::{SshOptions, SshSession};
+
+/// What a finished command left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub status: u32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Quotes `s` for a POSIX shell.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+enum Transport {
+    Ssh(SshSession),
+    Local,
+}
+
+/// A connection to one host that runs shell commands.
+pub struct HostConn {
+    /// The host's display name.
+    pub label: String,
+    transport: Transport,
+    /// Privileged commands go through `sudo -n`.
+    sudo: bool,
+    command_timeout: Duration,
+}
+
+impl std::fmt::Debug for HostConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostConn")
+            .field("label", &self.label)
+            .field("sudo", &self.sudo)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HostConn {
+    /// Connects to `host` (SSH or local) and checks that privileged commands can run.
+    pub async fn connect(
+        inv: &Inventory,
+        host: &Host,
+        policy: &HostKeyPolicy,
+        opts: SshOptions,
+    ) -> Result<HostConn> {
+        let label = host.name().to_string();
+        let (transport, sudo) = match host.connection {
+            Connection::Local => (Transport::Local, false),
+            Connection::Ssh => {
+                let target = inv.ssh_target(host);
+                let session = SshSession::connect(&label, &target, policy, opts).await?;
+                (Transport::Ssh(session), target.user != "root")
+            }
+        };
+        let conn = HostConn {
+            label,
+            transport,
+            sudo,
+            command_timeout: opts.command_timeout,
+        };
+        if conn.sudo {
+            conn.check_sudo().await?;
+        }
+        Ok(conn)
+    }
+
+    async fn check_sudo(&self) -> Result<()> {
+        let out = self.run_raw("sudo -n true", None).await?;
+        if out.status != 0 {
+            return Err(Error::host(
+                &self.label,
+                format!(
+                    "sudo -n was refused ({}) — allow passwordless sudo (NOPASSWD) for this user or connect as root",
+                    out.stderr.trim()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs `script` with `sh`, as root (through `sudo -n` when needed).
+    pub async fn run(&self, script: &str) -> Result<Output> {
+        let cmd = if self.sudo {
+            format!("sudo -n sh -c {}", shell_quote(script))
+        } else {
+            format!("sh -c {}", shell_quote(script))
+        };
+        self.run_raw(&cmd, None).await
+    }
+
+    /// Like [`HostConn::run`], but a non-zero exit status is an error naming `what`.
+    pub async fn run_checked(&self, what: &str, script: &str) -> Result<Output> {
+        let out = self.run(script).await?;
+        if out.status != 0 {
+            return Err(Error::host(
+                &self.label,
+                format!(
+                    "{what} failed with exit status {}: {}",
+                    out.status,
+                    out.stderr.trim()
+                ),
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn run_raw(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<Output> {
+        match &self.transport {
+            Transport::Ssh(s) => s.run(cmd, stdin).await,
+            Transport::Local => run_local(&self.label, cmd, stdin, self.command_timeout).await,
+        }
+    }
+
+    /// Closes the connection.
+    pub async fn close(&self) {
+        if let Transport::Ssh(s) = &self.transport {
+            s.close().await;
+        }
+    }
+}
+
+async fn run_local(
+    label: &str,
+    cmd: &str,
+    stdin: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<Output> {
+    let err = |m: String| Error::host(label, m);
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| err(format!("cannot start sh: {e}")))?;
+    if let Some(mut input) = child.stdin.take() {
+        if let Some(bytes) = stdin {
+            input
+                .write_all(bytes)
+                .await
+                .map_err(|e| err(format!("cannot send input: {e}")))?;
+        }
+    }
+    let out = tokio::time::timeout(timeout, child.wait_with_output())
+        .await
+        .map_err(|_| {
+            err(format!(
+                "local command did not finish within {}s",
+                timeout.as_secs()
+            ))
+        })?
+        .map_err(|e| err(format!("local command failed: {e}")))?;
+    let status = out
+        .status
+        .code()
+        .and_then(|c| u32::try_from(c).ok())
+        .ok_or_else(|| err("local command was killed by a signal".into()))?;
+    Ok(Output {
+        status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_survives_single_quotes() {
+        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+        assert_eq!(shell_quote("/d 1"), "'/d 1'");
+    }
+}

@@ -1,0 +1,278 @@
+//! Facts: what a host has, gathered with one POSIX shell script per host (no agent, no Python).
+//! The script prints `key=value` lines; parsing is a pure function so it is unit-tested without a
+//! host. Listening ports come from `/proc/net/tcp{,6}`, so `ss`/`netstat` are not needed.
+
+use std::collections::BTreeSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::exec::{shell_quote, HostConn};
+use crate::inventory::{Host, Inventory};
+
+/// Name of the systemd unit and of the service everywhere.
+pub const SERVICE_NAME: &str = "rustfs";
+
+/// The host's init system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitSystem {
+    Systemd,
+    /// No systemd: the provisioner's start script manages the node.
+    Other,
+}
+
+/// One drive as the host sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriveFacts {
+    pub path: String,
+    pub exists: bool,
+    pub is_dir: bool,
+    /// Free bytes on its filesystem (when it is a directory).
+    pub free_bytes: Option<u64>,
+    /// Holds no entries at all.
+    pub empty: bool,
+    /// A different filesystem than `/`.
+    pub own_filesystem: bool,
+    /// `Some(deployment id)` when it has `.rustfs.sys/format.json` (empty string if unreadable).
+    pub formatted: Option<String>,
+}
+
+/// What the rustfs install on the host looks like.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstallFacts {
+    /// sha256 of the binary `bin/current` points to.
+    pub current_sha256: Option<String>,
+    /// Target of the `bin/current` link.
+    pub current_target: Option<String>,
+    /// sha256 of the env file, when present.
+    pub config_sha256: Option<String>,
+    /// The systemd unit or start script exists.
+    pub service_installed: bool,
+    /// The node is running.
+    pub service_active: bool,
+}
+
+/// Everything gathered from one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub hostname: String,
+    pub os: String,
+    pub arch: String,
+    pub num_cpus: u32,
+    pub memory_bytes: u64,
+    pub init: InitSystem,
+    /// Host clock minus the provisioner's clock (seconds, sampled mid-command).
+    pub clock_offset_secs: i64,
+    pub drives: Vec<DriveFacts>,
+    /// TCP ports something listens on.
+    pub listening_ports: BTreeSet<u16>,
+    pub install: InstallFacts,
+}
+
+/// The facts script for `host`'s drives and the inventory's paths.
+pub fn script(inv: &Inventory, host: &Host) -> String {
+    let drives: Vec<String> = host.drives.iter().map(|d| shell_quote(d)).collect();
+    let bin = shell_quote(&format!("{}/bin/current", inv.install_dir));
+    let env = shell_quote(&format!("{}/{SERVICE_NAME}.env", inv.config_dir));
+    let start = shell_quote(&format!("{}/bin/{SERVICE_NAME}-ctl", inv.install_dir));
+    let pidfile = shell_quote(&format!("{}/run/{SERVICE_NAME}.pid", inv.install_dir));
+    format!(
+        r#"LC_ALL=C; export LC_ALL
+. /etc/os-release 2>/dev/null
+echo "os=${{ID:-unknown}} ${{VERSION_ID:-}}"
+echo "arch=$(uname -m)"
+echo "hostname=$(cat /proc/sys/kernel/hostname 2>/dev/null)"
+echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || echo 0)"
+echo "mem_kb=$(awk '/^MemTotal:/ {{print $2}}' /proc/meminfo)"
+if [ -d /run/systemd/system ]; then echo init=systemd; else echo init=other; fi
+echo "clock=$(date +%s)"
+root_dev=$(stat -c %d /)
+i=0
+for d in {drives}; do
+  e=0; dir=0; free=; empty=0; own=0; fmt=-
+  [ -e "$d" ] && e=1
+  if [ -d "$d" ]; then
+    dir=1
+    free=$(df -Pk "$d" 2>/dev/null | awk 'NR==2 {{print $4}}')
+    [ -z "$(ls -A "$d" 2>/dev/null)" ] && empty=1
+    [ "$(stat -c %d "$d")" != "$root_dev" ] && own=1
+    if [ -f "$d/.rustfs.sys/format.json" ]; then
+      fmt=$(tr -d ' \n\t' < "$d/.rustfs.sys/format.json" | grep -o '"deployment_id":"[^"]*"' | cut -d'"' -f4)
+      [ -n "$fmt" ] || fmt=?
+    fi
+  fi
+  echo "drive=$i|$e|$dir|$free|$empty|$own|$fmt"
+  i=$((i+1))
+done
+cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" {{print "listen=" $2}}'
+if [ -e {bin} ]; then
+  echo "current_target=$(readlink {bin})"
+  echo "current_sha256=$(sha256sum {bin} | cut -d' ' -f1)"
+fi
+[ -f {env} ] && echo "config_sha256=$(sha256sum {env} | cut -d' ' -f1)"
+if [ -d /run/systemd/system ]; then
+  [ -f /etc/systemd/system/{SERVICE_NAME}.service ] && echo service_installed=1
+  systemctl is-active --quiet {SERVICE_NAME} 2>/dev/null && echo service_active=1
+else
+  [ -x {start} ] && echo service_installed=1
+  [ -f {pidfile} ] && kill -0 "$(cat {pidfile})" 2>/dev/null && echo service_active=1
+fi
+echo end=1
+"#,
+        drives = drives.join(" "),
+    )
+}
+
+fn now_secs_f64() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Gathers the facts of `host` over `conn`.
+pub async fn gather(conn: &HostConn, inv: &Inventory, host: &Host) -> Result<Facts> {
+    let started = now_secs_f64();
+    let out = conn
+        .run_checked("gathering facts", &script(inv, host))
+        .await?;
+    let midpoint = (started + now_secs_f64()) / 2.0;
+    parse(&out.stdout, &host.drives, midpoint)
+        .map_err(|m| Error::host(&conn.label, format!("cannot read the facts: {m}")))
+}
+
+/// Parses the facts script's output. `local_secs` is the provisioner's clock mid-command.
+pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Result<Facts, String> {
+    let mut f = Facts {
+        hostname: String::new(),
+        os: String::new(),
+        arch: String::new(),
+        num_cpus: 0,
+        memory_bytes: 0,
+        init: InitSystem::Other,
+        clock_offset_secs: 0,
+        drives: Vec::new(),
+        listening_ports: BTreeSet::new(),
+        install: InstallFacts::default(),
+    };
+    let mut complete = false;
+    let mut clock = None;
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        match key {
+            "os" => f.os = value.trim().to_string(),
+            "arch" => f.arch = value.to_string(),
+            "hostname" => f.hostname = value.to_string(),
+            "cpus" => f.num_cpus = value.parse().map_err(|_| format!("bad cpus {value:?}"))?,
+            "mem_kb" => {
+                let kb: u64 = value.parse().map_err(|_| format!("bad mem_kb {value:?}"))?;
+                f.memory_bytes = kb * 1024;
+            }
+            "init" => {
+                f.init = if value == "systemd" {
+                    InitSystem::Systemd
+                } else {
+                    InitSystem::Other
+                }
+            }
+            "clock" => {
+                let secs: i64 = value.parse().map_err(|_| format!("bad clock {value:?}"))?;
+                clock = Some(secs);
+            }
+            "drive" => f.drives.push(parse_drive(value, drives)?),
+            "listen" => {
+                if let Some(port) = value
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                {
+                    f.listening_ports.insert(port);
+                }
+            }
+            "current_target" => f.install.current_target = Some(value.to_string()),
+            "current_sha256" => f.install.current_sha256 = Some(value.to_string()),
+            "config_sha256" => f.install.config_sha256 = Some(value.to_string()),
+            "service_installed" => f.install.service_installed = value == "1",
+            "service_active" => f.install.service_active = value == "1",
+            "end" => complete = true,
+            _ => {}
+        }
+    }
+    if !complete {
+        return Err("the facts script output is truncated".into());
+    }
+    let clock = clock.ok_or("no clock reading")?;
+    f.clock_offset_secs = (clock as f64 - local_secs).round() as i64;
+    if f.drives.len() != drives.len() {
+        return Err(format!(
+            "expected {} drive reports, got {}",
+            drives.len(),
+            f.drives.len()
+        ));
+    }
+    Ok(f)
+}
+
+fn parse_drive(value: &str, drives: &[String]) -> std::result::Result<DriveFacts, String> {
+    let parts: Vec<&str> = value.split('|').collect();
+    let [idx, exists, dir, free, empty, own, fmt] = parts[..] else {
+        return Err(format!("bad drive line {value:?}"));
+    };
+    let idx: usize = idx
+        .parse()
+        .map_err(|_| format!("bad drive index {idx:?}"))?;
+    let path = drives
+        .get(idx)
+        .ok_or_else(|| format!("drive index {idx} out of range"))?
+        .clone();
+    Ok(DriveFacts {
+        path,
+        exists: exists == "1",
+        is_dir: dir == "1",
+        free_bytes: free.parse::<u64>().ok().map(|kb| kb * 1024),
+        empty: empty == "1",
+        own_filesystem: own == "1",
+        formatted: match fmt {
+            "-" => None,
+            "?" => Some(String::new()),
+            id => Some(id.to_string()),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "os=debian 12\narch=x86_64\nhostname=n1\ncpus=4\nmem_kb=16384000\n\
+init=systemd\nclock=1000\ndrive=0|1|1|2048|1|0|-\ndrive=1|1|1|4096|0|1|7f3e\n\
+drive=2|0|0||0|0|-\nlisten=00000000:0016\nlisten=0100007F:2328\n\
+current_target=/opt/rustfs/bin/rustfs-1.0\ncurrent_sha256=abc\nservice_installed=1\nend=1\n";
+
+    #[test]
+    fn parses_a_full_report() {
+        let drives: Vec<String> = ["/d1", "/d2", "/d3"].map(String::from).to_vec();
+        let f = parse(SAMPLE, &drives, 990.4).unwrap();
+        assert_eq!(f.os, "debian 12");
+        assert_eq!(f.num_cpus, 4);
+        assert_eq!(f.memory_bytes, 16_384_000 * 1024);
+        assert_eq!(f.init, InitSystem::Systemd);
+        assert_eq!(f.clock_offset_secs, 10);
+        assert_eq!(f.listening_ports, BTreeSet::from([22, 9000]));
+        assert_eq!(f.drives[0].free_bytes, Some(2048 * 1024));
+        assert!(f.drives[0].empty && f.drives[0].formatted.is_none());
+        assert_eq!(f.drives[1].formatted.as_deref(), Some("7f3e"));
+        assert!(f.drives[1].own_filesystem);
+        assert!(!f.drives[2].exists);
+        assert_eq!(f.install.current_sha256.as_deref(), Some("abc"));
+        assert!(f.install.service_installed && !f.install.service_active);
+    }
+
+    #[test]
+    fn truncated_output_is_an_error() {
+        let cut = SAMPLE.replace("end=1\n", "");
+        let drives: Vec<String> = ["/d1", "/d2", "/d3"].map(String::from).to_vec();
+        assert!(parse(&cut, &drives, 0.0).unwrap_err().contains("truncated"));
+        assert!(parse(SAMPLE, &drives[..2], 0.0).is_err());
+    }
+}

@@ -1,0 +1,209 @@
+//! The plan: per host, the actions `apply` would take to make the host match the inventory,
+//! derived from its facts. A host that already matches gets no actions, so `plan` after a
+//! successful `apply` reports no changes (exit code 0).
+
+use std::fmt;
+
+use crate::checks::{Finding, Severity};
+use crate::facts::{Facts, InitSystem, SERVICE_NAME};
+use crate::inventory::Inventory;
+
+/// What the inventory wants on every host, computed once on the provisioner's side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    /// sha256 (hex) of the rustfs binary.
+    pub binary_sha256: String,
+    /// Version label of the binary (`rustfs-VERSION`).
+    pub version: String,
+    /// sha256 of the rendered env file, when rendering is known.
+    pub config_sha256: Option<String>,
+}
+
+impl Desired {
+    /// The desired state for `inv`, given the binary's sha256.
+    pub fn new(inv: &Inventory, binary_sha256: String) -> Self {
+        let version = inv
+            .binary
+            .version
+            .clone()
+            .unwrap_or_else(|| binary_sha256.chars().take(12).collect());
+        Desired {
+            binary_sha256,
+            version,
+            config_sha256: None,
+        }
+    }
+}
+
+/// One change on one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Upload, verify and link a new binary; the previous one stays for rollback.
+    InstallBinary {
+        path: String,
+        replaces: Option<String>,
+    },
+    /// Write (or rewrite) the node's env file.
+    WriteConfig { path: String, exists: bool },
+    /// Install the systemd unit, or the start script where there is no systemd.
+    InstallService { init: InitSystem },
+    /// Empty drives the node formats into the cluster on its first start.
+    FormatDrives { paths: Vec<String> },
+    /// Start (or restart, after a change) the node.
+    StartService { restart: bool },
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::InstallBinary { path, replaces } => {
+                write!(f, "install binary {path} and point bin/current at it")?;
+                if let Some(old) = replaces {
+                    write!(f, " (keeping {old})")?;
+                }
+                Ok(())
+            }
+            Action::WriteConfig { path, exists } => {
+                let verb = if *exists { "rewrite" } else { "write" };
+                write!(f, "{verb} configuration {path}")
+            }
+            Action::InstallService { init } => match init {
+                InitSystem::Systemd => write!(f, "install systemd unit {SERVICE_NAME}.service"),
+                InitSystem::Other => write!(f, "install start script (no systemd on this host)"),
+            },
+            Action::FormatDrives { paths } => {
+                write!(
+                    f,
+                    "format empty drive(s) {} on first start",
+                    paths.join(", ")
+                )
+            }
+            Action::StartService { restart } => {
+                let verb = if *restart { "restart" } else { "start" };
+                write!(f, "{verb} {SERVICE_NAME}")
+            }
+        }
+    }
+}
+
+/// The plan for one host.
+#[derive(Debug, Clone)]
+pub struct HostPlan {
+    pub host: String,
+    pub address: String,
+    /// One-line summary of the host's facts.
+    pub summary: String,
+    pub actions: Vec<Action>,
+    pub findings: Vec<Finding>,
+}
+
+/// The plan for the whole cluster.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub hosts: Vec<HostPlan>,
+    /// Findings about the cluster as a whole (clock skew).
+    pub findings: Vec<Finding>,
+}
+
+impl Plan {
+    /// Number of actions over all hosts.
+    pub fn num_changes(&self) -> usize {
+        self.hosts.iter().map(|h| h.actions.len()).sum()
+    }
+
+    /// Whether any finding is an error (the plan cannot be applied).
+    pub fn has_errors(&self) -> bool {
+        self.findings
+            .iter()
+            .chain(self.hosts.iter().flat_map(|h| &h.findings))
+            .any(|f| f.severity == Severity::Error)
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for h in &self.hosts {
+            writeln!(f, "host {} ({}): {}", h.host, h.address, h.summary)?;
+            if h.actions.is_empty() {
+                writeln!(f, "  = no changes")?;
+            }
+            for a in &h.actions {
+                writeln!(f, "  + {a}")?;
+            }
+            for finding in &h.findings {
+                writeln!(f, "  ! {finding}")?;
+            }
+        }
+        for finding in &self.findings {
+            writeln!(f, "! {finding}")?;
+        }
+        let n = self.num_changes();
+        if n == 0 {
+            write!(f, "plan: no changes")
+        } else {
+            let hosts = self.hosts.iter().filter(|h| !h.actions.is_empty()).count();
+            write!(f, "plan: {n} change(s) on {hosts} host(s)")
+        }
+    }
+}
+
+/// One-line description of a host's facts.
+pub fn summarize(facts: &Facts) -> String {
+    let init = match facts.init {
+        InitSystem::Systemd => "systemd",
+        InitSystem::Other => "no systemd",
+    };
+    format!(
+        "{} {}, {} cpu(s), {:.1} GiB, {init}, clock {:+}s",
+        facts.os,
+        facts.arch,
+        facts.num_cpus,
+        facts.memory_bytes as f64 / (1u64 << 30) as f64,
+        facts.clock_offset_secs
+    )
+}
+
+/// The actions that bring a host with `facts` to `desired`.
+pub fn plan_host(inv: &Inventory, facts: &Facts, desired: &Desired) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let install = &facts.install;
+    let binary_changed = install.current_sha256.as_deref() != Some(desired.binary_sha256.as_str());
+    if binary_changed {
+        actions.push(Action::InstallBinary {
+            path: format!("{}/bin/{SERVICE_NAME}-{}", inv.install_dir, desired.version),
+            replaces: install.current_target.clone(),
+        });
+    }
+    let config_changed = match (&install.config_sha256, &desired.config_sha256) {
+        (None, _) => true,
+        (Some(have), Some(want)) => have != want,
+        (Some(_), None) => false,
+    };
+    if config_changed {
+        actions.push(Action::WriteConfig {
+            path: format!("{}/{SERVICE_NAME}.env", inv.config_dir),
+            exists: install.config_sha256.is_some(),
+        });
+    }
+    if !install.service_installed {
+        actions.push(Action::InstallService { init: facts.init });
+    }
+    let empty: Vec<String> = facts
+        .drives
+        .iter()
+        .filter(|d| d.is_dir && d.empty && d.formatted.is_none())
+        .map(|d| d.path.clone())
+        .collect();
+    if !empty.is_empty() {
+        actions.push(Action::FormatDrives { paths: empty });
+    }
+    if !install.service_active {
+        actions.push(Action::StartService { restart: false });
+    } else if binary_changed || config_changed {
+        actions.push(Action::StartService { restart: true });
+    }
+    actions
+}
+
+#[cfg(test)]
+mod tests;

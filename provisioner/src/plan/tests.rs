@@ -1,0 +1,195 @@
+//! Plan diffs: a bare host gets the full install, a matching host gets nothing, changes restart.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::*;
+use crate::checks::{check_cluster, check_host};
+use crate::facts::{DriveFacts, InstallFacts};
+
+const SHA: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+fn inventory() -> Inventory {
+    let text = format!(
+        r#"
+version: 1
+cluster: {{ name: t }}
+binary: {{ url: "https://example.invalid/rustfs", sha256: "{SHA}" }}
+hosts:
+  - {{ name: a, address: 127.0.0.2, connection: local, drives: [/d1, /d2] }}
+  - {{ name: b, address: 127.0.0.3, connection: local, drives: [/d1, /d2] }}
+credentials: {{ user: admin, password: password123 }}
+"#
+    );
+    Inventory::from_str_with(Path::new("inv.yaml"), &text, &|_| None).unwrap()
+}
+
+fn drive(path: &str, empty: bool, formatted: Option<&str>) -> DriveFacts {
+    DriveFacts {
+        path: path.into(),
+        exists: true,
+        is_dir: true,
+        free_bytes: Some(100 << 30),
+        empty,
+        own_filesystem: true,
+        formatted: formatted.map(String::from),
+    }
+}
+
+fn bare() -> Facts {
+    Facts {
+        hostname: "a".into(),
+        os: "debian 12".into(),
+        arch: "x86_64".into(),
+        num_cpus: 4,
+        memory_bytes: 16 << 30,
+        init: InitSystem::Systemd,
+        clock_offset_secs: 0,
+        drives: vec![drive("/d1", true, None), drive("/d2", true, None)],
+        listening_ports: BTreeSet::from([22]),
+        install: InstallFacts::default(),
+    }
+}
+
+fn installed() -> Facts {
+    Facts {
+        drives: vec![
+            drive("/d1", false, Some("dep")),
+            drive("/d2", false, Some("dep")),
+        ],
+        listening_ports: BTreeSet::from([22, 9000, 9001]),
+        install: InstallFacts {
+            current_sha256: Some(SHA.into()),
+            current_target: Some("/opt/rustfs/bin/rustfs-aaaaaaaaaaaa".into()),
+            config_sha256: Some("c0".into()),
+            service_installed: true,
+            service_active: true,
+        },
+        ..bare()
+    }
+}
+
+#[test]
+fn bare_host_gets_the_full_install() {
+    let inv = inventory();
+    let desired = Desired::new(&inv, SHA.into());
+    assert_eq!(desired.version, "aaaaaaaaaaaa");
+    let actions = plan_host(&inv, &bare(), &desired);
+    assert_eq!(
+        actions,
+        vec![
+            Action::InstallBinary {
+                path: "/opt/rustfs/bin/rustfs-aaaaaaaaaaaa".into(),
+                replaces: None
+            },
+            Action::WriteConfig {
+                path: "/etc/rustfs/rustfs.env".into(),
+                exists: false
+            },
+            Action::InstallService {
+                init: InitSystem::Systemd
+            },
+            Action::FormatDrives {
+                paths: vec!["/d1".into(), "/d2".into()]
+            },
+            Action::StartService { restart: false },
+        ]
+    );
+}
+
+#[test]
+fn matching_host_has_no_changes() {
+    let inv = inventory();
+    let desired = Desired {
+        config_sha256: Some("c0".into()),
+        ..Desired::new(&inv, SHA.into())
+    };
+    assert!(plan_host(&inv, &installed(), &desired).is_empty());
+    let plan = Plan {
+        hosts: vec![HostPlan {
+            host: "a".into(),
+            address: "127.0.0.2".into(),
+            summary: summarize(&installed()),
+            actions: Vec::new(),
+            findings: check_host(&inv, &installed(), Some("dep"), Some("x86_64")),
+        }],
+        findings: Vec::new(),
+    };
+    assert_eq!(plan.num_changes(), 0);
+    assert!(!plan.has_errors(), "{plan}");
+    assert!(plan.to_string().ends_with("plan: no changes"));
+}
+
+#[test]
+fn new_binary_or_config_restarts_and_keeps_the_old_binary() {
+    let inv = inventory();
+    let desired = Desired {
+        config_sha256: Some("c1".into()),
+        ..Desired::new(&inv, "b".repeat(64))
+    };
+    let actions = plan_host(&inv, &installed(), &desired);
+    assert_eq!(
+        actions,
+        vec![
+            Action::InstallBinary {
+                path: "/opt/rustfs/bin/rustfs-bbbbbbbbbbbb".into(),
+                replaces: Some("/opt/rustfs/bin/rustfs-aaaaaaaaaaaa".into())
+            },
+            Action::WriteConfig {
+                path: "/etc/rustfs/rustfs.env".into(),
+                exists: true
+            },
+            Action::StartService { restart: true },
+        ]
+    );
+}
+
+#[test]
+fn host_checks_refuse_what_cannot_work() {
+    let inv = inventory();
+    let mut f = bare();
+    f.memory_bytes = 256 << 20;
+    f.arch = "aarch64".into();
+    f.drives[0] = drive("/d1", false, None);
+    f.drives[1] = drive("/d2", false, Some("other-deployment"));
+    f.listening_ports.insert(9001);
+    let msgs: Vec<String> = check_host(&inv, &f, None, Some("x86_64"))
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+    let want = [
+        "error: host is aarch64 but the rustfs binary is built for x86_64",
+        "error: only 0.2 GiB of memory",
+        "error: drive /d1 is not empty and not a rustfs drive",
+        "error: drive /d2 belongs to deployment other-deployment — refusing to format it",
+        "error: port 9001 is already in use — stop what listens there or change ports.console",
+    ];
+    for w in want {
+        assert!(
+            msgs.iter().any(|m| m.starts_with(w)),
+            "{w:?} not in {msgs:#?}"
+        );
+    }
+    f.memory_bytes = 4 << 30;
+    let msgs = check_host(&inv, &f, None, None);
+    assert!(msgs.iter().any(|m| m
+        .to_string()
+        .starts_with("warning: 4.0 GiB of memory is below")));
+}
+
+#[test]
+fn clock_skew_over_30s_is_an_error() {
+    let a = bare();
+    let b = Facts {
+        clock_offset_secs: 31,
+        ..bare()
+    };
+    let c = Facts {
+        clock_offset_secs: 30,
+        ..bare()
+    };
+    assert!(check_cluster(&[("a", &a), ("c", &c)]).is_empty());
+    let f = check_cluster(&[("a", &a), ("b", &b), ("c", &c)]);
+    assert_eq!(f.len(), 1);
+    assert!(f[0].message.starts_with("clocks of b and a differ by 31s"));
+}
