@@ -1,0 +1,115 @@
+//! The `rustfs-provision` binary's offline commands: init, validate, ca.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{provision, texts};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[test]
+fn init_writes_a_template_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.yaml");
+    let p = path.to_str().unwrap();
+    let out = provision(&["init", p], LIMIT);
+    assert!(out.status.success(), "{:?}", texts(&out));
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.starts_with("# RustFS cluster inventory"));
+    std::fs::write(&path, "mine").unwrap();
+    let out = provision(&["init", p], LIMIT);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(texts(&out)
+        .1
+        .contains("already exists — refusing to overwrite it"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
+}
+
+#[test]
+fn validate_lists_every_problem_with_its_field_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rustfs"), "bin").unwrap();
+    let path = dir.path().join("broken.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\ncluster: { name: demo }\nbinary: { path: ./rustfs }\n\
+         hosts:\n\
+         \x20 - { address: 127.0.0.2, connection: local, drives: [/d1, /d2] }\n\
+         \x20 - { address: 127.0.0.3, connection: local, drives: [/d1, /d2] }\n\
+         \x20 - { address: 127.0.0.4, connection: local, drives: [d1, /d2] }\n\
+         \x20 - { address: 127.0.0.2, connection: local, drives: [/d1, /d2] }\n\
+         storage_class: EC:3\nports: { s3: 70000 }\n\
+         credentials: { user: '${PROVISION_TEST_NEVER_SET}', password: password123 }\n",
+    )
+    .unwrap();
+    let out = provision(&["validate", path.to_str().unwrap()], LIMIT);
+    let (_, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for want in [
+        "5 problem(s) in the inventory",
+        "credentials.user: environment variable PROVISION_TEST_NEVER_SET is not set",
+        "hosts[2].drives[0]: must be an absolute path",
+        "hosts[3].address: duplicate address 127.0.0.2 (also hosts[0])",
+        "ports.s3: 70000 is out of range 1..=65535",
+        "storage_class: EC:3 exceeds half of the erasure sets of 4 drives in the pool (at most EC:2)",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn validate_accepts_a_good_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rustfs"), "bin").unwrap();
+    let path = dir.path().join("good.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\ncluster: { name: demo }\nbinary: { path: ./rustfs }\nhosts:\n\
+         \x20 - { address: 127.0.0.2, connection: local, drives: [/d1, /d2] }\n\
+         \x20 - { address: 127.0.0.3, connection: local, drives: [/d1, /d2] }\n\
+         credentials: { user: admin, password: password123 }\n",
+    )
+    .unwrap();
+    let out = provision(&["validate", path.to_str().unwrap()], LIMIT);
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("valid — cluster demo, 2 host(s), 4 drive(s), 1 pool(s)"));
+    assert!(!stdout.contains("password123") && !stderr.contains("password123"));
+}
+
+#[test]
+fn ca_is_created_once_in_the_state_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rustfs"), "bin").unwrap();
+    let path = dir.path().join("inv.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\ncluster: { name: demo }\nbinary: { path: ./rustfs }\nhosts:\n\
+         \x20 - { address: 127.0.0.2, connection: local, drives: [/d1, /d2] }\n\
+         credentials: { user: admin, password: password123 }\n",
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let args = [
+        "ca",
+        path.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ];
+    let first = provision(&args, LIMIT);
+    let (out1, err1) = texts(&first);
+    assert!(first.status.success(), "{err1}");
+    assert!(out1.starts_with("cluster CA created"), "{out1}");
+    let pem = std::fs::read_to_string(state.join("ca/ca.pem")).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    let second = provision(&args, LIMIT);
+    let (out2, _) = texts(&second);
+    assert!(out2.starts_with("cluster CA exists"), "{out2}");
+    // Same CA: the fingerprint after "sha256" is unchanged.
+    assert_eq!(out1.rsplit("sha256").next(), out2.rsplit("sha256").next());
+    assert_eq!(
+        std::fs::read_to_string(state.join("ca/ca.pem")).unwrap(),
+        pem
+    );
+}

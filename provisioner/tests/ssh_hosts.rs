@@ -1,0 +1,291 @@
+//! `rustfs-provision` against real test hosts (network namespaces running OpenSSH): plan from
+//! gathered facts, strict host keys, pinned fingerprints, `--accept-new`, unreachable hosts.
+
+mod support;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use support::{keygen, provision, require_root_and_tools, texts, TestHost};
+
+/// Generous bound on one provisioner run; runs take well under a second.
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+struct Cluster {
+    dir: tempfile::TempDir,
+    hosts: Vec<TestHost>,
+    client_key: PathBuf,
+}
+
+impl Cluster {
+    fn start(num_hosts: usize, num_drives: usize) -> Cluster {
+        require_root_and_tools();
+        let dir = tempfile::tempdir().unwrap();
+        let client_key = dir.path().join("id_client");
+        keygen(&client_key);
+        let hosts = (1..=num_hosts)
+            .map(|i| {
+                TestHost::start(
+                    &format!("h{i}"),
+                    dir.path(),
+                    &client_key.with_extension("pub"),
+                    num_drives,
+                )
+            })
+            .collect();
+        // An ELF binary of this machine's architecture stands in for rustfs.
+        std::fs::copy("/bin/true", dir.path().join("rustfs")).unwrap();
+        std::fs::write(dir.path().join("known_hosts"), "").unwrap();
+        Cluster {
+            dir,
+            hosts,
+            client_key,
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes an inventory for the hosts; `host_extra(i)` adds YAML to host i's flow mapping.
+    fn inventory(&self, host_extra: &dyn Fn(usize) -> String) -> PathBuf {
+        let mut hosts = String::new();
+        for (i, h) in self.hosts.iter().enumerate() {
+            let drives: Vec<String> = h.drives.iter().map(|d| d.display().to_string()).collect();
+            hosts.push_str(&format!(
+                "  - {{ name: {}, address: {}, drives: [{}]{} }}\n",
+                h.name,
+                h.address,
+                drives.join(", "),
+                host_extra(i)
+            ));
+        }
+        let text = format!(
+            "version: 1\ncluster: {{ name: nstest }}\nbinary: {{ path: ./rustfs }}\n\
+             ssh: {{ user: root, key: {key}, known_hosts: ./known_hosts }}\nhosts:\n{hosts}\
+             credentials: {{ user: admin, password: '${{TEST_UNUSED:-password123}}' }}\n\
+             install_dir: {dir}/opt\nconfig_dir: {dir}/etc\n",
+            key = self.client_key.display(),
+            dir = self.dir.path().display(),
+        );
+        let path = self.path("inventory.yaml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn plan(&self, inventory: &Path, extra: &[&str]) -> (i32, String, String) {
+        let state = self.path("state");
+        let mut args = vec![
+            "plan",
+            inventory.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+        ];
+        if !extra.contains(&"--connect-timeout-secs") {
+            args.extend_from_slice(&["--connect-timeout-secs", "5"]);
+        }
+        args.extend_from_slice(extra);
+        let out = provision(&args, RUN_LIMIT);
+        let (stdout, stderr) = texts(&out);
+        (out.status.code().unwrap_or(-1), stdout, stderr)
+    }
+}
+
+fn no_extra(_: usize) -> String {
+    String::new()
+}
+
+#[test]
+fn plan_shows_facts_derived_actions_and_accept_new_records_keys() {
+    let c = Cluster::start(2, 2);
+    let inv = c.inventory(&no_extra);
+
+    let (code, out, err) = c.plan(&inv, &["--accept-new"]);
+    assert_eq!(
+        code, 2,
+        "changes pending means exit 2\nstdout:\n{out}\nstderr:\n{err}"
+    );
+    for h in &c.hosts {
+        assert!(
+            out.contains(&format!("host {} ({})", h.name, h.address)),
+            "{out}"
+        );
+        let drives: Vec<String> = h.drives.iter().map(|d| d.display().to_string()).collect();
+        assert!(
+            out.contains(&format!(
+                "format empty drive(s) {} on first start",
+                drives.join(", ")
+            )),
+            "{out}"
+        );
+    }
+    assert!(out.contains("cpu(s)") && out.contains("systemd"), "{out}");
+    assert!(
+        out.contains("install binary") && out.contains("/opt/bin/rustfs-"),
+        "{out}"
+    );
+    assert!(out.contains("plan: 10 change(s) on 2 host(s)"), "{out}");
+
+    // --accept-new recorded both keys in the provisioner's state, with OpenSSH's fingerprints.
+    let recorded = std::fs::read_to_string(c.path("state/host_keys.json")).unwrap();
+    for h in &c.hosts {
+        assert!(
+            recorded.contains(&format!("{}:22", h.address)),
+            "{recorded}"
+        );
+        assert!(recorded.contains(&h.fingerprint()), "{recorded}");
+    }
+    // Recorded keys are trusted without --accept-new from now on.
+    let (code, out, err) = c.plan(&inv, &[]);
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+
+    // A drive formatted by another deployment is refused, naming the deployment.
+    let sys = c.hosts[1].drives[0].join(".rustfs.sys");
+    std::fs::create_dir_all(&sys).unwrap();
+    std::fs::write(
+        sys.join("format.json"),
+        r#"{ "version": 1, "deployment_id": "0a0b0c0d-1111-2222-3333-444455556666" }"#,
+    )
+    .unwrap();
+    let (code, out, err) = c.plan(&inv, &[]);
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains(
+            "belongs to deployment 0a0b0c0d-1111-2222-3333-444455556666 — refusing to format it"
+        ),
+        "{out}"
+    );
+    assert!(err.contains("some hosts cannot run this cluster"), "{err}");
+}
+
+#[test]
+fn unknown_host_key_is_refused_by_default() {
+    let c = Cluster::start(1, 2);
+    let inv = c.inventory(&no_extra);
+    let (code, out, err) = c.plan(&inv, &[]);
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+    let fp = c.hosts[0].fingerprint();
+    assert!(
+        err.contains(&format!("host h1: unknown host key {fp}")) && err.contains("--accept-new"),
+        "{err}"
+    );
+    assert!(!c.path("state/host_keys.json").exists());
+}
+
+#[test]
+fn known_hosts_entry_is_trusted_and_a_changed_key_is_refused() {
+    let c = Cluster::start(1, 2);
+    let inv = c.inventory(&no_extra);
+    std::fs::write(c.path("known_hosts"), c.hosts[0].known_hosts_line()).unwrap();
+    let (code, out, err) = c.plan(&inv, &[]);
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+
+    // The host "was reinstalled": known_hosts now holds another key for its address.
+    let other = c.path("other_key");
+    keygen(&other);
+    let other_pub = std::fs::read_to_string(other.with_extension("pub")).unwrap();
+    let mut parts = other_pub.split_whitespace();
+    let line = format!(
+        "{} {} {}\n",
+        c.hosts[0].address,
+        parts.next().unwrap(),
+        parts.next().unwrap()
+    );
+    std::fs::write(c.path("known_hosts"), line).unwrap();
+    // --accept-new never overrides a changed key.
+    let (code, out, err) = c.plan(&inv, &["--accept-new"]);
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+    let expected = support::fingerprint(&other.with_extension("pub"));
+    let actual = c.hosts[0].fingerprint();
+    assert!(
+        err.contains(&format!(
+            "HOST KEY CHANGED — expected {expected}, got {actual}"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn pinned_fingerprint_mismatch_names_both_fingerprints() {
+    let c = Cluster::start(2, 2);
+    let wrong = c.path("wrong_key");
+    keygen(&wrong);
+    let wrong_fp = support::fingerprint(&wrong.with_extension("pub"));
+    let right_fp = c.hosts[0].fingerprint();
+    // Host 0 pins the right key, host 1 a wrong one.
+    let pins = [right_fp.clone(), wrong_fp.clone()];
+    let inv = c.inventory(&|i| format!(", ssh: {{ host_key: \"{}\" }}", pins[i]));
+    let (code, out, err) = c.plan(&inv, &[]);
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+    let actual = c.hosts[1].fingerprint();
+    assert!(
+        err.contains(&format!(
+            "host h2: HOST KEY CHANGED — expected {wrong_fp}, got {actual}"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("1 host(s) failed"), "{err}");
+}
+
+#[test]
+fn unreachable_hosts_fail_with_a_clear_message_in_bounded_time() {
+    let mut c = Cluster::start(2, 2);
+    c.hosts[1].stop_sshd();
+    // A "host" that accepts TCP but never speaks SSH: only the connect timeout ends the wait.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let inv = c.inventory(&no_extra);
+    let text = std::fs::read_to_string(&inv).unwrap().replace(
+        "hosts:\n",
+        &format!(
+            "hosts:\n  - {{ name: h9, address: 127.0.0.1, ssh: {{ port: {silent_port} }}, drives: [/x1, /x2] }}\n"
+        ),
+    );
+    std::fs::write(&inv, text).unwrap();
+    let (code, out, err) = c.plan(&inv, &["--accept-new", "--connect-timeout-secs", "2"]);
+    drop(silent);
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(err.contains("2 host(s) failed"), "{err}");
+    let addr = &c.hosts[1].address;
+    assert!(
+        err.contains(&format!(
+            "host h2: cannot connect to {addr}:22: Connection refused"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "host h9: no SSH session with 127.0.0.1:{silent_port} within 2s"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn status_reports_each_host() {
+    let c = Cluster::start(2, 1);
+    let inv = c.inventory(&no_extra);
+    let state = c.path("state");
+    let out = provision(
+        &[
+            "status",
+            inv.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--accept-new",
+        ],
+        RUN_LIMIT,
+    );
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for h in &c.hosts {
+        assert!(
+            stdout.contains(&format!(
+                "{} ({}): reachable, not installed, no service",
+                h.name, h.address
+            )),
+            "{stdout}"
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! Test hosts for the provisioner: each is a network namespace of its own (made here, removed on
+//! drop) joined to this one by a veth pair, running a real OpenSSH `sshd` with its own host key and
+//! config in a temp dir. Traffic only goes to addresses inside namespaces this harness created.
+//! Needs root, `ip` (iproute2), `/usr/sbin/sshd` (openssh-server) and `ssh-keygen`
+//! (openssh-client); `scripts/test.sh` installs them. When one is missing the test fails and says
+//! which.
+
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Path of sshd as Debian installs it.
+pub const SSHD: &str = "/usr/sbin/sshd";
+
+static NEXT_HOST: AtomicU32 = AtomicU32::new(0);
+
+/// Fails the test unless it runs as root with the tools it needs.
+pub fn require_root_and_tools() {
+    let uid = run_ok(Command::new("id").arg("-u"));
+    assert_eq!(
+        uid.trim(),
+        "0",
+        "these tests create network namespaces and must run as root (scripts/test.sh runs them so)"
+    );
+    assert!(
+        Path::new(SSHD).exists(),
+        "{SSHD} is missing: apt-get install openssh-server (scripts/test.sh installs it)"
+    );
+    for tool in ["ip", "ssh-keygen"] {
+        let found = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            found,
+            "{tool} is missing: apt-get install iproute2 openssh-client (scripts/test.sh installs them)"
+        );
+    }
+}
+
+/// Runs a command, panicking with its stderr when it fails; returns stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Generates an ed25519 key pair at `path` (+ `.pub`).
+pub fn keygen(path: &Path) {
+    run_ok(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "rustfs-test", "-f"])
+            .arg(path),
+    );
+}
+
+/// `SHA256:…` fingerprint of a public key file, as OpenSSH computes it.
+pub fn fingerprint(pub_path: &Path) -> String {
+    let out = run_ok(Command::new("ssh-keygen").arg("-lf").arg(pub_path));
+    out.split_whitespace()
+        .nth(1)
+        .expect("ssh-keygen -lf prints a fingerprint")
+        .to_string()
+}
+
+/// One test host: a namespace with an address and a running sshd.
+pub struct TestHost {
+    pub name: String,
+    /// The host's address (inside its namespace).
+    pub address: String,
+    /// sshd's host key (public part at `.pub`).
+    pub host_key: PathBuf,
+    /// This host's drive directories (empty, created).
+    pub drives: Vec<PathBuf>,
+    ns: String,
+    dir: PathBuf,
+    sshd: Option<Child>,
+}
+
+impl TestHost {
+    /// Creates a host under `dir` accepting `client_pub` for root, with `num_drives` drives.
+    pub fn start(name: &str, dir: &Path, client_pub: &Path, num_drives: usize) -> TestHost {
+        let n = NEXT_HOST.fetch_add(1, Ordering::Relaxed);
+        assert!(
+            n < 32,
+            "the harness allocates at most 32 hosts per test binary"
+        );
+        let pid = std::process::id();
+        // A /30 per host out of 10.200.0.0/15, unique per process and host.
+        let block = (((pid & 0x3ff) << 5) | n) * 4;
+        let ip = |last: u32| {
+            let a = block + last;
+            format!("10.{}.{}.{}", 200 + (a >> 16), (a >> 8) & 0xff, a & 0xff)
+        };
+        let ns = format!("rfsprov-{pid}-{n}");
+        let (veth_root, veth_ns) = (format!("rp{pid}h{n}r"), format!("rp{pid}h{n}n"));
+        let dir = dir.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut host = TestHost {
+            name: name.into(),
+            address: ip(2),
+            host_key: dir.join("ssh_host_ed25519_key"),
+            drives: Vec::new(),
+            ns: ns.clone(),
+            dir: dir.clone(),
+            sshd: None,
+        };
+        // From here on, Drop removes the namespace (and with it both veth ends).
+        run_ok(Command::new("ip").args(["netns", "add", &ns]));
+        run_ok(Command::new("ip").args([
+            "link", "add", &veth_root, "type", "veth", "peer", "name", &veth_ns,
+        ]));
+        run_ok(Command::new("ip").args(["link", "set", &veth_ns, "netns", &ns]));
+        run_ok(Command::new("ip").args([
+            "addr",
+            "add",
+            &format!("{}/30", ip(1)),
+            "dev",
+            &veth_root,
+        ]));
+        run_ok(Command::new("ip").args(["link", "set", &veth_root, "up"]));
+        run_ok(Command::new("ip").args([
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("{}/30", ip(2)),
+            "dev",
+            &veth_ns,
+        ]));
+        run_ok(Command::new("ip").args(["-n", &ns, "link", "set", &veth_ns, "up"]));
+        run_ok(Command::new("ip").args(["-n", &ns, "link", "set", "lo", "up"]));
+
+        keygen(&host.host_key);
+        std::fs::copy(client_pub, dir.join("authorized_keys")).unwrap();
+        for i in 1..=num_drives {
+            let d = dir.join(format!("drive{i}"));
+            std::fs::create_dir_all(&d).unwrap();
+            host.drives.push(d);
+        }
+        let config = dir.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port 22\nListenAddress {addr}\nHostKey {key}\nPidFile {dir}/sshd.pid\n\
+                 AuthorizedKeysFile {dir}/authorized_keys\nPermitRootLogin prohibit-password\n\
+                 PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+                 StrictModes no\nSubsystem sftp internal-sftp\nLogLevel VERBOSE\n",
+                addr = host.address,
+                key = host.host_key.display(),
+                dir = dir.display(),
+            ),
+        )
+        .unwrap();
+        // sshd insists on its privilege-separation directory.
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let log = std::fs::File::create(dir.join("sshd.log")).unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns, SSHD, "-D", "-e", "-f"])
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn sshd");
+        host.sshd = Some(child);
+        host.wait_ready(Duration::from_secs(10));
+        host
+    }
+
+    /// Waits until sshd answers with its banner.
+    fn wait_ready(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
+        let addr: SocketAddr = format!("{}:22", self.address).parse().unwrap();
+        loop {
+            if let Some(status) = self.sshd.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!(
+                    "sshd for {} exited ({status}): {}",
+                    self.name,
+                    std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
+                );
+            }
+            if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let mut buf = [0u8; 4];
+                if s.read_exact(&mut buf).is_ok() && &buf == b"SSH-" {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sshd for {} not ready within {within:?}: {}",
+                self.name,
+                std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops sshd; the address stays up, so connecting is refused at once.
+    pub fn stop_sshd(&mut self) {
+        if let Some(mut c) = self.sshd.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// The host key's `SHA256:` fingerprint.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.host_key.with_extension("pub"))
+    }
+
+    /// A known_hosts line for this host's key.
+    pub fn known_hosts_line(&self) -> String {
+        let public = std::fs::read_to_string(self.host_key.with_extension("pub")).unwrap();
+        let mut parts = public.split_whitespace();
+        format!(
+            "{} {} {}\n",
+            self.address,
+            parts.next().unwrap(),
+            parts.next().unwrap()
+        )
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        self.stop_sshd();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.ns])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Runs the real `rustfs-provision` binary with `args`, killing it if it runs past `limit`.
+pub fn provision(args: &[&str], limit: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rustfs-provision"))
+        .args(args)
+        .env_remove("RUSTFS_PROVISION_STATE_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rustfs-provision");
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "rustfs-provision {args:?} still running after {limit:?}; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// stdout and stderr as text.
+pub fn texts(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
