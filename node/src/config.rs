@@ -63,6 +63,13 @@ pub struct ServerConfig {
     /// Region reported to clients (GetBucketLocation, HeadBucket).
     #[arg(long, env = "RUSTFS_REGION", default_value = "us-east-1")]
     pub region: String,
+    /// Deadline of one internal RPC call (and of each chunk of a streamed one), in seconds; a
+    /// peer that misses it is marked offline and probed in the background.
+    #[arg(long, env = "RUSTFS_RPC_TIMEOUT_SECS", default_value_t = 10)]
+    pub rpc_timeout_secs: u64,
+    /// How long a request waits for an object lock before answering 503 SlowDown, in seconds.
+    #[arg(long, env = "RUSTFS_LOCK_TIMEOUT_SECS", default_value_t = 30)]
+    pub lock_timeout_secs: u64,
     /// Log line format.
     #[arg(long, env = "RUSTFS_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod erasure;
 pub mod object;
+pub mod rpc;
 pub mod s3;
 pub mod server;
 pub mod store;

@@ -29,11 +29,58 @@ async fn main() {
 
 async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     let addr = parse_address(&cfg.address).map_err(anyhow::Error::msg)?;
-    let layer = server::bootstrap::build(&cfg).await?;
-    let (creds, generated) = server::bootstrap::credentials(&layer).await?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+    let pools = rustfs_common::endpoint::parse_pools(&cfg.drives)?;
+    let distributed = pools[0].endpoints[0].host_port().is_some();
+    let shutdown = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
+    };
+    if !distributed {
+        let layer = server::bootstrap::build(&cfg, &pools).await?;
+        let (creds, generated) = server::bootstrap::credentials(&layer).await?;
+        let listener = bind(addr).await?;
+        announce(&listener, &creds, generated)?;
+        let state = server::ServerState::new(creds, cfg.region.clone(), None);
+        state.set_layer(layer);
+        return server::run(state, listener, shutdown).await;
+    }
+    // A cluster: serve RPC and health at once, so peers can reach this node while it waits for
+    // them; S3 answers 503 until the cluster has formed.
+    let creds = rustfs_node::config::credentials_from_env()
+        .map_err(anyhow::Error::msg)?
+        .context("distributed mode needs RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD (or their _FILE forms), set identically on every node")?;
+    let part = server::cluster::prepare(&cfg, pools, addr, &creds)?;
+    let listener = bind(addr).await?;
+    announce(&listener, &creds, false)?;
+    tracing::info!(node = %part.me, "this node is {}", part.me);
+    let state = server::ServerState::new(creds, cfg.region.clone(), Some(part.rpc.clone()));
+    let serving = tokio::spawn(server::run(state.clone(), listener, shutdown));
+    let layer = tokio::select! {
+        formed = server::cluster::form(&cfg, &part) => formed?,
+        ended = serving => return ended.context("server task")?,
+    };
+    state.set_layer(layer);
+    tracing::info!("serving S3");
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr} — is another server using it? pick another with --address")
-    })?;
+    })
+}
+
+fn announce(
+    listener: &tokio::net::TcpListener,
+    creds: &rustfs_node::config::Credentials,
+    generated: bool,
+) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let shown = if local.ip().is_unspecified() {
         format!("http://127.0.0.1:{}", local.port())
@@ -49,14 +96,5 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         println!("  secret key: (from RUSTFS_ROOT_PASSWORD or stored on the drives)");
     }
     println!("  try:        AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY=... aws --endpoint-url {shown} s3 ls", creds.access_key);
-    let shutdown = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("signal handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        tracing::info!("shutting down");
-    };
-    server::run(layer, creds, cfg.region, listener, shutdown).await
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! Servers bind port 0 and report their address on stdout, so no test depends on a free port.
 //! Every wait is bounded; every process is killed on drop.
 
+pub mod cluster;
 pub mod raw;
 
 use aws_credential_types::Credentials;
@@ -38,6 +39,8 @@ pub fn rustfs_bin() -> PathBuf {
 
 /// One running (or stopped) `rustfs server` process.
 pub struct Server {
+    /// `--address`: `127.0.0.1:0` for single nodes, a fixed address for cluster nodes.
+    address: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
     child: Option<Child>,
@@ -48,7 +51,15 @@ pub struct Server {
 impl Server {
     /// Starts `rustfs server ARGS` with the test credentials and waits until it is ready.
     pub fn start(args: &[String], env: &[(&str, &str)], log: &Path) -> Server {
-        let mut s = Server {
+        let mut s = Server::new("127.0.0.1:0", args, env, log);
+        s.spawn().unwrap_or_else(|e| panic!("{e}"));
+        s
+    }
+
+    /// A server that is not started yet.
+    pub fn new(address: &str, args: &[String], env: &[(&str, &str)], log: &Path) -> Server {
+        Server {
+            address: address.to_string(),
             args: args.to_vec(),
             env: env
                 .iter()
@@ -57,18 +68,21 @@ impl Server {
             child: None,
             endpoint: String::new(),
             log: log.to_path_buf(),
-        };
-        s.spawn().unwrap_or_else(|e| panic!("{e}"));
-        s
+        }
     }
 
     /// Starts the server expecting it to exit with an error; returns its stderr.
     pub fn start_failing(args: &[String], env: &[(&str, &str)]) -> String {
+        Self::start_failing_at("127.0.0.1:0", args, env)
+    }
+
+    /// Like [`Server::start_failing`], listening on `address`.
+    pub fn start_failing_at(address: &str, args: &[String], env: &[(&str, &str)]) -> String {
         let err_file = tempfile::NamedTempFile::new().expect("temp file");
         let mut child = Command::new(rustfs_bin())
             .arg("server")
             .arg("--address")
-            .arg("127.0.0.1:0")
+            .arg(address)
             .args(args)
             .env("RUSTFS_ROOT_USER", ACCESS_KEY)
             .env("RUSTFS_ROOT_PASSWORD", SECRET_KEY)
@@ -98,6 +112,12 @@ impl Server {
     }
 
     fn spawn(&mut self) -> Result<(), String> {
+        self.spawn_process()?;
+        self.wait_ready(Duration::from_secs(30))
+    }
+
+    /// Starts the process and waits until it reports its endpoint (not until it is ready).
+    pub fn spawn_process(&mut self) -> Result<(), String> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -106,7 +126,7 @@ impl Server {
         let mut child = Command::new(rustfs_bin())
             .arg("server")
             .arg("--address")
-            .arg("127.0.0.1:0")
+            .arg(&self.address)
             .args(&self.args)
             .env("RUSTFS_ROOT_USER", ACCESS_KEY)
             .env("RUSTFS_ROOT_PASSWORD", SECRET_KEY)
@@ -133,12 +153,17 @@ impl Server {
             )
         })?;
         self.endpoint = endpoint;
-        self.wait_ready(Duration::from_secs(30))
+        Ok(())
     }
 
     fn wait_ready(&self, limit: Duration) -> Result<(), String> {
+        self.wait_for("/rustfs/health/live", limit)
+    }
+
+    /// Polls `GET path` until it answers 200, for at most `limit`.
+    pub fn wait_for(&self, path: &str, limit: Duration) -> Result<(), String> {
         let deadline = Instant::now() + limit;
-        let url = format!("{}/rustfs/health/live", self.endpoint);
+        let url = format!("{}{path}", self.endpoint);
         while Instant::now() < deadline {
             if http_status(&url) == Some(200) {
                 return Ok(());
@@ -146,6 +171,22 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         Err(format!("{url} did not answer 200 within {limit:?}"))
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends `sig` (e.g. `libc::SIGSTOP`) to the process.
+    pub fn signal(&self, sig: i32) {
+        let pid = self.pid() as i32;
+        let rc = unsafe_kill(pid, sig);
+        assert_eq!(rc, 0, "kill({pid}, {sig}) failed");
     }
 
     pub fn pid(&self) -> u32 {
@@ -186,6 +227,12 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+#[allow(unsafe_code)]
+fn unsafe_kill(pid: i32, sig: i32) -> i32 {
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe { libc::kill(pid, sig) }
 }
 
 /// An S3 client for `endpoint`: path style, no retries (tests see every error).

@@ -37,7 +37,7 @@ pub struct OpenObject {
 impl ErasureSet {
     /// Resolves the latest version and pins its data (shard files opened under the read lock).
     pub async fn open_object(&self, bucket: &str, key: &str) -> ObjResult<OpenObject> {
-        let _g = self.locks.read(bucket, key).await;
+        let _g = self.locks.read(bucket, key).await?;
         let metas = self.read_metas(bucket, key).await;
         let Resolved { version, per_drive } = self.resolve(bucket, key, metas, None)?;
         if version.delete_marker {

@@ -5,6 +5,7 @@
 //! ([`get`]), listings merge drive walks ([`list`]), multipart uploads stage parts ([`multipart`]).
 
 pub mod bucket;
+pub mod dlock;
 pub mod get;
 pub mod list;
 pub mod lock;
@@ -45,6 +46,8 @@ pub enum ObjError {
     ReadQuorum(String),
     #[error("not enough drives accepted the write of {0} (write quorum lost); retry when drives are back")]
     WriteQuorum(String),
+    #[error("could not lock {0} in time: too many concurrent writers or unreachable nodes; retry")]
+    LockTimeout(String),
     #[error("not enough free space on the drives to store {0}")]
     StorageFull(String),
     #[error("the Content-MD5 you specified did not match what we received")]

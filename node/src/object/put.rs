@@ -390,7 +390,7 @@ impl ErasureSet {
         inline: Option<&[Vec<u8>]>,
     ) -> ObjResult<()> {
         let q = Quorum::new(self.num_drives(), version.erasure.parity);
-        let _g = self.locks.write(bucket, key).await;
+        let _g = self.locks.write(bucket, key).await?;
         let results = join_all(self.drives.iter().enumerate().map(|(i, d)| {
             let mut v = version.clone();
             v.erasure.index = v.erasure.distribution[i];

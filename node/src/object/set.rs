@@ -105,7 +105,7 @@ impl ErasureSet {
 
     /// Meta of the latest version; a delete marker reads as not found.
     pub async fn head(&self, bucket: &str, key: &str) -> ObjResult<ObjectInfo> {
-        let _g = self.locks.read(bucket, key).await;
+        let _g = self.locks.read(bucket, key).await?;
         let metas = self.read_metas(bucket, key).await;
         let r = self.resolve(bucket, key, metas, None)?;
         if r.version.delete_marker {
@@ -116,7 +116,7 @@ impl ErasureSet {
 
     /// Removes the (null) version of an object. Deleting a missing object succeeds, as in S3.
     pub async fn delete(&self, bucket: &str, key: &str) -> ObjResult<()> {
-        let _g = self.locks.write(bucket, key).await;
+        let _g = self.locks.write(bucket, key).await?;
         let results = join_all(
             self.drives
                 .iter()

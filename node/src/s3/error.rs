@@ -19,6 +19,7 @@ impl From<ObjError> for S3Error {
             ObjError::ObjectNotFound(_) => C::NoSuchKey,
             ObjError::NoSuchUpload(_) => C::NoSuchUpload,
             ObjError::ReadQuorum(_) | ObjError::WriteQuorum(_) => C::ServiceUnavailable,
+            ObjError::LockTimeout(_) => C::SlowDown,
             ObjError::StorageFull(_) => {
                 let mut err = S3Error::with_message(
                     C::Custom("XRustfsStorageFull".into()),
@@ -39,7 +40,10 @@ impl From<ObjError> for S3Error {
             }
         };
         let mut err = S3Error::with_message(code, msg);
-        if matches!(e, ObjError::ReadQuorum(_) | ObjError::WriteQuorum(_)) {
+        if matches!(
+            e,
+            ObjError::ReadQuorum(_) | ObjError::WriteQuorum(_) | ObjError::LockTimeout(_)
+        ) {
             err.set_status_code(StatusCode::SERVICE_UNAVAILABLE);
         }
         err
@@ -55,6 +59,7 @@ mod tests {
         for e in [
             ObjError::ReadQuorum("b/k".into()),
             ObjError::WriteQuorum("b/k".into()),
+            ObjError::LockTimeout("b/k".into()),
         ] {
             let s3: S3Error = e.into();
             assert_eq!(s3.status_code(), Some(StatusCode::SERVICE_UNAVAILABLE));

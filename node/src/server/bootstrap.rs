@@ -11,7 +11,7 @@ use crate::store::format::Format;
 use crate::store::local::LocalDrive;
 use crate::store::{Drive, SYS_DIR};
 use anyhow::{bail, Context, Result};
-use rustfs_common::endpoint::{parse_pools, Endpoint};
+use rustfs_common::endpoint::PoolEndpoints;
 use rustfs_common::layout::{parity_for, set_drive_count, StorageClass};
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
@@ -22,7 +22,8 @@ use uuid::Uuid;
 const CREDENTIALS_FILE: &str = "credentials.json";
 
 /// A drive directory must exist (it is created when missing), be a directory and be writable.
-fn check_drive_dir(path: &str) -> Result<(u64, u64)> {
+/// Returns its (device, inode) so the same directory listed twice is caught.
+pub(crate) fn check_drive_dir(path: &str) -> Result<(u64, u64)> {
     let p = Path::new(path);
     if !p.exists() {
         std::fs::create_dir_all(p)
@@ -42,43 +43,83 @@ fn check_drive_dir(path: &str) -> Result<(u64, u64)> {
     Ok((meta.dev(), meta.ino()))
 }
 
-/// Loads or creates the formats of one pool's drives, refusing foreign or reordered drives.
-async fn settle_formats(
-    pool: usize,
-    drives: &[Arc<LocalDrive>],
-    num_sets: usize,
-    set_drives: usize,
-    deployment: Option<Uuid>,
-) -> Result<Format> {
-    let mut formats = Vec::new();
-    for d in drives {
-        formats.push(
-            d.read_format()
-                .await
-                .with_context(|| format!("reading the format of drive {}", d.endpoint()))?,
-        );
+/// The erasure geometry of one pool, from its drives and the configuration.
+pub(crate) struct PoolGeometry {
+    pub set_drives: usize,
+    pub num_sets: usize,
+    pub parity: usize,
+}
+
+impl PoolGeometry {
+    pub fn new(cfg: &ServerConfig, pool: &PoolEndpoints) -> Result<Self> {
+        let class = cfg
+            .storage_class_standard
+            .as_deref()
+            .map(str::parse::<StorageClass>)
+            .transpose()?;
+        let set_drives = set_drive_count(
+            pool.endpoints.len(),
+            pool.num_nodes(),
+            cfg.erasure_set_drive_count,
+        )?;
+        Ok(PoolGeometry {
+            set_drives,
+            num_sets: pool.endpoints.len() / set_drives,
+            parity: parity_for(set_drives, class)?,
+        })
     }
+}
+
+/// The outcome of settling a pool's formats.
+pub(crate) enum Settled {
+    /// The pool's reference format (its layout and deployment).
+    Ready(Format),
+    /// Not yet: why.
+    Waiting(String),
+}
+
+/// Settles the formats of one pool's drives: formats fresh drives (when `may_format_fresh`),
+/// formats empty drives this node owns into their slots, and refuses foreign or reordered drives.
+/// `formats[i]`: `None` when drive `i` did not answer, `Some(None)` when it is not formatted.
+pub(crate) async fn settle_pool(
+    pool: usize,
+    drives: &[Arc<dyn Drive>],
+    formats: Vec<Option<Option<Format>>>,
+    geo: &PoolGeometry,
+    deployment: Option<Uuid>,
+    may_format_fresh: bool,
+    owned: &dyn Fn(usize) -> bool,
+) -> Result<Settled> {
+    let (num_sets, set_drives) = (geo.num_sets, geo.set_drives);
     // The reference: the layout most formatted drives agree on.
     let mut votes: HashMap<(Uuid, usize, Vec<Vec<Uuid>>), usize> = HashMap::new();
-    for f in formats.iter().flatten() {
+    for f in formats.iter().flatten().flatten() {
         *votes
             .entry((f.deployment_id, f.pool, f.sets.clone()))
             .or_default() += 1;
     }
     let reference = match votes.into_iter().max_by_key(|(_, n)| *n) {
+        None if !may_format_fresh => {
+            return Ok(Settled::Waiting(
+                "no drive is formatted yet and the first node cannot reach a write quorum of every set to format them".into(),
+            ))
+        }
         None => {
             let id = deployment.unwrap_or_else(Uuid::new_v4);
             let fresh = Format::new_pool(id, pool, num_sets, set_drives);
-            for (d, f) in drives.iter().zip(&fresh) {
-                d.write_format(f)
-                    .await
-                    .with_context(|| format!("formatting drive {}", d.endpoint()))?;
+            for ((d, f), answered) in drives.iter().zip(&fresh).zip(&formats) {
+                if answered.is_some() {
+                    d.write_format(f)
+                        .await
+                        .with_context(|| format!("formatting drive {}", d.endpoint()))?;
+                }
             }
             tracing::info!(pool, deployment_id = %id, drives = drives.len(), "formatted fresh drives");
-            return Ok(fresh[0].clone());
+            return Ok(Settled::Ready(fresh[0].clone()));
         }
         Some(((id, p, sets), _)) => formats
             .iter()
+            .flatten()
             .flatten()
             .find(|f| f.deployment_id == id && f.pool == p && f.sets == sets)
             .cloned()
@@ -104,45 +145,43 @@ async fn settle_formats(
         );
     }
     for (slot, (d, f)) in drives.iter().zip(&formats).enumerate() {
-        match f {
-            Some(f) if f.deployment_id != reference.deployment_id => bail!(
+        let problem = match f {
+            Some(Some(f)) if f.deployment_id != reference.deployment_id => format!(
                 "drive {} belongs to deployment {}, the other drives to {} — refusing to start; pass a fresh drive or the right path",
                 d.endpoint(),
                 f.deployment_id,
                 reference.deployment_id
             ),
-            Some(f) if !f.same_layout(&reference) || f.slot() != Some(slot) => bail!(
+            Some(Some(f)) if !f.same_layout(&reference) || f.slot() != Some(slot) => format!(
                 "drive {} holds slot {:?} of pool {}, but is listed at position {slot} of pool {pool} — keep the drives in their original order",
                 d.endpoint(),
                 f.slot(),
                 f.pool
             ),
-            Some(_) => {}
-            None => {
+            Some(None) if owned(slot) => {
                 let f = reference.for_slot(slot).expect("slot inside the layout");
                 d.write_format(&f).await.with_context(|| format!("formatting replaced drive {}", d.endpoint()))?;
                 tracing::warn!(drive = d.endpoint(), slot, "formatted an empty drive into its slot; its data will be rebuilt by healing");
+                continue;
             }
+            _ => continue,
+        };
+        if owned(slot) {
+            bail!("{problem}");
         }
+        tracing::warn!("{problem} (on another node; that node refuses to start)");
     }
-    Ok(reference)
+    Ok(Settled::Ready(reference))
 }
 
-/// Builds the object layer from the command line.
-pub async fn build(cfg: &ServerConfig) -> Result<Arc<ObjectLayer>> {
-    let pools = parse_pools(&cfg.drives)?;
-    if let Some(ep) = pools
-        .iter()
-        .flat_map(|p| &p.endpoints)
-        .find(|e| matches!(e, Endpoint::Url { .. }))
-    {
-        bail!("{ep}: URL endpoints (distributed mode) are not supported by this build yet — give local paths such as /data{{1...4}}");
-    }
-    let class = cfg
-        .storage_class_standard
-        .as_deref()
-        .map(str::parse::<StorageClass>)
-        .transpose()?;
+/// Builds a pool's erasure sets over its drives; `locks` makes each set's namespace lock.
+pub(crate) fn build_pool_sets(
+    cfg: &ServerConfig,
+    pool: usize,
+    drives: &[Arc<dyn Drive>],
+    geo: &PoolGeometry,
+    locks: impl Fn(&[Arc<dyn Drive>], usize) -> NsLock,
+) -> Vec<Arc<ErasureSet>> {
     let codec = match cfg.codec {
         CodecChoice::RsSimd => CodecKind::RsSimd,
         CodecChoice::RsErasure => CodecKind::RsErasure,
@@ -152,18 +191,39 @@ pub async fn build(cfg: &ServerConfig) -> Result<Arc<ObjectLayer>> {
         BitrotChoice::Highway => BitrotAlgo::Highway256,
         BitrotChoice::Blake3 => BitrotAlgo::Blake3,
     };
+    tracing::info!(
+        pool,
+        num_sets = geo.num_sets,
+        set_drives = geo.set_drives,
+        data = geo.set_drives - geo.parity,
+        parity = geo.parity,
+        "pool ready"
+    );
+    drives
+        .chunks(geo.set_drives)
+        .enumerate()
+        .map(|(si, chunk)| {
+            Arc::new(ErasureSet {
+                pool,
+                index: si,
+                drives: chunk.to_vec(),
+                parity: geo.parity,
+                codec,
+                bitrot,
+                locks: locks(chunk, si),
+            })
+        })
+        .collect()
+}
+
+/// Builds the object layer of a single node (local paths) from the command line.
+pub async fn build(cfg: &ServerConfig, pools: &[PoolEndpoints]) -> Result<Arc<ObjectLayer>> {
     let mut seen = HashMap::new();
     let mut out = Vec::new();
     let mut deployment = None;
     for (pi, pool) in pools.iter().enumerate() {
-        let set_drives = set_drive_count(
-            pool.endpoints.len(),
-            pool.num_nodes(),
-            cfg.erasure_set_drive_count,
-        )?;
-        let parity = parity_for(set_drives, class)?;
-        let num_sets = pool.endpoints.len() / set_drives;
-        let mut drives = Vec::new();
+        let geo = PoolGeometry::new(cfg, pool)?;
+        let mut drives: Vec<Arc<dyn Drive>> = Vec::new();
         for ep in &pool.endpoints {
             let id = check_drive_dir(ep.path())?;
             if let Some(other) = seen.insert(id, ep.path().to_string()) {
@@ -172,38 +232,27 @@ pub async fn build(cfg: &ServerConfig) -> Result<Arc<ObjectLayer>> {
                     ep.path()
                 );
             }
-            let d = Arc::new(LocalDrive::new(ep.path()));
+            let d = LocalDrive::new(ep.path());
             d.prepare()
                 .with_context(|| format!("preparing drive {}", ep.path()))?;
-            drives.push(d);
+            drives.push(Arc::new(d));
         }
-        let reference = settle_formats(pi, &drives, num_sets, set_drives, deployment).await?;
+        let mut formats = Vec::new();
+        for d in &drives {
+            let f = d
+                .read_format()
+                .await
+                .with_context(|| format!("reading the format of drive {}", d.endpoint()))?;
+            formats.push(Some(f));
+        }
+        let reference =
+            match settle_pool(pi, &drives, formats, &geo, deployment, true, &|_| true).await? {
+                Settled::Ready(f) => f,
+                Settled::Waiting(why) => bail!("pool {pi}: {why}"),
+            };
         deployment = Some(reference.deployment_id);
-        let sets = drives
-            .chunks(set_drives)
-            .enumerate()
-            .map(|(si, chunk)| {
-                Arc::new(ErasureSet {
-                    pool: pi,
-                    index: si,
-                    drives: chunk.iter().map(|d| d.clone() as Arc<dyn Drive>).collect(),
-                    parity,
-                    codec,
-                    bitrot,
-                    locks: NsLock::default(),
-                })
-            })
-            .collect();
-        tracing::info!(
-            pool = pi,
-            num_sets,
-            set_drives,
-            data = set_drives - parity,
-            parity,
-            "pool ready"
-        );
         out.push(Pool {
-            sets,
+            sets: build_pool_sets(cfg, pi, &drives, &geo, |_, _| NsLock::local()),
             placement_key: *reference.deployment_id.as_bytes(),
         });
     }

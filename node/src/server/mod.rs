@@ -1,69 +1,131 @@
 //! The HTTP server: one listener serving S3 (through `s3s`) and, under `/rustfs/` and `/minio/`,
-//! health endpoints (axum).
+//! health endpoints and internal RPC (axum).
 
 pub mod bootstrap;
+pub mod cluster;
+pub mod health;
 
 use crate::config::Credentials;
 use crate::object::ObjectLayer;
+use crate::rpc::server::RpcState;
 use crate::s3::S3Api;
-use axum::routing::get;
 use bytes::Bytes;
 use http_body_util::{combinators::UnsyncBoxBody, BodyExt};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use s3s::auth::SimpleAuth;
-use s3s::service::S3ServiceBuilder;
+use s3s::service::{S3Service, S3ServiceBuilder};
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Resp = http::Response<UnsyncBoxBody<Bytes, BoxError>>;
 
-fn admin_router() -> axum::Router {
-    let live = || async { "ok" };
-    axum::Router::new()
-        .route("/rustfs/health/live", get(live))
-        .route("/rustfs/health/ready", get(live))
-        .route("/minio/health/live", get(live))
-        .route("/minio/health/ready", get(live))
+/// What the HTTP server serves; the object layer arrives once the cluster has formed (a node
+/// serves RPC and health before that, and answers S3 with 503).
+pub struct ServerState {
+    layer: OnceLock<Arc<ObjectLayer>>,
+    s3: OnceLock<S3Service>,
+    creds: Credentials,
+    region: String,
+    rpc: Option<Arc<RpcState>>,
+}
+
+impl ServerState {
+    pub fn new(creds: Credentials, region: String, rpc: Option<Arc<RpcState>>) -> Arc<Self> {
+        Arc::new(ServerState {
+            layer: OnceLock::new(),
+            s3: OnceLock::new(),
+            creds,
+            region,
+            rpc,
+        })
+    }
+
+    /// Starts serving S3 from `layer`.
+    pub fn set_layer(&self, layer: Arc<ObjectLayer>) {
+        let mut builder = S3ServiceBuilder::new(S3Api::new(layer.clone(), self.region.clone()));
+        builder.set_auth(SimpleAuth::from_single(
+            self.creds.access_key.clone(),
+            self.creds.secret_key.clone(),
+        ));
+        let _ = self.s3.set(builder.build());
+        let _ = self.layer.set(layer);
+        if let Some(rpc) = &self.rpc {
+            rpc.set_info(|i| i.ready = true);
+        }
+    }
+
+    pub fn layer(&self) -> Option<&Arc<ObjectLayer>> {
+        self.layer.get()
+    }
+}
+
+fn boxed<B>(r: http::Response<B>) -> Resp
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    r.map(|b| b.map_err(Into::into).boxed_unsync())
+}
+
+fn starting() -> Resp {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>ServiceUnavailable</Code><Message>the server is starting: the cluster has not formed yet; retry shortly</Message></Error>";
+    boxed(
+        http::Response::builder()
+            .status(503)
+            .header(http::header::CONTENT_TYPE, "application/xml")
+            .header(http::header::RETRY_AFTER, "1")
+            .body(http_body_util::Full::new(Bytes::from(body)))
+            .expect("static response"),
+    )
 }
 
 /// Serves until `shutdown` resolves, then drains open connections.
 pub async fn run(
-    layer: Arc<ObjectLayer>,
-    creds: Credentials,
-    region: String,
+    state: Arc<ServerState>,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let mut builder = S3ServiceBuilder::new(S3Api::new(layer, region));
-    builder.set_auth(SimpleAuth::from_single(creds.access_key, creds.secret_key));
-    let s3 = builder.build();
-    let admin = admin_router();
+    let health = health::router(state.clone());
+    let rpc = state.rpc.clone().map(crate::rpc::server::router);
     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-        let s3 = s3.clone();
-        let admin = admin.clone();
+        let state = state.clone();
+        let health = health.clone();
+        let rpc = rpc.clone();
         async move {
             let path = req.uri().path();
-            let resp: Resp = if path.starts_with("/rustfs/") || path.starts_with("/minio/") {
-                let r = admin.oneshot(req).await.unwrap_or_else(|e| match e {});
-                r.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync())
-            } else {
-                match s3.call(req.map(s3s::Body::from)).await {
-                    Ok(r) => r.map(|b| b.map_err(|e| e as BoxError).boxed_unsync()),
-                    Err(e) => {
-                        tracing::error!(error = ?e, "s3 service error");
+            let resp: Resp = if path.starts_with("/rustfs/rpc/") {
+                match rpc {
+                    Some(rpc) => boxed(rpc.oneshot(req).await.unwrap_or_else(|e| match e {})),
+                    None => boxed(
                         http::Response::builder()
-                            .status(500)
-                            .body(
-                                http_body_util::Empty::new()
-                                    .map_err(|e: Infallible| match e {})
-                                    .boxed_unsync(),
+                            .status(404)
+                            .body(http_body_util::Full::new(Bytes::from_static(
+                                b"this node runs alone: no internal RPC",
+                            )))
+                            .expect("static response"),
+                    ),
+                }
+            } else if path.starts_with("/rustfs/health/") || path.starts_with("/minio/health/") {
+                boxed(health.oneshot(req).await.unwrap_or_else(|e| match e {}))
+            } else {
+                match state.s3.get() {
+                    None => starting(),
+                    Some(s3) => match s3.call(req.map(s3s::Body::from)).await {
+                        Ok(r) => r.map(|b| b.map_err(|e| e as BoxError).boxed_unsync()),
+                        Err(e) => {
+                            tracing::error!(error = ?e, "s3 service error");
+                            boxed(
+                                http::Response::builder()
+                                    .status(500)
+                                    .body(http_body_util::Empty::<Bytes>::new())
+                                    .expect("static response"),
                             )
-                            .expect("static response")
-                    }
+                        }
+                    },
                 }
             };
             Ok::<_, Infallible>(resp)

@@ -7,10 +7,12 @@
 pub mod format;
 pub mod local;
 pub mod meta;
+pub mod remote;
 
 use async_trait::async_trait;
 use format::Format;
 use meta::{ObjectMeta, ObjectVersion};
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
@@ -43,7 +45,7 @@ pub enum DriveError {
 pub type DriveResult<T> = Result<T, DriveError>;
 
 /// Capacity of one drive.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiskInfo {
     pub total_bytes: u64,
     pub free_bytes: u64,
@@ -51,14 +53,14 @@ pub struct DiskInfo {
 }
 
 /// A bucket as one drive sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BucketInfo {
     pub name: String,
     pub created_nanos: i64,
 }
 
 /// Where the data of a version being committed comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommitSource {
     /// No data files (inline data or a delete marker).
     None,
@@ -69,7 +71,7 @@ pub enum CommitSource {
 }
 
 /// What to walk in a bucket, in key order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WalkRequest {
     /// Only keys starting with this.
     pub prefix: String,
@@ -80,7 +82,7 @@ pub struct WalkRequest {
 }
 
 /// One walk result: an object with its raw meta, or a common prefix (ends with `/`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum WalkEntry {
     Object { key: String, meta: ObjectMeta },
     Prefix(String),
@@ -115,6 +117,10 @@ pub trait ShardReader: Send + Sync {
 pub trait Drive: Send + Sync {
     /// The endpoint as the operator wrote it, for logs and errors.
     fn endpoint(&self) -> &str;
+    /// Whether the drive is attached to this node.
+    fn is_local(&self) -> bool {
+        true
+    }
     /// Cheap health check: the drive is reachable and carries its format.
     async fn is_online(&self) -> bool;
     async fn disk_info(&self) -> DriveResult<DiskInfo>;

@@ -1,0 +1,332 @@
+//! Distributed namespace locks (dsync-style): a per-object read/write lock is held when a quorum
+//! of the set's nodes grant it. Grants are leases: the holder refreshes them every
+//! [`REFRESH_INTERVAL`], and a node forgets a grant not refreshed for [`LEASE`], so a dead holder
+//! never blocks the namespace for long. Acquisition retries with jittered, growing backoff and
+//! gives up after the acquire timeout (the S3 layer answers 503 SlowDown).
+
+use crate::rpc::client::Peer;
+use crate::rpc::wire::LockCall;
+use futures::future::join_all;
+use parking_lot::Mutex;
+use rand::Rng;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(10);
+pub const LEASE: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+struct Entry {
+    writer: Option<(Uuid, Instant)>,
+    readers: HashMap<Uuid, Instant>,
+}
+
+impl Entry {
+    fn expire(&mut self, now: Instant) {
+        if matches!(self.writer, Some((_, t)) if now.duration_since(t) >= LEASE) {
+            self.writer = None;
+        }
+        self.readers.retain(|_, t| now.duration_since(*t) < LEASE);
+    }
+    fn is_empty(&self) -> bool {
+        self.writer.is_none() && self.readers.is_empty()
+    }
+}
+
+/// One node's grants.
+#[derive(Default)]
+pub struct LockTable {
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+impl LockTable {
+    pub fn apply(&self, call: LockCall) -> bool {
+        let now = Instant::now();
+        let mut entries = self.entries.lock();
+        match call {
+            LockCall::Lock {
+                resource,
+                uid,
+                write,
+            } => {
+                let e = entries.entry(resource).or_default();
+                e.expire(now);
+                if write {
+                    if e.writer.is_none() && e.readers.is_empty() {
+                        e.writer = Some((uid, now));
+                        return true;
+                    }
+                    matches!(e.writer, Some((w, _)) if w == uid)
+                } else if e.writer.is_none() {
+                    e.readers.insert(uid, now);
+                    true
+                } else {
+                    false
+                }
+            }
+            LockCall::Refresh { resource, uid } => {
+                let Some(e) = entries.get_mut(&resource) else {
+                    return false;
+                };
+                e.expire(now);
+                match &mut e.writer {
+                    Some((w, t)) if *w == uid => {
+                        *t = now;
+                        true
+                    }
+                    _ => match e.readers.get_mut(&uid) {
+                        Some(t) => {
+                            *t = now;
+                            true
+                        }
+                        None => false,
+                    },
+                }
+            }
+            LockCall::Unlock { resource, uid } => {
+                let Some(e) = entries.get_mut(&resource) else {
+                    return false;
+                };
+                let mut had = false;
+                if matches!(e.writer, Some((w, _)) if w == uid) {
+                    e.writer = None;
+                    had = true;
+                }
+                had |= e.readers.remove(&uid).is_some();
+                if e.is_empty() {
+                    entries.remove(&resource);
+                }
+                had
+            }
+        }
+    }
+
+    /// Drops grants whose lease ran out.
+    pub fn purge_expired(&self) {
+        let now = Instant::now();
+        self.entries.lock().retain(|_, e| {
+            e.expire(now);
+            !e.is_empty()
+        });
+    }
+
+    pub fn num_held(&self) -> usize {
+        self.entries.lock().len()
+    }
+}
+
+/// A node that takes part in locking: this node's own table or a peer.
+#[derive(Clone)]
+pub enum Locker {
+    Local(Arc<LockTable>),
+    Remote(Peer),
+}
+
+impl Locker {
+    async fn call(&self, call: LockCall) -> bool {
+        match self {
+            Locker::Local(t) => t.apply(call),
+            Locker::Remote(p) => p.lock_call(&call).await,
+        }
+    }
+}
+
+/// The lockers of one erasure set (one per distinct node) and the acquire timeout.
+pub struct DistLocks {
+    pub lockers: Vec<Locker>,
+    pub acquire_timeout: Duration,
+}
+
+/// A held distributed lock; released (on every locker, in the background) when dropped.
+pub struct DistGuard {
+    lockers: Vec<Locker>,
+    resource: String,
+    uid: Uuid,
+    refresher: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for DistGuard {
+    fn drop(&mut self) {
+        self.refresher.abort();
+        let (lockers, resource, uid) = (self.lockers.clone(), self.resource.clone(), self.uid);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(release(lockers, resource, uid));
+        }
+    }
+}
+
+async fn release(lockers: Vec<Locker>, resource: String, uid: Uuid) {
+    join_all(lockers.iter().map(|l| {
+        l.call(LockCall::Unlock {
+            resource: resource.clone(),
+            uid,
+        })
+    }))
+    .await;
+}
+
+impl DistLocks {
+    /// Grants needed: a majority for writers; for readers, enough to intersect every writer's
+    /// majority.
+    fn quorum(&self, write: bool) -> usize {
+        let n = self.lockers.len();
+        let w = n / 2 + 1;
+        if write {
+            w
+        } else {
+            n - w + 1
+        }
+    }
+
+    /// Takes the lock, or gives up after the acquire timeout (`None`).
+    pub async fn acquire(&self, resource: String, write: bool) -> Option<DistGuard> {
+        let uid = Uuid::new_v4();
+        let quorum = self.quorum(write);
+        let deadline = Instant::now() + self.acquire_timeout;
+        let mut backoff = Duration::from_millis(5);
+        loop {
+            let granted = join_all(self.lockers.iter().map(|l| {
+                l.call(LockCall::Lock {
+                    resource: resource.clone(),
+                    uid,
+                    write,
+                })
+            }))
+            .await;
+            if granted.iter().filter(|g| **g).count() >= quorum {
+                let refresher =
+                    tokio::spawn(refresh_loop(self.lockers.clone(), resource.clone(), uid));
+                return Some(DistGuard {
+                    lockers: self.lockers.clone(),
+                    resource,
+                    uid,
+                    refresher,
+                });
+            }
+            // Give back partial grants so two contenders cannot starve each other.
+            let partial: Vec<Locker> = self
+                .lockers
+                .iter()
+                .zip(&granted)
+                .filter(|(_, g)| **g)
+                .map(|(l, _)| l.clone())
+                .collect();
+            release(partial, resource.clone(), uid).await;
+            let now = Instant::now();
+            if now >= deadline {
+                tracing::warn!(resource, write, "lock not acquired before the timeout");
+                return None;
+            }
+            let jitter = rand::thread_rng().gen_range(0..=backoff.as_millis() as u64);
+            let wait = (backoff + Duration::from_millis(jitter)).min(deadline - now);
+            tokio::time::sleep(wait).await;
+            backoff = (backoff * 2).min(Duration::from_millis(500));
+        }
+    }
+}
+
+async fn refresh_loop(lockers: Vec<Locker>, resource: String, uid: Uuid) {
+    loop {
+        tokio::time::sleep(REFRESH_INTERVAL).await;
+        let ok = join_all(lockers.iter().map(|l| {
+            l.call(LockCall::Refresh {
+                resource: resource.clone(),
+                uid,
+            })
+        }))
+        .await;
+        let held = ok.iter().filter(|g| **g).count();
+        if held < lockers.len() / 2 + 1 {
+            tracing::warn!(
+                resource,
+                held,
+                of = lockers.len(),
+                "lock lease held by fewer than a majority of nodes"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(n: usize) -> DistLocks {
+        let tables: Vec<Locker> = (0..n)
+            .map(|_| Locker::Local(Arc::new(LockTable::default())))
+            .collect();
+        DistLocks {
+            lockers: tables,
+            acquire_timeout: Duration::from_millis(200),
+        }
+    }
+
+    #[tokio::test]
+    async fn writers_exclude_everyone_readers_share() {
+        let l = local(4);
+        let r1 = l.acquire("b/k".into(), false).await.expect("reader");
+        let r2 = l.acquire("b/k".into(), false).await.expect("second reader");
+        assert!(
+            l.acquire("b/k".into(), true).await.is_none(),
+            "writer while read-locked"
+        );
+        drop((r1, r2));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let w = l
+            .acquire("b/k".into(), true)
+            .await
+            .expect("writer after readers left");
+        assert!(l.acquire("b/k".into(), false).await.is_none());
+        assert!(
+            l.acquire("b/other".into(), true).await.is_some(),
+            "other keys are free"
+        );
+        drop(w);
+    }
+
+    #[tokio::test]
+    async fn a_minority_of_dead_lockers_is_tolerated() {
+        // Two of five tables already hold a stranger's write lock (as if their holder died):
+        // a majority of three still grants.
+        let l = local(5);
+        for t in &l.lockers[..2] {
+            t.call(LockCall::Lock {
+                resource: "b/k".into(),
+                uid: Uuid::new_v4(),
+                write: true,
+            })
+            .await;
+        }
+        assert!(l.acquire("b/k".into(), true).await.is_some());
+    }
+
+    #[test]
+    fn leases_expire() {
+        let t = LockTable::default();
+        let uid = Uuid::new_v4();
+        assert!(t.apply(LockCall::Lock {
+            resource: "r".into(),
+            uid,
+            write: true
+        }));
+        t.entries
+            .lock()
+            .get_mut("r")
+            .expect("entry")
+            .writer
+            .as_mut()
+            .expect("writer")
+            .1 -= LEASE;
+        assert!(t.apply(LockCall::Lock {
+            resource: "r".into(),
+            uid: Uuid::new_v4(),
+            write: true
+        }));
+        assert!(!t.apply(LockCall::Refresh {
+            resource: "r".into(),
+            uid
+        }));
+    }
+}

@@ -1,0 +1,239 @@
+//! The calling side of internal RPC: one [`Peer`] per other node, with pooled connections, a
+//! deadline on every call, and offline detection. A peer that fails a call is marked offline and
+//! probed in the background; until a probe succeeds, calls to it fail at once instead of waiting.
+
+use super::auth::TokenSource;
+use super::wire::{self, DriveCall, DriveReply, LockCall, PeerInfo, WireError, RPC_PREFIX};
+use crate::store::{DriveError, DriveResult};
+use bytes::Bytes;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often an offline peer is probed.
+const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
+struct Inner {
+    addr: String,
+    base: String,
+    http: reqwest::Client,
+    tokens: Arc<TokenSource>,
+    timeout: Duration,
+    online: AtomicBool,
+    probing: AtomicBool,
+}
+
+/// Another node, reached over HTTP.
+#[derive(Clone)]
+pub struct Peer(Arc<Inner>);
+
+/// Why talking to a peer failed, for bootstrap messages.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    #[error("{0} is unreachable: {1}")]
+    Unreachable(String, String),
+    #[error("{0} refused this node's RPC token — RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD must be identical on every node (and clocks within a few minutes)")]
+    Refused(String),
+    #[error("{0} answered RPC with status {1}: {2}")]
+    Status(String, u16, String),
+}
+
+impl Peer {
+    /// `addr` is `host:port` of the peer; `timeout` bounds every call (and every chunk of a
+    /// streaming call).
+    pub fn new(addr: &str, https: bool, tokens: Arc<TokenSource>, timeout: Duration) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()
+            .expect("reqwest client with static settings");
+        let scheme = if https { "https" } else { "http" };
+        Peer(Arc::new(Inner {
+            addr: addr.to_string(),
+            base: format!("{scheme}://{addr}{RPC_PREFIX}"),
+            http,
+            tokens,
+            timeout,
+            online: AtomicBool::new(true),
+            probing: AtomicBool::new(false),
+        }))
+    }
+
+    pub fn addr(&self) -> &str {
+        &self.0.addr
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.0.timeout
+    }
+
+    pub fn is_online(&self) -> bool {
+        self.0.online.load(Ordering::Relaxed)
+    }
+
+    /// A request to `path` under the RPC prefix, with the token set.
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.0
+            .http
+            .request(method, format!("{}{path}", self.0.base))
+            .bearer_auth(self.0.tokens.token())
+    }
+
+    fn offline_error(&self) -> DriveError {
+        DriveError::Offline(format!("node {}", self.0.addr))
+    }
+
+    /// Marks the peer offline (once) and probes it until it answers again.
+    pub(crate) fn mark_offline(&self, why: &str) {
+        if self.0.online.swap(false, Ordering::Relaxed) {
+            tracing::warn!(peer = %self.0.addr, reason = why, "peer marked offline");
+        }
+        if self.0.probing.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let peer = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PROBE_INTERVAL).await;
+                let probe = peer
+                    .request(reqwest::Method::GET, "/ping")
+                    .timeout(peer.0.timeout.min(Duration::from_secs(2)))
+                    .send()
+                    .await;
+                if matches!(probe, Ok(r) if r.status().is_success()) {
+                    peer.0.online.store(true, Ordering::Relaxed);
+                    peer.0.probing.store(false, Ordering::Relaxed);
+                    tracing::info!(peer = %peer.0.addr, "peer is back online");
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Sends a request built by `build` unless the peer is offline; a transport failure or a
+    /// timeout marks it offline. `total`: whether the deadline covers the whole exchange (false
+    /// for streams, which bound each chunk themselves).
+    pub(crate) async fn send(
+        &self,
+        build: reqwest::RequestBuilder,
+        total: bool,
+    ) -> DriveResult<reqwest::Response> {
+        if !self.is_online() {
+            return Err(self.offline_error());
+        }
+        let build = if total {
+            build.timeout(self.0.timeout)
+        } else {
+            build
+        };
+        let fut = build.send();
+        let resp = if total {
+            fut.await
+        } else {
+            match tokio::time::timeout(self.0.timeout, fut).await {
+                Ok(r) => r,
+                Err(_) => {
+                    self.mark_offline("no answer within the RPC deadline");
+                    return Err(self.offline_error());
+                }
+            }
+        };
+        match resp {
+            Ok(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED => Err(DriveError::Offline(
+                PeerError::Refused(self.0.addr.clone()).to_string(),
+            )),
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.mark_offline(&e.to_string());
+                Err(self.offline_error())
+            }
+        }
+    }
+
+    /// Reads a whole (bounded) body under the deadline.
+    pub(crate) async fn body(&self, r: reqwest::Response) -> DriveResult<Bytes> {
+        r.bytes().await.map_err(|e| {
+            self.mark_offline(&e.to_string());
+            self.offline_error()
+        })
+    }
+
+    /// A MessagePack request/response call.
+    async fn call<T: for<'de> serde::Deserialize<'de>>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> DriveResult<T> {
+        let r = self
+            .send(self.request(reqwest::Method::POST, path).body(body), true)
+            .await?;
+        let status = r.status();
+        let bytes = self.body(r).await?;
+        if !status.is_success() {
+            return Err(DriveError::Io {
+                drive: self.0.addr.clone(),
+                source: std::io::Error::other(format!(
+                    "rpc {path} answered {status}: {}",
+                    String::from_utf8_lossy(&bytes)
+                )),
+            });
+        }
+        wire::decode(&bytes).map_err(|e| DriveError::Io {
+            drive: self.0.addr.clone(),
+            source: std::io::Error::other(format!("rpc {path} answer does not decode: {e}")),
+        })
+    }
+
+    /// One call on the peer's drive at `drive` (its path on the peer).
+    pub async fn drive_call(&self, drive: &str, call: &DriveCall) -> DriveResult<DriveReply> {
+        let path = format!("/drive?drive={}", urlencode(drive));
+        let r: Result<DriveReply, WireError> = self.call(&path, wire::encode(call)).await?;
+        r.map_err(DriveError::from)
+    }
+
+    /// One call on the peer's lock table; an unreachable peer counts as a refusal.
+    pub async fn lock_call(&self, call: &LockCall) -> bool {
+        self.call::<bool>("/lock", wire::encode(call))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// What the peer says about itself; works while the peer is marked offline (bootstrap).
+    pub async fn info(&self) -> Result<PeerInfo, PeerError> {
+        let addr = self.0.addr.clone();
+        let r = self
+            .request(reqwest::Method::GET, "/info")
+            .timeout(self.0.timeout)
+            .send()
+            .await
+            .map_err(|e| PeerError::Unreachable(addr.clone(), e.to_string()))?;
+        match r.status() {
+            s if s.is_success() => {}
+            reqwest::StatusCode::UNAUTHORIZED => return Err(PeerError::Refused(addr)),
+            s => {
+                let text = r.text().await.unwrap_or_default();
+                return Err(PeerError::Status(addr, s.as_u16(), text));
+            }
+        }
+        let info = r
+            .json()
+            .await
+            .map_err(|e| PeerError::Status(addr, 200, format!("undecodable peer info: {e}")))?;
+        self.0.online.store(true, Ordering::Relaxed);
+        Ok(info)
+    }
+}
+
+/// Percent-encodes a query value.
+pub(crate) fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,112 @@
+//! Health endpoints for load balancers and orchestrators (DESIGN §3.6), also under the MinIO
+//! paths so existing checks work:
+//! - `live`: the process serves HTTP;
+//! - `ready`: the object layer is up (the cluster formed);
+//! - `cluster`: every erasure set has a write quorum of online drives (else 503); with
+//!   `?maintenance=true`, 412 when taking this node down would leave a set without write quorum;
+//! - `cluster/read`: every set has a read quorum.
+//!
+//! Answers carry `x-rustfs-write-quorum`/`x-rustfs-read-quorum` (and the `x-minio-` forms).
+
+use super::ServerState;
+use axum::extract::{Query, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures::future::join_all;
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+struct ClusterQuery {
+    #[serde(default)]
+    maintenance: bool,
+}
+
+/// Per set: (online drives, online drives not on this node, read quorum, write quorum).
+async fn set_health(state: &ServerState) -> Option<Vec<(usize, usize, usize, usize)>> {
+    let layer = state.layer()?;
+    let mut out = Vec::new();
+    for set in layer.sets() {
+        let online = join_all(set.drives.iter().map(|d| d.is_online())).await;
+        let all = online.iter().filter(|o| **o).count();
+        let others = set
+            .drives
+            .iter()
+            .zip(&online)
+            .filter(|(d, o)| **o && !d.is_local())
+            .count();
+        let q = set.default_quorum();
+        out.push((all, others, q.read(), q.write()));
+    }
+    Some(out)
+}
+
+fn with_quorum_headers(status: StatusCode, read: usize, write: usize) -> Response {
+    let mut r = status.into_response();
+    let h = r.headers_mut();
+    for (name, v) in [
+        ("x-rustfs-read-quorum", read),
+        ("x-rustfs-write-quorum", write),
+        ("x-minio-read-quorum", read),
+        ("x-minio-write-quorum", write),
+    ] {
+        h.insert(HeaderName::from_static(name), HeaderValue::from(v));
+    }
+    r
+}
+
+async fn cluster(State(s): State<Arc<ServerState>>, Query(q): Query<ClusterQuery>) -> Response {
+    let Some(sets) = set_health(&s).await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let read = sets.iter().map(|x| x.2).max().unwrap_or(0);
+    let write = sets.iter().map(|x| x.3).max().unwrap_or(0);
+    let status = if sets.iter().any(|&(all, _, _, w)| all < w) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if q.maintenance && sets.iter().any(|&(_, others, _, w)| others < w) {
+        StatusCode::PRECONDITION_FAILED
+    } else {
+        StatusCode::OK
+    };
+    with_quorum_headers(status, read, write)
+}
+
+async fn cluster_read(State(s): State<Arc<ServerState>>) -> Response {
+    let Some(sets) = set_health(&s).await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let read = sets.iter().map(|x| x.2).max().unwrap_or(0);
+    let write = sets.iter().map(|x| x.3).max().unwrap_or(0);
+    let status = if sets.iter().any(|&(all, _, r, _)| all < r) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    with_quorum_headers(status, read, write)
+}
+
+async fn ready(State(s): State<Arc<ServerState>>) -> Response {
+    if s.layer().is_some() {
+        (StatusCode::OK, "ok").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the cluster has not formed yet",
+        )
+            .into_response()
+    }
+}
+
+pub fn router(state: Arc<ServerState>) -> Router {
+    let mut r = Router::new();
+    for base in ["/rustfs/health", "/minio/health"] {
+        r = r
+            .route(&format!("{base}/live"), get(|| async { "ok" }))
+            .route(&format!("{base}/ready"), get(ready))
+            .route(&format!("{base}/cluster"), get(cluster))
+            .route(&format!("{base}/cluster/read"), get(cluster_read));
+    }
+    r.with_state(state)
+}

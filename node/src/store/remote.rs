@@ -1,0 +1,498 @@
+//! A drive on another node, reached over internal RPC. Implements [`Drive`] so the object layer
+//! cannot tell it from a local one; the shared suite in `store/tests.rs` runs against both.
+
+use super::format::Format;
+use super::meta::{ObjectMeta, ObjectVersion};
+use super::{
+    BucketInfo, CommitSource, DiskInfo, Drive, DriveError, DriveResult, ShardReader, ShardWriter,
+    WalkEntry, WalkRequest,
+};
+use crate::rpc::client::{urlencode, Peer};
+use crate::rpc::wire::{self, DriveCall, DriveReply, WireError};
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures::{SinkExt, StreamExt};
+use serde_bytes::ByteBuf;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+pub struct RemoteDrive {
+    peer: Peer,
+    /// The drive's path on its node.
+    path: String,
+    /// The endpoint as written on the command line.
+    label: String,
+}
+
+impl RemoteDrive {
+    pub fn new(peer: Peer, path: &str, label: &str) -> Self {
+        RemoteDrive {
+            peer,
+            path: path.to_string(),
+            label: label.to_string(),
+        }
+    }
+
+    pub fn peer(&self) -> &Peer {
+        &self.peer
+    }
+
+    async fn call(&self, call: DriveCall) -> DriveResult<DriveReply> {
+        self.peer.drive_call(&self.path, &call).await
+    }
+
+    async fn unit(&self, call: DriveCall) -> DriveResult<()> {
+        match self.call(call).await? {
+            DriveReply::Unit => Ok(()),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn bytes(&self, call: DriveCall) -> DriveResult<Vec<u8>> {
+        match self.call(call).await? {
+            DriveReply::Bytes(b) => Ok(b.into_vec()),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn bytes_list(&self, call: DriveCall) -> DriveResult<Vec<Vec<u8>>> {
+        match self.call(call).await? {
+            DriveReply::BytesList(v) => Ok(v.into_iter().map(ByteBuf::into_vec).collect()),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    fn unexpected(&self, reply: DriveReply) -> DriveError {
+        self.io(format!(
+            "unexpected rpc reply {reply:?} — are all nodes running the same version?"
+        ))
+    }
+
+    fn io(&self, msg: String) -> DriveError {
+        DriveError::Io {
+            drive: self.label.clone(),
+            source: std::io::Error::other(msg),
+        }
+    }
+}
+
+/// Streams one shard file to the peer in a single request; the answer comes after the peer has
+/// fsynced it.
+struct RemoteWriter {
+    tx: Option<futures::channel::mpsc::Sender<Result<Bytes, std::io::Error>>>,
+    done: tokio::task::JoinHandle<DriveResult<()>>,
+    peer: Peer,
+}
+
+impl RemoteWriter {
+    /// The request's own outcome, when the stream broke early.
+    async fn outcome(&mut self) -> DriveError {
+        self.tx = None;
+        match tokio::time::timeout(self.peer.timeout(), &mut self.done).await {
+            Ok(Ok(Err(e))) => e,
+            _ => DriveError::Offline(format!("node {} (shard stream broke)", self.peer.addr())),
+        }
+    }
+}
+
+#[async_trait]
+impl ShardWriter for RemoteWriter {
+    async fn write(&mut self, buf: &[u8]) -> DriveResult<()> {
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(self.outcome().await);
+        };
+        let sent = tokio::time::timeout(
+            self.peer.timeout(),
+            tx.send(Ok(Bytes::copy_from_slice(buf))),
+        )
+        .await;
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(self.outcome().await),
+            Err(_) => {
+                self.peer
+                    .mark_offline("shard stream stalled past the RPC deadline");
+                self.done.abort();
+                Err(DriveError::Offline(format!("node {}", self.peer.addr())))
+            }
+        }
+    }
+
+    async fn finish(mut self: Box<Self>) -> DriveResult<()> {
+        self.tx = None;
+        match tokio::time::timeout(self.peer.timeout(), &mut self.done).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(DriveError::Offline(format!(
+                "node {} (shard upload task failed: {e})",
+                self.peer.addr()
+            ))),
+            Err(_) => {
+                self.done.abort();
+                self.peer
+                    .mark_offline("no answer to a shard upload within the RPC deadline");
+                Err(DriveError::Offline(format!("node {}", self.peer.addr())))
+            }
+        }
+    }
+}
+
+impl Drop for RemoteWriter {
+    fn drop(&mut self) {
+        self.done.abort();
+    }
+}
+
+/// Reads a shard the peer has pinned open; closes the handle when dropped.
+struct RemoteReader {
+    peer: Peer,
+    handle: u64,
+    path: String,
+    label: String,
+}
+
+#[async_trait]
+impl ShardReader for RemoteReader {
+    async fn read_at(&self, offset: u64, len: usize) -> DriveResult<Vec<u8>> {
+        let url = format!("/read?handle={}&offset={offset}&len={len}", self.handle);
+        let r = self
+            .peer
+            .send(self.peer.request(reqwest::Method::GET, &url), true)
+            .await?;
+        let status = r.status();
+        let body = self.peer.body(r).await?;
+        if status.is_success() {
+            return Ok(body.to_vec());
+        }
+        match wire::decode::<WireError>(&body) {
+            Ok(e) => Err(e.into()),
+            Err(_) => Err(DriveError::Io {
+                drive: self.label.clone(),
+                source: std::io::Error::other(format!("shard read answered {status}")),
+            }),
+        }
+    }
+}
+
+impl Drop for RemoteReader {
+    fn drop(&mut self) {
+        let (peer, path, handle) = (self.peer.clone(), self.path.clone(), self.handle);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = peer.drive_call(&path, &DriveCall::CloseShard(handle)).await;
+            });
+        }
+    }
+}
+
+#[async_trait]
+impl Drive for RemoteDrive {
+    fn endpoint(&self) -> &str {
+        &self.label
+    }
+
+    fn is_local(&self) -> bool {
+        false
+    }
+
+    async fn is_online(&self) -> bool {
+        self.peer.is_online()
+    }
+
+    async fn disk_info(&self) -> DriveResult<DiskInfo> {
+        match self.call(DriveCall::DiskInfo).await? {
+            DriveReply::DiskInfo(i) => Ok(i),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn read_format(&self) -> DriveResult<Option<Format>> {
+        match self.call(DriveCall::ReadFormat).await? {
+            DriveReply::Format(f) => Ok(f),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn write_format(&self, format: &Format) -> DriveResult<()> {
+        self.unit(DriveCall::WriteFormat(format.clone())).await
+    }
+
+    async fn read_sys_file(&self, name: &str) -> DriveResult<Vec<u8>> {
+        self.bytes(DriveCall::ReadSysFile(name.into())).await
+    }
+
+    async fn write_sys_file(&self, name: &str, data: &[u8]) -> DriveResult<()> {
+        self.unit(DriveCall::WriteSysFile(name.into(), ByteBuf::from(data)))
+            .await
+    }
+
+    async fn make_bucket(&self, bucket: &str, created_nanos: i64) -> DriveResult<()> {
+        self.unit(DriveCall::MakeBucket(bucket.into(), created_nanos))
+            .await
+    }
+
+    async fn list_buckets(&self) -> DriveResult<Vec<BucketInfo>> {
+        match self.call(DriveCall::ListBuckets).await? {
+            DriveReply::Buckets(b) => Ok(b),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn stat_bucket(&self, bucket: &str) -> DriveResult<BucketInfo> {
+        match self.call(DriveCall::StatBucket(bucket.into())).await? {
+            DriveReply::Bucket(b) => Ok(b),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> DriveResult<()> {
+        self.unit(DriveCall::DeleteBucket(bucket.into())).await
+    }
+
+    async fn read_meta(&self, bucket: &str, key: &str) -> DriveResult<ObjectMeta> {
+        match self
+            .call(DriveCall::ReadMeta(bucket.into(), key.into()))
+            .await?
+        {
+            DriveReply::Meta(m) => Ok(m),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn create_writer(&self, tmp_id: Uuid, name: &str) -> DriveResult<Box<dyn ShardWriter>> {
+        if !self.peer.is_online() {
+            return Err(DriveError::Offline(format!("node {}", self.peer.addr())));
+        }
+        let (tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+        let url = format!(
+            "/write?drive={}&tmp={tmp_id}&name={}",
+            urlencode(&self.path),
+            urlencode(name)
+        );
+        let req = self
+            .peer
+            .request(reqwest::Method::POST, &url)
+            .body(reqwest::Body::wrap_stream(rx));
+        let peer = self.peer.clone();
+        let label = self.label.clone();
+        let done = tokio::spawn(async move {
+            let r = peer.send(req, false).await?;
+            let status = r.status();
+            let body = peer.body(r).await?;
+            if !status.is_success() {
+                return Err(DriveError::Io {
+                    drive: label,
+                    source: std::io::Error::other(format!("shard upload answered {status}")),
+                });
+            }
+            let r: Result<(), WireError> = wire::decode(&body).map_err(|e| DriveError::Io {
+                drive: label,
+                source: std::io::Error::other(e),
+            })?;
+            r.map_err(DriveError::from)
+        });
+        Ok(Box::new(RemoteWriter {
+            tx: Some(tx),
+            done,
+            peer: self.peer.clone(),
+        }))
+    }
+
+    async fn remove_tmp(&self, tmp_id: Uuid) -> DriveResult<()> {
+        self.unit(DriveCall::RemoveTmp(tmp_id)).await
+    }
+
+    async fn commit(
+        &self,
+        bucket: &str,
+        key: &str,
+        src: CommitSource,
+        version: ObjectVersion,
+    ) -> DriveResult<()> {
+        self.unit(DriveCall::Commit(
+            bucket.into(),
+            key.into(),
+            src,
+            Box::new(version),
+        ))
+        .await
+    }
+
+    async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<Uuid>,
+    ) -> DriveResult<()> {
+        self.unit(DriveCall::DeleteVersion(
+            bucket.into(),
+            key.into(),
+            version_id,
+        ))
+        .await
+    }
+
+    async fn open_shard(
+        &self,
+        bucket: &str,
+        key: &str,
+        data_dir: Uuid,
+        part: u32,
+    ) -> DriveResult<Box<dyn ShardReader>> {
+        match self
+            .call(DriveCall::OpenShard(
+                bucket.into(),
+                key.into(),
+                data_dir,
+                part,
+            ))
+            .await?
+        {
+            DriveReply::Handle(handle) => Ok(Box::new(RemoteReader {
+                peer: self.peer.clone(),
+                handle,
+                path: self.path.clone(),
+                label: self.label.clone(),
+            })),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn walk(
+        &self,
+        bucket: &str,
+        req: WalkRequest,
+    ) -> DriveResult<mpsc::Receiver<DriveResult<WalkEntry>>> {
+        let url = format!(
+            "/walk?drive={}&bucket={}",
+            urlencode(&self.path),
+            urlencode(bucket)
+        );
+        let r = self
+            .peer
+            .send(
+                self.peer
+                    .request(reqwest::Method::POST, &url)
+                    .body(wire::encode(&req)),
+                false,
+            )
+            .await?;
+        if !r.status().is_success() {
+            return Err(self.io(format!("walk answered {}", r.status())));
+        }
+        let (tx, rx) = mpsc::channel(256);
+        let peer = self.peer.clone();
+        let label = self.label.clone();
+        let mut stream = r.bytes_stream();
+        // The first frame decides between "walk started" and an error such as a missing bucket.
+        let mut buf = BytesMut::new();
+        let mut first: Option<DriveResult<WalkEntry>> = None;
+        let mut ended = false;
+        while first.is_none() && !ended {
+            match tokio::time::timeout(peer.timeout(), stream.next()).await {
+                Ok(Some(Ok(chunk))) => buf.extend_from_slice(&chunk),
+                Ok(None) => ended = true,
+                Ok(Some(Err(e))) => return Err(self.io(format!("walk stream broke: {e}"))),
+                Err(_) => {
+                    peer.mark_offline("walk stalled past the RPC deadline");
+                    return Err(DriveError::Offline(format!("node {}", peer.addr())));
+                }
+            }
+            if let Some(f) = wire::take_frame(&mut buf) {
+                first = Some(decode_walk_frame(&f, &label));
+            }
+        }
+        match first {
+            Some(Err(e)) => return Err(e),
+            Some(Ok(entry)) => {
+                let _ = tx.send(Ok(entry)).await;
+            }
+            None => return Ok(rx),
+        }
+        tokio::spawn(async move {
+            loop {
+                while let Some(f) = wire::take_frame(&mut buf) {
+                    if tx.send(decode_walk_frame(&f, &label)).await.is_err() {
+                        return;
+                    }
+                }
+                match tokio::time::timeout(peer.timeout(), stream.next()).await {
+                    Ok(Some(Ok(chunk))) => buf.extend_from_slice(&chunk),
+                    Ok(None) => return,
+                    Ok(Some(Err(e))) => {
+                        let _ = tx
+                            .send(Err(DriveError::Io {
+                                drive: label.clone(),
+                                source: std::io::Error::other(format!("walk stream broke: {e}")),
+                            }))
+                            .await;
+                        return;
+                    }
+                    Err(_) => {
+                        peer.mark_offline("walk stalled past the RPC deadline");
+                        let _ = tx
+                            .send(Err(DriveError::Offline(format!("node {}", peer.addr()))))
+                            .await;
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    async fn write_upload(&self, bucket: &str, upload_id: Uuid, meta: &[u8]) -> DriveResult<()> {
+        self.unit(DriveCall::WriteUpload(
+            bucket.into(),
+            upload_id,
+            ByteBuf::from(meta),
+        ))
+        .await
+    }
+
+    async fn read_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<u8>> {
+        self.bytes(DriveCall::ReadUpload(bucket.into(), upload_id))
+            .await
+    }
+
+    async fn list_uploads(&self, bucket: &str) -> DriveResult<Vec<Vec<u8>>> {
+        self.bytes_list(DriveCall::ListUploads(bucket.into())).await
+    }
+
+    async fn commit_part(
+        &self,
+        bucket: &str,
+        upload_id: Uuid,
+        part: u32,
+        tmp_id: Uuid,
+        meta: &[u8],
+    ) -> DriveResult<()> {
+        self.unit(DriveCall::CommitPart(
+            bucket.into(),
+            upload_id,
+            part,
+            tmp_id,
+            ByteBuf::from(meta),
+        ))
+        .await
+    }
+
+    async fn list_parts(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<Vec<u8>>> {
+        self.bytes_list(DriveCall::ListParts(bucket.into(), upload_id))
+            .await
+    }
+
+    async fn delete_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<()> {
+        self.unit(DriveCall::DeleteUpload(bucket.into(), upload_id))
+            .await
+    }
+}
+
+fn decode_walk_frame(f: &[u8], label: &str) -> DriveResult<WalkEntry> {
+    match wire::decode::<Result<WalkEntry, WireError>>(f) {
+        Ok(r) => r.map_err(DriveError::from),
+        Err(e) => Err(DriveError::Io {
+            drive: label.to_string(),
+            source: std::io::Error::other(format!("undecodable walk entry: {e}")),
+        }),
+    }
+}

@@ -1,0 +1,293 @@
+//! Distributed mode with real processes: 4 nodes × 4 drives (EC 2+2 sets spanning the nodes) on
+//! distinct loopback addresses, driven by the AWS SDK through every node.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use rustfs_tests::cluster::{Cluster, CLUSTER_ENV};
+use rustfs_tests::{pattern, Server, ACCESS_KEY, SECRET_KEY};
+use std::time::Duration;
+
+const MIB: usize = 1024 * 1024;
+/// Bound on any single S3 call in these tests: a call that hangs fails the test instead.
+const CALL_LIMIT: Duration = Duration::from_secs(30);
+
+async fn put(c: &Client, bucket: &str, key: &str, data: &[u8]) -> Result<(), u16> {
+    let call = c
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(data.to_vec()))
+        .send();
+    match tokio::time::timeout(CALL_LIMIT, call).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0)),
+        Err(_) => panic!("PUT {bucket}/{key} hung for {CALL_LIMIT:?}"),
+    }
+}
+
+async fn get(c: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, u16> {
+    let call = async {
+        let r = c.get_object().bucket(bucket).key(key).send().await?;
+        Ok::<_, aws_sdk_s3::error::SdkError<_>>(r.body.collect().await.expect("body").into_bytes())
+    };
+    match tokio::time::timeout(CALL_LIMIT, call).await {
+        Ok(Ok(b)) => Ok(b.to_vec()),
+        Ok(Err(e)) => Err(e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0)),
+        Err(_) => panic!("GET {bucket}/{key} hung for {CALL_LIMIT:?}"),
+    }
+}
+
+async fn create_bucket(c: &Client, bucket: &str) {
+    c.create_bucket().bucket(bucket).send().await.unwrap();
+}
+
+const SIZES: [usize; 4] = [0, 1000, 200 * 1024, 3 * MIB + 7];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_node_serves_and_failures_within_tolerance_are_invisible() {
+    let mut c = Cluster::start(4, 4);
+    create_bucket(&c.client(0), "shared").await;
+    // Any node writes, any other node reads the same bytes.
+    for (i, size) in SIZES.iter().enumerate() {
+        let data = pattern(*size, i as u64 + 1);
+        let key = format!("obj-{size}");
+        put(&c.client(i % 4), "shared", &key, &data).await.unwrap();
+        for reader in 0..4 {
+            assert_eq!(
+                get(&c.client(reader), "shared", &key).await.unwrap(),
+                data,
+                "{key} read through node {reader}"
+            );
+        }
+    }
+    let listed = c
+        .client(3)
+        .list_objects_v2()
+        .bucket("shared")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.contents().len(), SIZES.len());
+    assert_eq!(c.health(0, "cluster"), Some(200));
+    // Taking node 1 down would still leave every set a write quorum (3 of 4).
+    assert_eq!(c.health(0, "cluster?maintenance=true"), Some(200));
+
+    // One node down: reads and writes go on through the others.
+    c.kill(3);
+    for (i, size) in SIZES.iter().enumerate() {
+        let key = format!("obj-{size}");
+        assert_eq!(
+            get(&c.client(i % 3), "shared", &key).await.unwrap(),
+            pattern(*size, i as u64 + 1)
+        );
+        let data = pattern(*size, 100 + i as u64);
+        put(
+            &c.client(i % 3),
+            "shared",
+            &format!("degraded-{size}"),
+            &data,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            get(
+                &c.client((i + 1) % 3),
+                "shared",
+                &format!("degraded-{size}")
+            )
+            .await
+            .unwrap(),
+            data
+        );
+    }
+    assert_eq!(c.health(0, "cluster"), Some(200));
+    // Now stopping node 1 too would break the write quorum.
+    assert_eq!(c.health(0, "cluster?maintenance=true"), Some(412));
+
+    // Two nodes down: reads still work, writes answer 503.
+    c.kill(2);
+    for (i, size) in SIZES.iter().enumerate() {
+        assert_eq!(
+            get(&c.client(i % 2), "shared", &format!("obj-{size}"))
+                .await
+                .unwrap(),
+            pattern(*size, i as u64 + 1)
+        );
+    }
+    assert_eq!(
+        put(&c.client(0), "shared", "refused", b"no quorum").await,
+        Err(503)
+    );
+    assert_eq!(c.health(1, "cluster"), Some(503));
+    assert_eq!(c.health(1, "cluster/read"), Some(200));
+
+    // Both return: the cluster is whole again and takes writes.
+    c.restart(2);
+    c.restart(3);
+    let mut healthy = false;
+    for _ in 0..100 {
+        if (0..4).all(|i| c.health(i, "cluster") == Some(200)) {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        healthy,
+        "cluster health did not return to 200 on every node"
+    );
+    put(&c.client(3), "shared", "after", b"back to normal")
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&c.client(2), "shared", "after").await.unwrap(),
+        b"back to normal"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staggered_start_and_a_node_with_another_layout_or_secret_is_refused() {
+    let mut c = Cluster::start_staggered(4, 2, Duration::from_secs(1));
+    create_bucket(&c.client(1), "bkt").await;
+    put(&c.client(2), "bkt", "k", b"hello").await.unwrap();
+
+    c.kill(3);
+    let addr = c.addresses[3].clone();
+    // Node 4 comes back believing in one drive fewer per node.
+    let fewer: Vec<String> = c.args[..c.args.len() - 4].to_vec();
+    let mut fewer = fewer;
+    fewer.extend_from_slice(&c.args[c.args.len() - 4..c.args.len() - 2]);
+    let err = Server::start_failing_at(&addr, &fewer, CLUSTER_ENV);
+    assert!(
+        err.contains("different pool layout"),
+        "expected a layout refusal, got:\n{err}"
+    );
+    // Node 4 comes back with another secret.
+    let mut env = CLUSTER_ENV.to_vec();
+    env.push(("RUSTFS_ROOT_PASSWORD", "another-secret-key"));
+    let err = Server::start_failing_at(&addr, &c.args, &env);
+    assert!(
+        err.contains("must be identical on every node"),
+        "expected a credentials refusal, got:\n{err}"
+    );
+    // Without credentials at all a cluster node refuses to start.
+    let err = Server::start_failing_at(
+        &addr,
+        &c.args,
+        &[("RUSTFS_ROOT_USER", ""), ("RUSTFS_ROOT_PASSWORD", "")],
+    );
+    assert!(err.contains("needs RUSTFS_ROOT_USER"), "{err}");
+    c.restart(3);
+    assert_eq!(get(&c.client(3), "bkt", "k").await.unwrap(), b"hello");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_node_does_not_stall_the_others() {
+    let c = Cluster::start(4, 2);
+    create_bucket(&c.client(0), "bkt").await;
+    let before = pattern(MIB + 1, 7);
+    put(&c.client(0), "bkt", "before", &before).await.unwrap();
+    c.nodes[3].signal(libc::SIGSTOP);
+    // Every call completes (bounded by CALL_LIMIT, far above the 2 s RPC deadline).
+    for i in 0..3u64 {
+        let data = pattern(MIB + 1, 10 + i);
+        put(&c.client(i as usize), "bkt", &format!("during-{i}"), &data)
+            .await
+            .unwrap();
+        assert_eq!(
+            get(
+                &c.client((i as usize + 1) % 3),
+                "bkt",
+                &format!("during-{i}")
+            )
+            .await
+            .unwrap(),
+            data
+        );
+        assert_eq!(
+            get(&c.client(i as usize), "bkt", "before").await.unwrap(),
+            before
+        );
+    }
+    c.nodes[3].signal(libc::SIGCONT);
+    assert_eq!(
+        get(&c.client(3), "bkt", "during-0").await.unwrap(),
+        pattern(MIB + 1, 10)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_of_one_key_never_mix() {
+    let c = Cluster::start(4, 2);
+    create_bucket(&c.client(0), "race").await;
+    let bodies: Vec<Vec<u8>> = (0..4).map(|i| pattern(2 * MIB + 3, 50 + i)).collect();
+    for round in 0..3 {
+        let writers = (0..4).map(|i| {
+            let client = c.client(i);
+            let body = bodies[i].clone();
+            tokio::spawn(async move { put(&client, "race", "key", &body).await })
+        });
+        for w in futures::future::join_all(writers).await {
+            w.unwrap().unwrap();
+        }
+        for reader in 0..4 {
+            let got = get(&c.client(reader), "race", "key").await.unwrap();
+            assert!(
+                bodies.contains(&got),
+                "round {round}: node {reader} returned a body that no writer sent ({} bytes)",
+                got.len()
+            );
+        }
+    }
+}
+
+/// Status of `GET url` with optional `Authorization` header.
+async fn rpc_status(url: &str, auth: Option<String>) -> u16 {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    req.send().await.expect("rpc reachable").status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rpc_refuses_calls_without_a_valid_token() {
+    use rustfs_node::config::Credentials;
+    use rustfs_node::rpc::auth::TokenKey;
+    let c = Cluster::start(4, 1);
+    let url = format!("{}/rustfs/rpc/v1/ping", c.nodes[0].endpoint);
+    let key = TokenKey::new(&Credentials {
+        access_key: ACCESS_KEY.into(),
+        secret_key: SECRET_KEY.into(),
+    });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert_eq!(rpc_status(&url, None).await, 401);
+    assert_eq!(
+        rpc_status(&url, Some(format!("Bearer {}", key.token_until(now - 5)))).await,
+        401,
+        "an expired token is refused"
+    );
+    let wrong = TokenKey::new(&Credentials {
+        access_key: ACCESS_KEY.into(),
+        secret_key: "not-the-secret".into(),
+    });
+    assert_eq!(
+        rpc_status(&url, Some(format!("Bearer {}", wrong.fresh().0))).await,
+        401
+    );
+    assert_eq!(
+        rpc_status(&url, Some(format!("Bearer {}", key.fresh().0))).await,
+        200
+    );
+    let log = c.nodes[0].log();
+    assert!(
+        log.contains("refused an RPC call"),
+        "refusals are logged:\n{log}"
+    );
+    assert!(log.contains("expired"), "the log says why:\n{log}");
+    // S3 keeps working after refused RPC calls.
+    create_bucket(&c.client(1), "okay").await;
+}
