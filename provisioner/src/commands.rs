@@ -11,12 +11,14 @@ use tokio::sync::Semaphore;
 use crate::checks::{self, check_cluster, check_host};
 use crate::error::{Error, Result};
 use crate::exec::HostConn;
-use crate::facts::{self, Facts};
+use crate::facts::{self, Facts, InitSystem};
 use crate::hostkeys::HostKeyPolicy;
-use crate::inventory::Inventory;
+use crate::inventory::{Host, Inventory};
 use crate::pki::{self, CaInfo};
-use crate::plan::{plan_host, summarize, Desired, HostPlan, Plan};
+use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan};
+use crate::render::{render, Rendered};
 use crate::ssh::SshOptions;
+use crate::stage;
 use crate::state::StateDir;
 
 /// Options shared by the commands that reach hosts.
@@ -153,6 +155,7 @@ pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailur
     }
     let mut plan = Plan::default();
     for (host, f) in &gathered {
+        let (desired, _) = desired_for(inv, host, f, &desired).map_err(one)?;
         plan.hosts.push(HostPlan {
             host: host.name().to_string(),
             address: host.address.clone(),
@@ -164,6 +167,71 @@ pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailur
     let named: Vec<(&str, &Facts)> = gathered.iter().map(|(h, f)| (h.name(), f)).collect();
     plan.findings = check_cluster(&named);
     Ok(plan)
+}
+
+/// The desired state of one host: the cluster-wide part plus its rendered files.
+pub fn desired_for(
+    inv: &Inventory,
+    host: &Host,
+    facts: &Facts,
+    base: &Desired,
+) -> Result<(Desired, Rendered)> {
+    let rendered = render(inv, host)?;
+    let desired = Desired {
+        config_sha256: Some(rendered.env_sha256()),
+        service_sha256: Some(rendered.service_sha256(facts.init == InitSystem::Systemd)),
+        ..base.clone()
+    };
+    Ok((desired, rendered))
+}
+
+/// `stage`: on every host, install the binary and the rendered files where they differ (after
+/// [`plan`] found no errors). Returns the actions taken per host; nothing is started.
+pub async fn stage(
+    inv: &Inventory,
+    opts: &RunOptions,
+) -> Result<Vec<(String, Vec<Action>)>, HostFailures> {
+    let one = |e: Error| HostFailures(vec![e]);
+    let state = opts.state(inv).map_err(one)?;
+    let (sha, _) = binary_identity(inv).map_err(one)?;
+    let base = Desired::new(inv, sha);
+    let policy = HostKeyPolicy {
+        known_hosts: inv.known_hosts_path(),
+        state,
+        accept_new: opts.accept_new,
+    };
+    let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let work = inv.hosts.iter().map(|host| {
+        let (limit, policy, base) = (limit.clone(), &policy, &base);
+        async move {
+            let _permit = limit
+                .acquire()
+                .await
+                .map_err(|_| Error::State("closed".into()))?;
+            let conn = HostConn::connect(inv, host, policy, opts.ssh).await?;
+            let result = async {
+                let facts = facts::gather(&conn, inv, host).await?;
+                let (desired, rendered) = desired_for(inv, host, &facts, base)?;
+                stage::stage_host(&conn, inv, host, &facts, &desired, &rendered).await
+            }
+            .await;
+            conn.close().await;
+            result.map(|actions| (host.name().to_string(), actions))
+        }
+    });
+    let mut done = Vec::new();
+    let mut failures = Vec::new();
+    for r in futures::future::join_all(work).await {
+        match r {
+            Ok(x) => done.push(x),
+            Err(e) => failures.push(e),
+        }
+    }
+    if failures.is_empty() {
+        Ok(done)
+    } else {
+        Err(HostFailures(failures))
+    }
 }
 
 /// One host's line in `status`.

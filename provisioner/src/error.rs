@@ -48,6 +48,8 @@ pub enum Error {
         actual: String,
         known_hosts: String,
     },
+    #[error("rendering configuration: {0}")]
+    Render(String),
     #[error("certificate authority: {0}")]
     Pki(String),
     #[error("state: {0}")]

@@ -19,6 +19,13 @@ pub struct Output {
     pub stderr: String,
 }
 
+/// What to upload: a local file (streamed) or bytes.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    File(std::path::PathBuf),
+    Bytes(Vec<u8>),
+}
+
 /// Quotes `s` for a POSIX shell.
 pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
@@ -121,6 +128,39 @@ impl HostConn {
         match &self.transport {
             Transport::Ssh(s) => s.run(cmd, stdin).await,
             Transport::Local => run_local(&self.label, cmd, stdin, self.command_timeout).await,
+        }
+    }
+
+    /// Makes a private (0700) temp directory as the login user — writable for uploads without
+    /// sudo — and returns its path.
+    pub async fn temp_dir(&self) -> Result<String> {
+        let out = self
+            .run_raw("mktemp -d \"${TMPDIR:-/tmp}/rustfs-stage.XXXXXX\"", None)
+            .await?;
+        let dir = out.stdout.trim().to_string();
+        if out.status != 0 || !dir.starts_with('/') {
+            return Err(Error::host(
+                &self.label,
+                format!("cannot make a temp directory: {}", out.stderr.trim()),
+            ));
+        }
+        Ok(dir)
+    }
+
+    /// Uploads files into place as the login user (over SFTP, or copied when local).
+    pub async fn upload(&self, files: &[(String, Payload)]) -> Result<()> {
+        match &self.transport {
+            Transport::Ssh(s) => s.upload(files).await,
+            Transport::Local => {
+                for (dst, payload) in files {
+                    let res = match payload {
+                        Payload::File(p) => tokio::fs::copy(p, dst).await.map(|_| ()),
+                        Payload::Bytes(b) => tokio::fs::write(dst, b).await,
+                    };
+                    res.map_err(|e| Error::host(&self.label, format!("cannot write {dst}: {e}")))?;
+                }
+                Ok(())
+            }
         }
     }
 

@@ -47,6 +47,8 @@ pub struct InstallFacts {
     pub config_sha256: Option<String>,
     /// The systemd unit or start script exists.
     pub service_installed: bool,
+    /// sha256 of the systemd unit or start script.
+    pub service_sha256: Option<String>,
     /// The node is running.
     pub service_active: bool,
 }
@@ -110,10 +112,16 @@ if [ -e {bin} ]; then
 fi
 [ -f {env} ] && echo "config_sha256=$(sha256sum {env} | cut -d' ' -f1)"
 if [ -d /run/systemd/system ]; then
-  [ -f /etc/systemd/system/{SERVICE_NAME}.service ] && echo service_installed=1
+  if [ -f /etc/systemd/system/{SERVICE_NAME}.service ]; then
+    echo service_installed=1
+    echo "service_sha256=$(sha256sum /etc/systemd/system/{SERVICE_NAME}.service | cut -d' ' -f1)"
+  fi
   systemctl is-active --quiet {SERVICE_NAME} 2>/dev/null && echo service_active=1
 else
-  [ -x {start} ] && echo service_installed=1
+  if [ -x {start} ]; then
+    echo service_installed=1
+    echo "service_sha256=$(sha256sum {start} | cut -d' ' -f1)"
+  fi
   [ -f {pidfile} ] && kill -0 "$(cat {pidfile})" 2>/dev/null && echo service_active=1
 fi
 echo end=1
@@ -193,6 +201,7 @@ pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Res
             "current_sha256" => f.install.current_sha256 = Some(value.to_string()),
             "config_sha256" => f.install.config_sha256 = Some(value.to_string()),
             "service_installed" => f.install.service_installed = value == "1",
+            "service_sha256" => f.install.service_sha256 = Some(value.to_string()),
             "service_active" => f.install.service_active = value == "1",
             "end" => complete = true,
             _ => {}

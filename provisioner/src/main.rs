@@ -33,6 +33,12 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Install the binary and configuration where they differ (after a clean plan); starts nothing.
+    Stage {
+        file: PathBuf,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Per host: reachable, installed version, service state.
     Status {
         file: PathBuf,
@@ -146,6 +152,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 Ok(ExitCode::SUCCESS)
             }
+        }
+        Command::Stage { file, run } => {
+            let inv = load(&file)?;
+            let opts = run.options();
+            let rt = runtime()?;
+            let plan = rt
+                .block_on(commands::plan(&inv, &opts))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if plan.has_errors() {
+                println!("{plan}");
+                eprintln!("error: some hosts cannot run this cluster; nothing was staged");
+                return Ok(ExitCode::FAILURE);
+            }
+            let done = rt
+                .block_on(commands::stage(&inv, &opts))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut n = 0;
+            for (host, actions) in &done {
+                if actions.is_empty() {
+                    println!("host {host}: no changes");
+                }
+                for a in actions {
+                    println!("host {host}: {a}");
+                    n += 1;
+                }
+            }
+            if n == 0 {
+                println!("stage: no changes");
+            } else {
+                println!("stage: {n} change(s) made");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status { file, run } => {
             let inv = load(&file)?;

@@ -17,6 +17,8 @@ pub struct Desired {
     pub version: String,
     /// sha256 of the rendered env file, when rendering is known.
     pub config_sha256: Option<String>,
+    /// sha256 of the rendered unit (systemd hosts) or start script (others), when known.
+    pub service_sha256: Option<String>,
 }
 
 impl Desired {
@@ -31,6 +33,7 @@ impl Desired {
             binary_sha256,
             version,
             config_sha256: None,
+            service_sha256: None,
         }
     }
 }
@@ -185,7 +188,12 @@ pub fn plan_host(inv: &Inventory, facts: &Facts, desired: &Desired) -> Vec<Actio
             exists: install.config_sha256.is_some(),
         });
     }
-    if !install.service_installed {
+    let service_changed = match (&install.service_sha256, &desired.service_sha256) {
+        _ if !install.service_installed => true,
+        (Some(have), Some(want)) => have != want,
+        _ => false,
+    };
+    if service_changed {
         actions.push(Action::InstallService { init: facts.init });
     }
     let empty: Vec<String> = facts
@@ -199,7 +207,7 @@ pub fn plan_host(inv: &Inventory, facts: &Facts, desired: &Desired) -> Vec<Actio
     }
     if !install.service_active {
         actions.push(Action::StartService { restart: false });
-    } else if binary_changed || config_changed {
+    } else if binary_changed || config_changed || service_changed {
         actions.push(Action::StartService { restart: true });
     }
     actions

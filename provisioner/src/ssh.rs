@@ -240,6 +240,51 @@ impl SshSession {
             })?
     }
 
+    /// Uploads `files` (`(remote path, source)`) over one SFTP session, within the command
+    /// timeout for each file.
+    pub async fn upload(&self, files: &[(String, crate::exec::Payload)]) -> Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let err = |m: String| Error::host(&self.label, m);
+        let channel = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(|e| err(format!("cannot open an SSH channel for SFTP: {e}")))?;
+        channel
+            .request_subsystem(true, "sftp")
+            .await
+            .map_err(|e| err(format!("the host refused the SFTP subsystem: {e}")))?;
+        let sftp = russh_sftp::client::SftpSession::new(channel.into_stream())
+            .await
+            .map_err(|e| err(format!("SFTP session failed: {e}")))?;
+        for (remote, payload) in files {
+            let work = async {
+                let mut dst = sftp
+                    .create(remote.as_str())
+                    .await
+                    .map_err(|e| err(format!("SFTP cannot create {remote}: {e}")))?;
+                match payload {
+                    crate::exec::Payload::Bytes(b) => dst.write_all(b).await,
+                    crate::exec::Payload::File(p) => {
+                        let mut src = tokio::fs::File::open(p)
+                            .await
+                            .map_err(|e| err(format!("cannot read {}: {e}", p.display())))?;
+                        tokio::io::copy(&mut src, &mut dst).await.map(|_| ())
+                    }
+                }
+                .map_err(|e| err(format!("SFTP upload to {remote} failed: {e}")))?;
+                dst.shutdown()
+                    .await
+                    .map_err(|e| err(format!("SFTP upload to {remote} failed: {e}")))
+            };
+            tokio::time::timeout(self.opts.command_timeout, work)
+                .await
+                .map_err(|_| err(format!("SFTP upload to {remote} did not finish in time")))??;
+        }
+        let _ = sftp.close().await;
+        Ok(())
+    }
+
     /// Ends the session politely.
     pub async fn close(&self) {
         let _ = self

@@ -24,6 +24,11 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         let client_key = dir.path().join("id_client");
         keygen(&client_key);
+        // install_dir and config_dir: one path in the inventory, private to each host.
+        let private = [dir.path().join("opt"), dir.path().join("etc")];
+        for p in &private {
+            std::fs::create_dir_all(p).unwrap();
+        }
         let hosts = (1..=num_hosts)
             .map(|i| {
                 TestHost::start(
@@ -31,6 +36,7 @@ impl Cluster {
                     dir.path(),
                     &client_key.with_extension("pub"),
                     num_drives,
+                    &private,
                 )
             })
             .collect();
@@ -287,5 +293,114 @@ fn status_reports_each_host() {
             )),
             "{stdout}"
         );
+    }
+}
+
+fn stage(c: &Cluster, inv: &Path) -> (i32, String, String) {
+    let state = c.path("state");
+    let out = provision(
+        &[
+            "stage",
+            inv.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--accept-new",
+        ],
+        RUN_LIMIT,
+    );
+    let (stdout, stderr) = texts(&out);
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+#[test]
+fn stage_installs_over_sftp_then_changes_nothing_and_keeps_the_previous_binary() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = Cluster::start(2, 2);
+    let inv = c.inventory(&no_extra);
+
+    let (code, out, err) = stage(&c, &inv);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    for h in &c.hosts {
+        for what in [
+            "install binary",
+            "write configuration",
+            "install start script",
+        ] {
+            assert!(out.contains(&format!("host {}: {what}", h.name)), "{out}");
+        }
+    }
+    assert!(out.contains("stage: 6 change(s) made"), "{out}");
+    let original = std::fs::read("/bin/true").unwrap();
+    for h in &c.hosts {
+        let (opt, etc) = (h.private_dir(0), h.private_dir(1));
+        let current = std::fs::read_link(opt.join("bin/current")).unwrap();
+        assert!(
+            current.to_str().unwrap().starts_with("rustfs-"),
+            "{current:?}"
+        );
+        assert_eq!(std::fs::read(opt.join("bin/current")).unwrap(), original);
+        let env = etc.join("rustfs.env");
+        assert_eq!(
+            std::fs::metadata(&env).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let text = std::fs::read_to_string(&env).unwrap();
+        for other in &c.hosts {
+            assert!(
+                text.contains(&format!("http://{}:9000", other.address)),
+                "{text}"
+            );
+        }
+        let ctl = std::fs::metadata(opt.join("bin/rustfs-ctl")).unwrap();
+        assert_eq!(ctl.permissions().mode() & 0o777, 0o755);
+        // Nothing else leaked into the host's directories (temp names are renamed away).
+        let mut bin: Vec<String> = std::fs::read_dir(opt.join("bin"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        bin.sort();
+        assert_eq!(bin.len(), 3, "{bin:?}");
+    }
+
+    // Only what staging does not do is left in the plan.
+    let (code, out, err) = c.plan(&inv, &[]);
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        !out.contains("install binary") && !out.contains("configuration"),
+        "{out}"
+    );
+    assert!(!out.contains("start script"), "{out}");
+    assert!(out.contains("plan: 4 change(s) on 2 host(s)"), "{out}");
+
+    // A second stage touches nothing.
+    let (code, out, err) = stage(&c, &inv);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("stage: no changes"), "{out}");
+
+    // A new binary and a new port: both re-staged, the old binary kept as `previous`.
+    let old_target = std::fs::read_link(c.hosts[0].private_dir(0).join("bin/current")).unwrap();
+    std::fs::copy("/bin/false", c.path("rustfs")).unwrap();
+    let text = std::fs::read_to_string(&inv).unwrap() + "ports: { s3: 9100, console: 9101 }\n";
+    std::fs::write(&inv, text).unwrap();
+    let (code, out, err) = stage(&c, &inv);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains(&format!("(keeping {})", old_target.display())),
+        "{out}"
+    );
+    assert!(out.contains("rewrite configuration"), "{out}");
+    assert!(!out.contains("start script"), "{out}");
+    for h in &c.hosts {
+        let opt = h.private_dir(0);
+        assert_eq!(
+            std::fs::read_link(opt.join("bin/previous")).unwrap(),
+            old_target
+        );
+        assert_eq!(
+            std::fs::read(opt.join("bin/current")).unwrap(),
+            std::fs::read("/bin/false").unwrap()
+        );
+        let env = std::fs::read_to_string(h.private_dir(1).join("rustfs.env")).unwrap();
+        assert!(env.contains("RUSTFS_ADDRESS=':9100'"), "{env}");
     }
 }

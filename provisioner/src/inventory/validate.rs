@@ -434,6 +434,14 @@ fn check_secret(
         (Some(_), None) => {}
     }
     if let Some(v) = value {
+        if v.expose().chars().any(|c| c == '\'' || c.is_control()) {
+            let at = if file.is_some() {
+                format!("credentials.{field}_file")
+            } else {
+                format!("credentials.{field}")
+            };
+            e.add(at, "must not contain ' or control characters");
+        }
         if !len.contains(&v.expose().chars().count()) {
             let at = if file.is_some() {
                 format!("credentials.{field}_file")

@@ -63,6 +63,7 @@ fn installed() -> Facts {
             current_target: Some("/opt/rustfs/bin/rustfs-aaaaaaaaaaaa".into()),
             config_sha256: Some("c0".into()),
             service_installed: true,
+            service_sha256: Some("s0".into()),
             service_active: true,
         },
         ..bare()
@@ -192,4 +193,23 @@ fn clock_skew_over_30s_is_an_error() {
     let f = check_cluster(&[("a", &a), ("b", &b), ("c", &c)]);
     assert_eq!(f.len(), 1);
     assert!(f[0].message.starts_with("clocks of b and a differ by 31s"));
+}
+
+#[test]
+fn changed_service_definition_is_reinstalled_and_restarted() {
+    let inv = inventory();
+    let desired = Desired {
+        config_sha256: Some("c0".into()),
+        service_sha256: Some("s1".into()),
+        ..Desired::new(&inv, SHA.into())
+    };
+    assert_eq!(
+        plan_host(&inv, &installed(), &desired),
+        vec![
+            Action::InstallService {
+                init: InitSystem::Systemd
+            },
+            Action::StartService { restart: true },
+        ]
+    );
 }

@@ -1,8 +1,8 @@
 //! Test hosts for the provisioner: each is a network namespace of its own (made here, removed on
 //! drop) joined to this one by a veth pair, running a real OpenSSH `sshd` with its own host key and
 //! config in a temp dir. Traffic only goes to addresses inside namespaces this harness created.
-//! Needs root, `ip` (iproute2), `/usr/sbin/sshd` (openssh-server) and `ssh-keygen`
-//! (openssh-client); `scripts/test.sh` installs them. When one is missing the test fails and says
+//! Needs root, `ip` (iproute2), `unshare` (util-linux), `/usr/sbin/sshd` (openssh-server) and
+//! `ssh-keygen` (openssh-client); `scripts/test.sh` installs them. When one is missing the test fails and says
 //! which.
 
 #![allow(dead_code)]
@@ -31,7 +31,7 @@ pub fn require_root_and_tools() {
         Path::new(SSHD).exists(),
         "{SSHD} is missing: apt-get install openssh-server (scripts/test.sh installs it)"
     );
-    for tool in ["ip", "ssh-keygen"] {
+    for tool in ["ip", "ssh-keygen", "unshare"] {
         let found = Command::new("sh")
             .arg("-c")
             .arg(format!("command -v {tool}"))
@@ -91,7 +91,17 @@ pub struct TestHost {
 
 impl TestHost {
     /// Creates a host under `dir` accepting `client_pub` for root, with `num_drives` drives.
-    pub fn start(name: &str, dir: &Path, client_pub: &Path, num_drives: usize) -> TestHost {
+    /// Each path in `private` (an existing directory) is, for this host only, replaced by its own
+    /// empty directory (a bind mount in the host's mount namespace), so hosts sharing this
+    /// machine's filesystem still each have their own `/opt/rustfs`-like directories; see
+    /// [`TestHost::private_dir`].
+    pub fn start(
+        name: &str,
+        dir: &Path,
+        client_pub: &Path,
+        num_drives: usize,
+        private: &[PathBuf],
+    ) -> TestHost {
         let n = NEXT_HOST.fetch_add(1, Ordering::Relaxed);
         assert!(
             n < 32,
@@ -167,8 +177,27 @@ impl TestHost {
         // sshd insists on its privilege-separation directory.
         std::fs::create_dir_all("/run/sshd").unwrap();
         let log = std::fs::File::create(dir.join("sshd.log")).unwrap();
+        let mut mounts = String::new();
+        for (i, shared) in private.iter().enumerate() {
+            let own = dir.join(format!("private{i}"));
+            std::fs::create_dir_all(&own).unwrap();
+            mounts.push_str(&format!(
+                "mount --bind '{}' '{}' && ",
+                own.display(),
+                shared.display()
+            ));
+        }
         let child = Command::new("ip")
-            .args(["netns", "exec", &ns, SSHD, "-D", "-e", "-f"])
+            .args([
+                "netns",
+                "exec",
+                &ns,
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+            ])
+            .args(["sh", "-c", &format!("{mounts}exec {SSHD} -D -e -f \"$0\"")])
             .arg(&config)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -207,6 +236,11 @@ impl TestHost {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// This host's own copy of the `i`-th private directory given to [`TestHost::start`].
+    pub fn private_dir(&self, i: usize) -> PathBuf {
+        self.dir.join(format!("private{i}"))
     }
 
     /// Stops sshd; the address stays up, so connecting is refused at once.

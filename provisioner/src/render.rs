@@ -1,0 +1,199 @@
+//! Configuration files rendered with handlebars (strict mode: a missing value is an error; no
+//! HTML escaping). Templates live as files under `provisioner/templates/`: the env file (identical
+//! pool arguments on every node), the systemd unit, and a start/stop script for hosts without
+//! systemd. Values are single-quoted in the env file, which both systemd and `sh` read literally.
+
+use handlebars::Handlebars;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::facts::SERVICE_NAME;
+use crate::inventory::{Host, Inventory};
+
+const ENV_TEMPLATE: &str = include_str!("../templates/rustfs.env.hbs");
+const UNIT_TEMPLATE: &str = include_str!("../templates/rustfs.service.hbs");
+const CTL_TEMPLATE: &str = include_str!("../templates/rustfs-ctl.sh.hbs");
+
+/// The account the systemd unit runs the node as.
+pub const SERVICE_USER: &str = "rustfs";
+
+/// The files one host gets, with their destinations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// `(path, content, mode)`; the env file (0600) comes first.
+    pub env: (String, String),
+    pub unit: (String, String),
+    pub ctl: (String, String),
+}
+
+impl Rendered {
+    /// sha256 (hex) of the env file.
+    pub fn env_sha256(&self) -> String {
+        sha256_hex(self.env.1.as_bytes())
+    }
+    /// sha256 (hex) of the service definition the host uses.
+    pub fn service_sha256(&self, systemd: bool) -> String {
+        let content = if systemd { &self.unit.1 } else { &self.ctl.1 };
+        sha256_hex(content.as_bytes())
+    }
+}
+
+/// sha256 of bytes, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[derive(Serialize)]
+struct Context {
+    cluster: String,
+    volumes: String,
+    s3_port: u32,
+    console_port: u32,
+    storage_class: Option<String>,
+    set_drive_count: Option<usize>,
+    root_user: String,
+    root_password: String,
+    tls: bool,
+    tls_dir: String,
+    service_user: &'static str,
+    env_file: String,
+    binary: String,
+    drives: String,
+    pidfile: String,
+    log_file: String,
+}
+
+/// The server-pool arguments every node gets. One pool: the endpoints listed one by one (any
+/// addresses and paths work), drive-major so consecutive drives sit on different hosts. Several
+/// pools: one ellipsis argument per pool, which needs numbered addresses and drive paths.
+pub fn volumes(inv: &Inventory) -> Result<String> {
+    let scheme = if inv.tls.enabled { "https" } else { "http" };
+    let port = inv.ports.s3;
+    let pools = inv.pool_hosts();
+    if pools.len() == 1 {
+        let hosts: Vec<&Host> = pools[0].iter().map(|&i| &inv.hosts[i]).collect();
+        let per_host = hosts.first().map_or(0, |h| h.drives.len());
+        let mut out = Vec::new();
+        for d in 0..per_host {
+            for h in &hosts {
+                out.push(format!("{scheme}://{}:{port}{}", h.address, h.drives[d]));
+            }
+        }
+        return Ok(out.join(" "));
+    }
+    let mut args = Vec::new();
+    for (p, members) in pools.iter().enumerate() {
+        let addrs: Vec<&str> = members
+            .iter()
+            .map(|&i| inv.hosts[i].address.as_str())
+            .collect();
+        let first = &inv.hosts[members[0]];
+        let (Some(a), Some(d)) = (
+            compress(&addrs),
+            compress(&first.drives.iter().map(String::as_str).collect::<Vec<_>>()),
+        ) else {
+            return Err(Error::Render(format!(
+                "pools[{p}]: with several pools, host addresses and drive paths must be numbered consecutively (10.0.0.{{1...4}}, /mnt/disk{{1...4}})"
+            )));
+        };
+        let same_drives = members.iter().all(|&i| inv.hosts[i].drives == first.drives);
+        if !same_drives {
+            return Err(Error::Render(format!(
+                "pools[{p}]: with several pools, every host of a pool needs the same drive paths"
+            )));
+        }
+        args.push(format!("{scheme}://{a}:{port}{d}"));
+    }
+    Ok(args.join(" "))
+}
+
+/// `["n1", "n2", "n3"]` → `n{1...3}`: one numbered run with a common prefix and suffix.
+fn compress(items: &[&str]) -> Option<String> {
+    if items.len() == 1 {
+        return Some(items[0].to_string());
+    }
+    let split = |s: &str| -> Option<(String, u64, usize, String)> {
+        let end = s.rfind(|c: char| c.is_ascii_digit())? + 1;
+        let start = s[..end]
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map_or(0, |i| i + 1);
+        Some((
+            s[..start].to_string(),
+            s[start..end].parse().ok()?,
+            end - start,
+            s[end..].to_string(),
+        ))
+    };
+    let parts: Vec<_> = items.iter().map(|s| split(s)).collect::<Option<_>>()?;
+    let (prefix, first, width, suffix) = parts[0].clone();
+    for (k, (p, n, w, s)) in parts.iter().enumerate() {
+        if *p != prefix || *s != suffix || *n != first + k as u64 || (*w != width && width > 1) {
+            return None;
+        }
+    }
+    let last = first + items.len() as u64 - 1;
+    let (a, b) = if width > 1 {
+        (format!("{first:0width$}"), format!("{last:0width$}"))
+    } else {
+        (first.to_string(), last.to_string())
+    };
+    Some(format!("{prefix}{{{a}...{b}}}{suffix}"))
+}
+
+/// Renders `host`'s files.
+pub fn render(inv: &Inventory, host: &Host) -> Result<Rendered> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    for (name, text) in [
+        ("env", ENV_TEMPLATE),
+        ("unit", UNIT_TEMPLATE),
+        ("ctl", CTL_TEMPLATE),
+    ] {
+        hb.register_template_string(name, text)
+            .map_err(|e| Error::Render(format!("template {name}: {e}")))?;
+    }
+    let secret = |s: &Option<crate::inventory::Secret>| {
+        s.as_ref()
+            .map(|v| v.expose().to_string())
+            .unwrap_or_default()
+    };
+    let env_file = format!("{}/{SERVICE_NAME}.env", inv.config_dir);
+    let ctx = Context {
+        cluster: inv.cluster.name.clone(),
+        volumes: volumes(inv)?,
+        s3_port: inv.ports.s3,
+        console_port: inv.ports.console,
+        storage_class: inv.storage_class.clone(),
+        set_drive_count: inv.set_drive_count,
+        root_user: secret(&inv.credentials.user),
+        root_password: secret(&inv.credentials.password),
+        tls: inv.tls.enabled,
+        tls_dir: format!("{}/tls", inv.config_dir),
+        service_user: SERVICE_USER,
+        env_file: env_file.clone(),
+        binary: format!("{}/bin/current", inv.install_dir),
+        drives: host.drives.join(" "),
+        pidfile: format!("{}/run/{SERVICE_NAME}.pid", inv.install_dir),
+        log_file: format!("{}/log/{SERVICE_NAME}.log", inv.install_dir),
+    };
+    let run = |name: &str| {
+        hb.render(name, &ctx)
+            .map_err(|e| Error::Render(format!("template {name}: {e}")))
+    };
+    Ok(Rendered {
+        env: (env_file, run("env")?),
+        unit: (
+            format!("/etc/systemd/system/{SERVICE_NAME}.service"),
+            run("unit")?,
+        ),
+        ctl: (
+            format!("{}/bin/{SERVICE_NAME}-ctl", inv.install_dir),
+            run("ctl")?,
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+//! Rendered files against golden copies in `golden/` (regenerate with `UPDATE_GOLDEN=1`).
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn inventory(extra: &str) -> Inventory {
+    let text = format!(
+        r#"
+version: 1
+cluster: {{ name: golden }}
+binary: {{ url: "https://example.invalid/rustfs", sha256: "{sha}" }}
+hosts:
+  - {{ name: n1, address: 10.0.0.1, connection: local, drives: [/mnt/disk1, /mnt/disk2] }}
+  - {{ name: n2, address: 10.0.0.2, connection: local, drives: [/mnt/disk1, /mnt/disk2] }}
+  - {{ name: n3, address: 10.0.0.3, connection: local, drives: [/mnt/disk1, /mnt/disk2] }}
+  - {{ name: n4, address: 10.0.0.4, connection: local, drives: [/mnt/disk1, /mnt/disk2] }}
+credentials: {{ user: admin, password: "pa$$word-123" }}
+{extra}
+"#,
+        sha = "a".repeat(64)
+    );
+    Inventory::from_str_with(Path::new("inv.yaml"), &text, &|_| None).unwrap()
+}
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/render/golden")
+        .join(name)
+}
+
+fn check_golden(name: &str, got: &str) {
+    let path = golden(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+    assert_eq!(got, want, "{name} differs from its golden copy");
+}
+
+#[test]
+fn files_match_their_golden_copies() {
+    let inv = inventory("storage_class: EC:1\ntls: { enabled: true }\n");
+    let r = render(&inv, &inv.hosts[0]).unwrap();
+    assert_eq!(r.env.0, "/etc/rustfs/rustfs.env");
+    assert_eq!(r.unit.0, "/etc/systemd/system/rustfs.service");
+    assert_eq!(r.ctl.0, "/opt/rustfs/bin/rustfs-ctl");
+    check_golden("rustfs.env", &r.env.1);
+    check_golden("rustfs.service", &r.unit.1);
+    check_golden("rustfs-ctl", &r.ctl.1);
+}
+
+#[test]
+fn every_node_gets_identical_pool_arguments() {
+    let inv = inventory("");
+    let envs: Vec<String> = inv
+        .hosts
+        .iter()
+        .map(|h| render(&inv, h).unwrap().env.1)
+        .collect();
+    assert!(envs.windows(2).all(|w| w[0] == w[1]));
+    assert!(envs[0].contains(
+        "RUSTFS_VOLUMES='http://10.0.0.1:9000/mnt/disk1 http://10.0.0.2:9000/mnt/disk1 \
+         http://10.0.0.3:9000/mnt/disk1 http://10.0.0.4:9000/mnt/disk1 \
+         http://10.0.0.1:9000/mnt/disk2"
+    ));
+    assert!(!envs[0].contains("RUSTFS_TLS_CERT") && !envs[0].contains("STORAGE_CLASS"));
+    // No HTML escaping: `$` and `-` reach the file verbatim ($$ is the inventory's literal $).
+    assert!(envs[0].contains("RUSTFS_ROOT_PASSWORD='pa$word-123'"));
+}
+
+#[test]
+fn several_pools_use_ellipsis_arguments_that_expand_back() {
+    let inv = inventory("pools:\n  - hosts: [n1, n2]\n  - hosts: [n3, n4]\n");
+    let v = volumes(&inv).unwrap();
+    assert_eq!(
+        v,
+        "http://10.0.0.{1...2}:9000/mnt/disk{1...2} http://10.0.0.{3...4}:9000/mnt/disk{1...2}"
+    );
+    let args: Vec<String> = v.split(' ').map(String::from).collect();
+    let pools = rustfs_common::endpoint::parse_pools(&args).unwrap();
+    assert_eq!(pools.len(), 2);
+    assert_eq!(pools[0].endpoints.len(), 4);
+}
+
+#[test]
+fn compress_finds_numbered_runs_only() {
+    assert_eq!(compress(&["n1", "n2", "n3"]).as_deref(), Some("n{1...3}"));
+    assert_eq!(compress(&["/d01", "/d02"]).as_deref(), Some("/d{01...02}"));
+    assert_eq!(compress(&["a1", "a3"]), None);
+    assert_eq!(compress(&["a1", "b2"]), None);
+    assert_eq!(compress(&["solo"]).as_deref(), Some("solo"));
+}
+
+#[test]
+fn systemd_analyze_verify_accepts_the_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().display().to_string();
+    let inv = inventory(&format!(
+        "install_dir: {root}/opt\nconfig_dir: {root}/etc\n"
+    ));
+    let r = render(&inv, &inv.hosts[0]).unwrap();
+    std::fs::create_dir_all(dir.path().join("opt/bin")).unwrap();
+    std::os::unix::fs::symlink("/bin/true", dir.path().join("opt/bin/current")).unwrap();
+    let unit = dir.path().join("rustfs.service");
+    std::fs::write(&unit, &r.unit.1).unwrap();
+    let out = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit)
+        .output()
+        .expect(
+            "systemd-analyze is missing: apt-get install systemd (scripts/test.sh installs it)",
+        );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "systemd-analyze verify: {stderr}");
+}
