@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of RustFS Cluster: formatting, lints, unit + property tests, end-to-end suites
 # against the real binary, and the smoke test with off-the-shelf S3 clients. Installs missing
-# tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd; pip: awscli) first,
-# so it works on a fresh machine.
+# tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo; pip: awscli)
+# first, so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,7 @@ for tool in s3cmd rclone curl; do command -v "$tool" >/dev/null 2>&1 || missing+
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test: installing ${missing[*]} (apt)"
   $SUDO apt-get update -qq

@@ -86,6 +86,12 @@ impl HostConn {
 
     async fn check_sudo(&self) -> Result<()> {
         let out = self.run_raw("sudo -n true", None).await?;
+        if out.status == 127 {
+            return Err(Error::host(
+                &self.label,
+                "the login user is not root and sudo is not installed — install sudo (with NOPASSWD for this user) or connect as root",
+            ));
+        }
         if out.status != 0 {
             return Err(Error::host(
                 &self.label,

@@ -20,6 +20,15 @@ struct Cluster {
 
 impl Cluster {
     fn start(num_hosts: usize, num_drives: usize) -> Cluster {
+        Self::start_with(num_hosts, num_drives, &|_| None)
+    }
+
+    /// `operator_sudo(i)`: whether host i has the non-root operator account, and with sudo.
+    fn start_with(
+        num_hosts: usize,
+        num_drives: usize,
+        operator_sudo: &dyn Fn(usize) -> Option<bool>,
+    ) -> Cluster {
         require_root_and_tools();
         let dir = tempfile::tempdir().unwrap();
         let client_key = dir.path().join("id_client");
@@ -37,6 +46,7 @@ impl Cluster {
                     &client_key.with_extension("pub"),
                     num_drives,
                     &private,
+                    operator_sudo(i - 1),
                 )
             })
             .collect();
@@ -403,4 +413,37 @@ fn stage_installs_over_sftp_then_changes_nothing_and_keeps_the_previous_binary()
         let env = std::fs::read_to_string(h.private_dir(1).join("rustfs.env")).unwrap();
         assert!(env.contains("RUSTFS_ADDRESS=':9100'"), "{env}");
     }
+}
+
+#[test]
+fn non_root_users_work_through_sudo_and_a_refusal_is_explained() {
+    let c = Cluster::start_with(2, 2, &|i| Some(i == 0));
+    let user = support::OPERATOR;
+    let inv = c.inventory(&|_| format!(", ssh: {{ user: {user} }}"));
+    let (code, out, err) = c.plan(&inv, &["--accept-new"]);
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(err.contains("1 host(s) failed"), "{err}");
+    assert!(
+        err.contains("host h2: sudo -n was refused (sudo: a password is required)")
+            && err.contains("allow passwordless sudo (NOPASSWD) for this user or connect as root"),
+        "{err}"
+    );
+
+    // Only the host where the operator may sudo: facts and staging run as root through sudo.
+    let text = std::fs::read_to_string(&inv).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.contains("name: h2"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&inv, text).unwrap();
+    let (code, out, err) = stage(&c, &inv);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("stage: 3 change(s) made"), "{out}");
+    let opt = c.hosts[0].private_dir(0);
+    let meta = std::fs::symlink_metadata(opt.join("bin/current")).unwrap();
+    assert!(meta.file_type().is_symlink());
+    use std::os::unix::fs::MetadataExt;
+    // Installed by root (through sudo), not by the login user.
+    assert_eq!(std::fs::metadata(opt.join("bin/current")).unwrap().uid(), 0);
 }

@@ -31,7 +31,7 @@ pub fn require_root_and_tools() {
         Path::new(SSHD).exists(),
         "{SSHD} is missing: apt-get install openssh-server (scripts/test.sh installs it)"
     );
-    for tool in ["ip", "ssh-keygen", "unshare"] {
+    for tool in ["ip", "ssh-keygen", "unshare", "sudo"] {
         let found = Command::new("sh")
             .arg("-c")
             .arg(format!("command -v {tool}"))
@@ -39,7 +39,7 @@ pub fn require_root_and_tools() {
             .is_ok_and(|o| o.status.success());
         assert!(
             found,
-            "{tool} is missing: apt-get install iproute2 openssh-client (scripts/test.sh installs them)"
+            "{tool} is missing: apt-get install iproute2 openssh-client sudo (scripts/test.sh installs them)"
         );
     }
 }
@@ -75,6 +75,56 @@ pub fn fingerprint(pub_path: &Path) -> String {
         .to_string()
 }
 
+/// A non-root login that exists only inside test hosts started with `operator_sudo`.
+pub const OPERATOR: &str = "rustfsop";
+
+/// Files that add [`OPERATOR`] to this host only (bind-mounted over /etc/passwd, /etc/shadow,
+/// /etc/group and /etc/sudoers.d in the host's mount namespace); returns the mount commands.
+fn operator_account(dir: &Path, sudo_allowed: bool) -> String {
+    let etc = dir.join("etc-overlay");
+    let sudoers = etc.join("sudoers.d");
+    std::fs::create_dir_all(&sudoers).unwrap();
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    run_ok(Command::new("chown").arg("4242:4242").arg(&home));
+    let extra = [
+        (
+            "passwd",
+            format!(
+                "{OPERATOR}:x:4242:4242:rustfs test operator:{}:/bin/sh\n",
+                home.display()
+            ),
+        ),
+        ("shadow", format!("{OPERATOR}:*:19000:0:99999:7:::\n")),
+        ("group", format!("{OPERATOR}:x:4242:\n")),
+    ];
+    let mut mounts = String::new();
+    for (name, line) in extra {
+        let mut text = std::fs::read_to_string(Path::new("/etc").join(name)).unwrap();
+        text.push_str(&line);
+        let copy = etc.join(name);
+        std::fs::write(&copy, text).unwrap();
+        let mode = if name == "shadow" { 0o640 } else { 0o644 };
+        std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(mode))
+            .unwrap();
+        mounts.push_str(&format!(
+            "mount --bind '{}' /etc/{name} && ",
+            copy.display()
+        ));
+    }
+    if sudo_allowed {
+        let rule = sudoers.join(OPERATOR);
+        std::fs::write(&rule, format!("{OPERATOR} ALL=(ALL) NOPASSWD: ALL\n")).unwrap();
+        std::fs::set_permissions(&rule, std::os::unix::fs::PermissionsExt::from_mode(0o440))
+            .unwrap();
+    }
+    mounts.push_str(&format!(
+        "mount --bind '{}' /etc/sudoers.d && ",
+        sudoers.display()
+    ));
+    mounts
+}
+
 /// One test host: a namespace with an address and a running sshd.
 pub struct TestHost {
     pub name: String,
@@ -101,6 +151,7 @@ impl TestHost {
         client_pub: &Path,
         num_drives: usize,
         private: &[PathBuf],
+        operator_sudo: Option<bool>,
     ) -> TestHost {
         let n = NEXT_HOST.fetch_add(1, Ordering::Relaxed);
         assert!(
@@ -186,6 +237,9 @@ impl TestHost {
                 own.display(),
                 shared.display()
             ));
+        }
+        if let Some(sudo_allowed) = operator_sudo {
+            mounts.push_str(&operator_account(&dir, sudo_allowed));
         }
         let child = Command::new("ip")
             .args([
