@@ -159,6 +159,24 @@ pub fn set_index(deployment_key: &[u8; 16], object: &str, num_sets: usize) -> us
     (sip(deployment_key, object) % num_sets.max(1) as u64) as usize
 }
 
+/// The pool for a new object: chosen by a hash of its name, weighted by each pool's free bytes,
+/// so pools fill in proportion to their free space and a name always maps to the same pool for
+/// the same free-space figures. `None` when no pool has free space.
+pub fn weighted_pool(deployment_key: &[u8; 16], object: &str, free_bytes: &[u64]) -> Option<usize> {
+    let total: u128 = free_bytes.iter().map(|f| *f as u128).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut point = (sip(deployment_key, object) as u128 * total) >> 64;
+    for (i, f) in free_bytes.iter().enumerate() {
+        if point < *f as u128 {
+            return Some(i);
+        }
+        point -= *f as u128;
+    }
+    Some(free_bytes.len() - 1)
+}
+
 /// Rotation of the shard order inside a set: `distribution[i]` is the 1-based shard number stored
 /// on the set's drive `i`.
 pub fn shard_distribution(object: &str, set_drives: usize) -> Vec<usize> {
@@ -171,6 +189,30 @@ pub fn shard_distribution(object: &str, set_drives: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pools_fill_by_free_space() {
+        let key = [7u8; 16];
+        let count = |free: &[u64]| {
+            let mut n = vec![0usize; free.len()];
+            for i in 0..10_000 {
+                if let Some(p) = weighted_pool(&key, &format!("b/k{i}"), free) {
+                    n[p] += 1;
+                }
+            }
+            n
+        };
+        assert_eq!(count(&[0, 0]), vec![0, 0]);
+        assert_eq!(count(&[5, 0]), vec![10_000, 0]);
+        let even = count(&[1 << 40, 1 << 40]);
+        assert!(even[0] > 4_500 && even[1] > 4_500, "{even:?}");
+        let skewed = count(&[1 << 40, 3 << 40]);
+        assert!(skewed[1] > 2 * skewed[0], "{skewed:?}");
+        assert_eq!(
+            weighted_pool(&key, "b/x", &[10, 20]),
+            weighted_pool(&key, "b/x", &[10, 20])
+        );
+    }
     use proptest::prelude::*;
 
     #[test]

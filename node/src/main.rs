@@ -46,7 +46,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         let listener = bind(addr).await?;
         announce(&listener, &creds, generated)?;
         let state = server::ServerState::new(creds, cfg.region.clone(), None);
-        state.set_layer(layer);
+        state.set_layer(layer).await;
         return server::run(state, listener, shutdown).await;
     }
     // A cluster: serve RPC and health at once, so peers can reach this node while it waits for
@@ -64,7 +64,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         formed = server::cluster::form(&cfg, &part) => formed?,
         ended = serving => return ended.context("server task")?,
     };
-    state.set_layer(layer);
+    state.set_layer(layer).await;
     tracing::info!("serving S3");
     std::future::pending::<()>().await;
     Ok(())

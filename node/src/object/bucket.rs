@@ -150,23 +150,64 @@ impl ObjectLayer {
             let set = p.set_for(bucket, key);
             match set.head(bucket, key).await {
                 Ok(_) => return Ok(set),
-                Err(ObjError::ObjectNotFound(_)) => {}
+                // A pool whose drives miss the bucket (added after it was made, and not yet
+                // synced) does not hold the object either.
+                Err(ObjError::ObjectNotFound(_) | ObjError::BucketNotFound(_)) => {}
                 Err(e) => return Err(e),
             }
         }
-        let mut best = (0u64, 0usize);
-        for (i, p) in self.pools.iter().enumerate() {
-            let mut free = 0;
-            for s in &p.sets {
-                for d in &s.drives {
-                    free += d.disk_info().await.map(|i| i.free_bytes).unwrap_or(0);
-                }
-            }
-            if free > best.0 {
-                best = (free, i);
+        let free = self.free_bytes_per_pool().await;
+        let placement_key = &self.pools[0].placement_key;
+        let pool =
+            rustfs_common::layout::weighted_pool(placement_key, &format!("{bucket}/{key}"), &free)
+                .ok_or_else(|| ObjError::StorageFull(format!("{bucket}/{key}")))?;
+        Ok(self.pools[pool].set_for(bucket, key))
+    }
+
+    /// Free bytes of each pool (usable by a write: offline drives count as none), measured at
+    /// most every few seconds.
+    async fn free_bytes_per_pool(&self) -> Vec<u64> {
+        const FRESH: std::time::Duration = std::time::Duration::from_secs(5);
+        if let Some((at, free)) = self.free_cache.lock().as_ref() {
+            if at.elapsed() < FRESH {
+                return free.clone();
             }
         }
-        Ok(self.pools[best.1].set_for(bucket, key))
+        let mut out = Vec::with_capacity(self.pools.len());
+        for p in &self.pools {
+            let drives: Vec<&Arc<dyn Drive>> = p.sets.iter().flat_map(|s| &s.drives).collect();
+            let infos = join_all(drives.iter().map(|d| d.disk_info())).await;
+            out.push(infos.iter().flatten().map(|i| i.free_bytes).sum());
+        }
+        *self.free_cache.lock() = Some((std::time::Instant::now(), out.clone()));
+        out
+    }
+
+    /// Creates on this node's drives the buckets they miss (a drive that was offline or replaced
+    /// when a bucket was made, or a pool added later). Run at start-up.
+    pub async fn sync_buckets(&self) {
+        let Ok(buckets) = self.list_buckets().await else {
+            return;
+        };
+        for set in self.sets() {
+            for d in set.drives.iter().filter(|d| d.is_local()) {
+                for b in &buckets {
+                    if matches!(
+                        d.stat_bucket(&b.name).await,
+                        Err(DriveError::BucketNotFound)
+                    ) {
+                        match d.make_bucket(&b.name, b.created_nanos).await {
+                            Ok(()) => {
+                                tracing::info!(drive = d.endpoint(), bucket = %b.name, "created a missing bucket on a drive")
+                            }
+                            Err(e) => {
+                                tracing::warn!(drive = d.endpoint(), bucket = %b.name, error = %e, "could not create a missing bucket")
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     pub async fn put_object(

@@ -197,4 +197,15 @@ impl Pool {
 /// All pools of the deployment.
 pub struct ObjectLayer {
     pub pools: Vec<Pool>,
+    /// Free bytes per pool and when they were measured (placement of new objects).
+    free_cache: parking_lot::Mutex<Option<(std::time::Instant, Vec<u64>)>>,
+}
+
+impl ObjectLayer {
+    pub fn new(pools: Vec<Pool>) -> Self {
+        ObjectLayer {
+            pools,
+            free_cache: parking_lot::Mutex::new(None),
+        }
+    }
 }

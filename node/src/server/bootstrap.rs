@@ -256,7 +256,7 @@ pub async fn build(cfg: &ServerConfig, pools: &[PoolEndpoints]) -> Result<Arc<Ob
             placement_key: *reference.deployment_id.as_bytes(),
         });
     }
-    Ok(Arc::new(ObjectLayer { pools: out }))
+    Ok(Arc::new(ObjectLayer::new(out)))
 }
 
 /// Root credentials: from the environment, else the ones stored on the drives, else fresh ones

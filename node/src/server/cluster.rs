@@ -302,7 +302,7 @@ pub async fn form(cfg: &ServerConfig, part: &LocalPart) -> Result<Arc<ObjectLaye
                 })
                 .collect();
             tracing::info!(node = %part.me, %deployment, peers = peers.len(), "cluster formed");
-            return Ok(Arc::new(ObjectLayer { pools }));
+            return Ok(Arc::new(ObjectLayer::new(pools)));
         }
         tracing::info!(
             node = %part.me,

@@ -45,7 +45,8 @@ impl ServerState {
     }
 
     /// Starts serving S3 from `layer`.
-    pub fn set_layer(&self, layer: Arc<ObjectLayer>) {
+    pub async fn set_layer(&self, layer: Arc<ObjectLayer>) {
+        layer.sync_buckets().await;
         let mut builder = S3ServiceBuilder::new(S3Api::new(layer.clone(), self.region.clone()));
         builder.set_auth(SimpleAuth::from_single(
             self.creds.access_key.clone(),

@@ -188,3 +188,6 @@ pub trait Drive: Send + Sync {
     async fn list_parts(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<Vec<u8>>>;
     async fn delete_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<()>;
 }
+
+#[cfg(test)]
+mod tests;
