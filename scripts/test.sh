@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of RustFS Cluster: formatting, lints, unit + property tests, end-to-end suites
 # against the real binary, and the smoke test with off-the-shelf S3 clients. Installs missing
-# tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo; pip: awscli)
-# first, so it works on a fresh machine.
+# tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo openssl; pip:
+# awscli) first, so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,7 @@ command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test: installing ${missing[*]} (apt)"
   $SUDO apt-get update -qq

@@ -15,7 +15,7 @@ use crate::facts::{self, Facts, InitSystem};
 use crate::hostkeys::HostKeyPolicy;
 use crate::inventory::{Host, Inventory};
 use crate::pki::{self, CaInfo};
-use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan};
+use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan, UNISSUED};
 use crate::render::{render, Rendered};
 use crate::ssh::SshOptions;
 use crate::stage;
@@ -155,7 +155,12 @@ pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailur
     }
     let mut plan = Plan::default();
     for (host, f) in &gathered {
-        let (desired, _) = desired_for(inv, host, f, &desired).map_err(one)?;
+        let (mut desired, _) = desired_for(inv, host, f, &desired).map_err(one)?;
+        if inv.tls.enabled {
+            // Planning never issues certificates; an unissued one is simply pending.
+            let tls = pki::existing_node_tls(&state, host.name(), &node_names(host));
+            desired.tls_sha256 = Some(tls.map_or_else(|| UNISSUED.to_string(), |t| t.sha256()));
+        }
         plan.hosts.push(HostPlan {
             host: host.name().to_string(),
             address: host.address.clone(),
@@ -167,6 +172,15 @@ pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailur
     let named: Vec<(&str, &Facts)> = gathered.iter().map(|(h, f)| (h.name(), f)).collect();
     plan.findings = check_cluster(&named);
     Ok(plan)
+}
+
+/// The names a node's certificate carries: its address, and its name when that differs.
+pub fn node_names(host: &Host) -> Vec<String> {
+    let mut names = vec![host.address.clone()];
+    if host.name() != host.address {
+        names.push(host.name().to_string());
+    }
+    names
 }
 
 /// The desired state of one host: the cluster-wide part plus its rendered files.
@@ -195,13 +209,25 @@ pub async fn stage(
     let state = opts.state(inv).map_err(one)?;
     let (sha, _) = binary_identity(inv).map_err(one)?;
     let base = Desired::new(inv, sha);
+    // Certificates are issued up front, on this machine, before any host is touched.
+    let mut tls = Vec::new();
+    for host in &inv.hosts {
+        tls.push(if inv.tls.enabled {
+            Some(
+                pki::ensure_node_tls(&state, &inv.cluster.name, host.name(), &node_names(host))
+                    .map_err(one)?,
+            )
+        } else {
+            None
+        });
+    }
     let policy = HostKeyPolicy {
         known_hosts: inv.known_hosts_path(),
         state,
         accept_new: opts.accept_new,
     };
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let work = inv.hosts.iter().map(|host| {
+    let work = inv.hosts.iter().zip(&tls).map(|(host, tls)| {
         let (limit, policy, base) = (limit.clone(), &policy, &base);
         async move {
             let _permit = limit
@@ -211,8 +237,9 @@ pub async fn stage(
             let conn = HostConn::connect(inv, host, policy, opts.ssh).await?;
             let result = async {
                 let facts = facts::gather(&conn, inv, host).await?;
-                let (desired, rendered) = desired_for(inv, host, &facts, base)?;
-                stage::stage_host(&conn, inv, host, &facts, &desired, &rendered).await
+                let (mut desired, rendered) = desired_for(inv, host, &facts, base)?;
+                desired.tls_sha256 = tls.as_ref().map(|t| t.sha256());
+                stage::stage_host(&conn, inv, host, &facts, &desired, &rendered, tls.as_ref()).await
             }
             .await;
             conn.close().await;

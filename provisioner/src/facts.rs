@@ -47,6 +47,8 @@ pub struct InstallFacts {
     pub config_sha256: Option<String>,
     /// The systemd unit or start script exists.
     pub service_installed: bool,
+    /// sha256 over the installed CA, node certificate and key.
+    pub tls_sha256: Option<String>,
     /// sha256 of the systemd unit or start script.
     pub service_sha256: Option<String>,
     /// The node is running.
@@ -77,6 +79,7 @@ pub fn script(inv: &Inventory, host: &Host) -> String {
     let env = shell_quote(&format!("{}/{SERVICE_NAME}.env", inv.config_dir));
     let start = shell_quote(&format!("{}/bin/{SERVICE_NAME}-ctl", inv.install_dir));
     let pidfile = shell_quote(&format!("{}/run/{SERVICE_NAME}.pid", inv.install_dir));
+    let tls = shell_quote(&format!("{}/tls", inv.config_dir));
     format!(
         r#"LC_ALL=C; export LC_ALL
 . /etc/os-release 2>/dev/null
@@ -111,6 +114,9 @@ if [ -e {bin} ]; then
   echo "current_sha256=$(sha256sum {bin} | cut -d' ' -f1)"
 fi
 [ -f {env} ] && echo "config_sha256=$(sha256sum {env} | cut -d' ' -f1)"
+if [ -f {tls}/ca.crt ] && [ -f {tls}/node.crt ] && [ -f {tls}/node.key ]; then
+  echo "tls_sha256=$(cat {tls}/ca.crt {tls}/node.crt {tls}/node.key | sha256sum | cut -d' ' -f1)"
+fi
 if [ -d /run/systemd/system ]; then
   if [ -f /etc/systemd/system/{SERVICE_NAME}.service ]; then
     echo service_installed=1
@@ -200,6 +206,7 @@ pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Res
             "current_target" => f.install.current_target = Some(value.to_string()),
             "current_sha256" => f.install.current_sha256 = Some(value.to_string()),
             "config_sha256" => f.install.config_sha256 = Some(value.to_string()),
+            "tls_sha256" => f.install.tls_sha256 = Some(value.to_string()),
             "service_installed" => f.install.service_installed = value == "1",
             "service_sha256" => f.install.service_sha256 = Some(value.to_string()),
             "service_active" => f.install.service_active = value == "1",

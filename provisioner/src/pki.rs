@@ -17,6 +17,8 @@ pub const CA_CERT: &str = "ca/ca.pem";
 pub const CA_KEY: &str = "ca/ca.key";
 /// CA validity.
 pub const CA_VALIDITY_DAYS: i64 = 3650;
+/// Node certificate validity.
+pub const NODE_VALIDITY_DAYS: i64 = 825;
 
 /// The cluster CA as stored.
 #[derive(Debug, Clone)]
@@ -60,6 +62,133 @@ fn der_of_pem(pem: &str) -> Result<Vec<u8>> {
         .map_err(|e| pki(format!("stored CA certificate is not valid PEM: {e}")))
 }
 
+/// The CA's identity. Signing rebuilds the issuer from these and the stored key, so they must
+/// never change for an existing CA.
+fn ca_params(cluster: &str) -> Result<CertificateParams> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(pki)?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, format!("RustFS cluster {cluster} CA"));
+    dn.push(DnType::OrganizationName, "RustFS Cluster");
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    Ok(params)
+}
+
+/// A node's TLS material as installed on the host.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NodeTls {
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for NodeTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeTls").finish_non_exhaustive()
+    }
+}
+
+impl NodeTls {
+    /// sha256 over CA, certificate and key, as the facts script computes it on the host.
+    pub fn sha256(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [&self.ca_pem, &self.cert_pem, &self.key_pem] {
+            h.update(part.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+fn node_paths(name: &str) -> (String, String, String) {
+    (
+        format!("nodes/{name}.pem"),
+        format!("nodes/{name}.key"),
+        format!("nodes/{name}.sans"),
+    )
+}
+
+fn read_opt(path: &std::path::Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// The node certificate already issued for `name` with exactly `sans`, if any.
+pub fn existing_node_tls(state: &StateDir, name: &str, sans: &[String]) -> Option<NodeTls> {
+    let (cert, key, recorded) = node_paths(name);
+    let p = state.path();
+    if read_opt(&p.join(&recorded))? != sans.join("\n") {
+        return None;
+    }
+    Some(NodeTls {
+        ca_pem: read_opt(&p.join(CA_CERT))?,
+        cert_pem: read_opt(&p.join(cert))?,
+        key_pem: read_opt(&p.join(key))?,
+    })
+}
+
+/// The certificate of node `name` (server + client auth, `sans` as DNS names or IPs, random
+/// serial) signed by the cluster CA: issued once and kept in the state directory, reissued only
+/// when its names change. Creates the CA when missing.
+pub fn ensure_node_tls(
+    state: &StateDir,
+    cluster: &str,
+    name: &str,
+    sans: &[String],
+) -> Result<NodeTls> {
+    if let Some(tls) = existing_node_tls(state, name, sans) {
+        return Ok(tls);
+    }
+    ensure_ca(state, cluster)?;
+    let ca_key_pem =
+        std::fs::read_to_string(state.path().join(CA_KEY)).map_err(|source| Error::Read {
+            path: state.path().join(CA_KEY),
+            source,
+        })?;
+    let ca_key = KeyPair::from_pem(&ca_key_pem).map_err(pki)?;
+    let issuer = rcgen::Issuer::new(ca_params(cluster)?, ca_key);
+    let key = KeyPair::generate().map_err(pki)?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(pki)?;
+    for san in sans {
+        params
+            .subject_alt_names
+            .push(match san.parse::<std::net::IpAddr>() {
+                Ok(ip) => rcgen::SanType::IpAddress(ip),
+                Err(_) => rcgen::SanType::DnsName(san.clone().try_into().map_err(pki)?),
+            });
+    }
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, format!("{name}.{cluster}"));
+    dn.push(DnType::OrganizationName, "RustFS Cluster");
+    params.distinguished_name = dn;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    params.use_authority_key_identifier_extension = true;
+    params.serial_number = Some(random_serial());
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::hours(1);
+    params.not_after = now + time::Duration::days(NODE_VALIDITY_DAYS);
+    let cert = params.signed_by(&key, &issuer).map_err(pki)?;
+    let (cert_rel, key_rel, sans_rel) = node_paths(name);
+    state.write_atomic(&key_rel, key.serialize_pem().as_bytes(), 0o600)?;
+    state.write_atomic(&cert_rel, cert.pem().as_bytes(), 0o644)?;
+    state.write_atomic(&sans_rel, sans.join("\n").as_bytes(), 0o644)?;
+    existing_node_tls(state, name, sans).ok_or_else(|| {
+        pki(format!(
+            "node certificate of {name} vanished after writing it"
+        ))
+    })
+}
+
 /// Creates the cluster CA unless it exists; either way returns where it is.
 pub fn ensure_ca(state: &StateDir, cluster: &str) -> Result<CaInfo> {
     let cert_path = state.path().join(CA_CERT);
@@ -91,17 +220,7 @@ pub fn ensure_ca(state: &StateDir, cluster: &str) -> Result<CaInfo> {
         }
     }
     let key = KeyPair::generate().map_err(pki)?;
-    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(pki)?;
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("RustFS cluster {cluster} CA"));
-    dn.push(DnType::OrganizationName, "RustFS Cluster");
-    params.distinguished_name = dn;
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    let mut params = ca_params(cluster)?;
     params.serial_number = Some(random_serial());
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::hours(1);
@@ -141,5 +260,41 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("only one of"));
+    }
+
+    #[test]
+    fn node_certificates_verify_against_the_ca_and_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path().join("state")).unwrap();
+        let sans = vec!["10.0.0.1".to_string(), "node1.example.com".to_string()];
+        let a = ensure_node_tls(&state, "t", "node1", &sans).unwrap();
+        let again = ensure_node_tls(&state, "t", "node1", &sans).unwrap();
+        assert_eq!(a, again, "an issued certificate is reused");
+        let b = ensure_node_tls(&state, "t", "node2", &["10.0.0.2".to_string()]).unwrap();
+        assert_ne!(a.cert_pem, b.cert_pem);
+        let cert = dir.path().join("node1.pem");
+        std::fs::write(&cert, &a.cert_pem).unwrap();
+        // OpenSSL checks the chain, the SAN and both usages.
+        for (purpose, name_check) in [
+            ("sslserver", ["-verify_ip", "10.0.0.1"]),
+            ("sslclient", ["-verify_hostname", "node1.example.com"]),
+        ] {
+            let out = std::process::Command::new("openssl")
+                .args(["verify", "-purpose", purpose])
+                .args(name_check)
+                .arg("-CAfile")
+                .arg(state.path().join(CA_CERT))
+                .arg(&cert)
+                .output()
+                .expect("openssl is missing: apt-get install openssl");
+            assert!(
+                out.status.success(),
+                "{purpose}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        // Changed names mean a new certificate.
+        let c = ensure_node_tls(&state, "t", "node1", &["10.0.0.9".to_string()]).unwrap();
+        assert_ne!(a.cert_pem, c.cert_pem);
     }
 }

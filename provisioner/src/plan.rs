@@ -19,7 +19,13 @@ pub struct Desired {
     pub config_sha256: Option<String>,
     /// sha256 of the rendered unit (systemd hosts) or start script (others), when known.
     pub service_sha256: Option<String>,
+    /// With TLS on: sha256 of the node's CA + certificate + key ([`UNISSUED`] before the
+    /// certificate exists); `None` with TLS off.
+    pub tls_sha256: Option<String>,
 }
+
+/// Stands for a node certificate not issued yet (never matches a host).
+pub const UNISSUED: &str = "unissued";
 
 impl Desired {
     /// The desired state for `inv`, given the binary's sha256.
@@ -34,6 +40,7 @@ impl Desired {
             version,
             config_sha256: None,
             service_sha256: None,
+            tls_sha256: None,
         }
     }
 }
@@ -48,6 +55,8 @@ pub enum Action {
     },
     /// Write (or rewrite) the node's env file.
     WriteConfig { path: String, exists: bool },
+    /// Install the node's CA-signed certificate, its key and the cluster CA.
+    InstallCertificates { dir: String },
     /// Install the systemd unit, or the start script where there is no systemd.
     InstallService { init: InitSystem },
     /// Empty drives the node formats into the cluster on its first start.
@@ -69,6 +78,9 @@ impl fmt::Display for Action {
             Action::WriteConfig { path, exists } => {
                 let verb = if *exists { "rewrite" } else { "write" };
                 write!(f, "{verb} configuration {path}")
+            }
+            Action::InstallCertificates { dir } => {
+                write!(f, "install TLS certificate, key and cluster CA in {dir}")
             }
             Action::InstallService { init } => match init {
                 InitSystem::Systemd => write!(f, "install systemd unit {SERVICE_NAME}.service"),
@@ -188,6 +200,15 @@ pub fn plan_host(inv: &Inventory, facts: &Facts, desired: &Desired) -> Vec<Actio
             exists: install.config_sha256.is_some(),
         });
     }
+    let tls_changed = desired
+        .tls_sha256
+        .as_ref()
+        .is_some_and(|want| install.tls_sha256.as_ref() != Some(want));
+    if tls_changed {
+        actions.push(Action::InstallCertificates {
+            dir: format!("{}/tls", inv.config_dir),
+        });
+    }
     let service_changed = match (&install.service_sha256, &desired.service_sha256) {
         _ if !install.service_installed => true,
         (Some(have), Some(want)) => have != want,
@@ -207,7 +228,7 @@ pub fn plan_host(inv: &Inventory, facts: &Facts, desired: &Desired) -> Vec<Actio
     }
     if !install.service_active {
         actions.push(Action::StartService { restart: false });
-    } else if binary_changed || config_changed || service_changed {
+    } else if binary_changed || config_changed || service_changed || tls_changed {
         actions.push(Action::StartService { restart: true });
     }
     actions

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::exec::{shell_quote, HostConn, Payload};
 use crate::facts::{Facts, InitSystem, SERVICE_NAME};
 use crate::inventory::{Host, Inventory};
+use crate::pki::NodeTls;
 use crate::plan::{plan_host, Action, Desired};
 use crate::render::{Rendered, SERVICE_USER};
 
@@ -21,6 +22,7 @@ pub async fn stage_host(
     facts: &Facts,
     desired: &Desired,
     rendered: &Rendered,
+    tls: Option<&NodeTls>,
 ) -> Result<Vec<Action>> {
     let actions: Vec<Action> = plan_host(inv, facts, desired)
         .into_iter()
@@ -30,6 +32,7 @@ pub async fn stage_host(
                 Action::InstallBinary { .. }
                     | Action::WriteConfig { .. }
                     | Action::InstallService { .. }
+                    | Action::InstallCertificates { .. }
             )
         })
         .collect();
@@ -74,15 +77,40 @@ pub async fn stage_host(
                     "0600",
                 ));
             }
+            Action::InstallCertificates { dir } => {
+                let Some(tls) = tls else {
+                    return Err(Error::host(&conn.label, "no node certificate was issued"));
+                };
+                for (name, pem) in [
+                    ("ca.crt", &tls.ca_pem),
+                    ("node.crt", &tls.cert_pem),
+                    ("node.key", &tls.key_pem),
+                ] {
+                    uploads.push((
+                        format!("{tmp}/{name}"),
+                        Payload::Bytes(pem.clone().into_bytes()),
+                    ));
+                }
+                script.push(format!("mkdir -p {}", shell_quote(dir)));
+                script.push(place("ca.crt", &format!("{dir}/ca.crt"), "0644"));
+                script.push(place("node.crt", &format!("{dir}/node.crt"), "0644"));
+                if systemd {
+                    // The service user reads the key through its group.
+                    script.push(ensure_user());
+                    script.push(format!(
+                        "install -m 0640 -g {SERVICE_USER} \"$T\"/node.key {k}.rustfs-tmp && mv -f {k}.rustfs-tmp {k}",
+                        k = shell_quote(&format!("{dir}/node.key"))
+                    ));
+                } else {
+                    script.push(place("node.key", &format!("{dir}/node.key"), "0600"));
+                }
+            }
             Action::InstallService { .. } if systemd => {
                 uploads.push((
                     format!("{tmp}/{SERVICE_NAME}.service"),
                     Payload::Bytes(rendered.unit.1.clone().into_bytes()),
                 ));
-                script.push(format!(
-                    "id -u {u} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {u}",
-                    u = SERVICE_USER
-                ));
+                script.push(ensure_user());
                 let drives: Vec<String> = host.drives.iter().map(|d| shell_quote(d)).collect();
                 script.push(format!("chown {SERVICE_USER}: {}", drives.join(" ")));
                 script.push(place(
@@ -113,6 +141,14 @@ pub async fn stage_host(
     conn.run_checked("installing the staged files", &script.join("\n"))
         .await?;
     Ok(actions)
+}
+
+/// Shell line creating the service account unless it exists.
+fn ensure_user() -> String {
+    format!(
+        "id -u {u} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {u}",
+        u = SERVICE_USER
+    )
 }
 
 /// Shell lines installing `$T/name` at `dest` with `mode`, atomically (temp name, then rename).

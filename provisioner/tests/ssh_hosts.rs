@@ -447,3 +447,67 @@ fn non_root_users_work_through_sudo_and_a_refusal_is_explained() {
     // Installed by root (through sudo), not by the login user.
     assert_eq!(std::fs::metadata(opt.join("bin/current")).unwrap().uid(), 0);
 }
+
+#[test]
+fn stage_with_tls_installs_ca_signed_node_certificates_once() {
+    let c = Cluster::start(2, 1);
+    let inv = c.inventory(&no_extra);
+    let text = std::fs::read_to_string(&inv).unwrap() + "tls: { enabled: true }\n";
+    std::fs::write(&inv, text).unwrap();
+
+    let (code, out, err) = c.plan(&inv, &["--accept-new"]);
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("install TLS certificate, key and cluster CA in"),
+        "{out}"
+    );
+    assert!(
+        !c.path("state/ca/ca.pem").exists(),
+        "plan must not create the CA"
+    );
+
+    let (code, out, err) = stage(&c, &inv);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("stage: 8 change(s) made"), "{out}");
+    let ca = c.path("state/ca/ca.pem");
+    for h in &c.hosts {
+        let tls = h.private_dir(1).join("tls");
+        // The node's certificate chains to the cluster CA and names the node's address.
+        let verify = std::process::Command::new("openssl")
+            .args([
+                "verify",
+                "-purpose",
+                "sslserver",
+                "-verify_ip",
+                &h.address,
+                "-CAfile",
+            ])
+            .arg(&ca)
+            .arg(tls.join("node.crt"))
+            .output()
+            .expect("openssl is missing: apt-get install openssl");
+        assert!(
+            verify.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verify.stderr)
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(tls.join("node.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let env = std::fs::read_to_string(h.private_dir(1).join("rustfs.env")).unwrap();
+        assert!(
+            env.contains(&format!("https://{}:9000", h.address)),
+            "{env}"
+        );
+    }
+
+    let (code, out, err) = stage(&c, &inv);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("stage: no changes"), "{out}");
+    let (code, out, _) = c.plan(&inv, &[]);
+    assert_eq!(code, 2);
+    assert!(!out.contains("TLS certificate"), "{out}");
+}

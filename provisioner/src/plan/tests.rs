@@ -64,6 +64,7 @@ fn installed() -> Facts {
             config_sha256: Some("c0".into()),
             service_installed: true,
             service_sha256: Some("s0".into()),
+            tls_sha256: None,
             service_active: true,
         },
         ..bare()
@@ -212,4 +213,25 @@ fn changed_service_definition_is_reinstalled_and_restarted() {
             Action::StartService { restart: true },
         ]
     );
+}
+
+#[test]
+fn tls_certificates_are_installed_until_they_match() {
+    let inv = inventory();
+    let mut desired = Desired {
+        config_sha256: Some("c0".into()),
+        tls_sha256: Some(UNISSUED.into()),
+        ..Desired::new(&inv, SHA.into())
+    };
+    let tls = Action::InstallCertificates {
+        dir: "/etc/rustfs/tls".into(),
+    };
+    assert_eq!(
+        plan_host(&inv, &installed(), &desired),
+        vec![tls.clone(), Action::StartService { restart: true }]
+    );
+    let mut host = installed();
+    host.install.tls_sha256 = Some("t0".into());
+    desired.tls_sha256 = Some("t0".into());
+    assert!(plan_host(&inv, &host, &desired).is_empty());
 }
