@@ -113,3 +113,50 @@ fn ca_is_created_once_in_the_state_dir() {
         pem
     );
 }
+
+#[test]
+fn local_connection_plans_and_stages_without_ssh() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().display().to_string();
+    std::fs::copy("/bin/true", dir.path().join("rustfs")).unwrap();
+    for d in ["d1", "d2"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    let path = dir.path().join("local.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "version: 1\ncluster: {{ name: local }}\nbinary: {{ path: ./rustfs }}\nhosts:\n\
+             \x20 - {{ name: l1, address: 127.0.0.1, connection: local, drives: [{root}/d1, {root}/d2] }}\n\
+             credentials: {{ user: admin, password: password123 }}\n\
+             ports: {{ s3: 1, console: 2 }}\n\
+             install_dir: {root}/opt\nconfig_dir: {root}/etc\n"
+        ),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let run = |verb: &str| {
+        let out = provision(
+            &[
+                verb,
+                path.to_str().unwrap(),
+                "--state-dir",
+                state.to_str().unwrap(),
+            ],
+            LIMIT,
+        );
+        let (stdout, stderr) = texts(&out);
+        (out.status.code(), stdout, stderr)
+    };
+    let (code, out, err) = run("plan");
+    assert_eq!(code, Some(2), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("host l1 (127.0.0.1)"), "{out}");
+    assert!(out.contains("plan: 5 change(s) on 1 host(s)"), "{out}");
+    let (code, out, err) = run("stage");
+    assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("stage: 3 change(s) made"), "{out}");
+    assert!(dir.path().join("opt/bin/current").exists());
+    let (code, out, _) = run("stage");
+    assert_eq!(code, Some(0));
+    assert!(out.contains("stage: no changes"), "{out}");
+}
