@@ -19,11 +19,21 @@ pub struct Output {
     pub stderr: String,
 }
 
-/// What to upload: a local file (streamed) or bytes.
-#[derive(Debug, Clone)]
+/// What to upload: a local file (streamed) or bytes (which may be secret: `Debug` shows only
+/// their length).
+#[derive(Clone)]
 pub enum Payload {
     File(std::path::PathBuf),
     Bytes(Vec<u8>),
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Payload::File(p) => f.debug_tuple("File").field(p).finish(),
+            Payload::Bytes(b) => write!(f, "Bytes(<{} bytes>)", b.len()),
+        }
+    }
 }
 
 /// Quotes `s` for a POSIX shell.

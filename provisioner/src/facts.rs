@@ -98,7 +98,7 @@ for d in {drives}; do
   if [ -d "$d" ]; then
     dir=1
     free=$(df -Pk "$d" 2>/dev/null | awk 'NR==2 {{print $4}}')
-    [ -z "$(ls -A "$d" 2>/dev/null)" ] && empty=1
+    [ -z "$(ls -A "$d" 2>/dev/null | head -n 1)" ] && empty=1
     [ "$(stat -c %d "$d")" != "$root_dev" ] && own=1
     if [ -f "$d/.rustfs.sys/format.json" ]; then
       fmt=$(tr -d ' \n\t' < "$d/.rustfs.sys/format.json" | grep -o '"deployment_id":"[^"]*"' | cut -d'"' -f4)

@@ -18,13 +18,24 @@ const CTL_TEMPLATE: &str = include_str!("../templates/rustfs-ctl.sh.hbs");
 /// The account the systemd unit runs the node as.
 pub const SERVICE_USER: &str = "rustfs";
 
-/// The files one host gets, with their destinations.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The files one host gets, with their destinations. `Debug` shows paths only: the env file
+/// holds the root credentials.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Rendered {
-    /// `(path, content, mode)`; the env file (0600) comes first.
+    /// `(path, content)` of the env file (installed 0600).
     pub env: (String, String),
     pub unit: (String, String),
     pub ctl: (String, String),
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rendered")
+            .field("env", &self.env.0)
+            .field("unit", &self.unit.0)
+            .field("ctl", &self.ctl.0)
+            .finish()
+    }
 }
 
 impl Rendered {

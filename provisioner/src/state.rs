@@ -67,8 +67,11 @@ impl StateDir {
         }
     }
 
-    /// Records a host key (the caller holds the only writer: one provisioner run per cluster).
+    /// Records a host key. Hosts are verified concurrently, so the read-modify-write is
+    /// serialized within the process (one provisioner run per cluster at a time).
     pub fn record_host_key(&self, host_port: &str, key: RecordedHostKey) -> Result<()> {
+        static WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _guard = WRITER.lock().unwrap_or_else(|p| p.into_inner());
         let mut all = self.host_keys()?;
         all.insert(host_port.to_string(), key);
         let json = serde_json::to_vec_pretty(&all)
@@ -100,5 +103,32 @@ impl StateDir {
         f.write_all(bytes).map_err(werr)?;
         f.sync_all().map_err(werr)?;
         std::fs::rename(&tmp, &path).map_err(werr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_records_are_all_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path().join("s")).unwrap();
+        std::thread::scope(|scope| {
+            for i in 0..16 {
+                let state = &state;
+                scope.spawn(move || {
+                    let key = RecordedHostKey {
+                        fingerprint: format!("SHA256:{i}"),
+                        public_key: "ssh-ed25519 AAAA".into(),
+                        first_seen_secs: 1,
+                    };
+                    state
+                        .record_host_key(&format!("10.0.0.{i}:22"), key)
+                        .unwrap();
+                });
+            }
+        });
+        assert_eq!(state.host_keys().unwrap().len(), 16);
     }
 }

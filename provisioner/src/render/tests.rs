@@ -115,3 +115,14 @@ fn systemd_analyze_verify_accepts_the_unit() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "systemd-analyze verify: {stderr}");
 }
+
+#[test]
+fn debug_never_shows_the_credentials() {
+    let inv = inventory("");
+    let r = render(&inv, &inv.hosts[0]).unwrap();
+    let dbg = format!("{r:?}");
+    assert!(
+        !dbg.contains("pa$word") && dbg.contains("/etc/rustfs/rustfs.env"),
+        "{dbg}"
+    );
+}
