@@ -5,6 +5,7 @@
 //! erasure sets and what their quorums are ([`layout`]), and which bucket and object names are valid
 //! ([`names`]).
 
+pub mod admin;
 pub mod ellipsis;
 pub mod endpoint;
 pub mod layout;

@@ -45,7 +45,8 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         let (creds, generated) = server::bootstrap::credentials(&layer).await?;
         let listener = bind(addr).await?;
         announce(&listener, &creds, generated)?;
-        let state = server::ServerState::new(creds, cfg.region.clone(), None);
+        let state =
+            server::ServerState::new(creds, cfg.region.clone(), None, pools, "local".into());
         state.set_layer(layer).await;
         return server::run(state, listener, shutdown).await;
     }
@@ -58,7 +59,13 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     let listener = bind(addr).await?;
     announce(&listener, &creds, false)?;
     tracing::info!(node = %part.me, "this node is {}", part.me);
-    let state = server::ServerState::new(creds, cfg.region.clone(), Some(part.rpc.clone()));
+    let state = server::ServerState::new(
+        creds,
+        cfg.region.clone(),
+        Some(part.rpc.clone()),
+        part.pools.clone(),
+        part.me.clone(),
+    );
     let serving = tokio::spawn(server::run(state.clone(), listener, shutdown));
     let layer = tokio::select! {
         formed = server::cluster::form(&cfg, &part) => formed?,

@@ -101,6 +101,21 @@ async fn every_node_serves_and_failures_within_tolerance_are_invisible() {
         );
     }
     assert_eq!(c.health(0, "cluster"), Some(200));
+    // The admin API sees the dead node and the sets' shrunken tolerance.
+    let info = admin_info(&c, 0).await;
+    let nodes = info["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 4);
+    let down: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n["online"] == false)
+        .map(|n| n["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(down, [c.addresses[3].as_str()]);
+    for set in info["pools"][0]["sets"].as_array().unwrap() {
+        assert_eq!(set["drives_online"], 3, "{set}");
+        assert_eq!(set["read_tolerance"], 1);
+        assert_eq!(set["write_tolerance"], 0);
+    }
     // Now stopping node 1 too would break the write quorum.
     assert_eq!(c.health(0, "cluster?maintenance=true"), Some(412));
 
@@ -241,6 +256,14 @@ async fn concurrent_writers_of_one_key_never_mix() {
     }
 }
 
+/// `GET /rustfs/admin/v1/info` on node `i`, signed with the root credentials.
+async fn admin_info(c: &Cluster, i: usize) -> serde_json::Value {
+    let url = format!("{}/rustfs/admin/v1/info", c.nodes[i].endpoint);
+    let r = rustfs_tests::raw::send("GET", &url, &[], Vec::new()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).expect("admin info is JSON")
+}
+
 /// Status of `GET url` with optional `Authorization` header.
 async fn rpc_status(url: &str, auth: Option<String>) -> u16 {
     let mut req = reqwest::Client::new().get(url);
@@ -288,6 +311,24 @@ async fn rpc_refuses_calls_without_a_valid_token() {
         "refusals are logged:\n{log}"
     );
     assert!(log.contains("expired"), "the log says why:\n{log}");
+    // The admin API answers signed root requests only.
+    let info = admin_info(&c, 2).await;
+    assert_eq!(info["this_node"], c.addresses[2].as_str());
+    assert_eq!(info["nodes"].as_array().unwrap().len(), 4);
+    let set = &info["pools"][0]["sets"][0];
+    assert_eq!(
+        (set["data"].as_u64(), set["parity"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(set["write_tolerance"], 1);
+    assert_eq!(set["drives"].as_array().unwrap().len(), 4);
+    assert!(set["drives"][0]["total_bytes"].as_u64().unwrap() > 0);
+    let unsigned = rpc_status(
+        &format!("{}/rustfs/admin/v1/info", c.nodes[2].endpoint),
+        None,
+    )
+    .await;
+    assert_eq!(unsigned, 403);
     // S3 keeps working after refused RPC calls.
     create_bucket(&c.client(1), "okay").await;
 }

@@ -63,7 +63,10 @@ async fn a_second_pool_adds_capacity_and_old_objects_stay_readable() {
         .keys()
         .filter(|p| p.starts_with("grow/new-") && p.ends_with("rustfs.meta"))
         .count();
-    assert!(in_b > 0 && in_b < 30, "pool b holds {in_b} of 30 new objects");
+    assert!(
+        in_b > 0 && in_b < 30,
+        "pool b holds {in_b} of 30 new objects"
+    );
     assert!(tree(&dir.path().join("b1"))
         .keys()
         .all(|p| !p.starts_with("grow/old-")));

@@ -1,6 +1,7 @@
 //! The HTTP server: one listener serving S3 (through `s3s`) and, under `/rustfs/` and `/minio/`,
 //! health endpoints and internal RPC (axum).
 
+pub mod admin;
 pub mod bootstrap;
 pub mod cluster;
 pub mod health;
@@ -13,6 +14,7 @@ use bytes::Bytes;
 use http_body_util::{combinators::UnsyncBoxBody, BodyExt};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustfs_common::endpoint::PoolEndpoints;
 use s3s::auth::SimpleAuth;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use std::convert::Infallible;
@@ -31,16 +33,27 @@ pub struct ServerState {
     creds: Credentials,
     region: String,
     rpc: Option<Arc<RpcState>>,
+    pools: Vec<PoolEndpoints>,
+    /// This node's `host:port`, or `local` for a single node.
+    this_node: String,
 }
 
 impl ServerState {
-    pub fn new(creds: Credentials, region: String, rpc: Option<Arc<RpcState>>) -> Arc<Self> {
+    pub fn new(
+        creds: Credentials,
+        region: String,
+        rpc: Option<Arc<RpcState>>,
+        pools: Vec<PoolEndpoints>,
+        this_node: String,
+    ) -> Arc<Self> {
         Arc::new(ServerState {
             layer: OnceLock::new(),
             s3: OnceLock::new(),
             creds,
             region,
             rpc,
+            pools,
+            this_node,
         })
     }
 
@@ -52,6 +65,12 @@ impl ServerState {
             self.creds.access_key.clone(),
             self.creds.secret_key.clone(),
         ));
+        builder.set_route(admin::AdminRoute {
+            layer: layer.clone(),
+            pools: self.pools.clone(),
+            this_node: self.this_node.clone(),
+            root_access_key: self.creds.access_key.clone(),
+        });
         let _ = self.s3.set(builder.build());
         let _ = self.layer.set(layer);
         if let Some(rpc) = &self.rpc {

@@ -1,0 +1,130 @@
+//! The admin API (`/rustfs/admin/v1/…`): SigV4-signed like S3 (s3s verifies the signature), root
+//! credentials only. `GET /rustfs/admin/v1/info` reports nodes, drives, sets and their tolerance.
+
+use crate::object::ObjectLayer;
+use futures::future::join_all;
+use http::{Extensions, HeaderMap, Method, StatusCode, Uri};
+use rustfs_common::admin::{DriveInfo, NodeInfo, PoolInfo, ServerInfo, SetInfo};
+use rustfs_common::endpoint::PoolEndpoints;
+use s3s::route::S3Route;
+use s3s::{s3_error, Body, S3Request, S3Response, S3Result};
+use std::sync::Arc;
+
+pub const ADMIN_PREFIX: &str = "/rustfs/admin/v1/";
+
+pub struct AdminRoute {
+    pub layer: Arc<ObjectLayer>,
+    pub pools: Vec<PoolEndpoints>,
+    pub this_node: String,
+    pub root_access_key: String,
+}
+
+impl AdminRoute {
+    async fn info(&self) -> ServerInfo {
+        let mut nodes: Vec<NodeInfo> = Vec::new();
+        let mut pools = Vec::new();
+        let mut deployment_id = String::new();
+        for (pi, (pool, eps)) in self.layer.pools.iter().zip(&self.pools).enumerate() {
+            if deployment_id.is_empty() {
+                deployment_id = uuid::Uuid::from_bytes(pool.placement_key).to_string();
+            }
+            let mut sets = Vec::new();
+            for set in &pool.sets {
+                let base = set.index * set.num_drives();
+                let online = join_all(set.drives.iter().map(|d| d.is_online())).await;
+                let disks = join_all(set.drives.iter().map(|d| d.disk_info())).await;
+                let mut drives = Vec::new();
+                for i in 0..set.drives.len() {
+                    let node = eps.endpoints[base + i].host_port().unwrap_or_else(|| "local".into());
+                    let usage = disks[i].as_ref().ok().copied().unwrap_or_default();
+                    match nodes.iter_mut().find(|n| n.address == node) {
+                        Some(n) => n.online |= online[i],
+                        None => nodes.push(NodeInfo {
+                            address: node.clone(),
+                            online: online[i],
+                        }),
+                    }
+                    drives.push(DriveInfo {
+                        endpoint: eps.endpoints[base + i].to_string(),
+                        node,
+                        online: online[i] && disks[i].is_ok(),
+                        total_bytes: usage.total_bytes,
+                        used_bytes: usage.used_bytes,
+                        free_bytes: usage.free_bytes,
+                    });
+                }
+                let q = set.default_quorum();
+                let up = drives.iter().filter(|d| d.online).count();
+                sets.push(SetInfo {
+                    index: set.index,
+                    data: q.data,
+                    parity: q.parity,
+                    read_quorum: q.read(),
+                    write_quorum: q.write(),
+                    drives_online: up,
+                    read_tolerance: up as i64 - q.read() as i64,
+                    write_tolerance: up as i64 - q.write() as i64,
+                    drives,
+                });
+            }
+            pools.push(PoolInfo { index: pi, sets });
+        }
+        ServerInfo {
+            version: rustfs_common::VERSION.to_string(),
+            deployment_id,
+            this_node: self.this_node.clone(),
+            nodes,
+            pools,
+        }
+    }
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> S3Response<Body> {
+    let mut r = S3Response::with_status(Body::from(body), status);
+    r.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+#[async_trait::async_trait]
+impl S3Route for AdminRoute {
+    fn is_match(&self, _m: &Method, uri: &Uri, _h: &HeaderMap, _e: &mut Extensions) -> bool {
+        uri.path().starts_with(ADMIN_PREFIX)
+    }
+
+    async fn check_access(&self, req: &mut S3Request<Body>) -> S3Result<()> {
+        match &req.credentials {
+            Some(c) if c.access_key == self.root_access_key => Ok(()),
+            Some(_) => Err(s3_error!(
+                AccessDenied,
+                "the admin API is for the root user only"
+            )),
+            None => Err(s3_error!(
+                AccessDenied,
+                "the admin API needs a SigV4-signed request with the root credentials"
+            )),
+        }
+    }
+
+    async fn call(&self, req: S3Request<Body>) -> S3Result<S3Response<Body>> {
+        match (req.method.clone(), req.uri.path()) {
+            (Method::GET, "/rustfs/admin/v1/info") => {
+                let info = self.info().await;
+                let body = serde_json::to_vec_pretty(&info)
+                    .map_err(|e| s3_error!(InternalError, "admin info: {e}"))?;
+                Ok(json(StatusCode::OK, body))
+            }
+            (_, path) => Ok(json(
+                StatusCode::NOT_FOUND,
+                serde_json::json!({
+                    "code": "NotFound",
+                    "message": format!("no admin API at {path}")
+                })
+                .to_string()
+                .into_bytes(),
+            )),
+        }
+    }
+}
