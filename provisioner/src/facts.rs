@@ -218,7 +218,8 @@ pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Res
         return Err("the facts script output is truncated".into());
     }
     let clock = clock.ok_or("no clock reading")?;
-    f.clock_offset_secs = (clock as f64 - local_secs).round() as i64;
+    // `date +%s` truncates: the host's true time lies in [clock, clock + 1).
+    f.clock_offset_secs = (clock as f64 + 0.5 - local_secs).round() as i64;
     if f.drives.len() != drives.len() {
         return Err(format!(
             "expected {} drive reports, got {}",
