@@ -19,7 +19,11 @@ const CALL_LIMIT: Duration = Duration::from_secs(30);
 /// stored in shard files rather than inline.
 fn body(key: &str, seq: u64) -> Vec<u8> {
     let mut b = format!("{key}:{seq}:").into_bytes();
-    let len = if seq % 2 == 0 { 300 * 1024 } else { 1000 };
+    let len = if seq.is_multiple_of(2) {
+        300 * 1024
+    } else {
+        1000
+    };
     b.resize(len, b'.');
     b
 }
