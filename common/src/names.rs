@@ -25,6 +25,20 @@ pub enum NameError {
     Key(String),
 }
 
+/// Percent-encodes a key or query value: unreserved characters and `/` stay (S3's
+/// `encoding-type=url`, and drive paths in internal RPC URLs).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// S3 bucket naming rules (the strict, DNS-compatible ones).
 pub fn check_bucket(name: &str) -> Result<(), NameError> {
     let bad = || NameError::Bucket(name.into());

@@ -187,7 +187,7 @@ impl Peer {
 
     /// One call on the peer's drive at `drive` (its path on the peer).
     pub async fn drive_call(&self, drive: &str, call: &DriveCall) -> DriveResult<DriveReply> {
-        let path = format!("/drive?drive={}", urlencode(drive));
+        let path = format!("/drive?drive={}", rustfs_common::names::url_encode(drive));
         let r: Result<DriveReply, WireError> = self.call(&path, wire::encode(call)).await?;
         r.map_err(DriveError::from)
     }
@@ -223,17 +223,4 @@ impl Peer {
         self.0.online.store(true, Ordering::Relaxed);
         Ok(info)
     }
-}
-
-/// Percent-encodes a query value.
-pub(crate) fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

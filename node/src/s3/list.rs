@@ -9,19 +9,6 @@ use s3s::{s3_error, S3Request, S3Response, S3Result};
 
 const MAX_KEYS: i32 = 1000;
 
-/// Percent-encodes a key for `encoding-type=url` (unreserved characters and `/` stay).
-fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 struct Rendered {
     contents: Vec<Object>,
     prefixes: Vec<CommonPrefix>,
@@ -29,7 +16,13 @@ struct Rendered {
 }
 
 fn render(page: &ListPage, encode: bool) -> Rendered {
-    let enc = |s: &str| if encode { url_encode(s) } else { s.to_string() };
+    let enc = |s: &str| {
+        if encode {
+            rustfs_common::names::url_encode(s)
+        } else {
+            s.to_string()
+        }
+    };
     let mut contents = Vec::new();
     let mut prefixes = Vec::new();
     for e in &page.entries {
@@ -171,7 +164,7 @@ pub async fn handle_list_objects_v2(
 
 #[cfg(test)]
 mod tests {
-    use super::url_encode;
+    use rustfs_common::names::url_encode;
 
     #[test]
     fn url_encoding() {

@@ -35,7 +35,9 @@ impl AdminRoute {
                 let disks = join_all(set.drives.iter().map(|d| d.disk_info())).await;
                 let mut drives = Vec::new();
                 for i in 0..set.drives.len() {
-                    let node = eps.endpoints[base + i].host_port().unwrap_or_else(|| "local".into());
+                    let node = eps.endpoints[base + i]
+                        .host_port()
+                        .unwrap_or_else(|| "local".into());
                     let usage = disks[i].as_ref().ok().copied().unwrap_or_default();
                     match nodes.iter_mut().find(|n| n.address == node) {
                         Some(n) => n.online |= online[i],

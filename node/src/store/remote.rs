@@ -7,11 +7,12 @@ use super::{
     BucketInfo, CommitSource, DiskInfo, Drive, DriveError, DriveResult, ShardReader, ShardWriter,
     WalkEntry, WalkRequest,
 };
-use crate::rpc::client::{urlencode, Peer};
+use crate::rpc::client::Peer;
 use crate::rpc::wire::{self, DriveCall, DriveReply, WireError};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
+use rustfs_common::names::url_encode;
 use serde_bytes::ByteBuf;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -265,8 +266,8 @@ impl Drive for RemoteDrive {
         let (tx, rx) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
         let url = format!(
             "/write?drive={}&tmp={tmp_id}&name={}",
-            urlencode(&self.path),
-            urlencode(name)
+            url_encode(&self.path),
+            url_encode(name)
         );
         let req = self
             .peer
@@ -364,8 +365,8 @@ impl Drive for RemoteDrive {
     ) -> DriveResult<mpsc::Receiver<DriveResult<WalkEntry>>> {
         let url = format!(
             "/walk?drive={}&bucket={}",
-            urlencode(&self.path),
-            urlencode(bucket)
+            url_encode(&self.path),
+            url_encode(bucket)
         );
         let r = self
             .peer
