@@ -55,7 +55,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     let creds = rustfs_node::config::credentials_from_env()
         .map_err(anyhow::Error::msg)?
         .context("distributed mode needs RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD (or their _FILE forms), set identically on every node")?;
-    let part = server::cluster::prepare(&cfg, pools, addr, &creds)?;
+    let part = server::cluster::prepare(pools, addr, &creds)?;
     let listener = bind(addr).await?;
     announce(&listener, &creds, false)?;
     tracing::info!(node = %part.me, "this node is {}", part.me);

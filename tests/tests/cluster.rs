@@ -192,6 +192,14 @@ async fn staggered_start_and_a_node_with_another_layout_or_secret_is_refused() {
         &[("RUSTFS_ROOT_USER", ""), ("RUSTFS_ROOT_PASSWORD", "")],
     );
     assert!(err.contains("needs RUSTFS_ROOT_USER"), "{err}");
+    // https endpoints are refused plainly until nodes serve TLS.
+    let https: Vec<String> = c
+        .args
+        .iter()
+        .map(|a| a.replacen("http://", "https://", 1))
+        .collect();
+    let err = Server::start_failing_at(&addr, &https, CLUSTER_ENV);
+    assert!(err.contains("need TLS between nodes"), "{err}");
     c.restart(3);
     assert_eq!(get(&c.client(3), "bkt", "k").await.unwrap(), b"hello");
 }

@@ -88,6 +88,9 @@ impl RpcState {
 
     async fn drive_call(&self, path: &str, call: DriveCall) -> DriveResult<DriveReply> {
         let d = self.drive(path)?;
+        if let DriveCall::ReadSysFile(name) | DriveCall::WriteSysFile(name, _) = &call {
+            check_file_name(name)?;
+        }
         use DriveCall as C;
         use DriveReply as R;
         let bytes = |v: Vec<u8>| R::Bytes(ByteBuf::from(v));
@@ -142,6 +145,23 @@ impl RpcState {
     }
 }
 
+/// A peer names files only inside the directories a drive call implies: one plain component.
+fn check_file_name(name: &str) -> DriveResult<()> {
+    let plain = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if plain {
+        Ok(())
+    } else {
+        Err(DriveError::Corrupt(format!(
+            "refused file name {name:?} from a peer: one plain path component expected"
+        )))
+    }
+}
+
 impl DriveReply {
     fn after(self, r: DriveResult<()>) -> DriveResult<DriveReply> {
         r.map(|()| self)
@@ -159,6 +179,19 @@ fn reply<T: serde::Serialize>(r: DriveResult<T>) -> Response {
 
 fn bad_request(msg: String) -> Response {
     (StatusCode::BAD_REQUEST, msg).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn peers_cannot_name_files_outside_a_drive_directory() {
+        for ok in ["part", "part.12", "credentials.json"] {
+            assert!(super::check_file_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "../x", "a/b", "/etc/passwd", "a\0b"] {
+            assert!(super::check_file_name(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -191,6 +224,7 @@ async fn handle_write(
     body: Body,
 ) -> Response {
     let r: DriveResult<()> = async {
+        check_file_name(&q.name)?;
         let d = s.drive(&q.drive)?;
         let mut w = d.create_writer(q.tmp, &q.name).await?;
         let mut stream = body.into_data_stream();

@@ -103,11 +103,17 @@ pub struct LocalPart {
 
 /// Checks and prepares this node's drives and sets up its RPC state.
 pub fn prepare(
-    cfg: &ServerConfig,
     pools: Vec<PoolEndpoints>,
     addr: SocketAddr,
     creds: &Credentials,
 ) -> Result<LocalPart> {
+    if let Some(ep) = pools
+        .iter()
+        .flat_map(|p| &p.endpoints)
+        .find(|e| matches!(e, Endpoint::Url { https: true, .. }))
+    {
+        bail!("{ep}: https endpoints need TLS between nodes, which this build does not serve yet — use http:// endpoints on a trusted network");
+    }
     let me = identify(&pools, addr)?;
     let mut local = HashMap::new();
     let mut seen = HashMap::new();
@@ -138,7 +144,6 @@ pub fn prepare(
         deployment_id: None,
         ready: false,
     };
-    let _ = cfg;
     Ok(LocalPart {
         me,
         pools,
@@ -273,7 +278,7 @@ pub async fn form(cfg: &ServerConfig, part: &LocalPart) -> Result<Arc<ObjectLaye
                 .enumerate()
                 .map(|(pi, f)| {
                     let geo = &geometry[pi];
-                    let locks = |set_drives: &[Arc<dyn Drive>], si: usize| {
+                    let locks = |_: &[Arc<dyn Drive>], si: usize| {
                         let mut lockers = Vec::new();
                         let mut hosts = Vec::new();
                         for ep in &part.pools[pi].endpoints
@@ -289,7 +294,6 @@ pub async fn form(cfg: &ServerConfig, part: &LocalPart) -> Result<Arc<ObjectLaye
                             });
                             hosts.push(hp);
                         }
-                        let _ = set_drives;
                         NsLock::Distributed(DistLocks {
                             lockers,
                             acquire_timeout: Duration::from_secs(cfg.lock_timeout_secs.max(1)),
