@@ -66,15 +66,14 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         part.pools.clone(),
         part.me.clone(),
     );
-    let serving = tokio::spawn(server::run(state.clone(), listener, shutdown));
+    let mut serving = tokio::spawn(server::run(state.clone(), listener, shutdown));
     let layer = tokio::select! {
         formed = server::cluster::form(&cfg, &part) => formed?,
-        ended = serving => return ended.context("server task")?,
+        ended = &mut serving => return ended.context("server task")?,
     };
     state.set_layer(layer).await;
     tracing::info!("serving S3");
-    std::future::pending::<()>().await;
-    Ok(())
+    serving.await.context("server task")?
 }
 
 async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

@@ -64,6 +64,11 @@ impl Cluster {
 
     /// Starts the nodes one after another, `gap` apart, then waits until every node is ready.
     pub fn start_staggered(nodes: usize, drives: usize, gap: Duration) -> Cluster {
+        Self::start_with(nodes, drives, gap, CLUSTER_ENV)
+    }
+
+    /// Like [`Cluster::start_staggered`], with `env` instead of [`CLUSTER_ENV`].
+    pub fn start_with(nodes: usize, drives: usize, gap: Duration, env: &[(&str, &str)]) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("rustfs-cluster-")
             .tempdir()
@@ -73,7 +78,7 @@ impl Cluster {
         let mut servers = Vec::new();
         for (i, addr) in addresses.iter().enumerate() {
             let log = dir.path().join(format!("node{}.log", i + 1));
-            let mut s = Server::new(addr, &args, CLUSTER_ENV, &log);
+            let mut s = Server::new(addr, &args, env, &log);
             s.spawn_process().unwrap_or_else(|e| panic!("{e}"));
             servers.push(s);
             std::thread::sleep(gap);

@@ -189,6 +189,24 @@ impl Server {
         assert_eq!(rc, 0, "kill({pid}, {sig}) failed");
     }
 
+    /// SIGTERM, then waits (bounded) for a clean exit; `false` if it had to be killed.
+    pub fn terminate(&mut self, limit: Duration) -> bool {
+        let Some(mut c) = self.child.take() else {
+            return true;
+        };
+        unsafe_kill(c.id() as i32, libc::SIGTERM);
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = c.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        false
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }

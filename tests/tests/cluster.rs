@@ -339,4 +339,28 @@ async fn rpc_refuses_calls_without_a_valid_token() {
     assert_eq!(unsigned, 403);
     // S3 keeps working after refused RPC calls.
     create_bucket(&c.client(1), "okay").await;
+    // A cluster node stops cleanly on SIGTERM (regression: it used to hang after shutting down).
+    let mut c = c;
+    assert!(
+        tokio::task::block_in_place(|| c.nodes[3].terminate(Duration::from_secs(20))),
+        "node did not exit after SIGTERM; log:\n{}",
+        c.nodes[3].log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_may_outlast_the_rpc_deadline_while_it_progresses() {
+    // Regression: the deadline bounded a whole shard upload, so a large object over a busy
+    // network marked healthy peers offline and failed with 503.
+    let c = Cluster::start_with(4, 1, Duration::ZERO, &[("RUSTFS_RPC_TIMEOUT_SECS", "1")]);
+    create_bucket(&c.client(0), "big").await;
+    let data = pattern(96 * MIB + 5, 3);
+    let before = c.nodes[0].log().len();
+    put(&c.client(0), "big", "object", &data).await.unwrap();
+    assert_eq!(get(&c.client(1), "big", "object").await.unwrap(), data);
+    let log = c.nodes[0].log()[before..].to_string();
+    assert!(
+        !log.contains("peer marked offline"),
+        "a progressing upload marked a peer offline:\n{log}"
+    );
 }

@@ -27,6 +27,18 @@ struct Inner {
 #[derive(Clone)]
 pub struct Peer(Arc<Inner>);
 
+/// What the RPC deadline bounds for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deadline {
+    /// The whole exchange, body included (request/response calls).
+    Total,
+    /// The wait for the response headers (streamed answers, whose chunks the caller bounds).
+    Headers,
+    /// Nothing here: a streamed upload, whose every chunk and final answer the caller bounds
+    /// (a large upload may rightly take far longer than one deadline).
+    Caller,
+}
+
 /// Why talking to a peer failed, for bootstrap messages.
 #[derive(Debug, thiserror::Error)]
 pub enum PeerError {
@@ -112,32 +124,25 @@ impl Peer {
     }
 
     /// Sends a request built by `build` unless the peer is offline; a transport failure or a
-    /// timeout marks it offline. `total`: whether the deadline covers the whole exchange (false
-    /// for streams, which bound each chunk themselves).
+    /// missed deadline marks the peer offline.
     pub(crate) async fn send(
         &self,
         build: reqwest::RequestBuilder,
-        total: bool,
+        deadline: Deadline,
     ) -> DriveResult<reqwest::Response> {
         if !self.is_online() {
             return Err(self.offline_error());
         }
-        let build = if total {
-            build.timeout(self.0.timeout)
-        } else {
-            build
-        };
-        let fut = build.send();
-        let resp = if total {
-            fut.await
-        } else {
-            match tokio::time::timeout(self.0.timeout, fut).await {
+        let resp = match deadline {
+            Deadline::Total => build.timeout(self.0.timeout).send().await,
+            Deadline::Caller => build.send().await,
+            Deadline::Headers => match tokio::time::timeout(self.0.timeout, build.send()).await {
                 Ok(r) => r,
                 Err(_) => {
                     self.mark_offline("no answer within the RPC deadline");
                     return Err(self.offline_error());
                 }
-            }
+            },
         };
         match resp {
             Ok(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED => Err(DriveError::Offline(
@@ -166,7 +171,10 @@ impl Peer {
         body: Vec<u8>,
     ) -> DriveResult<T> {
         let r = self
-            .send(self.request(reqwest::Method::POST, path).body(body), true)
+            .send(
+                self.request(reqwest::Method::POST, path).body(body),
+                Deadline::Total,
+            )
             .await?;
         let status = r.status();
         let bytes = self.body(r).await?;

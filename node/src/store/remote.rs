@@ -7,7 +7,7 @@ use super::{
     BucketInfo, CommitSource, DiskInfo, Drive, DriveError, DriveResult, ShardReader, ShardWriter,
     WalkEntry, WalkRequest,
 };
-use crate::rpc::client::Peer;
+use crate::rpc::client::{Deadline, Peer};
 use crate::rpc::wire::{self, DriveCall, DriveReply, WireError};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -157,7 +157,10 @@ impl ShardReader for RemoteReader {
         let url = format!("/read?handle={}&offset={offset}&len={len}", self.handle);
         let r = self
             .peer
-            .send(self.peer.request(reqwest::Method::GET, &url), true)
+            .send(
+                self.peer.request(reqwest::Method::GET, &url),
+                Deadline::Total,
+            )
             .await?;
         let status = r.status();
         let body = self.peer.body(r).await?;
@@ -276,7 +279,7 @@ impl Drive for RemoteDrive {
         let peer = self.peer.clone();
         let label = self.label.clone();
         let done = tokio::spawn(async move {
-            let r = peer.send(req, false).await?;
+            let r = peer.send(req, Deadline::Caller).await?;
             let status = r.status();
             let body = peer.body(r).await?;
             if !status.is_success() {
@@ -374,7 +377,7 @@ impl Drive for RemoteDrive {
                 self.peer
                     .request(reqwest::Method::POST, &url)
                     .body(wire::encode(&req)),
-                false,
+                Deadline::Headers,
             )
             .await?;
         if !r.status().is_success() {
