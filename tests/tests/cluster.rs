@@ -232,7 +232,36 @@ async fn a_frozen_node_does_not_stall_the_others() {
             before
         );
     }
+    // A bucket made while node 4 is frozen misses its drives.
+    create_bucket(&c.client(0), "late").await;
     c.nodes[3].signal(libc::SIGCONT);
+    // Once node 1 sees node 4 again, writes to that bucket still succeed (regression: a drive
+    // without the bucket failed the whole PUT) and node 4 serves them.
+    let mut back = false;
+    for _ in 0..100 {
+        let info = admin_info(&c, 0).await;
+        if info["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["online"] == true)
+        {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "node 1 never saw node 4 online again");
+    for i in 0..4u64 {
+        let data = pattern(200_000, 30 + i);
+        put(&c.client(0), "late", &format!("k{i}"), &data)
+            .await
+            .unwrap();
+        assert_eq!(
+            get(&c.client(3), "late", &format!("k{i}")).await.unwrap(),
+            data
+        );
+    }
     assert_eq!(
         get(&c.client(3), "bkt", "during-0").await.unwrap(),
         pattern(MIB + 1, 10)

@@ -138,13 +138,28 @@ async fn no_acknowledged_write_is_lost_and_no_read_goes_back_in_time() {
         writes > 20 && reads > 20,
         "too little traffic: {writes} writes, {reads} reads"
     );
-    // Every acknowledged write is there (or a newer one), read through every node.
+    // Once every node sees a healthy cluster again, every acknowledged write is there (or a
+    // newer one), read through every node. A node that just restarted may still be probing its
+    // peers, so a read gets a few bounded retries.
+    for _ in 0..200 {
+        if (0..4).all(|i| cluster.health(i, "cluster") == Some(200)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let acked = acked.lock().unwrap().clone();
     for (key, seq) in &acked {
         for (i, c) in clients.iter().enumerate() {
-            let b = get(c, key)
-                .await
-                .unwrap_or_else(|| panic!("{key} unreadable through node {i} after the run"));
+            let mut got = None;
+            for _ in 0..20 {
+                got = get(c, key).await;
+                if got.is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            let b =
+                got.unwrap_or_else(|| panic!("{key} unreadable through node {i} after the run"));
             assert!(
                 seq_of(&b, key) >= *seq,
                 "{key}: acknowledged seq {seq} lost"

@@ -391,27 +391,43 @@ impl ErasureSet {
     ) -> ObjResult<()> {
         let q = Quorum::new(self.num_drives(), version.erasure.parity);
         let _g = self.locks.write(bucket, key).await?;
-        let results = join_all(self.drives.iter().enumerate().map(|(i, d)| {
+        let commit_on = |i: usize| {
             let mut v = version.clone();
             v.erasure.index = v.erasure.distribution[i];
             v.inline_data = inline.map(|s| s[i].clone());
-            async move {
-                if ok[i] {
-                    Some(d.commit(bucket, key, src, v).await)
-                } else {
-                    None
-                }
+            self.drives[i].commit(bucket, key, src, v)
+        };
+        let mut results = join_all((0..self.num_drives()).map(|i| async move {
+            if ok[i] {
+                Some(commit_on(i).await)
+            } else {
+                None
             }
         }))
         .await;
+        let missing_bucket: Vec<usize> = (0..results.len())
+            .filter(|&i| matches!(results[i], Some(Err(DriveError::BucketNotFound))))
+            .collect();
+        if missing_bucket.len() >= q.write() {
+            return Err(ObjError::BucketNotFound(bucket.into()));
+        }
+        // A drive that was away when the bucket was made lacks it: make it there and commit again,
+        // instead of failing a write the other drives accepted.
+        for i in missing_bucket {
+            let d = &self.drives[i];
+            tracing::info!(
+                drive = d.endpoint(),
+                bucket,
+                "creating a bucket the drive missed"
+            );
+            let _ = d.make_bucket(bucket, super::now_nanos()).await;
+            results[i] = Some(commit_on(i).await);
+        }
         let mut done = 0;
         let mut errors = Vec::new();
         for (i, r) in results.into_iter().enumerate() {
             match r {
                 Some(Ok(())) => done += 1,
-                Some(Err(DriveError::BucketNotFound)) => {
-                    return Err(ObjError::BucketNotFound(bucket.into()))
-                }
                 Some(Err(e)) => {
                     tracing::warn!(drive = self.drives[i].endpoint(), error = %e, bucket, key, "commit failed on drive");
                     errors.push(e);
