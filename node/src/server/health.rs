@@ -43,7 +43,10 @@ async fn set_health(state: &ServerState) -> Option<Vec<(usize, usize, usize, usi
     Some(out)
 }
 
-fn with_quorum_headers(status: StatusCode, read: usize, write: usize) -> Response {
+/// `status`, with the largest read and write quorum of any set in headers.
+fn with_quorum_headers(status: StatusCode, sets: &[(usize, usize, usize, usize)]) -> Response {
+    let read = sets.iter().map(|x| x.2).max().unwrap_or(0);
+    let write = sets.iter().map(|x| x.3).max().unwrap_or(0);
     let mut r = status.into_response();
     let h = r.headers_mut();
     for (name, v) in [
@@ -61,8 +64,6 @@ async fn cluster(State(s): State<Arc<ServerState>>, Query(q): Query<ClusterQuery
     let Some(sets) = set_health(&s).await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    let read = sets.iter().map(|x| x.2).max().unwrap_or(0);
-    let write = sets.iter().map(|x| x.3).max().unwrap_or(0);
     let status = if sets.iter().any(|&(all, _, _, w)| all < w) {
         StatusCode::SERVICE_UNAVAILABLE
     } else if q.maintenance && sets.iter().any(|&(_, others, _, w)| others < w) {
@@ -70,21 +71,19 @@ async fn cluster(State(s): State<Arc<ServerState>>, Query(q): Query<ClusterQuery
     } else {
         StatusCode::OK
     };
-    with_quorum_headers(status, read, write)
+    with_quorum_headers(status, &sets)
 }
 
 async fn cluster_read(State(s): State<Arc<ServerState>>) -> Response {
     let Some(sets) = set_health(&s).await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    let read = sets.iter().map(|x| x.2).max().unwrap_or(0);
-    let write = sets.iter().map(|x| x.3).max().unwrap_or(0);
     let status = if sets.iter().any(|&(all, _, r, _)| all < r) {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK
     };
-    with_quorum_headers(status, read, write)
+    with_quorum_headers(status, &sets)
 }
 
 async fn ready(State(s): State<Arc<ServerState>>) -> Response {
