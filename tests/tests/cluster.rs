@@ -252,6 +252,10 @@ async fn a_frozen_node_does_not_stall_the_others() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(back, "node 1 never saw node 4 online again");
+    assert!(
+        !c.drive(3, 1).join("late").exists(),
+        "the scenario needs node 4's drive to have missed the bucket"
+    );
     for i in 0..4u64 {
         let data = pattern(200_000, 30 + i);
         put(&c.client(0), "late", &format!("k{i}"), &data)
