@@ -53,3 +53,110 @@ pub struct DriveInfo {
     pub used_bytes: u64,
     pub free_bytes: u64,
 }
+
+/// `GET /rustfs/admin/v1/heal/status`: every node's healing figures; a node that cannot be
+/// reached is listed with `reachable: false` and its error.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealStatus {
+    pub nodes: Vec<NodeHealStatus>,
+    /// Sums over the reachable nodes.
+    pub totals: HealTotals,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeHealStatus {
+    /// `host:port`, or `local` for a single node.
+    pub node: String,
+    pub reachable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figures: Option<HealFigures>,
+}
+
+/// Counters summed over nodes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealTotals {
+    pub queue_depth: u64,
+    pub objects_scanned: u64,
+    pub objects_healed: u64,
+    pub objects_failed: u64,
+    pub heal_incomplete: u64,
+    pub bytes_healed: u64,
+    pub dangling_removed: u64,
+    pub drives_healing: u64,
+}
+
+/// One node's healing figures since it started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealFigures {
+    /// Objects waiting in the heal queue (partial writes, damaged reads, manual heals).
+    pub queue_depth: u64,
+    /// Queue entries refused because the queue was full (left to the scanner).
+    pub queue_dropped: u64,
+    pub objects_scanned: u64,
+    /// Objects repaired back to full redundancy.
+    pub objects_healed: u64,
+    /// Heals that ended in an error.
+    pub objects_failed: u64,
+    /// Heals that could not restore full redundancy (a drive away, too few good copies).
+    pub heal_incomplete: u64,
+    pub bytes_healed: u64,
+    pub dangling_removed: u64,
+    /// Drives of this node being rebuilt after a replacement.
+    pub drives_healing: Vec<DriveHealProgress>,
+    pub scanner: ScannerFigures,
+    /// Heals asked for through `POST /rustfs/admin/v1/heal` on this node.
+    pub manual: Vec<ManualHeal>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DriveHealProgress {
+    pub endpoint: String,
+    pub started_unix: i64,
+    pub objects_total: u64,
+    pub objects_done: u64,
+    pub objects_failed: u64,
+    pub bytes_done: u64,
+    /// 0–100.
+    pub percent: f64,
+    /// Estimated seconds left at the rate so far.
+    pub eta_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScannerFigures {
+    pub cycles_shallow: u64,
+    pub cycles_deep: u64,
+    /// The cycle in progress, if any.
+    pub current: Option<CycleFigures>,
+    pub last_shallow: Option<CycleFigures>,
+    pub last_deep: Option<CycleFigures>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CycleFigures {
+    /// `shallow` (shard presence and meta agreement) or `deep` (also bitrot hashes).
+    pub kind: String,
+    pub started_unix: i64,
+    pub duration_secs: f64,
+    pub objects_scanned: u64,
+    pub objects_healed: u64,
+    pub objects_failed: u64,
+    pub heal_incomplete: u64,
+    pub dangling_removed: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManualHeal {
+    pub id: String,
+    pub bucket: String,
+    pub prefix: String,
+    pub deep: bool,
+    pub started_unix: i64,
+    pub finished: bool,
+    pub objects_scanned: u64,
+    pub objects_healed: u64,
+    pub objects_failed: u64,
+    pub heal_incomplete: u64,
+}

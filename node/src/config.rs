@@ -73,6 +73,8 @@ pub struct ServerConfig {
     /// Log line format.
     #[arg(long, env = "RUSTFS_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub heal: crate::heal::HealConfig,
     /// Drives, one pool per argument with ellipses: `/data{1...4}`.
     #[arg(required = true, env = "RUSTFS_VOLUMES", value_delimiter = ' ')]
     pub drives: Vec<String>,

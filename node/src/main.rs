@@ -29,6 +29,7 @@ async fn main() {
 
 async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     let addr = parse_address(&cfg.address).map_err(anyhow::Error::msg)?;
+    cfg.heal.validate().map_err(anyhow::Error::msg)?;
     let pools = rustfs_common::endpoint::parse_pools(&cfg.drives)?;
     let distributed = pools[0].endpoints[0].host_port().is_some();
     let shutdown = async {
@@ -48,6 +49,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         let state =
             server::ServerState::new(creds, cfg.region.clone(), None, pools, "local".into());
         state.set_layer(layer).await;
+        state.start_healing(cfg.heal.clone());
         return server::run(state, listener, shutdown).await;
     }
     // A cluster: serve RPC and health at once, so peers can reach this node while it waits for
@@ -72,6 +74,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         ended = &mut serving => return ended.context("server task")?,
     };
     state.set_layer(layer).await;
+    state.start_healing(cfg.heal.clone());
     tracing::info!("serving S3");
     serving.await.context("server task")?
 }

@@ -8,7 +8,7 @@ use super::{ObjError, ObjResult, ObjectInfo, ObjectStream};
 use crate::erasure::stream::{decode_block, verify_shard, ShardGeometry};
 use crate::erasure::{new_codec, ErasureCodec};
 use crate::store::meta::ObjectVersion;
-use crate::store::{Drive, ShardReader};
+use crate::store::{Drive, DriveError, ShardReader};
 use bytes::Bytes;
 use futures::future::join_all;
 use std::sync::Arc;
@@ -32,6 +32,9 @@ pub struct OpenObject {
     /// Per drive: shard number (0-based) it holds, if it agrees on the version.
     shard_of: Vec<Option<usize>>,
     sources: Vec<Source>,
+    /// A copy was missing, stale or rotten on a drive that answered: queue a heal when done.
+    needs_heal: bool,
+    heal: Option<crate::heal::PendingHeal>,
 }
 
 impl ErasureSet {
@@ -39,10 +42,32 @@ impl ErasureSet {
     pub async fn open_object(&self, bucket: &str, key: &str) -> ObjResult<OpenObject> {
         let _g = self.locks.read(bucket, key).await?;
         let metas = self.read_metas(bucket, key).await;
-        let Resolved { version, per_drive } = self.resolve(bucket, key, metas, None)?;
-        if version.delete_marker {
+        // Drives that answered (so a missing or stale copy there is the object's fault, not an
+        // offline drive's): such a copy queues a heal.
+        let answered: Vec<bool> = metas.iter().map(|r| !is_unreachable(r)).collect();
+        let resolved = self.resolve(bucket, key, &metas, None)?;
+        if resolved.version.delete_marker {
             return Err(ObjError::ObjectNotFound(format!("{bucket}/{key}")));
         }
+        let mut obj = self.open_resolved(bucket, key, resolved).await;
+        obj.needs_heal |= obj
+            .shard_of
+            .iter()
+            .zip(&answered)
+            .any(|(s, a)| s.is_none() && *a);
+        obj.heal = Some(self.heal_request(bucket, key));
+        Ok(obj)
+    }
+
+    /// Opens the first part's shards of an agreed version (no lock: callers hold one or re-check
+    /// the version before acting on what they read).
+    pub(crate) async fn open_resolved(
+        &self,
+        bucket: &str,
+        key: &str,
+        resolved: Resolved,
+    ) -> OpenObject {
+        let Resolved { version, per_drive } = resolved;
         let shard_of: Vec<Option<usize>> = per_drive
             .iter()
             .map(|v| v.as_ref().map(|v| v.erasure.index - 1))
@@ -57,6 +82,7 @@ impl ErasureSet {
                 None => Source::Failed,
             })
             .collect();
+        let mut needs_heal = false;
         if let (Some(dd), Some(first)) = (version.data_dir, version.parts.first()) {
             if version.size > 0 {
                 let opened = join_all(self.drives.iter().zip(&sources).map(|(d, s)| async move {
@@ -71,6 +97,7 @@ impl ErasureSet {
                         Some(Ok(r)) => sources[i] = Source::File(r),
                         Some(Err(e)) => {
                             tracing::debug!(drive = self.drives[i].endpoint(), error = %e, "shard open failed");
+                            needs_heal |= !matches!(e, DriveError::Offline(_));
                             sources[i] = Source::Failed;
                         }
                         None => {}
@@ -78,7 +105,7 @@ impl ErasureSet {
                 }
             }
         }
-        Ok(OpenObject {
+        OpenObject {
             info: ObjectInfo::from_version(bucket, key, &version),
             bucket: bucket.into(),
             key: key.into(),
@@ -86,7 +113,25 @@ impl ErasureSet {
             drives: self.drives.clone(),
             shard_of,
             sources,
-        })
+            needs_heal,
+            heal: None,
+        }
+    }
+}
+
+/// True when a drive's answer says it could not be asked (offline or unreachable), as opposed
+/// to an answer about the object.
+pub(crate) fn is_unreachable<T>(r: &Result<T, DriveError>) -> bool {
+    matches!(r, Err(DriveError::Offline(_) | DriveError::Io { .. }))
+}
+
+impl Drop for OpenObject {
+    fn drop(&mut self) {
+        if self.needs_heal {
+            if let Some(req) = self.heal.take() {
+                req.send();
+            }
+        }
     }
 }
 
@@ -153,7 +198,7 @@ impl OpenObject {
         Ok(())
     }
 
-    async fn open_part(&mut self, number: u32) {
+    pub(crate) async fn open_part(&mut self, number: u32) {
         let Some(dd) = self.version.data_dir else {
             return;
         };
@@ -164,20 +209,29 @@ impl OpenObject {
                 .zip(&self.shard_of)
                 .map(|(d, s)| async move {
                     match s {
-                        Some(_) => d.open_shard(bucket, key, dd, number).await.ok(),
+                        Some(_) => Some(d.open_shard(bucket, key, dd, number).await),
                         None => None,
                     }
                 }),
         )
         .await;
+        let mut needs_heal = false;
         self.sources = opened
             .into_iter()
-            .map(|o| o.map(Source::File).unwrap_or(Source::Failed))
+            .map(|o| match o {
+                Some(Ok(r)) => Source::File(r),
+                Some(Err(e)) => {
+                    needs_heal |= !matches!(e, DriveError::Offline(_));
+                    Source::Failed
+                }
+                None => Source::Failed,
+            })
             .collect();
+        self.needs_heal |= needs_heal;
     }
 
     /// Reads block `b`: data shards first, parity only for what is missing or rotten.
-    async fn read_block(
+    pub(crate) async fn read_block(
         &mut self,
         codec: &dyn ErasureCodec,
         geo: &ShardGeometry,
@@ -235,6 +289,7 @@ impl OpenObject {
                     _ => {
                         tracing::warn!(drive = self.drives[i].endpoint(), bucket = %self.bucket, key = %self.key, block = b, "shard missing or failed bitrot check; reconstructing");
                         self.sources[i] = Source::Failed;
+                        self.needs_heal = true;
                     }
                 }
             }

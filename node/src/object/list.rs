@@ -34,14 +34,14 @@ pub struct ListPage {
 }
 
 /// Merges sorted channels, yielding all heads that share the smallest key together.
-struct Merger<T> {
+pub(crate) struct Merger<T> {
     rxs: Vec<mpsc::Receiver<T>>,
     heads: Vec<Option<T>>,
     started: bool,
 }
 
 impl<T> Merger<T> {
-    fn new(rxs: Vec<mpsc::Receiver<T>>) -> Self {
+    pub(crate) fn new(rxs: Vec<mpsc::Receiver<T>>) -> Self {
         let heads = rxs.iter().map(|_| None).collect();
         Merger {
             rxs,
@@ -50,7 +50,7 @@ impl<T> Merger<T> {
         }
     }
 
-    async fn next_group(&mut self, key: impl Fn(&T) -> &str) -> Option<Vec<(usize, T)>> {
+    pub(crate) async fn next_group(&mut self, key: impl Fn(&T) -> &str) -> Option<Vec<(usize, T)>> {
         if !self.started {
             self.started = true;
             for (h, rx) in self.heads.iter_mut().zip(&mut self.rxs) {
@@ -118,7 +118,7 @@ impl ErasureSet {
                             results[slot] = Ok(meta);
                         }
                     }
-                    match self.resolve(&bucket, &first_key, results, None) {
+                    match self.resolve(&bucket, &first_key, &results, None) {
                         Ok(r) if !r.version.delete_marker => Some(ListEntry::Object(
                             ObjectInfo::from_version(&bucket, &first_key, &r.version),
                         )),

@@ -441,6 +441,10 @@ impl ErasureSet {
             }
             return Err(quorum_error(&errors, &format!("{bucket}/{key}")));
         }
+        if done < self.num_drives() {
+            // Some drives missed the write: they get it when they are back.
+            self.queue_heal(bucket, key);
+        }
         Ok(())
     }
 }

@@ -20,6 +20,8 @@ pub struct ErasureSet {
     pub codec: CodecKind,
     pub bitrot: BitrotAlgo,
     pub locks: NsLock,
+    /// Where damaged or partially written objects are reported for healing.
+    pub heal: crate::heal::HealHook,
 }
 
 /// The version a quorum of drives agrees on, and which drives hold it.
@@ -55,7 +57,7 @@ impl ErasureSet {
         &self,
         bucket: &str,
         key: &str,
-        results: Vec<DriveResult<ObjectMeta>>,
+        results: &[DriveResult<ObjectMeta>],
         version_id: Option<Option<Uuid>>,
     ) -> ObjResult<Resolved> {
         let what = format!("{bucket}/{key}");
@@ -107,7 +109,7 @@ impl ErasureSet {
     pub async fn head(&self, bucket: &str, key: &str) -> ObjResult<ObjectInfo> {
         let _g = self.locks.read(bucket, key).await?;
         let metas = self.read_metas(bucket, key).await;
-        let r = self.resolve(bucket, key, metas, None)?;
+        let r = self.resolve(bucket, key, &metas, None)?;
         if r.version.delete_marker {
             return Err(ObjError::ObjectNotFound(format!("{bucket}/{key}")));
         }
@@ -139,6 +141,9 @@ impl ErasureSet {
             return Err(ObjError::BucketNotFound(bucket.into()));
         }
         if ok >= quorum {
+            if ok < self.num_drives() {
+                self.queue_heal(bucket, key);
+            }
             Ok(())
         } else {
             Err(ObjError::WriteQuorum(format!("{bucket}/{key}")))

@@ -176,6 +176,14 @@ impl Peer {
                 Deadline::Total,
             )
             .await?;
+        self.decode_reply(path, r).await
+    }
+
+    async fn decode_reply<T: for<'de> serde::Deserialize<'de>>(
+        &self,
+        path: &str,
+        r: reqwest::Response,
+    ) -> DriveResult<T> {
         let status = r.status();
         let bytes = self.body(r).await?;
         if !status.is_success() {
@@ -200,11 +208,55 @@ impl Peer {
         r.map_err(DriveError::from)
     }
 
+    /// A drive call that may rightly take long (a deep shard check reads whole files): bounded by
+    /// `limit` instead of the RPC deadline, and a slow answer does not mark the peer offline.
+    pub async fn drive_call_slow(
+        &self,
+        drive: &str,
+        call: &DriveCall,
+        limit: Duration,
+    ) -> DriveResult<DriveReply> {
+        let path = format!("/drive?drive={}", rustfs_common::names::url_encode(drive));
+        let r = self
+            .send(
+                self.request(reqwest::Method::POST, &path)
+                    .body(wire::encode(call))
+                    .timeout(limit),
+                Deadline::Caller,
+            )
+            .await?;
+        let r: Result<DriveReply, WireError> = self.decode_reply(&path, r).await?;
+        r.map_err(DriveError::from)
+    }
+
     /// One call on the peer's lock table; an unreachable peer counts as a refusal.
     pub async fn lock_call(&self, call: &LockCall) -> bool {
         self.call::<bool>("/lock", wire::encode(call))
             .await
             .unwrap_or(false)
+    }
+
+    /// The peer's healing figures (`GET /rustfs/rpc/v1/heal/status`), bounded by the RPC deadline;
+    /// asked even while the peer is marked offline, so the answer says why it is unreachable.
+    pub async fn heal_status(&self) -> Result<rustfs_common::admin::HealFigures, PeerError> {
+        let addr = self.0.addr.clone();
+        let r = self
+            .request(reqwest::Method::GET, "/heal/status")
+            .timeout(self.0.timeout)
+            .send()
+            .await
+            .map_err(|e| PeerError::Unreachable(addr.clone(), e.to_string()))?;
+        if !r.status().is_success() {
+            let s = r.status().as_u16();
+            return Err(PeerError::Status(
+                addr,
+                s,
+                r.text().await.unwrap_or_default(),
+            ));
+        }
+        r.json()
+            .await
+            .map_err(|e| PeerError::Unreachable(addr, format!("heal status does not decode: {e}")))
     }
 
     /// What the peer says about itself; works while the peer is marked offline (bootstrap).

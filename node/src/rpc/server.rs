@@ -39,6 +39,10 @@ pub struct RpcState {
     info: Mutex<PeerInfo>,
     handles: Mutex<HashMap<u64, OpenHandle>>,
     next_handle: AtomicU64,
+    /// This node's heal manager, once the cluster has formed (its figures are served to peers).
+    pub heal: std::sync::OnceLock<Arc<crate::heal::HealManager>>,
+    /// The other nodes, once the cluster has formed.
+    pub peers: std::sync::OnceLock<Vec<crate::rpc::client::Peer>>,
 }
 
 impl RpcState {
@@ -55,6 +59,8 @@ impl RpcState {
             info: Mutex::new(info),
             handles: Mutex::new(HashMap::new()),
             next_handle: AtomicU64::new(1),
+            heal: std::sync::OnceLock::new(),
+            peers: std::sync::OnceLock::new(),
         });
         let weak = Arc::downgrade(&state);
         tokio::spawn(async move {
@@ -134,6 +140,7 @@ impl RpcState {
             }
             C::ListParts(b, id) => list(d.list_parts(&b, id).await?),
             C::DeleteUpload(b, id) => R::Unit.after(d.delete_upload(&b, id).await)?,
+            C::CheckParts(b, k, v, deep) => R::Parts(d.check_parts(&b, &k, &v, deep).await?),
         })
     }
 
@@ -312,6 +319,17 @@ async fn handle_info(State(s): State<Arc<RpcState>>) -> Response {
     axum::Json(s.info()).into_response()
 }
 
+async fn handle_heal_status(State(s): State<Arc<RpcState>>) -> Response {
+    match s.heal.get() {
+        Some(m) => axum::Json(m.figures()).into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "healing has not started: the cluster has not formed yet",
+        )
+            .into_response(),
+    }
+}
+
 /// Refuses calls without a valid token, and says so in the log (with the caller's address when
 /// the connection carries it).
 async fn authenticate(State(s): State<Arc<RpcState>>, req: Request, next: Next) -> Response {
@@ -344,6 +362,10 @@ pub fn router(state: Arc<RpcState>) -> Router {
         .route(&format!("{RPC_PREFIX}/read"), get(handle_read))
         .route(&format!("{RPC_PREFIX}/walk"), post(handle_walk))
         .route(&format!("{RPC_PREFIX}/lock"), post(handle_lock))
+        .route(
+            &format!("{RPC_PREFIX}/heal/status"),
+            get(handle_heal_status),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authenticate,

@@ -3,7 +3,7 @@
 
 use crate::store::format::Format;
 use crate::store::meta::{ObjectMeta, ObjectVersion};
-use crate::store::{BucketInfo, CommitSource, DiskInfo, DriveError};
+use crate::store::{BucketInfo, CommitSource, DiskInfo, DriveError, PartState};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use uuid::Uuid;
@@ -37,6 +37,8 @@ pub enum DriveCall {
     CommitPart(String, Uuid, u32, Uuid, ByteBuf),
     ListParts(String, Uuid),
     DeleteUpload(String, Uuid),
+    /// Checks the version's shard files on the drive (deep: every block's hash).
+    CheckParts(String, String, Box<ObjectVersion>, bool),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -51,6 +53,7 @@ pub enum DriveReply {
     Bucket(BucketInfo),
     Meta(ObjectMeta),
     Handle(u64),
+    Parts(Vec<PartState>),
 }
 
 /// A [`DriveError`] on the wire.

@@ -17,6 +17,9 @@ pub struct AdminRoute {
     pub pools: Vec<PoolEndpoints>,
     pub this_node: String,
     pub root_access_key: String,
+    pub heal: Arc<std::sync::OnceLock<Arc<crate::heal::HealManager>>>,
+    /// The other nodes (distributed mode), asked for their heal figures.
+    pub peers: Vec<crate::rpc::client::Peer>,
 }
 
 impl AdminRoute {
@@ -81,7 +84,7 @@ impl AdminRoute {
     }
 }
 
-fn json(status: StatusCode, body: Vec<u8>) -> S3Response<Body> {
+pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> S3Response<Body> {
     let mut r = S3Response::with_status(Body::from(body), status);
     r.headers.insert(
         http::header::CONTENT_TYPE,
@@ -118,6 +121,13 @@ impl S3Route for AdminRoute {
                     .map_err(|e| s3_error!(InternalError, "admin info: {e}"))?;
                 Ok(json(StatusCode::OK, body))
             }
+            (Method::GET, "/rustfs/admin/v1/heal/status") => {
+                let status = super::heal_api::status(self).await;
+                let body = serde_json::to_vec_pretty(&status)
+                    .map_err(|e| s3_error!(InternalError, "heal status: {e}"))?;
+                Ok(json(StatusCode::OK, body))
+            }
+            (Method::POST, "/rustfs/admin/v1/heal") => super::heal_api::start(self, &req.uri).await,
             (_, path) => Ok(json(
                 StatusCode::NOT_FOUND,
                 serde_json::json!({

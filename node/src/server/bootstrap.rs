@@ -160,6 +160,14 @@ pub(crate) async fn settle_pool(
             ),
             Some(None) if owned(slot) => {
                 let f = reference.for_slot(slot).expect("slot inside the layout");
+                // The rebuild tracker goes first: a crash before the format leaves a drive that is
+                // formatted again and rebuilt on the next start.
+                d.write_sys_file(
+                    crate::heal::rebuild::TRACKER_FILE,
+                    &crate::heal::rebuild::new_tracker_json(),
+                )
+                .await
+                .with_context(|| format!("starting the rebuild of replaced drive {}", d.endpoint()))?;
                 d.write_format(&f).await.with_context(|| format!("formatting replaced drive {}", d.endpoint()))?;
                 tracing::warn!(drive = d.endpoint(), slot, "formatted an empty drive into its slot; its data will be rebuilt by healing");
                 continue;
@@ -211,6 +219,7 @@ pub(crate) fn build_pool_sets(
                 codec,
                 bitrot,
                 locks: locks(chunk, si),
+                heal: Default::default(),
             })
         })
         .collect()

@@ -306,6 +306,7 @@ pub async fn form(cfg: &ServerConfig, part: &LocalPart) -> Result<Arc<ObjectLaye
                 })
                 .collect();
             tracing::info!(node = %part.me, %deployment, peers = peers.len(), "cluster formed");
+            let _ = part.rpc.peers.set(peers.values().cloned().collect());
             return Ok(Arc::new(ObjectLayer::new(pools)));
         }
         tracing::info!(

@@ -4,9 +4,11 @@
 pub mod admin;
 pub mod bootstrap;
 pub mod cluster;
+pub mod heal_api;
 pub mod health;
 
 use crate::config::Credentials;
+use crate::heal::{HealConfig, HealManager};
 use crate::object::ObjectLayer;
 use crate::rpc::server::RpcState;
 use crate::s3::S3Api;
@@ -36,6 +38,7 @@ pub struct ServerState {
     pools: Vec<PoolEndpoints>,
     /// This node's `host:port`, or `local` for a single node.
     this_node: String,
+    heal: Arc<OnceLock<Arc<HealManager>>>,
 }
 
 impl ServerState {
@@ -54,6 +57,7 @@ impl ServerState {
             rpc,
             pools,
             this_node,
+            heal: Arc::new(OnceLock::new()),
         })
     }
 
@@ -70,6 +74,12 @@ impl ServerState {
             pools: self.pools.clone(),
             this_node: self.this_node.clone(),
             root_access_key: self.creds.access_key.clone(),
+            heal: self.heal.clone(),
+            peers: self
+                .rpc
+                .as_ref()
+                .and_then(|r| r.peers.get().cloned())
+                .unwrap_or_default(),
         });
         let _ = self.s3.set(builder.build());
         let _ = self.layer.set(layer);
@@ -80,6 +90,23 @@ impl ServerState {
 
     pub fn layer(&self) -> Option<&Arc<ObjectLayer>> {
         self.layer.get()
+    }
+
+    /// Starts healing (queue, scanner, drive monitor) over the layer set by [`Self::set_layer`].
+    pub fn start_healing(&self, cfg: HealConfig) -> Option<Arc<HealManager>> {
+        let layer = self.layer.get()?.clone();
+        let mgr = self
+            .heal
+            .get_or_init(|| HealManager::start(layer, cfg))
+            .clone();
+        if let Some(rpc) = &self.rpc {
+            let _ = rpc.heal.set(mgr.clone());
+        }
+        Some(mgr)
+    }
+
+    pub fn heal(&self) -> Option<&Arc<HealManager>> {
+        self.heal.get()
     }
 }
 

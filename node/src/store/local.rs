@@ -6,8 +6,8 @@
 use super::format::Format;
 use super::meta::{ObjectMeta, ObjectVersion};
 use super::{
-    BucketInfo, CommitSource, DiskInfo, Drive, DriveError, DriveResult, ShardReader, ShardWriter,
-    WalkEntry, WalkRequest, SYS_DIR,
+    BucketInfo, CommitSource, DiskInfo, Drive, DriveError, DriveResult, PartState, ShardReader,
+    ShardWriter, WalkEntry, WalkRequest, SYS_DIR,
 };
 use async_trait::async_trait;
 use rustfs_common::names::{dir_key, key_dir, META_FILE};
@@ -160,7 +160,14 @@ impl Fs {
             fs::create_dir_all(&dir).map_err(|e| self.err(e))?;
             match src {
                 CommitSource::None => {}
-                CommitSource::Tmp(id) => fs::rename(self.tmp(id), &dst).map_err(|e| self.err(e))?,
+                CommitSource::Tmp(id) => {
+                    // A heal rewrites a version's data dir in place: the broken copy goes first
+                    // (readers that pinned its files keep them until they close).
+                    if dst.exists() {
+                        fs::remove_dir_all(&dst).map_err(|e| self.err(e))?;
+                    }
+                    fs::rename(self.tmp(id), &dst).map_err(|e| self.err(e))?
+                }
                 CommitSource::Upload(id) => {
                     let up = self.upload(bucket, id);
                     fs::create_dir_all(&dst).map_err(|e| self.err(e))?;
@@ -466,6 +473,10 @@ impl Drive for LocalDrive {
         &self.label
     }
 
+    fn local_root(&self) -> Option<&Path> {
+        Some(&self.root)
+    }
+
     async fn is_online(&self) -> bool {
         let now = now_millis();
         if now.saturating_sub(self.online_checked_millis.load(Ordering::Relaxed)) < 1000 {
@@ -647,6 +658,25 @@ impl Drive for LocalDrive {
                 file: Arc::new(file),
                 fs,
             }) as Box<dyn ShardReader>)
+        })
+        .await
+    }
+
+    async fn check_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &ObjectVersion,
+        deep: bool,
+    ) -> DriveResult<Vec<PartState>> {
+        let Some(dd) = version.data_dir else {
+            return Ok(Vec::new());
+        };
+        let (bucket, key, version) = (bucket.to_string(), key.to_string(), version.clone());
+        self.run(move |fs| {
+            fs.check_bucket(&bucket)?;
+            let dir = fs.object(&bucket, &key).join(dd.to_string());
+            Ok(super::verify::check_parts(&dir, &version, deep))
         })
         .await
     }

@@ -8,6 +8,7 @@ pub mod format;
 pub mod local;
 pub mod meta;
 pub mod remote;
+pub mod verify;
 
 use async_trait::async_trait;
 use format::Format;
@@ -97,6 +98,17 @@ impl WalkEntry {
     }
 }
 
+/// What a drive found when it checked one part's shard file of a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PartState {
+    /// Present with the expected length (and, on a deep check, every block's hash matches).
+    Ok,
+    /// The shard file (or the version's data dir) is not there.
+    Missing,
+    /// Wrong length, unreadable, or a block failed its bitrot hash.
+    Corrupt,
+}
+
 /// Writes one shard file.
 #[async_trait]
 pub trait ShardWriter: Send {
@@ -120,6 +132,10 @@ pub trait Drive: Send + Sync {
     /// Whether the drive is attached to this node.
     fn is_local(&self) -> bool {
         true
+    }
+    /// The drive's directory when it is attached to this node.
+    fn local_root(&self) -> Option<&std::path::Path> {
+        None
     }
     /// Cheap health check: the drive is reachable and carries its format.
     async fn is_online(&self) -> bool;
@@ -165,6 +181,15 @@ pub trait Drive: Send + Sync {
         data_dir: Uuid,
         part: u32,
     ) -> DriveResult<Box<dyn ShardReader>>;
+    /// Checks this drive's shard files of `version` (which must have a data dir): presence and
+    /// length, and with `deep` every block's bitrot hash. One answer per part, in part order.
+    async fn check_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &ObjectVersion,
+        deep: bool,
+    ) -> DriveResult<Vec<PartState>>;
     /// Streams the bucket's objects in key order.
     async fn walk(
         &self,

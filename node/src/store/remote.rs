@@ -4,8 +4,8 @@
 use super::format::Format;
 use super::meta::{ObjectMeta, ObjectVersion};
 use super::{
-    BucketInfo, CommitSource, DiskInfo, Drive, DriveError, DriveResult, ShardReader, ShardWriter,
-    WalkEntry, WalkRequest,
+    BucketInfo, CommitSource, DiskInfo, Drive, DriveError, DriveResult, PartState, ShardReader,
+    ShardWriter, WalkEntry, WalkRequest,
 };
 use crate::rpc::client::{Deadline, Peer};
 use crate::rpc::wire::{self, DriveCall, DriveReply, WireError};
@@ -333,6 +333,29 @@ impl Drive for RemoteDrive {
             version_id,
         ))
         .await
+    }
+
+    async fn check_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &ObjectVersion,
+        deep: bool,
+    ) -> DriveResult<Vec<PartState>> {
+        let mut v = version.clone();
+        v.inline_data = None;
+        let call = DriveCall::CheckParts(bucket.into(), key.into(), Box::new(v), deep);
+        let reply = if deep {
+            // Reads whole shard files on the peer: allow far more than one RPC deadline.
+            let limit = self.peer.timeout() * 30;
+            self.peer.drive_call_slow(&self.path, &call, limit).await?
+        } else {
+            self.call(call).await?
+        };
+        match reply {
+            DriveReply::Parts(p) => Ok(p),
+            other => Err(self.unexpected(other)),
+        }
     }
 
     async fn open_shard(

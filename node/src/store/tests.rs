@@ -59,6 +59,82 @@ async fn walk_keys(d: &dyn Drive, bucket: &str, req: WalkRequest) -> Vec<String>
     out
 }
 
+/// Shard 0 of `data` encoded 2+2 with hashes, as a PUT writes it.
+fn encoded_shard(data: &[u8]) -> Vec<u8> {
+    use crate::erasure::stream::BlockEncoder;
+    let codec = crate::erasure::new_codec(CodecKind::RsErasure, 2, 2).unwrap();
+    let enc = BlockEncoder::new(codec, BitrotAlgo::Xxh3_128);
+    let mut bufs = vec![Vec::new(); 4];
+    let mut out = Vec::new();
+    for block in data.chunks(crate::erasure::BLOCK_SIZE) {
+        enc.encode(block, &mut bufs).unwrap();
+        out.extend_from_slice(&bufs[0]);
+    }
+    out
+}
+
+async fn commit_shard(d: &dyn Drive, key: &str, v: &ObjectVersion, shard: &[u8]) {
+    let tmp = Uuid::new_v4();
+    let mut w = d.create_writer(tmp, "part.1").await.unwrap();
+    w.write(shard).await.unwrap();
+    w.finish().await.unwrap();
+    d.commit("photos", key, CommitSource::Tmp(tmp), v.clone())
+        .await
+        .unwrap();
+}
+
+/// Shard checks, shallow and deep, and a heal's rewrite of a data dir in place.
+async fn check_parts_suite(d: &dyn Drive) {
+    use super::PartState::{Corrupt, Missing, Ok};
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let v = version(data.len() as u64, Some(Uuid::new_v4()), None);
+    let good = encoded_shard(&data);
+    commit_shard(d, "checked", &v, &good).await;
+    assert_eq!(
+        d.check_parts("photos", "checked", &v, false).await.unwrap(),
+        [Ok]
+    );
+    assert_eq!(
+        d.check_parts("photos", "checked", &v, true).await.unwrap(),
+        [Ok]
+    );
+    // Rotten bytes keep the length: only a deep check sees them.
+    let mut rotten = good.clone();
+    rotten[1_000_000] ^= 0x55;
+    commit_shard(d, "checked", &v, &rotten).await;
+    assert_eq!(
+        d.check_parts("photos", "checked", &v, false).await.unwrap(),
+        [Ok]
+    );
+    assert_eq!(
+        d.check_parts("photos", "checked", &v, true).await.unwrap(),
+        [Corrupt]
+    );
+    commit_shard(d, "checked", &v, &good[..good.len() - 1]).await;
+    assert_eq!(
+        d.check_parts("photos", "checked", &v, false).await.unwrap(),
+        [Corrupt]
+    );
+    // A heal rewrites the same data dir: the good copy replaces the broken one.
+    commit_shard(d, "checked", &v, &good).await;
+    assert_eq!(
+        d.check_parts("photos", "checked", &v, true).await.unwrap(),
+        [Ok]
+    );
+    let other = version(data.len() as u64, Some(Uuid::new_v4()), None);
+    assert_eq!(
+        d.check_parts("photos", "checked", &other, true)
+            .await
+            .unwrap(),
+        [Missing]
+    );
+    assert!(matches!(
+        d.check_parts("nope", "checked", &v, false).await,
+        Err(DriveError::BucketNotFound)
+    ));
+    d.delete_version("photos", "checked", None).await.unwrap();
+}
+
 /// The suite: `d` is a fresh, prepared drive.
 async fn drive_suite(d: Arc<dyn Drive>) {
     // Format and system files.
@@ -121,6 +197,7 @@ async fn drive_suite(d: Arc<dyn Drive>) {
         r.read_at(299_990, 100).await.is_err(),
         "reads past the end fail"
     );
+    check_parts_suite(d.as_ref()).await;
     // An inline object beside it, and a listing of both.
     d.commit(
         "photos",

@@ -1,0 +1,473 @@
+//! Healing one object: find what each drive lacks (a version's meta, its shard files, a shard
+//! that fails its hash), rebuild it from the healthy copies block by block, commit it under the
+//! object's write lock only if the version is still the agreed one, and verify the result. Copies
+//! of versions that can never reach a read quorum (a write that failed, a delete a drive missed)
+//! are removed. A heal that cannot restore full redundancy says so; it never reports success.
+
+use super::budget::IoBudget;
+use crate::erasure::new_codec;
+use crate::erasure::stream::{BlockEncoder, ShardGeometry};
+use crate::object::get::is_unreachable;
+use crate::object::set::{ErasureSet, Resolved};
+use crate::object::{ObjError, ObjResult};
+use crate::store::meta::{ObjectMeta, ObjectVersion};
+use crate::store::verify::check_inline;
+use crate::store::{CommitSource, DriveError, DriveResult, PartState, ShardWriter};
+use futures::future::join_all;
+use uuid::Uuid;
+
+/// What a heal did and found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HealReport {
+    /// Drive copies written (a version's meta and shards onto one drive counts once).
+    pub drives_healed: usize,
+    /// Shard bytes written onto drives.
+    pub bytes_written: u64,
+    /// Copies of versions removed because they can never be read (dangling).
+    pub dangling_removed: usize,
+    /// After the heal every drive holds every agreed version with verified shards.
+    pub complete: bool,
+    /// Why the object is not complete, for logs and status.
+    pub problem: Option<String>,
+}
+
+impl HealReport {
+    /// Something was repaired.
+    pub fn changed(&self) -> bool {
+        self.drives_healed > 0 || self.dangling_removed > 0
+    }
+
+    fn incomplete(&mut self, why: String) {
+        self.complete = false;
+        if self.problem.is_none() {
+            self.problem = Some(why);
+        }
+    }
+}
+
+/// Heals `bucket/key` on `set`. `deep` also reads every shard to check its bitrot hashes.
+pub async fn heal_object(
+    set: &ErasureSet,
+    bucket: &str,
+    key: &str,
+    deep: bool,
+    budget: &IoBudget,
+) -> ObjResult<HealReport> {
+    let metas = set.read_metas(bucket, key).await;
+    let mut report = HealReport {
+        complete: true,
+        ..Default::default()
+    };
+    let mut ids: Vec<Option<Uuid>> = Vec::new();
+    for v in metas.iter().flatten().flat_map(|m| &m.versions) {
+        if !ids.contains(&v.version_id) {
+            ids.push(v.version_id);
+        }
+    }
+    for id in ids {
+        match set.resolve(bucket, key, &metas, Some(id)) {
+            Ok(r) => heal_version(set, bucket, key, r, &metas, deep, budget, &mut report).await?,
+            Err(ObjError::ObjectNotFound(_)) => {
+                remove_dangling(set, bucket, key, id, &metas, &mut report).await
+            }
+            Err(ObjError::ReadQuorum(_)) => report.incomplete(format!(
+                "too few drives answered to tell whether version {id:?} should exist"
+            )),
+            Err(ObjError::BucketNotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(report)
+}
+
+/// A version held by too few drives to ever be read, while enough drives answered to be sure:
+/// removed from the drives that hold it.
+async fn remove_dangling(
+    set: &ErasureSet,
+    bucket: &str,
+    key: &str,
+    id: Option<Uuid>,
+    metas: &[DriveResult<ObjectMeta>],
+    report: &mut HealReport,
+) {
+    let holders: Vec<(usize, &ObjectVersion)> = metas
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let m = m.as_ref().ok()?;
+            m.versions
+                .iter()
+                .find(|v| v.version_id == id)
+                .map(|v| (i, v))
+        })
+        .collect();
+    let unreachable = metas.iter().filter(|m| is_unreachable(m)).count();
+    let min_data = holders
+        .iter()
+        .map(|(_, v)| v.erasure.data.max(1))
+        .min()
+        .unwrap_or(1);
+    if holders.len() + unreachable >= min_data {
+        report.incomplete(format!(
+            "version {id:?} is on {} drives with {unreachable} unreachable: not enough to read, not sure enough to remove",
+            holders.len()
+        ));
+        return;
+    }
+    let _g = match set.locks.write(bucket, key).await {
+        Ok(g) => g,
+        Err(e) => return report.incomplete(e.to_string()),
+    };
+    for (i, _) in holders {
+        match set.drives[i].delete_version(bucket, key, id).await {
+            Ok(()) | Err(DriveError::NotFound) => {
+                tracing::info!(drive = set.drives[i].endpoint(), bucket, key, version = ?id, "removed a dangling version (never reached a read quorum)");
+                report.dangling_removed += 1;
+            }
+            Err(e) => report.incomplete(format!(
+                "removing a dangling version from {}: {e}",
+                set.drives[i].endpoint()
+            )),
+        }
+    }
+}
+
+/// Which drives need the agreed version, and which are away.
+async fn find_targets(
+    set: &ErasureSet,
+    bucket: &str,
+    key: &str,
+    r: &Resolved,
+    metas: &[DriveResult<ObjectMeta>],
+    deep: bool,
+    budget: &IoBudget,
+) -> (Vec<usize>, Vec<usize>) {
+    let v = &r.version;
+    let has_files = v.data_dir.is_some() && v.size > 0;
+    let checks = join_all((0..set.num_drives()).map(|i| async move {
+        let copy = r.per_drive[i].as_ref()?;
+        if !has_files {
+            return None;
+        }
+        if deep {
+            let geo = ShardGeometry::new(v.size, v.erasure.data, v.erasure.bitrot);
+            budget.spend(geo.shard_file_len()).await;
+        }
+        Some(set.drives[i].check_parts(bucket, key, copy, deep).await)
+    }))
+    .await;
+    let (mut targets, mut away) = (Vec::new(), Vec::new());
+    for (i, check) in checks.into_iter().enumerate() {
+        if is_unreachable(&metas[i]) {
+            away.push(i);
+            continue;
+        }
+        let Some(copy) = &r.per_drive[i] else {
+            targets.push(i);
+            continue;
+        };
+        let broken = match check {
+            Some(Ok(parts)) => parts.iter().any(|p| *p != PartState::Ok),
+            Some(Err(DriveError::Offline(_) | DriveError::Io { .. })) => {
+                away.push(i);
+                continue;
+            }
+            Some(Err(_)) => true,
+            None => match &copy.inline_data {
+                Some(inline) if v.size > 0 => check_inline(inline, v) != PartState::Ok,
+                _ => false,
+            },
+        };
+        if broken {
+            tracing::warn!(
+                drive = set.drives[i].endpoint(),
+                bucket,
+                key,
+                "shards missing or rotten; healing"
+            );
+            targets.push(i);
+        }
+    }
+    (targets, away)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn heal_version(
+    set: &ErasureSet,
+    bucket: &str,
+    key: &str,
+    r: Resolved,
+    metas: &[DriveResult<ObjectMeta>],
+    deep: bool,
+    budget: &IoBudget,
+    report: &mut HealReport,
+) -> ObjResult<()> {
+    let (targets, away) = find_targets(set, bucket, key, &r, metas, deep, budget).await;
+    if !away.is_empty() {
+        report.incomplete(format!(
+            "{} drive(s) unreachable; the object stays a copy short until they return",
+            away.len()
+        ));
+    }
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let version = r.version.clone();
+    // Read only from drives that hold a good copy.
+    let mut per_drive = r.per_drive;
+    for &t in &targets {
+        per_drive[t] = None;
+    }
+    let sources = per_drive.iter().filter(|c| c.is_some()).count();
+    if sources < version.erasure.data.max(1) {
+        report.incomplete(format!(
+            "only {sources} good copies of {bucket}/{key} left, {} needed to rebuild",
+            version.erasure.data
+        ));
+        return Ok(());
+    }
+    let read = Resolved {
+        version: version.clone(),
+        per_drive,
+    };
+    let rebuilt = match rebuild(set, bucket, key, read, &targets, budget).await {
+        Ok(b) => b,
+        Err(e) => {
+            report.incomplete(format!("rebuilding {bucket}/{key}: {e}"));
+            return Ok(());
+        }
+    };
+    commit(
+        set, bucket, key, &version, &targets, rebuilt, budget, report,
+    )
+    .await
+}
+
+/// What a rebuild produced for the target drives.
+struct Rebuilt {
+    /// Shard files written under `tmp/<id>/` on the targets that took them.
+    tmp: Option<Uuid>,
+    /// Per target (same order as `targets`): its inline shard stream, when the version is inline.
+    inline: Option<Vec<Vec<u8>>>,
+    /// Per target: whether its copy was written.
+    ok: Vec<bool>,
+    bytes: u64,
+}
+
+/// Reads the version from its good copies and writes the shards each target lacks.
+async fn rebuild(
+    set: &ErasureSet,
+    bucket: &str,
+    key: &str,
+    read: Resolved,
+    targets: &[usize],
+    budget: &IoBudget,
+) -> ObjResult<Rebuilt> {
+    let v = read.version.clone();
+    let shard_of = |t: usize| v.erasure.distribution[t] - 1;
+    if v.delete_marker || v.size == 0 {
+        return Ok(Rebuilt {
+            tmp: None,
+            inline: v
+                .data_dir
+                .is_none()
+                .then(|| vec![Vec::new(); targets.len()]),
+            ok: vec![true; targets.len()],
+            bytes: 0,
+        });
+    }
+    let codec = new_codec(v.erasure.codec, v.erasure.data, v.erasure.parity)
+        .map_err(|e| ObjError::Internal(e.to_string()))?;
+    let encoder = BlockEncoder::new(codec.clone(), v.erasure.bitrot);
+    let mut bufs = vec![Vec::new(); encoder.total_shards()];
+    let mut obj = set.open_resolved(bucket, key, read).await;
+    if v.data_dir.is_none() {
+        let geo = ShardGeometry::new(v.size, v.erasure.data, v.erasure.bitrot);
+        let mut inline = vec![Vec::new(); targets.len()];
+        for b in 0..geo.num_blocks() {
+            let block = obj.read_block(codec.as_ref(), &geo, b).await?;
+            encoder
+                .encode(&block, &mut bufs)
+                .map_err(|e| ObjError::Internal(e.to_string()))?;
+            for (out, &t) in inline.iter_mut().zip(targets) {
+                out.extend_from_slice(&bufs[shard_of(t)]);
+            }
+        }
+        let bytes = inline.iter().map(|s| s.len() as u64).sum();
+        return Ok(Rebuilt {
+            tmp: None,
+            inline: Some(inline),
+            ok: vec![true; targets.len()],
+            bytes,
+        });
+    }
+    let tmp = Uuid::new_v4();
+    let mut ok = vec![true; targets.len()];
+    let mut bytes = 0u64;
+    for (pi, part) in v.parts.iter().enumerate() {
+        if pi > 0 {
+            obj.open_part(part.number).await;
+        }
+        let name = format!("part.{}", part.number);
+        let opened = join_all(targets.iter().zip(&ok).map(|(&t, good)| {
+            let name = &name;
+            async move {
+                match good {
+                    true => set.drives[t].create_writer(tmp, name).await.ok(),
+                    false => None,
+                }
+            }
+        }))
+        .await;
+        let mut writers: Vec<Option<Box<dyn ShardWriter>>> = opened;
+        let geo = ShardGeometry::new(part.size, v.erasure.data, v.erasure.bitrot);
+        for b in 0..geo.num_blocks() {
+            let block = match obj.read_block(codec.as_ref(), &geo, b).await {
+                Ok(block) => block,
+                Err(e) => {
+                    abort(set, targets, tmp);
+                    return Err(e);
+                }
+            };
+            let shard_bytes = (geo.hash_len + geo.shard_len(b)) as u64;
+            budget
+                .spend(block.len() as u64 + shard_bytes * targets.len() as u64)
+                .await;
+            encoder
+                .encode(&block, &mut bufs)
+                .map_err(|e| ObjError::Internal(e.to_string()))?;
+            let results = join_all(writers.iter_mut().zip(targets).map(|(w, &t)| {
+                let buf = &bufs[shard_of(t)];
+                async move {
+                    match w {
+                        Some(w) => Some(w.write(buf).await),
+                        None => None,
+                    }
+                }
+            }))
+            .await;
+            for (j, r) in results.into_iter().enumerate() {
+                if let Some(Err(e)) = r {
+                    tracing::warn!(drive = set.drives[targets[j]].endpoint(), error = %e, "heal write failed");
+                    writers[j] = None;
+                }
+            }
+            bytes += shard_bytes * writers.iter().flatten().count() as u64;
+        }
+        let finished = join_all(writers.into_iter().map(|w| async move {
+            match w {
+                Some(w) => w.finish().await.is_ok(),
+                None => false,
+            }
+        }))
+        .await;
+        for (good, f) in ok.iter_mut().zip(finished) {
+            *good &= f;
+        }
+    }
+    Ok(Rebuilt {
+        tmp: Some(tmp),
+        inline: None,
+        ok,
+        bytes,
+    })
+}
+
+fn abort(set: &ErasureSet, targets: &[usize], tmp: Uuid) {
+    for &t in targets {
+        let d = set.drives[t].clone();
+        tokio::spawn(async move {
+            let _ = d.remove_tmp(tmp).await;
+        });
+    }
+}
+
+/// Commits the rebuilt copies if the version is still the agreed one, then verifies them.
+#[allow(clippy::too_many_arguments)]
+async fn commit(
+    set: &ErasureSet,
+    bucket: &str,
+    key: &str,
+    version: &ObjectVersion,
+    targets: &[usize],
+    rebuilt: Rebuilt,
+    budget: &IoBudget,
+    report: &mut HealReport,
+) -> ObjResult<()> {
+    let src = rebuilt.tmp.map_or(CommitSource::None, CommitSource::Tmp);
+    let guard = set.locks.write(bucket, key).await;
+    let still = match &guard {
+        Ok(_) => {
+            let now = set.read_metas(bucket, key).await;
+            matches!(set.resolve(bucket, key, &now, Some(version.version_id)), Ok(r) if r.version.same_as(version))
+        }
+        Err(_) => false,
+    };
+    if !still {
+        if let Some(tmp) = rebuilt.tmp {
+            abort(set, targets, tmp);
+        }
+        // A newer write replaced (or a delete removed) the version: it heals on its own.
+        tracing::debug!(bucket, key, "object changed while healing; heal skipped");
+        return guard.map(|_| ());
+    }
+    let mut committed = Vec::new();
+    for (j, &t) in targets.iter().enumerate() {
+        let d = &set.drives[t];
+        if !rebuilt.ok[j] {
+            report.incomplete(format!(
+                "could not write the rebuilt copy onto {}",
+                d.endpoint()
+            ));
+            continue;
+        }
+        let mut v = version.clone();
+        v.erasure.index = v.erasure.distribution[t];
+        v.inline_data = rebuilt.inline.as_ref().map(|s| s[j].clone());
+        let mut r = d.commit(bucket, key, src, v.clone()).await;
+        if matches!(r, Err(DriveError::BucketNotFound)) {
+            let _ = d.make_bucket(bucket, crate::object::now_nanos()).await;
+            r = d.commit(bucket, key, src, v.clone()).await;
+        }
+        match r {
+            Ok(()) => committed.push((t, v)),
+            Err(e) => report.incomplete(format!(
+                "committing the healed copy on {}: {e}",
+                d.endpoint()
+            )),
+        }
+    }
+    drop(guard);
+    if let Some(tmp) = rebuilt.tmp {
+        // Targets whose write failed keep no leftovers.
+        for (j, &t) in targets.iter().enumerate() {
+            if !rebuilt.ok[j] {
+                let _ = set.drives[t].remove_tmp(tmp).await;
+            }
+        }
+    }
+    // Verify what was written: the meta is there and every shard reads back with its hash.
+    for (t, v) in committed {
+        let d = &set.drives[t];
+        let verified = match (&v.data_dir, v.size) {
+            (Some(_), size) if size > 0 => {
+                let geo = ShardGeometry::new(v.size, v.erasure.data, v.erasure.bitrot);
+                budget.spend(geo.shard_file_len()).await;
+                matches!(d.check_parts(bucket, key, &v, true).await, Ok(p) if p.iter().all(|s| *s == PartState::Ok))
+            }
+            _ => {
+                matches!(d.read_meta(bucket, key).await, Ok(m) if m.versions.iter().any(|x| x.same_as(&v)))
+            }
+        };
+        if verified {
+            report.drives_healed += 1;
+        } else {
+            report.incomplete(format!(
+                "the healed copy on {} did not verify",
+                d.endpoint()
+            ));
+        }
+    }
+    report.bytes_written += rebuilt.bytes;
+    Ok(())
+}
