@@ -58,6 +58,13 @@ pub async fn heal_object(
         complete: true,
         ..Default::default()
     };
+    let unreachable = metas.iter().filter(|m| is_unreachable(m)).count();
+    if unreachable > 0 {
+        // Whatever those drives hold or lack is unknown: full redundancy cannot be confirmed.
+        report.incomplete(format!(
+            "{unreachable} drive(s) unreachable; the object stays a copy short until they return"
+        ));
+    }
     let mut ids: Vec<Option<Uuid>> = Vec::new();
     for v in metas.iter().flatten().flat_map(|m| &m.versions) {
         if !ids.contains(&v.version_id) {
@@ -205,7 +212,7 @@ async fn heal_version(
     let (targets, away) = find_targets(set, bucket, key, &r, metas, deep, budget).await;
     if !away.is_empty() {
         report.incomplete(format!(
-            "{} drive(s) unreachable; the object stays a copy short until they return",
+            "{} drive(s) could not be checked; the object may stay a copy short until they return",
             away.len()
         ));
     }

@@ -220,9 +220,9 @@ async fn rebuild_drive(m: &Arc<HealManager>, set: &Arc<ErasureSet>, i: usize, ro
             t.objects_done += 1;
             t.objects_failed += (o.failed || o.incomplete) as u64;
             t.last_key = Some(key);
+            m.rebuilds.lock().insert(ep.clone(), progress(&t));
             if last_save.elapsed() > Duration::from_secs(1) {
                 save_tracker(d.as_ref(), &t).await;
-                m.rebuilds.lock().insert(ep.clone(), progress(&t));
                 last_save = Instant::now();
             }
         }
