@@ -440,6 +440,21 @@ async fn a_returning_node_converges_without_an_operator() {
         s["totals"]["queue_depth"].as_u64().unwrap() > 0,
         "partial writes are queued: {s}"
     );
+    // The queue is persisted: node 2 (which took the new objects) keeps its entries across a
+    // kill -9 and restart.
+    c.restart(1);
+    let s = heal_status(&c.nodes[1].endpoint).await;
+    let node2 = s["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["node"] == c.addresses[1].as_str())
+        .unwrap()
+        .clone();
+    assert!(
+        node2["figures"]["queue_depth"].as_u64().unwrap() > 0,
+        "queue lost on restart: {node2}"
+    );
 
     c.restart(3);
     // Node 4's drives converge: each holds exactly the objects that exist, with their shards.
@@ -482,4 +497,46 @@ async fn a_returning_node_converges_without_an_operator() {
             .all(|n| n["reachable"] == true),
         "{s}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_that_reconstructs_queues_a_heal() {
+    // No scanner cycle runs during the test: only the reads can have queued the heals.
+    let node = TestNode::start_with(
+        4,
+        &[
+            ("RUSTFS_SCANNER_INTERVAL_SECS", "3600"),
+            ("RUSTFS_DRIVE_CHECK_SECS", "1"),
+        ],
+    );
+    let c = node.client();
+    c.create_bucket().bucket("onread").send().await.unwrap();
+    let objects = put_objects(&c, "onread", 5, 11).await;
+    let drives: Vec<PathBuf> = (1..=4).map(|i| node.drive(i)).collect();
+    let before = snapshot(&drives);
+    // obj/004 (shard files) loses one on drive 1; obj/002 (inline) gets a corrupt meta on drive 2.
+    let part = files_named(&drives[..1], "part.")
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("/obj/004/"))
+        .unwrap();
+    std::fs::remove_file(&part).unwrap();
+    let meta = drives[1].join("onread/obj/002/rustfs.meta");
+    let mut b = std::fs::read(&meta).unwrap();
+    let last = b.len() - 1;
+    b[last] ^= 0xff;
+    std::fs::write(&meta, b).unwrap();
+    for (k, v) in &objects {
+        assert_eq!(&get(&c, "onread", k).await, v, "{k}");
+    }
+    eventually(
+        Duration::from_secs(60),
+        "reads healed what they found",
+        || differences(&drives, &before).is_empty(),
+    )
+    .await;
+    let s = heal_status(&node.server.endpoint).await;
+    let f = &s["nodes"][0]["figures"];
+    assert_eq!(f["scanner"]["cycles_shallow"], 0, "{s}");
+    assert!(f["objects_healed"].as_u64().unwrap() >= 2, "{s}");
+    assert_eq!(f["queue_depth"], 0, "{s}");
 }
