@@ -73,6 +73,17 @@ pub struct ServerConfig {
     /// Log line format.
     #[arg(long, env = "RUSTFS_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// PEM certificate (chain) this node serves S3 and inter-node RPC with; TLS is on when this
+    /// and `--tls-key` are set (endpoints are then `https://`).
+    #[arg(long, env = "RUSTFS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, env = "RUSTFS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// PEM certificate of the cluster CA: peers are trusted by it, and inter-node RPC requires a
+    /// client certificate it signed. Required with TLS in distributed mode.
+    #[arg(long, env = "RUSTFS_TLS_CA", requires = "tls_cert")]
+    pub tls_ca: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub heal: crate::heal::HealConfig,
     /// Drives, one pool per argument with ellipses: `/data{1...4}`.

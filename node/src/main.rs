@@ -32,6 +32,13 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     cfg.heal.validate().map_err(anyhow::Error::msg)?;
     let pools = rustfs_common::endpoint::parse_pools(&cfg.drives)?;
     let distributed = pools[0].endpoints[0].host_port().is_some();
+    let tls = match (&cfg.tls_cert, &cfg.tls_key) {
+        (Some(cert), Some(key)) => Some(server::tls::load(cert, key, cfg.tls_ca.as_deref())?),
+        _ => None,
+    };
+    if distributed && tls.as_ref().is_some_and(|t| t.client.is_none()) {
+        anyhow::bail!("TLS between nodes needs the cluster CA: pass --tls-ca (RUSTFS_TLS_CA) so nodes can check each other's certificates");
+    }
     let shutdown = async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .expect("signal handler");
@@ -45,9 +52,9 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         let layer = server::bootstrap::build(&cfg, &pools).await?;
         let (creds, generated) = server::bootstrap::credentials(&layer).await?;
         let listener = bind(addr).await?;
-        announce(&listener, &creds, generated)?;
+        announce(&listener, &creds, generated, tls.is_some())?;
         let state =
-            server::ServerState::new(creds, cfg.region.clone(), None, pools, "local".into());
+            server::ServerState::new(creds, cfg.region.clone(), None, pools, "local".into(), tls);
         state.set_layer(layer).await;
         state.start_healing(cfg.heal.clone());
         return server::run(state, listener, shutdown).await;
@@ -57,9 +64,9 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     let creds = rustfs_node::config::credentials_from_env()
         .map_err(anyhow::Error::msg)?
         .context("distributed mode needs RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD (or their _FILE forms), set identically on every node")?;
-    let part = server::cluster::prepare(pools, addr, &creds)?;
+    let part = server::cluster::prepare(pools, addr, &creds, tls.as_ref())?;
     let listener = bind(addr).await?;
-    announce(&listener, &creds, false)?;
+    announce(&listener, &creds, false, tls.is_some())?;
     tracing::info!(node = %part.me, "this node is {}", part.me);
     let state = server::ServerState::new(
         creds,
@@ -67,6 +74,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         Some(part.rpc.clone()),
         part.pools.clone(),
         part.me.clone(),
+        tls,
     );
     let mut serving = tokio::spawn(server::run(state.clone(), listener, shutdown));
     let layer = tokio::select! {
@@ -89,12 +97,14 @@ fn announce(
     listener: &tokio::net::TcpListener,
     creds: &rustfs_node::config::Credentials,
     generated: bool,
+    tls: bool,
 ) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
+    let scheme = if tls { "https" } else { "http" };
     let shown = if local.ip().is_unspecified() {
-        format!("http://127.0.0.1:{}", local.port())
+        format!("{scheme}://127.0.0.1:{}", local.port())
     } else {
-        format!("http://{local}")
+        format!("{scheme}://{local}")
     };
     println!("RustFS {} is serving S3", rustfs_common::VERSION);
     println!("  endpoint:   {shown}");

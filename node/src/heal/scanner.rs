@@ -1,8 +1,8 @@
 //! The background scanner: cycle after cycle, every erasure set this node leads is walked and
 //! every object healed where needed — shard presence and meta agreement on each cycle, bitrot
 //! hashes on every `--scanner-deep-every`th (deep) cycle. Each set is led by the node holding its
-//! first online drive, so one node scans it while that node is up and another takes over when it
-//! is not. The pause between objects and the shared IO budget keep it off client traffic.
+//! first online drive (counted from a position that rotates with the set's index), so one node
+//! scans it while that node is up and another takes over when it is not. The pause between objects and the shared IO budget keep it off client traffic.
 
 use super::manager::{tally, unix_now, HealManager};
 use crate::object::list::Merger;
@@ -92,9 +92,12 @@ pub(crate) async fn heal_buckets(set: &ErasureSet) -> Vec<BucketInfo> {
     all
 }
 
-/// True when this node leads `set`: it holds the set's first online drive.
+/// True when this node leads `set`: it holds the set's first online drive, counting from a
+/// position that rotates with the set's index so the sets' scans spread over the nodes.
 async fn leads(set: &ErasureSet) -> bool {
-    for d in &set.drives {
+    let n = set.drives.len();
+    for j in 0..n {
+        let d = &set.drives[(set.index + j) % n];
         if d.is_online().await {
             return d.is_local();
         }

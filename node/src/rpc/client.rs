@@ -53,14 +53,26 @@ pub enum PeerError {
 impl Peer {
     /// `addr` is `host:port` of the peer; `timeout` bounds every call (and every chunk of a
     /// streaming call).
-    pub fn new(addr: &str, https: bool, tokens: Arc<TokenSource>, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
+    /// With `tls`, the peer is reached over https, trusting only the cluster CA and presenting
+    /// this node's certificate.
+    pub fn new(
+        addr: &str,
+        tls: Option<&crate::server::tls::TlsClient>,
+        tokens: Arc<TokenSource>,
+        timeout: Duration,
+    ) -> Self {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
+            .tcp_nodelay(true);
+        if let Some(tls) = tls {
+            builder = crate::server::tls::peer_client(builder, tls)
+                .expect("the TLS client identity was checked when it was loaded");
+        }
+        let http = builder
             .build()
-            .expect("reqwest client with static settings");
-        let scheme = if https { "https" } else { "http" };
+            .expect("reqwest client with checked settings");
+        let scheme = if tls.is_some() { "https" } else { "http" };
         Peer(Arc::new(Inner {
             addr: addr.to_string(),
             base: format!("{scheme}://{addr}{RPC_PREFIX}"),

@@ -99,6 +99,8 @@ pub struct LocalPart {
     pub rpc: Arc<RpcState>,
     pub tokens: Arc<TokenSource>,
     local: HashMap<String, Arc<LocalDrive>>,
+    /// This node's TLS client identity, when nodes talk over mutual TLS.
+    tls_client: Option<super::tls::TlsClient>,
 }
 
 /// Checks and prepares this node's drives and sets up its RPC state.
@@ -106,13 +108,19 @@ pub fn prepare(
     pools: Vec<PoolEndpoints>,
     addr: SocketAddr,
     creds: &Credentials,
+    tls: Option<&super::tls::Tls>,
 ) -> Result<LocalPart> {
-    if let Some(ep) = pools
-        .iter()
-        .flat_map(|p| &p.endpoints)
-        .find(|e| matches!(e, Endpoint::Url { https: true, .. }))
-    {
-        bail!("{ep}: https endpoints need TLS between nodes, which this build does not serve yet — use http:// endpoints on a trusted network");
+    let tls_client = tls.and_then(|t| t.client.clone());
+    for ep in pools.iter().flat_map(|p| &p.endpoints) {
+        match (ep, &tls_client, tls.is_some()) {
+            (Endpoint::Url { https: true, .. }, None, _) => bail!(
+                "{ep}: https endpoints need TLS between nodes — pass --tls-cert, --tls-key and --tls-ca (the cluster CA), or use http:// endpoints on a trusted network"
+            ),
+            (Endpoint::Url { https: false, .. }, _, true) => bail!(
+                "{ep}: TLS is on (--tls-cert), so every endpoint must be https://"
+            ),
+            _ => {}
+        }
     }
     let me = identify(&pools, addr)?;
     let mut local = HashMap::new();
@@ -150,6 +158,7 @@ pub fn prepare(
         rpc: RpcState::new(key.clone(), drives, info),
         tokens: Arc::new(TokenSource::new(key)),
         local,
+        tls_client,
     })
 }
 
@@ -166,17 +175,13 @@ impl Backoff {
 /// Waits until the cluster can form, then builds the object layer over local and remote drives.
 pub async fn form(cfg: &ServerConfig, part: &LocalPart) -> Result<Arc<ObjectLayer>> {
     let timeout = Duration::from_secs(cfg.rpc_timeout_secs.max(1));
-    let https = matches!(
-        part.pools[0].endpoints[0],
-        Endpoint::Url { https: true, .. }
-    );
     let mut peers: BTreeMap<String, Peer> = BTreeMap::new();
     for ep in part.pools.iter().flat_map(|p| &p.endpoints) {
         let hp = ep.host_port().expect("url endpoint");
         if hp != part.me && !peers.contains_key(&hp) {
             peers.insert(
                 hp.clone(),
-                Peer::new(&hp, https, part.tokens.clone(), timeout),
+                Peer::new(&hp, part.tls_client.as_ref(), part.tokens.clone(), timeout),
             );
         }
     }

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod cluster;
 pub mod heal_api;
 pub mod health;
+pub mod tls;
 
 use crate::config::Credentials;
 use crate::heal::{HealConfig, HealManager};
@@ -39,6 +40,7 @@ pub struct ServerState {
     /// This node's `host:port`, or `local` for a single node.
     this_node: String,
     heal: Arc<OnceLock<Arc<HealManager>>>,
+    tls: Option<tls::Tls>,
 }
 
 impl ServerState {
@@ -48,6 +50,7 @@ impl ServerState {
         rpc: Option<Arc<RpcState>>,
         pools: Vec<PoolEndpoints>,
         this_node: String,
+        tls: Option<tls::Tls>,
     ) -> Arc<Self> {
         Arc::new(ServerState {
             layer: OnceLock::new(),
@@ -58,6 +61,7 @@ impl ServerState {
             pools,
             this_node,
             heal: Arc::new(OnceLock::new()),
+            tls,
         })
     }
 
@@ -130,15 +134,20 @@ fn starting() -> Resp {
     )
 }
 
-/// Serves until `shutdown` resolves, then drains open connections.
-pub async fn run(
+/// What one connection is served: S3, health and (for peers) RPC. `peer_cert`: the connection
+/// presented a client certificate the cluster CA signed (always true without mutual TLS).
+fn connection_service(
     state: Arc<ServerState>,
-    listener: TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let health = health::router(state.clone());
-    let rpc = state.rpc.clone().map(crate::rpc::server::router);
-    let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+    health: axum::Router,
+    rpc: Option<axum::Router>,
+    peer_cert: bool,
+) -> impl hyper::service::Service<
+    http::Request<Incoming>,
+    Response = Resp,
+    Error = Infallible,
+    Future = impl std::future::Future<Output = Result<Resp, Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |req: http::Request<Incoming>| {
         let state = state.clone();
         let health = health.clone();
         let rpc = rpc.clone();
@@ -146,15 +155,12 @@ pub async fn run(
             let path = req.uri().path();
             let resp: Resp = if path.starts_with("/rustfs/rpc/") {
                 match rpc {
-                    Some(rpc) => boxed(rpc.oneshot(req).await.unwrap_or_else(|e| match e {})),
-                    None => boxed(
-                        http::Response::builder()
-                            .status(404)
-                            .body(http_body_util::Full::new(Bytes::from_static(
-                                b"this node runs alone: no internal RPC",
-                            )))
-                            .expect("static response"),
+                    Some(_) if !peer_cert => text(
+                        403,
+                        "inter-node RPC needs a client certificate signed by the cluster CA",
                     ),
+                    Some(rpc) => boxed(rpc.oneshot(req).await.unwrap_or_else(|e| match e {})),
+                    None => text(404, "this node runs alone: no internal RPC"),
                 }
             } else if path.starts_with("/rustfs/health/") || path.starts_with("/minio/health/") {
                 boxed(health.oneshot(req).await.unwrap_or_else(|e| match e {}))
@@ -165,26 +171,43 @@ pub async fn run(
                         Ok(r) => r.map(|b| b.map_err(|e| e as BoxError).boxed_unsync()),
                         Err(e) => {
                             tracing::error!(error = ?e, "s3 service error");
-                            boxed(
-                                http::Response::builder()
-                                    .status(500)
-                                    .body(http_body_util::Empty::<Bytes>::new())
-                                    .expect("static response"),
-                            )
+                            text(500, "")
                         }
                     },
                 }
             };
             Ok::<_, Infallible>(resp)
         }
-    });
+    })
+}
+
+fn text(status: u16, body: &'static str) -> Resp {
+    boxed(
+        http::Response::builder()
+            .status(status)
+            .body(http_body_util::Full::new(Bytes::from_static(
+                body.as_bytes(),
+            )))
+            .expect("static response"),
+    )
+}
+
+/// Serves until `shutdown` resolves, then drains open connections.
+pub async fn run(
+    state: Arc<ServerState>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let health = health::router(state.clone());
+    let rpc = state.rpc.clone().map(crate::rpc::server::router);
+    let mutual = state.tls.as_ref().is_some_and(|t| t.client.is_some());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, remote) = match accepted {
                     Ok(s) => s,
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
@@ -192,13 +215,45 @@ pub async fn run(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let conn = server.serve_connection_with_upgrades(TokioIo::new(stream), service.clone());
-                let conn = graceful.watch(conn.into_owned());
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with error");
+                match state.tls.clone() {
+                    None => {
+                        let svc = connection_service(state.clone(), health.clone(), rpc.clone(), true);
+                        let conn = server.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                        let conn = graceful.watch(conn.into_owned());
+                        tokio::spawn(async move {
+                            if let Err(e) = conn.await {
+                                tracing::debug!(error = %e, "connection ended with error");
+                            }
+                        });
                     }
-                });
+                    Some(tls) => {
+                        let (state, health, rpc, server) = (state.clone(), health.clone(), rpc.clone(), server.clone());
+                        let watcher = graceful.watcher();
+                        tokio::spawn(async move {
+                            let handshake = tokio::time::timeout(
+                                std::time::Duration::from_secs(10),
+                                tls.acceptor.accept(stream),
+                            );
+                            let stream = match handshake.await {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    tracing::info!(%remote, error = %e, "TLS handshake refused");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::info!(%remote, "TLS handshake timed out");
+                                    return;
+                                }
+                            };
+                            let peer_cert = !mutual || stream.get_ref().1.peer_certificates().is_some();
+                            let svc = connection_service(state, health, rpc, peer_cert);
+                            let conn = server.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                            if let Err(e) = watcher.watch(conn.into_owned()).await {
+                                tracing::debug!(error = %e, "connection ended with error");
+                            }
+                        });
+                    }
+                }
             }
             () = &mut shutdown => break,
         }

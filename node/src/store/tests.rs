@@ -325,7 +325,7 @@ async fn remote_drive_passes_the_suite() {
     });
     let peer = Peer::new(
         &addr,
-        false,
+        None,
         Arc::new(TokenSource::new(key)),
         Duration::from_secs(5),
     );

@@ -1,0 +1,119 @@
+//! TLS for S3 and inter-node RPC (rustls, ring). One listener serves both: a client certificate
+//! is optional at the handshake (S3 clients have none) but, when presented, must chain to the
+//! cluster CA or the handshake fails; inter-node RPC is refused on a connection without one, so
+//! nodes authenticate each other by certificate as well as by their bearer tokens.
+
+use anyhow::{bail, Context, Result};
+use rustls::server::WebPkiClientVerifier;
+use rustls::RootCertStore;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::path::Path;
+use std::sync::Arc;
+use tokio_rustls::TlsAcceptor;
+
+/// What a node needs to serve and speak TLS.
+#[derive(Clone)]
+pub struct Tls {
+    pub acceptor: TlsAcceptor,
+    /// For outgoing RPC: the CA to trust and this node's identity (certificate + key, PEM).
+    pub client: Option<TlsClient>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls")
+            .field("mutual", &self.client.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsClient {
+    pub ca_pem: Vec<u8>,
+    pub identity_pem: Vec<u8>,
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read the TLS {what} {}", path.display()))
+}
+
+/// Loads the node's certificate, key and (optionally) the cluster CA.
+pub fn load(cert: &Path, key: &Path, ca: Option<&Path>) -> Result<Tls> {
+    let cert_pem = read(cert, "certificate")?;
+    let key_pem = read(key, "key")?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{} is not a PEM certificate", cert.display()))?;
+    if certs.is_empty() {
+        bail!("{} holds no PEM certificate", cert.display());
+    }
+    let private = PrivateKeyDer::from_pem_slice(&key_pem)
+        .with_context(|| format!("{} is not a PEM private key", key.display()))?;
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?;
+    let (builder, client) = match ca {
+        Some(ca) => {
+            let ca_pem = read(ca, "CA certificate")?;
+            let mut roots = RootCertStore::empty();
+            for c in CertificateDer::pem_slice_iter(&ca_pem) {
+                let c = c.with_context(|| format!("{} is not a PEM certificate", ca.display()))?;
+                roots
+                    .add(c)
+                    .with_context(|| format!("{} is not a usable CA certificate", ca.display()))?;
+            }
+            if roots.is_empty() {
+                bail!("{} holds no CA certificate", ca.display());
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+                .allow_unauthenticated()
+                .build()
+                .context("client certificate verifier")?;
+            let mut identity_pem = cert_pem.clone();
+            identity_pem.extend_from_slice(&key_pem);
+            let client = TlsClient {
+                ca_pem: ca_pem.clone(),
+                identity_pem: identity_pem.clone(),
+            };
+            peer_client(reqwest::Client::builder(), &client)?
+                .build()
+                .context("an HTTPS client for peers with this certificate, key and CA")?;
+            (
+                builder.with_client_cert_verifier(verifier),
+                Some(TlsClient {
+                    ca_pem,
+                    identity_pem,
+                }),
+            )
+        }
+        None => (builder.with_no_client_auth(), None),
+    };
+    let mut config = builder
+        .with_single_cert(certs, private)
+        .context("the TLS certificate and key do not match")?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Tls {
+        acceptor: TlsAcceptor::from(Arc::new(config)),
+        client,
+    })
+}
+
+/// An HTTP client for peers: trusts only the cluster CA and presents this node's certificate.
+pub fn peer_client(
+    builder: reqwest::ClientBuilder,
+    tls: &TlsClient,
+) -> Result<reqwest::ClientBuilder> {
+    let ca = reqwest::Certificate::from_pem(&tls.ca_pem).context("cluster CA certificate")?;
+    let identity = reqwest::Identity::from_pem(&tls.identity_pem)
+        .context("this node's certificate and key as a client identity")?;
+    Ok(builder
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(ca)
+        .identity(identity))
+}
