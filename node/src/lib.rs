@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod erasure;
+pub mod metrics;
 pub mod object;
 pub mod rpc;
 pub mod s3;

@@ -30,6 +30,7 @@ pub struct LocalDrive {
     label: String,
     online: AtomicBool,
     online_checked_millis: AtomicU64,
+    metrics: crate::metrics::DriveHandles,
 }
 
 fn now_millis() -> u64 {
@@ -369,8 +370,10 @@ impl Fs {
 impl LocalDrive {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
+        let label = root.display().to_string();
         LocalDrive {
-            label: root.display().to_string(),
+            metrics: crate::metrics::global().drive_handles(&label),
+            label,
             root,
             online: AtomicBool::new(true),
             online_checked_millis: AtomicU64::new(0),
@@ -394,12 +397,21 @@ impl LocalDrive {
     ) -> DriveResult<T> {
         let fs = self.fs();
         let label = self.label.clone();
-        tokio::task::spawn_blocking(move || f(fs))
+        let timer = self.metrics.duration.start_timer();
+        let r = tokio::task::spawn_blocking(move || f(fs))
             .await
             .map_err(|e| DriveError::Io {
                 drive: label,
                 source: io::Error::other(e),
-            })?
+            })?;
+        timer.observe_duration();
+        if matches!(
+            r,
+            Err(DriveError::Io { .. } | DriveError::DiskFull | DriveError::Corrupt(_))
+        ) {
+            self.metrics.io_errors.inc();
+        }
+        r
     }
 
     /// Prepares the system directory and clears leftovers of interrupted writes.
