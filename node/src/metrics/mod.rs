@@ -167,7 +167,7 @@ impl Metrics {
             wait: histogram_vec(
                 &reg,
                 "rustfs_lock_wait_seconds",
-                "Time spent acquiring namespace locks (granted or not), by kind read|write",
+                "Time spent acquiring namespace locks (granted or not), by kind (read or write)",
                 &["kind"],
                 FAST_LATENCY_BUCKETS,
             ),
