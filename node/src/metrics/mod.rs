@@ -16,8 +16,8 @@ pub mod http;
 use parking_lot::Mutex;
 use prometheus::core::Collector;
 use prometheus::{
-    Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry,
+    Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry,
 };
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Instant;
@@ -71,10 +71,10 @@ pub struct DriveMetrics {
     pub duration: HistogramVec,
 }
 
-/// The handles one local drive updates, resolved once so the IO path does no label lookups.
+/// The handles one local drive updates, resolved once so the IO path does no label lookups
+/// (errors, being rare, are counted through the vector).
 #[derive(Clone)]
 pub struct DriveHandles {
-    pub io_errors: IntCounter,
     pub duration: Histogram,
 }
 
@@ -182,7 +182,7 @@ impl Metrics {
             io_errors: counter_vec(
                 &reg,
                 "rustfs_drive_io_errors_total",
-                "Operations on a local drive that failed with an I/O error, a full disk or corrupt data",
+                "Operations on a local drive (shard reads and writes included) that failed with an I/O error, a full disk or a vanished drive",
                 &["drive"],
             ),
             duration: histogram_vec(
@@ -238,8 +238,9 @@ impl Metrics {
 
     /// The handles of local drive `drive` (its path).
     pub fn drive_handles(&self, drive: &str) -> DriveHandles {
+        // Registers the drive's error series at 0, so a rate() sees its first error.
+        self.drive.io_errors.with_label_values(&[drive]);
         DriveHandles {
-            io_errors: self.drive.io_errors.with_label_values(&[drive]),
             duration: self.drive.duration.with_label_values(&[drive]),
         }
     }

@@ -105,10 +105,18 @@ fn names_follow_the_convention() {
     for e in Metrics::new().catalog() {
         assert!(e.name.starts_with("rustfs_"), "{}", e.name);
         if e.kind == "counter" {
-            assert!(e.name.ends_with("_total"), "counter {} must end in _total", e.name);
+            assert!(
+                e.name.ends_with("_total"),
+                "counter {} must end in _total",
+                e.name
+            );
         }
         if e.kind == "histogram" {
-            assert!(e.name.ends_with("_seconds"), "histogram {} must be in seconds", e.name);
+            assert!(
+                e.name.ends_with("_seconds"),
+                "histogram {} must be in seconds",
+                e.name
+            );
         }
         assert!(!e.help.is_empty(), "{} has no help", e.name);
     }
@@ -163,7 +171,10 @@ fn server_config(extra: &[&str]) -> crate::config::ServerConfig {
 #[test]
 fn scrape_auth_from_flags() {
     let c = server_config(&["--metrics-public"]);
-    assert!(matches!(ScrapeAuth::from_config(&c), Ok(ScrapeAuth::Public)));
+    assert!(matches!(
+        ScrapeAuth::from_config(&c),
+        Ok(ScrapeAuth::Public)
+    ));
     let c = server_config(&["--metrics-token", "0123456789abcdef"]);
     assert!(matches!(
         ScrapeAuth::from_config(&c),
@@ -194,4 +205,29 @@ async fn counting_body_counts_every_frame() {
     assert_eq!(&collected[..], b"abcdefgh");
     let after = m.s3.sent_bytes.with_label_values(&["unknown"]).get();
     assert!(after - before >= 8, "{before} → {after}");
+}
+
+#[tokio::test]
+async fn drive_errors_are_counted_and_missing_objects_are_not() {
+    use crate::store::Drive;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("d1");
+    std::fs::create_dir_all(&path).expect("mkdir");
+    let d = crate::store::local::LocalDrive::new(&path);
+    d.prepare().expect("prepare");
+    let errors = global()
+        .drive
+        .io_errors
+        .with_label_values(&[&path.display().to_string()]);
+    assert_eq!(errors.get(), 0);
+    // Without a format the drive counts as gone: an error.
+    assert!(d.read_meta("bucket", "key").await.is_err());
+    assert_eq!(errors.get(), 1);
+    // Formatted, a missing object is an answer, not an error.
+    std::fs::write(path.join(crate::store::SYS_DIR).join("format.json"), b"{}").expect("format");
+    assert!(matches!(
+        d.read_meta("bucket", "key").await,
+        Err(crate::store::DriveError::NotFound | crate::store::DriveError::BucketNotFound)
+    ));
+    assert_eq!(errors.get(), 1);
 }

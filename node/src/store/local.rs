@@ -70,6 +70,18 @@ impl Fs {
     /// Maps an I/O error: ENOSPC is a full drive, ENOENT/ENOTDIR is `NotFound` unless the drive
     /// itself has gone (then `Offline`), anything else is an I/O error naming the drive.
     fn err(&self, e: io::Error) -> DriveError {
+        let mapped = self.map_err(e);
+        if !matches!(mapped, DriveError::NotFound) {
+            crate::metrics::global()
+                .drive
+                .io_errors
+                .with_label_values(&[&self.label])
+                .inc();
+        }
+        mapped
+    }
+
+    fn map_err(&self, e: io::Error) -> DriveError {
         match e.kind() {
             io::ErrorKind::StorageFull => DriveError::DiskFull,
             io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => {
@@ -398,19 +410,14 @@ impl LocalDrive {
         let fs = self.fs();
         let label = self.label.clone();
         let timer = self.metrics.duration.start_timer();
-        let r = tokio::task::spawn_blocking(move || f(fs))
-            .await
-            .map_err(|e| DriveError::Io {
+        let r = match tokio::task::spawn_blocking(move || f(fs)).await {
+            Ok(r) => r,
+            Err(e) => Err(DriveError::Io {
                 drive: label,
                 source: io::Error::other(e),
-            })?;
+            }),
+        };
         timer.observe_duration();
-        if matches!(
-            r,
-            Err(DriveError::Io { .. } | DriveError::DiskFull | DriveError::Corrupt(_))
-        ) {
-            self.metrics.io_errors.inc();
-        }
         r
     }
 
