@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of RustFS Cluster: formatting, lints, unit + property tests, end-to-end suites
 # against the real binary, and the smoke test with off-the-shelf S3 clients. Installs missing
-# tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo openssl; pip:
+# tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo openssl prometheus; pip:
 # awscli) first, so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,8 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# observability: a real Prometheus and promtool (dashboards/, tests/tests/observability.rs)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test: installing ${missing[*]} (apt)"
   $SUDO apt-get update -qq
@@ -30,6 +32,9 @@ fi
 
 TARGET=${CARGO_TARGET_DIR:-target}
 
+echo "== promtool: alert rules and their unit tests"
+promtool check rules dashboards/prometheus/alerts.yml
+promtool test rules dashboards/prometheus/alerts_test.yml
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"

@@ -70,6 +70,14 @@ pub struct ServerConfig {
     /// How long a request waits for an object lock before answering 503 SlowDown, in seconds.
     #[arg(long, env = "RUSTFS_LOCK_TIMEOUT_SECS", default_value_t = 30)]
     pub lock_timeout_secs: u64,
+    /// Bearer token Prometheus must present to scrape `/rustfs/metrics` (at least 16
+    /// characters; prefer `RUSTFS_METRICS_TOKEN` or `RUSTFS_METRICS_TOKEN_FILE`, which `ps`
+    /// does not show).
+    #[arg(long, env = "RUSTFS_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Serve `/rustfs/metrics` without authentication (trusted networks only).
+    #[arg(long, env = "RUSTFS_METRICS_PUBLIC")]
+    pub metrics_public: bool,
     /// Log line format.
     #[arg(long, env = "RUSTFS_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -116,7 +124,7 @@ pub struct Credentials {
 }
 
 /// Reads `NAME` or `NAME_FILE` (both set is an error).
-fn secret_env(name: &str) -> Result<Option<String>, String> {
+pub(crate) fn secret_env(name: &str) -> Result<Option<String>, String> {
     let direct = std::env::var(name).ok().filter(|v| !v.is_empty());
     let file = std::env::var(format!("{name}_FILE"))
         .ok()

@@ -30,6 +30,9 @@ async fn main() {
 async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     let addr = parse_address(&cfg.address).map_err(anyhow::Error::msg)?;
     cfg.heal.validate().map_err(anyhow::Error::msg)?;
+    let scrape_auth =
+        rustfs_node::metrics::auth::ScrapeAuth::from_config(&cfg).map_err(anyhow::Error::msg)?;
+    rustfs_node::metrics::global().set_auth(scrape_auth);
     let pools = rustfs_common::endpoint::parse_pools(&cfg.drives)?;
     let distributed = pools[0].endpoints[0].host_port().is_some();
     let tls = match (&cfg.tls_cert, &cfg.tls_key) {

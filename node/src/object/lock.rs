@@ -39,6 +39,18 @@ impl NsLock {
     }
 
     async fn lock(&self, bucket: &str, key: &str, write: bool) -> ObjResult<LockGuard> {
+        let kind = if write { "write" } else { "read" };
+        let m = &crate::metrics::global().lock;
+        let timer = m.wait.with_label_values(&[kind]).start_timer();
+        let r = self.acquire(bucket, key, write).await;
+        timer.observe_duration();
+        if matches!(r, Err(ObjError::LockTimeout(_))) {
+            m.timeouts.with_label_values(&[kind]).inc();
+        }
+        r
+    }
+
+    async fn acquire(&self, bucket: &str, key: &str, write: bool) -> ObjResult<LockGuard> {
         match self {
             NsLock::Local(l) => {
                 let stripe =

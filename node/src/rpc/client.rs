@@ -21,6 +21,29 @@ struct Inner {
     timeout: Duration,
     online: AtomicBool,
     probing: AtomicBool,
+    metrics: PeerMetrics,
+}
+
+/// This peer's RPC figures, resolved once.
+struct PeerMetrics {
+    requests: prometheus::IntCounter,
+    errors: prometheus::IntCounter,
+    duration: prometheus::Histogram,
+    online: prometheus::IntGauge,
+}
+
+impl PeerMetrics {
+    fn new(addr: &str) -> Self {
+        let m = &crate::metrics::global().rpc;
+        let online = m.peer_online.with_label_values(&[addr]);
+        online.set(1);
+        PeerMetrics {
+            requests: m.requests.with_label_values(&[addr]),
+            errors: m.errors.with_label_values(&[addr]),
+            duration: m.duration.with_label_values(&[addr]),
+            online,
+        }
+    }
 }
 
 /// Another node, reached over HTTP.
@@ -81,6 +104,7 @@ impl Peer {
             timeout,
             online: AtomicBool::new(true),
             probing: AtomicBool::new(false),
+            metrics: PeerMetrics::new(addr),
         }))
     }
 
@@ -111,6 +135,7 @@ impl Peer {
     /// Marks the peer offline (once) and probes it until it answers again.
     pub(crate) fn mark_offline(&self, why: &str) {
         if self.0.online.swap(false, Ordering::Relaxed) {
+            self.0.metrics.online.set(0);
             tracing::warn!(peer = %self.0.addr, reason = why, "peer marked offline");
         }
         if self.0.probing.swap(true, Ordering::Relaxed) {
@@ -127,6 +152,7 @@ impl Peer {
                     .await;
                 if matches!(probe, Ok(r) if r.status().is_success()) {
                     peer.0.online.store(true, Ordering::Relaxed);
+                    peer.0.metrics.online.set(1);
                     peer.0.probing.store(false, Ordering::Relaxed);
                     tracing::info!(peer = %peer.0.addr, "peer is back online");
                     return;
@@ -145,6 +171,22 @@ impl Peer {
         if !self.is_online() {
             return Err(self.offline_error());
         }
+        let m = &self.0.metrics;
+        m.requests.inc();
+        let timer = m.duration.start_timer();
+        let resp = self.send_timed(build, deadline).await;
+        timer.observe_duration();
+        if resp.is_err() {
+            m.errors.inc();
+        }
+        resp
+    }
+
+    async fn send_timed(
+        &self,
+        build: reqwest::RequestBuilder,
+        deadline: Deadline,
+    ) -> DriveResult<reqwest::Response> {
         let resp = match deadline {
             Deadline::Total => build.timeout(self.0.timeout).send().await,
             Deadline::Caller => build.send().await,
@@ -293,6 +335,7 @@ impl Peer {
             .await
             .map_err(|e| PeerError::Status(addr, 200, format!("undecodable peer info: {e}")))?;
         self.0.online.store(true, Ordering::Relaxed);
+        self.0.metrics.online.set(1);
         Ok(info)
     }
 }

@@ -73,6 +73,7 @@ impl ServerState {
             self.creds.access_key.clone(),
             self.creds.secret_key.clone(),
         ));
+        builder.set_access(crate::metrics::http::ApiRecorder);
         builder.set_route(admin::AdminRoute {
             layer: layer.clone(),
             pools: self.pools.clone(),
@@ -164,16 +165,21 @@ fn connection_service(
                 }
             } else if path.starts_with("/rustfs/health/") || path.starts_with("/minio/health/") {
                 boxed(health.oneshot(req).await.unwrap_or_else(|e| match e {}))
+            } else if path == crate::metrics::http::METRICS_PATH {
+                boxed(crate::metrics::http::serve(&state, req.headers()).await)
             } else {
                 match state.s3.get() {
                     None => starting(),
-                    Some(s3) => match s3.call(req.map(s3s::Body::from)).await {
-                        Ok(r) => r.map(|b| b.map_err(|e| e as BoxError).boxed_unsync()),
-                        Err(e) => {
-                            tracing::error!(error = ?e, "s3 service error");
-                            text(500, "")
+                    Some(s3) => {
+                        let (probe, req) = crate::metrics::http::S3Probe::start(req);
+                        match s3.call(req.map(s3s::Body::http_body)).await {
+                            Ok(r) => boxed(probe.finish(r)),
+                            Err(e) => {
+                                tracing::error!(error = ?e, "s3 service error");
+                                text(500, "")
+                            }
                         }
-                    },
+                    }
                 }
             };
             Ok::<_, Infallible>(resp)

@@ -30,6 +30,7 @@ pub struct LocalDrive {
     label: String,
     online: AtomicBool,
     online_checked_millis: AtomicU64,
+    metrics: crate::metrics::DriveHandles,
 }
 
 fn now_millis() -> u64 {
@@ -69,6 +70,18 @@ impl Fs {
     /// Maps an I/O error: ENOSPC is a full drive, ENOENT/ENOTDIR is `NotFound` unless the drive
     /// itself has gone (then `Offline`), anything else is an I/O error naming the drive.
     fn err(&self, e: io::Error) -> DriveError {
+        let mapped = self.map_err(e);
+        if !matches!(mapped, DriveError::NotFound) {
+            crate::metrics::global()
+                .drive
+                .io_errors
+                .with_label_values(&[&self.label])
+                .inc();
+        }
+        mapped
+    }
+
+    fn map_err(&self, e: io::Error) -> DriveError {
         match e.kind() {
             io::ErrorKind::StorageFull => DriveError::DiskFull,
             io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => {
@@ -376,8 +389,10 @@ impl Fs {
 impl LocalDrive {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
+        let label = root.display().to_string();
         LocalDrive {
-            label: root.display().to_string(),
+            metrics: crate::metrics::global().drive_handles(&label),
+            label,
             root,
             online: AtomicBool::new(true),
             online_checked_millis: AtomicU64::new(0),
@@ -401,12 +416,16 @@ impl LocalDrive {
     ) -> DriveResult<T> {
         let fs = self.fs();
         let label = self.label.clone();
-        tokio::task::spawn_blocking(move || f(fs))
-            .await
-            .map_err(|e| DriveError::Io {
+        let timer = self.metrics.duration.start_timer();
+        let r = match tokio::task::spawn_blocking(move || f(fs)).await {
+            Ok(r) => r,
+            Err(e) => Err(DriveError::Io {
                 drive: label,
                 source: io::Error::other(e),
-            })?
+            }),
+        };
+        timer.observe_duration();
+        r
     }
 
     /// Prepares the system directory and clears leftovers of interrupted writes.

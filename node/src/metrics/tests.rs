@@ -1,0 +1,233 @@
+use super::auth::ScrapeAuth;
+use super::*;
+use ::http::{HeaderMap, HeaderValue, StatusCode};
+use http_body_util::BodyExt;
+
+/// The metric table of `dashboards/README.md`: (name, kind, labels, source).
+fn documented() -> Vec<(String, String, Vec<String>, String)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../dashboards/README.md");
+    let text = std::fs::read_to_string(path).expect("dashboards/README.md");
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // | `name` | kind | labels | source | meaning |
+        if cells.len() < 6 || !cells[1].starts_with("`rustfs_") {
+            continue;
+        }
+        let labels = cells[3]
+            .split(',')
+            .map(|l| l.trim().trim_matches('`').to_string())
+            .filter(|l| !l.is_empty() && l != "—")
+            .collect();
+        rows.push((
+            cells[1].trim_matches('`').to_string(),
+            cells[2].to_string(),
+            labels,
+            cells[4].to_string(),
+        ));
+    }
+    rows
+}
+
+fn table_row(e: &CatalogEntry) -> String {
+    let labels = if e.labels.is_empty() {
+        "—".to_string()
+    } else {
+        e.labels
+            .iter()
+            .map(|l| format!("`{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "| `{}` | {} | {} | node | {} |",
+        e.name, e.kind, labels, e.help
+    )
+}
+
+/// The documentation table cannot drift from the code: every family the node registers is
+/// listed as `node` with its type and labels, and every `node` row is registered. Rows owned by
+/// other parts (heal, control plane, TLS) must not be registered by the node yet — once they
+/// are, their row must say `node`.
+#[test]
+fn docs_table_matches_the_registry() {
+    let m = Metrics::new();
+    let catalog = m.catalog();
+    let docs = documented();
+    let mut problems = Vec::new();
+    for e in &catalog {
+        match docs.iter().find(|d| d.0 == e.name) {
+            None => problems.push(format!("missing from the table: {}", table_row(e))),
+            Some((_, kind, labels, source)) => {
+                if source != "node" {
+                    problems.push(format!(
+                        "{} is registered by the node; its Source cell says {source:?}: make it `node`",
+                        e.name
+                    ));
+                }
+                if kind != e.kind || *labels != e.labels {
+                    problems.push(format!(
+                        "{} is documented as {kind} {labels:?}, registered as {} {:?}: {}",
+                        e.name,
+                        e.kind,
+                        e.labels,
+                        table_row(e)
+                    ));
+                }
+            }
+        }
+    }
+    for (name, _, _, source) in &docs {
+        if source == "node" && !catalog.iter().any(|e| e.name == *name) {
+            problems.push(format!(
+                "{name} is documented as registered by the node but is not"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "dashboards/README.md and the metrics registry disagree:\n{}",
+        problems.join("\n")
+    );
+    let pending: Vec<&String> = docs
+        .iter()
+        .filter(|d| d.3 != "node")
+        .map(|d| &d.0)
+        .collect();
+    assert!(
+        pending.iter().all(|n| n.starts_with("rustfs_")),
+        "{pending:?}"
+    );
+}
+
+#[test]
+fn names_follow_the_convention() {
+    for e in Metrics::new().catalog() {
+        assert!(e.name.starts_with("rustfs_"), "{}", e.name);
+        if e.kind == "counter" {
+            assert!(
+                e.name.ends_with("_total"),
+                "counter {} must end in _total",
+                e.name
+            );
+        }
+        if e.kind == "histogram" {
+            assert!(
+                e.name.ends_with("_seconds"),
+                "histogram {} must be in seconds",
+                e.name
+            );
+        }
+        assert!(!e.help.is_empty(), "{} has no help", e.name);
+    }
+}
+
+fn bearer(v: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(
+        ::http::header::AUTHORIZATION,
+        HeaderValue::from_str(v).expect("header"),
+    );
+    h
+}
+
+#[test]
+fn scrape_auth() {
+    let t = ScrapeAuth::Token("0123456789abcdef-token".into());
+    assert!(t.check(&bearer("Bearer 0123456789abcdef-token")).is_ok());
+    assert_eq!(
+        t.check(&HeaderMap::new()).unwrap_err().0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        t.check(&bearer("Bearer 0123456789abcdef-tokem"))
+            .unwrap_err()
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.check(&bearer("Basic 0123456789abcdef-token"))
+            .unwrap_err()
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(ScrapeAuth::Public.check(&HeaderMap::new()).is_ok());
+    let (status, why) = ScrapeAuth::Unconfigured
+        .check(&bearer("Bearer anything-at-all-here"))
+        .unwrap_err();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(why.contains("RUSTFS_METRICS_TOKEN") && why.contains("RUSTFS_METRICS_PUBLIC"));
+}
+
+fn server_config(extra: &[&str]) -> crate::config::ServerConfig {
+    use clap::Parser;
+    let mut args = vec!["rustfs", "server"];
+    args.extend_from_slice(extra);
+    args.push("/tmp/d{1...4}");
+    let crate::config::Command::Server(c) = crate::config::Cli::parse_from(args).command;
+    c
+}
+
+#[test]
+fn scrape_auth_from_flags() {
+    let c = server_config(&["--metrics-public"]);
+    assert!(matches!(
+        ScrapeAuth::from_config(&c),
+        Ok(ScrapeAuth::Public)
+    ));
+    let c = server_config(&["--metrics-token", "0123456789abcdef"]);
+    assert!(matches!(
+        ScrapeAuth::from_config(&c),
+        Ok(ScrapeAuth::Token(_))
+    ));
+    let c = server_config(&["--metrics-token", "short"]);
+    assert!(ScrapeAuth::from_config(&c)
+        .unwrap_err()
+        .contains("at least 16"));
+    let c = server_config(&["--metrics-token", "0123456789abcdef", "--metrics-public"]);
+    assert!(ScrapeAuth::from_config(&c)
+        .unwrap_err()
+        .contains("choose one"));
+}
+
+#[tokio::test]
+async fn counting_body_counts_every_frame() {
+    let m = global();
+    let before = m.s3.sent_bytes.with_label_values(&["unknown"]).get();
+    let body = http_body_util::StreamBody::new(futures::stream::iter(
+        [&b"abc"[..], &b"defgh"[..]]
+            .into_iter()
+            .map(|b| Ok::<_, std::io::Error>(hyper::body::Frame::data(bytes::Bytes::from(b)))),
+    ));
+    let (probe, _req) = super::http::S3Probe::start(::http::Request::new(()));
+    let resp = probe.finish(::http::Response::new(body));
+    let collected = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&collected[..], b"abcdefgh");
+    let after = m.s3.sent_bytes.with_label_values(&["unknown"]).get();
+    assert!(after - before >= 8, "{before} → {after}");
+}
+
+#[tokio::test]
+async fn drive_errors_are_counted_and_missing_objects_are_not() {
+    use crate::store::Drive;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("d1");
+    std::fs::create_dir_all(&path).expect("mkdir");
+    let d = crate::store::local::LocalDrive::new(&path);
+    d.prepare().expect("prepare");
+    let errors = global()
+        .drive
+        .io_errors
+        .with_label_values(&[&path.display().to_string()]);
+    assert_eq!(errors.get(), 0);
+    // Without a format the drive counts as gone: an error.
+    assert!(d.read_meta("bucket", "key").await.is_err());
+    assert_eq!(errors.get(), 1);
+    // Formatted, a missing object is an answer, not an error.
+    std::fs::write(path.join(crate::store::SYS_DIR).join("format.json"), b"{}").expect("format");
+    assert!(matches!(
+        d.read_meta("bucket", "key").await,
+        Err(crate::store::DriveError::NotFound | crate::store::DriveError::BucketNotFound)
+    ));
+    assert_eq!(errors.get(), 1);
+}
