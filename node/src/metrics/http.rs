@@ -194,6 +194,7 @@ pub async fn serve(
     }
     let _one_scrape_at_a_time = m.scrape.lock().await;
     super::cluster::refresh(m, state.layer().map(|l| l.as_ref())).await;
+    m.heal.refresh(state.heal().map(|h| h.as_ref()));
     let mut r = text(StatusCode::OK, m.encode());
     r.headers_mut().insert(
         http::header::CONTENT_TYPE,

@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod cluster;
+pub mod heal;
 pub mod http;
 
 use parking_lot::Mutex;
@@ -87,6 +88,7 @@ pub struct Metrics {
     pub rpc: RpcMetrics,
     pub lock: LockMetrics,
     pub drive: DriveMetrics,
+    pub heal: heal::HealMetrics,
     pub(crate) node: cluster::NodeGauges,
     pub(crate) usage: cluster::UsageCounter,
     /// Serialises scrapes: scrape-time gauges are reset and refilled under it.
@@ -193,6 +195,7 @@ impl Metrics {
                 FAST_LATENCY_BUCKETS,
             ),
         };
+        let heal = heal::HealMetrics::new(&reg);
         let node = cluster::NodeGauges::new(&reg);
         let pc = prometheus::process_collector::ProcessCollector::new(
             std::process::id() as libc::pid_t,
@@ -207,6 +210,7 @@ impl Metrics {
             rpc,
             lock,
             drive,
+            heal,
             node,
             usage: cluster::UsageCounter::default(),
             scrape: tokio::sync::Mutex::new(()),

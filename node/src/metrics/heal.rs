@@ -1,0 +1,122 @@
+//! Healing and scanner figures (`node/src/heal`), refreshed from the heal manager's own counters
+//! at scrape time, so the request and heal paths keep a single count.
+
+use super::{counter_vec, gauge_vec, int_gauge, Reg};
+use crate::heal::HealManager;
+use prometheus::core::{AtomicU64, GenericCounter};
+use prometheus::{GaugeVec, IntCounterVec, IntGauge};
+
+pub struct HealMetrics {
+    pub queue_depth: IntGauge,
+    pub objects: IntCounterVec,
+    pub bytes: IntCounterVec,
+    pub incomplete: IntCounterVec,
+    pub drive_progress: GaugeVec,
+    pub scanned: IntCounterVec,
+    pub cycles: IntCounterVec,
+    pub last_cycle: GaugeVec,
+}
+
+impl HealMetrics {
+    pub(super) fn new(reg: &Reg<'_>) -> Self {
+        HealMetrics {
+            queue_depth: int_gauge(reg, "rustfs_heal_queue_depth", "Objects queued for healing"),
+            objects: counter_vec(
+                reg,
+                "rustfs_heal_objects_total",
+                "Objects healed (result=\"healed\") or that failed to heal (result=\"failed\")",
+                &["result"],
+            ),
+            bytes: counter_vec(
+                reg,
+                "rustfs_heal_bytes_total",
+                "Bytes written by healing",
+                &[],
+            ),
+            incomplete: counter_vec(
+                reg,
+                "rustfs_heal_incomplete_total",
+                "Heals that could not restore full redundancy",
+                &[],
+            ),
+            drive_progress: gauge_vec(
+                reg,
+                "rustfs_heal_drive_progress_ratio",
+                "Progress of rebuilding a replaced drive, 0 to 1",
+                &["drive"],
+            ),
+            scanned: counter_vec(
+                reg,
+                "rustfs_scanner_objects_scanned_total",
+                "Objects the background scanner checked",
+                &[],
+            ),
+            cycles: counter_vec(
+                reg,
+                "rustfs_scanner_cycles_total",
+                "Scanner cycles finished, kind=\"shallow\" (shard presence) or \"deep\" (bitrot)",
+                &["kind"],
+            ),
+            last_cycle: gauge_vec(
+                reg,
+                "rustfs_scanner_last_cycle_duration_seconds",
+                "Duration of the last finished scanner cycle",
+                &["kind"],
+            ),
+        }
+    }
+
+    /// Brings the series up to the manager's figures (counters only ever move forward).
+    pub fn refresh(&self, mgr: Option<&HealManager>) {
+        let Some(mgr) = mgr else { return };
+        let f = mgr.figures();
+        fn catch_up(c: &GenericCounter<AtomicU64>, to: u64) {
+            let now = c.get();
+            if to > now {
+                c.inc_by(to - now);
+            }
+        }
+        self.queue_depth.set(f.queue_depth as i64);
+        catch_up(
+            &self.objects.with_label_values(&["healed"]),
+            f.objects_healed,
+        );
+        catch_up(
+            &self.objects.with_label_values(&["failed"]),
+            f.objects_failed,
+        );
+        catch_up(&self.bytes.with_label_values::<&str>(&[]), f.bytes_healed);
+        catch_up(
+            &self.incomplete.with_label_values::<&str>(&[]),
+            f.heal_incomplete,
+        );
+        catch_up(
+            &self.scanned.with_label_values::<&str>(&[]),
+            f.objects_scanned,
+        );
+        catch_up(
+            &self.cycles.with_label_values(&["shallow"]),
+            f.scanner.cycles_shallow,
+        );
+        catch_up(
+            &self.cycles.with_label_values(&["deep"]),
+            f.scanner.cycles_deep,
+        );
+        for (kind, last) in [
+            ("shallow", &f.scanner.last_shallow),
+            ("deep", &f.scanner.last_deep),
+        ] {
+            if let Some(c) = last {
+                self.last_cycle
+                    .with_label_values(&[kind])
+                    .set(c.duration_secs);
+            }
+        }
+        self.drive_progress.reset();
+        for d in &f.drives_healing {
+            self.drive_progress
+                .with_label_values(&[d.endpoint.as_str()])
+                .set(d.percent / 100.0);
+        }
+    }
+}
