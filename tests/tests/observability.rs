@@ -230,7 +230,7 @@ impl Prometheus {
         std::fs::write(dir.join("alerts.yml"), short).expect("rules");
         std::fs::write(dir.join("token"), TOKEN).expect("token");
         let config = format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+            "global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 1s\n\
              rule_files: [alerts.yml]\n\
              scrape_configs:\n  - job_name: rustfs\n    metrics_path: /rustfs/metrics\n\
              \x20   authorization:\n      type: Bearer\n      credentials_file: {}\n\
