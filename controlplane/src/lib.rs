@@ -1,4 +1,7 @@
 //! The RustFS control plane (`rustfs-controlplane`): topology, health watching, rolling upgrades,
 //! replication and backups on axum + SQLite.
 //!
-//! Nothing is built here yet; the control-plane issue brings the service and its binary.
+//! [`api`] holds the REST API's wire types (see `controlplane/API.md`) and is all a client gets
+//! with `default-features = false`; the `server` feature (default) adds the service itself.
+
+pub mod api;
