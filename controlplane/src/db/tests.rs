@@ -45,7 +45,9 @@ async fn migrates_an_empty_file_and_reopens_it() {
     let all: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
     assert!(!all.is_empty());
     assert_eq!(db.applied_migrations().await.unwrap(), all);
-    db.register_cluster("prod", &spec(&[("n1", 9000)])).await.unwrap();
+    db.register_cluster("prod", &spec(&[("n1", 9000)]))
+        .await
+        .unwrap();
     db.close().await;
     assert!(dir.path().join("cp.db").is_file());
     let db = open(dir.path()).await;
@@ -72,7 +74,13 @@ async fn register_is_idempotent_and_updates_keep_observed_state() {
     assert!(r.created && r.changed);
     let r = db.register_cluster("prod", &s).await.unwrap();
     assert!(!r.created && !r.changed);
-    let before = db.events(&EventFilter { limit: 100, ..Default::default() }).await.unwrap();
+    let before = db
+        .events(&EventFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(before.events.len(), 1);
     assert_eq!(before.events[0].kind, "cluster_registered");
 
@@ -128,17 +136,24 @@ async fn register_is_idempotent_and_updates_keep_observed_state() {
     assert_eq!(t.credentials.unwrap().secret_key, "another-secret");
 
     // shrinking removes the host, its drives and (by cascade) nothing else
-    db.register_cluster("prod", &spec(&[("n1", 9000)])).await.unwrap();
+    db.register_cluster("prod", &spec(&[("n1", 9000)]))
+        .await
+        .unwrap();
     assert_eq!(db.nodes("prod").await.unwrap().len(), 1);
     assert_eq!(db.drives("prod").await.unwrap().len(), 2);
-    assert_eq!(db.sites().await.unwrap()[0].clusters, vec!["prod".to_string()]);
+    assert_eq!(
+        db.sites().await.unwrap()[0].clusters,
+        vec!["prod".to_string()]
+    );
 }
 
 #[tokio::test]
 async fn credentials_are_sealed_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path()).await;
-    db.register_cluster("prod", &spec(&[("n1", 9000)])).await.unwrap();
+    db.register_cluster("prod", &spec(&[("n1", 9000)]))
+        .await
+        .unwrap();
     db.close().await;
     let mut raw = std::fs::read(dir.path().join("cp.db")).unwrap();
     if let Ok(wal) = std::fs::read(dir.path().join("cp.db-wal")) {
@@ -159,7 +174,10 @@ async fn delete_cascades_and_events_page() {
     }
     db.delete_cluster("prod").await.unwrap();
     assert!(matches!(db.cluster("prod").await, Err(Error::NotFound(_))));
-    assert!(matches!(db.delete_cluster("prod").await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        db.delete_cluster("prod").await,
+        Err(Error::NotFound(_))
+    ));
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM drives")
         .fetch_one(&db.read)
         .await
@@ -223,14 +241,19 @@ async fn tokens_are_hashed_and_revocable() {
     db.revoke_token(&t.id).await.unwrap();
     assert!(db.authenticate(&t.token).await.unwrap().is_none());
     assert!(db.tokens().await.unwrap()[0].revoked_at.is_some());
-    assert!(matches!(db.revoke_token("0000000000000000").await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        db.revoke_token("0000000000000000").await,
+        Err(Error::NotFound(_))
+    ));
 }
 
 #[tokio::test]
 async fn observation_for_a_deleted_cluster_is_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path()).await;
-    db.register_cluster("prod", &spec(&[("n1", 9000)])).await.unwrap();
+    db.register_cluster("prod", &spec(&[("n1", 9000)]))
+        .await
+        .unwrap();
     let t = db.poll_targets().await.unwrap().remove(0);
     db.delete_cluster("prod").await.unwrap();
     let o = Observation {

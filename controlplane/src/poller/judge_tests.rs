@@ -142,7 +142,10 @@ fn a_dead_node_is_down_after_the_threshold() {
     t.hosts[3].failures = 2;
     let back: Vec<_> = (1..=4).map(|i| up(info(i, &[], "1"))).collect();
     let o = judge(&t, &back, 0, 2);
-    assert_eq!(kinds(&o), vec!["node_up", "drive_online", "set_tolerance_changed"]);
+    assert_eq!(
+        kinds(&o),
+        vec!["node_up", "drive_online", "set_tolerance_changed"]
+    );
     assert_eq!(o.hosts[3].failures, 0);
     assert_eq!(o.status, ClusterStatus::Healthy);
 }
