@@ -73,6 +73,75 @@ impl Drop for Nodes {
     }
 }
 
+/// A `rustfs-controlplane` process on a loopback port with its own database and admin token.
+struct ControlPlane {
+    child: std::process::Child,
+    url: String,
+    token_file: PathBuf,
+    token: String,
+}
+
+impl ControlPlane {
+    fn start(dir: &Path) -> ControlPlane {
+        use std::io::{BufRead, BufReader};
+        let bin = rustfs_bin().with_file_name("rustfs-controlplane");
+        assert!(
+            bin.is_file(),
+            "{} is missing: cargo build -p rustfs-controlplane (scripts/test.sh builds every binary)",
+            bin.display()
+        );
+        let token_file = dir.join("cp-admin.token");
+        let mut child = std::process::Command::new(bin)
+            .arg("serve")
+            .arg("--db")
+            .arg(dir.join("cp.db"))
+            .args(["--listen", "127.0.0.1:0"])
+            .arg("--admin-token-file")
+            .arg(&token_file)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start rustfs-controlplane");
+        // It prints `endpoint: http://ADDR` once it listens.
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = lines
+            .find_map(|l| l.ok()?.strip_prefix("endpoint: ").map(String::from))
+            .expect("rustfs-controlplane exited before listening");
+        let token = std::fs::read_to_string(&token_file)
+            .unwrap()
+            .trim()
+            .to_string();
+        ControlPlane {
+            child,
+            url,
+            token_file,
+            token,
+        }
+    }
+
+    /// `GET path` with the admin token; the body (panics unless 200).
+    fn get(&self, path: &str) -> String {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let r = reqwest::Client::new()
+                .get(format!("{}{path}", self.url))
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "GET {path}");
+            r.text().await.unwrap()
+        })
+    }
+}
+
+impl Drop for ControlPlane {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn local_cluster_example_applies_serves_s3_and_is_destroyed() {
     let dir = tempfile::Builder::new()
@@ -121,6 +190,51 @@ fn local_cluster_example_applies_serves_s3_and_is_destroyed() {
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("apply: no changes;"), "{out}");
     assert_eq!(nodes.pids(), before);
+
+    // With a control plane in the inventory, apply registers the cluster there (once).
+    let cp = ControlPlane::start(dir.path());
+    let with_cp = dir.path().join("with-cp.yaml");
+    let text = std::fs::read_to_string(&example).unwrap()
+        + &format!(
+            "control_plane: {{ address: \"{}\", token_file: \"{}\" }}\n",
+            cp.url,
+            cp.token_file.display()
+        );
+    std::fs::write(&with_cp, text).unwrap();
+    let run_cp = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.insert(1, with_cp.to_str().unwrap());
+        all.extend_from_slice(&["--state-dir", state.to_str().unwrap()]);
+        let out = provision_env(&all, &env, LIMIT);
+        let (stdout, stderr) = texts(&out);
+        (out.status.code().unwrap_or(-1), stdout, stderr)
+    };
+    let (code, out, err) = run_cp(&["apply", "--yes"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("control plane: cluster local registered"),
+        "{out}"
+    );
+    let nodes_json = cp.get("/v1/clusters/local/nodes");
+    for i in 2..=5 {
+        assert!(
+            nodes_json.contains(&format!("\"{net}.{i}\"")),
+            "{nodes_json}"
+        );
+    }
+    let (code, out, err) = run_cp(&["apply", "--yes"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("already registered, unchanged"), "{out}");
+    // A wrong token is refused with a message that says what to fix.
+    std::fs::write(&cp.token_file, "wrong-token\n").unwrap();
+    let (code, _, err) = run_cp(&["apply", "--yes"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("at step 'register with the control plane'")
+            && err.contains("set control_plane.token or token_file to a valid token"),
+        "{err}"
+    );
+    drop(cp);
 
     // Deleting data needs the cluster's name typed (or given): a wrong one changes nothing.
     let (code, _, err) = run(&["destroy", "--delete-data", "--confirm-delete-data", "nope"]);
