@@ -29,6 +29,16 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let db = open(&cfg).await?;
+    serve(cfg, db, listener, shutdown).await
+}
+
+/// Like [`run`] with a database already [`open`]ed.
+pub async fn serve(
+    cfg: Config,
+    db: Db,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let poller = tokio::spawn(crate::poller::run(db.clone(), cfg.poller.clone(), stop_rx));
     let app = router(AppState { db: db.clone() });
