@@ -148,6 +148,39 @@ echo end=1
     )
 }
 
+/// The deployment id on each of `host`'s drives (`None` where a drive is not formatted): a
+/// cheaper probe than [`gather`] for after the first start.
+pub async fn deployment_ids(conn: &HostConn, host: &Host) -> Result<Vec<Option<String>>> {
+    let drives: Vec<String> = host.drives.iter().map(|d| shell_quote(d)).collect();
+    let script = format!(
+        r#"for d in {}; do
+  f="$d/.rustfs.sys/format.json"
+  if [ -f "$f" ]; then echo "id=$(tr -d ' \n\t' < "$f" | grep -o '"deployment_id":"[^"]*"' | cut -d'"' -f4)"; else echo id=; fi
+done"#,
+        drives.join(" ")
+    );
+    let out = conn
+        .run_checked("reading the drives' format", &script)
+        .await?;
+    let ids: Vec<Option<String>> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("id="))
+        .map(|id| (!id.is_empty()).then(|| id.to_string()))
+        .collect();
+    if ids.len() != host.drives.len() {
+        return Err(Error::host(
+            &conn.label,
+            format!(
+                "expected {} drive reports, got {}",
+                host.drives.len(),
+                ids.len()
+            ),
+        ));
+    }
+    Ok(ids)
+}
+
 fn now_secs_f64() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

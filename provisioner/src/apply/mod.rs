@@ -25,7 +25,7 @@ use crate::inventory::{Host, Inventory};
 use crate::paths::HostPaths;
 use crate::pki;
 use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan, UNISSUED};
-use crate::progress::{table, Progress, Step};
+use crate::progress::{Progress, Step};
 use crate::render::Rendered;
 use crate::state::StateDir;
 use crate::{register, service, stage, verify};
@@ -38,120 +38,9 @@ pub struct ApplyOptions {
     pub health_timeout: Duration,
 }
 
-/// How a host came out of the run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Not finished (the run stopped before this host's turn).
-    Pending,
-    /// Nothing needed changing.
-    Unchanged,
-    /// Changed; `restarted` when a running node was restarted.
-    Changed { restarted: bool },
-    /// Failed at a step.
-    Failed { step: Step, message: String },
-}
+mod report;
 
-/// One host's part of the run.
-#[derive(Debug, Clone)]
-pub struct HostReport {
-    pub host: String,
-    pub address: String,
-    /// Actions taken (or, when the run stopped before them, planned).
-    pub actions: Vec<Action>,
-    pub outcome: Outcome,
-}
-
-/// The run's result.
-#[derive(Debug, Clone)]
-pub struct ApplyReport {
-    pub hosts: Vec<HostReport>,
-    /// The first failure: host (or `cluster`), step, message.
-    pub failure: Option<(String, Step, String)>,
-    pub elapsed: Duration,
-    /// Whether the user declined the confirmation (nothing was changed).
-    pub declined: bool,
-    /// Time spent waiting for cluster health.
-    pub health_wait: Option<Duration>,
-    /// Nodes the S3 round trip went through.
-    pub verified_nodes: usize,
-    /// What the control plane registration said, when one is configured.
-    pub registration: Option<String>,
-    /// The cluster's deployment id, when known.
-    pub deployment_id: Option<String>,
-}
-
-impl ApplyReport {
-    fn new(inv: &Inventory) -> ApplyReport {
-        ApplyReport {
-            hosts: inv
-                .hosts
-                .iter()
-                .map(|h| HostReport {
-                    host: h.name().to_string(),
-                    address: h.address.clone(),
-                    actions: Vec::new(),
-                    outcome: Outcome::Pending,
-                })
-                .collect(),
-            failure: None,
-            elapsed: Duration::ZERO,
-            declined: false,
-            health_wait: None,
-            verified_nodes: 0,
-            registration: None,
-            deployment_id: None,
-        }
-    }
-
-    /// Number of actions taken over all hosts.
-    pub fn num_changes(&self) -> usize {
-        self.hosts
-            .iter()
-            .filter(|h| matches!(h.outcome, Outcome::Changed { .. }))
-            .map(|h| h.actions.len())
-            .sum()
-    }
-
-    fn fail(&mut self, i: Option<usize>, step: Step, message: String) {
-        let who = match i {
-            Some(i) => {
-                self.hosts[i].outcome = Outcome::Failed {
-                    step,
-                    message: message.clone(),
-                };
-                self.hosts[i].host.clone()
-            }
-            None => "cluster".to_string(),
-        };
-        if self.failure.is_none() {
-            self.failure = Some((who, step, message));
-        }
-    }
-
-    /// The summary table printed at the end of a run.
-    pub fn summary(&self) -> String {
-        let rows: Vec<Vec<String>> = self
-            .hosts
-            .iter()
-            .map(|h| {
-                let result = match &h.outcome {
-                    Outcome::Pending => "not reached".to_string(),
-                    Outcome::Unchanged => "ok, no changes".to_string(),
-                    Outcome::Changed { restarted: true } => "ok, changed, restarted".to_string(),
-                    Outcome::Changed { restarted: false } => "ok, changed".to_string(),
-                    Outcome::Failed { step, .. } => format!("FAILED at {step}"),
-                };
-                vec![
-                    h.host.clone(),
-                    h.address.clone(),
-                    h.actions.len().to_string(),
-                    result,
-                ]
-            })
-            .collect();
-        table(&["HOST", "ADDRESS", "CHANGES", "RESULT"], &rows)
-    }
-}
+pub use report::{ApplyReport, HostReport, Outcome};
 
 /// A connected host, its facts and what it should look like.
 struct Live<'a> {
@@ -532,7 +421,7 @@ async fn run_phases(
         }
     }
     // The drives are formatted now: remember whose they are, so the next run knows them as ours.
-    match record_deployment(inv, state, live).await {
+    match record_deployment(state, live).await {
         Ok(id) => report.deployment_id = Some(id),
         Err(e) => {
             report.fail(None, Step::Health, e.to_string());
@@ -600,25 +489,18 @@ fn record(
 }
 
 /// Reads the deployment id off every drive; they must agree. Stores it in the state directory.
-async fn record_deployment(inv: &Inventory, state: &StateDir, live: &[Live<'_>]) -> Result<String> {
+async fn record_deployment(state: &StateDir, live: &[Live<'_>]) -> Result<String> {
     let mut ids = std::collections::BTreeSet::new();
     for l in live {
-        let f = facts::gather(&l.conn, inv, l.host).await?;
-        for d in &f.drives {
-            match &d.formatted {
-                Some(id) if !id.is_empty() => {
-                    ids.insert(id.clone());
-                }
-                _ => {
-                    return Err(Error::host(
-                        l.host.name(),
-                        format!(
-                            "drive {} is not formatted although the cluster reports healthy",
-                            d.path
-                        ),
-                    ))
-                }
-            }
+        let found = facts::deployment_ids(&l.conn, l.host).await?;
+        for (path, id) in l.host.drives.iter().zip(found) {
+            let Some(id) = id else {
+                return Err(Error::host(
+                    l.host.name(),
+                    format!("drive {path} is not formatted although the cluster reports healthy"),
+                ));
+            };
+            ids.insert(id);
         }
     }
     let mut ids = ids.into_iter();
