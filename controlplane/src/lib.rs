@@ -1,4 +1,30 @@
 //! The RustFS control plane (`rustfs-controlplane`): topology, health watching, rolling upgrades,
 //! replication and backups on axum + SQLite.
 //!
-//! Nothing is built here yet; the control-plane issue brings the service and its binary.
+//! [`api`] holds the REST API's wire types (see `controlplane/API.md`) and is all a client gets
+//! with `default-features = false`; the `server` feature (default) adds the service itself:
+//! [`config`] → [`server::run`], which opens the [`db`] (repository layer, migrations), starts
+//! the [`poller`] and serves the [`routes`] (auth, audit, [`metrics`], [`openapi`]).
+
+pub mod api;
+
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod db;
+#[cfg(feature = "server")]
+pub mod error;
+#[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
+pub mod openapi;
+#[cfg(feature = "server")]
+pub mod poller;
+#[cfg(feature = "server")]
+pub mod routes;
+#[cfg(feature = "server")]
+pub mod secrets;
+#[cfg(feature = "server")]
+pub mod server;
+#[cfg(feature = "server")]
+pub mod validate;

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::facts::Facts;
-use crate::inventory::Inventory;
+use crate::inventory::{Connection, Host, Inventory};
 
 /// The seed's recommended minimum memory per node.
 pub const RECOMMENDED_MEMORY_BYTES: u64 = 8 << 30;
@@ -75,6 +75,7 @@ pub fn elf_arch(header: &[u8]) -> Option<&'static str> {
 /// (drives formatted by it are ours); `binary_arch` the architecture of the binary to install.
 pub fn check_host(
     inv: &Inventory,
+    host: &Host,
     facts: &Facts,
     deployment_id: Option<&str>,
     binary_arch: Option<&str>,
@@ -103,6 +104,9 @@ pub fn check_host(
     }
     for d in &facts.drives {
         let p = &d.path;
+        if !d.exists && host.connection == Connection::Local {
+            continue; // made by `apply` (Action::CreateDrives)
+        }
         if !d.exists {
             out.push(Finding::error(format!(
                 "drive {p} does not exist — mount the drive there (or create the directory)"
@@ -145,7 +149,7 @@ pub fn check_host(
             ("ports.s3", inv.ports.s3),
             ("ports.console", inv.ports.console),
         ] {
-            if u16::try_from(port).is_ok_and(|p| facts.listening_ports.contains(&p)) {
+            if port_taken(host, facts, port) {
                 out.push(Finding::error(format!(
                     "port {port} is already in use — stop what listens there or change {field}"
                 )));
@@ -153,6 +157,22 @@ pub fn check_host(
         }
     }
     out
+}
+
+/// Whether something listens where the node would: any address of the port on SSH hosts (the
+/// node listens on every interface), the wildcard or the host's own address on local hosts
+/// (each local node listens on its loopback address only).
+fn port_taken(host: &Host, facts: &Facts, port: u32) -> bool {
+    let Ok(port) = u16::try_from(port) else {
+        return false;
+    };
+    match host.connection {
+        Connection::Ssh => facts.listening_ports.contains(&port),
+        Connection::Local => facts
+            .listening
+            .iter()
+            .any(|(ip, p)| *p == port && (ip == "*" || *ip == host.address)),
+    }
 }
 
 /// Checks across hosts: clock skew between any two hosts must stay within

@@ -165,8 +165,8 @@ pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailur
             host: host.name().to_string(),
             address: host.address.clone(),
             summary: summarize(f),
-            actions: plan_host(inv, f, &desired),
-            findings: check_host(inv, f, deployment.as_deref(), arch),
+            actions: plan_host(inv, host, f, &desired),
+            findings: check_host(inv, host, f, deployment.as_deref(), arch),
         });
     }
     let named: Vec<(&str, &Facts)> = gathered.iter().map(|(h, f)| (h.name(), f)).collect();
@@ -268,6 +268,8 @@ pub struct HostStatus {
     pub address: String,
     /// The facts, or why the host could not be reached.
     pub facts: Result<Facts>,
+    /// The node's answer to the cluster health check.
+    pub health: crate::health::NodeHealth,
 }
 
 impl std::fmt::Display for HostStatus {
@@ -290,24 +292,34 @@ impl std::fmt::Display for HostStatus {
                     (true, false) => "stopped",
                     (false, false) => "no service",
                 };
-                write!(f, "reachable, {version}, {service}")
+                write!(f, "reachable, {version}, {service}")?;
+                if facts.install.service_installed || facts.install.service_active {
+                    write!(f, ", {}", self.health)?;
+                }
+                Ok(())
             }
         }
     }
 }
 
-/// `status`: per host, reachable or not, installed version and service state.
+/// `status`: per host, reachable or not, installed version, service state and cluster health.
 pub async fn status(inv: &Inventory, opts: &RunOptions) -> Result<Vec<HostStatus>> {
     let state = opts.state(inv)?;
-    let results = gather_all(inv, opts, &state).await;
+    let hosts: Vec<&Host> = inv.hosts.iter().collect();
+    let (results, health) = futures::join!(
+        gather_all(inv, opts, &state),
+        crate::health::probe_all(inv, &hosts)
+    );
     Ok(inv
         .hosts
         .iter()
         .zip(results)
-        .map(|(h, facts)| HostStatus {
+        .zip(health)
+        .map(|((h, facts), health)| HostStatus {
             host: h.name().to_string(),
             address: h.address.clone(),
             facts,
+            health,
         })
         .collect())
 }

@@ -7,7 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
 use crate::exec::{shell_quote, HostConn};
-use crate::inventory::{Host, Inventory};
+use crate::inventory::{Connection, Host, Inventory};
+use crate::paths::{unit_path, HostPaths};
 
 /// Name of the systemd unit and of the service everywhere.
 pub const SERVICE_NAME: &str = "rustfs";
@@ -69,17 +70,27 @@ pub struct Facts {
     pub drives: Vec<DriveFacts>,
     /// TCP ports something listens on.
     pub listening_ports: BTreeSet<u16>,
+    /// TCP sockets something listens on, as (IPv4 address or `*` for any address, port);
+    /// IPv6 listeners count as `*`.
+    pub listening: BTreeSet<(String, u16)>,
     pub install: InstallFacts,
 }
 
-/// The facts script for `host`'s drives and the inventory's paths.
+/// The facts script for `host`'s drives and paths. `connection: local` hosts always take the
+/// start-script path: several nodes share this machine, so none of them is a systemd unit.
 pub fn script(inv: &Inventory, host: &Host) -> String {
+    let paths = HostPaths::of(inv, host);
     let drives: Vec<String> = host.drives.iter().map(|d| shell_quote(d)).collect();
-    let bin = shell_quote(&format!("{}/bin/current", inv.install_dir));
-    let env = shell_quote(&format!("{}/{SERVICE_NAME}.env", inv.config_dir));
-    let start = shell_quote(&format!("{}/bin/{SERVICE_NAME}-ctl", inv.install_dir));
-    let pidfile = shell_quote(&format!("{}/run/{SERVICE_NAME}.pid", inv.install_dir));
-    let tls = shell_quote(&format!("{}/tls", inv.config_dir));
+    let bin = shell_quote(&paths.current());
+    let env = shell_quote(&paths.env_file());
+    let start = shell_quote(&paths.ctl());
+    let pidfile = shell_quote(&paths.pidfile());
+    let tls = shell_quote(&paths.tls_dir());
+    let unit = shell_quote(&unit_path());
+    let systemd_test = match host.connection {
+        Connection::Ssh => "[ -d /run/systemd/system ]",
+        Connection::Local => "false",
+    };
     format!(
         r#"LC_ALL=C; export LC_ALL
 . /etc/os-release 2>/dev/null
@@ -88,7 +99,7 @@ echo "arch=$(uname -m)"
 echo "hostname=$(cat /proc/sys/kernel/hostname 2>/dev/null)"
 echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || echo 0)"
 echo "mem_kb=$(awk '/^MemTotal:/ {{print $2}}' /proc/meminfo)"
-if [ -d /run/systemd/system ]; then echo init=systemd; else echo init=other; fi
+if {systemd_test}; then echo init=systemd; else echo init=other; fi
 echo "clock=$(date +%s)"
 root_dev=$(stat -c %d /)
 i=0
@@ -108,7 +119,8 @@ for d in {drives}; do
   echo "drive=$i|$e|$dir|$free|$empty|$own|$fmt"
   i=$((i+1))
 done
-cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" {{print "listen=" $2}}'
+awk '$4 == "0A" {{print "listen=" $2}}' /proc/net/tcp 2>/dev/null
+awk '$4 == "0A" {{print "listen6=" $2}}' /proc/net/tcp6 2>/dev/null
 if [ -e {bin} ]; then
   echo "current_target=$(readlink {bin})"
   echo "current_sha256=$(sha256sum {bin} | cut -d' ' -f1)"
@@ -117,10 +129,10 @@ fi
 if [ -f {tls}/ca.crt ] && [ -f {tls}/node.crt ] && [ -f {tls}/node.key ]; then
   echo "tls_sha256=$(cat {tls}/ca.crt {tls}/node.crt {tls}/node.key | sha256sum | cut -d' ' -f1)"
 fi
-if [ -d /run/systemd/system ]; then
-  if [ -f /etc/systemd/system/{SERVICE_NAME}.service ]; then
+if {systemd_test}; then
+  if [ -f {unit} ]; then
     echo service_installed=1
-    echo "service_sha256=$(sha256sum /etc/systemd/system/{SERVICE_NAME}.service | cut -d' ' -f1)"
+    echo "service_sha256=$(sha256sum {unit} | cut -d' ' -f1)"
   fi
   systemctl is-active --quiet {SERVICE_NAME} 2>/dev/null && echo service_active=1
 else
@@ -134,6 +146,39 @@ echo end=1
 "#,
         drives = drives.join(" "),
     )
+}
+
+/// The deployment id on each of `host`'s drives (`None` where a drive is not formatted): a
+/// cheaper probe than [`gather`] for after the first start.
+pub async fn deployment_ids(conn: &HostConn, host: &Host) -> Result<Vec<Option<String>>> {
+    let drives: Vec<String> = host.drives.iter().map(|d| shell_quote(d)).collect();
+    let script = format!(
+        r#"for d in {}; do
+  f="$d/.rustfs.sys/format.json"
+  if [ -f "$f" ]; then echo "id=$(tr -d ' \n\t' < "$f" | grep -o '"deployment_id":"[^"]*"' | cut -d'"' -f4)"; else echo id=; fi
+done"#,
+        drives.join(" ")
+    );
+    let out = conn
+        .run_checked("reading the drives' format", &script)
+        .await?;
+    let ids: Vec<Option<String>> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("id="))
+        .map(|id| (!id.is_empty()).then(|| id.to_string()))
+        .collect();
+    if ids.len() != host.drives.len() {
+        return Err(Error::host(
+            &conn.label,
+            format!(
+                "expected {} drive reports, got {}",
+                host.drives.len(),
+                ids.len()
+            ),
+        ));
+    }
+    Ok(ids)
 }
 
 fn now_secs_f64() -> f64 {
@@ -166,6 +211,7 @@ pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Res
         clock_offset_secs: 0,
         drives: Vec::new(),
         listening_ports: BTreeSet::new(),
+        listening: BTreeSet::new(),
         install: InstallFacts::default(),
     };
     let mut complete = false;
@@ -195,12 +241,12 @@ pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Res
                 clock = Some(secs);
             }
             "drive" => f.drives.push(parse_drive(value, drives)?),
-            "listen" => {
-                if let Some(port) = value
-                    .rsplit_once(':')
-                    .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
-                {
-                    f.listening_ports.insert(port);
+            "listen" | "listen6" => {
+                if let Some((ip, port)) = value.rsplit_once(':') {
+                    if let Ok(port) = u16::from_str_radix(port, 16) {
+                        f.listening_ports.insert(port);
+                        f.listening.insert((listen_ip(key == "listen6", ip), port));
+                    }
                 }
             }
             "current_target" => f.install.current_target = Some(value.to_string()),
@@ -228,6 +274,16 @@ pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Res
         ));
     }
     Ok(f)
+}
+
+/// `/proc/net/tcp`'s little-endian hex IPv4 address as dotted decimal; `*` for the wildcard
+/// address and for IPv6.
+fn listen_ip(v6: bool, hex: &str) -> String {
+    match u32::from_str_radix(hex, 16) {
+        Ok(0) | Err(_) => "*".into(),
+        Ok(_) if v6 => "*".into(),
+        Ok(n) => std::net::Ipv4Addr::from(n.swap_bytes()).to_string(),
+    }
 }
 
 fn parse_drive(value: &str, drives: &[String]) -> std::result::Result<DriveFacts, String> {
@@ -276,6 +332,8 @@ current_target=/opt/rustfs/bin/rustfs-1.0\ncurrent_sha256=abc\nservice_installed
         assert_eq!(f.init, InitSystem::Systemd);
         assert_eq!(f.clock_offset_secs, 10);
         assert_eq!(f.listening_ports, BTreeSet::from([22, 9000]));
+        assert!(f.listening.contains(&("*".to_string(), 22)));
+        assert!(f.listening.contains(&("127.0.0.1".to_string(), 9000)));
         assert_eq!(f.drives[0].free_bytes, Some(2048 * 1024));
         assert!(f.drives[0].empty && f.drives[0].formatted.is_none());
         assert_eq!(f.drives[1].formatted.as_deref(), Some("7f3e"));

@@ -6,20 +6,31 @@
 //! [`checks`] (whether it can run a node), [`plan`] (what would change), [`render`] (config files
 //! from templates), [`stage`] (binary and files onto hosts), [`pki`] (the cluster CA),
 //! [`state`] (the provisioner's own directory) and [`commands`] (the CLI verbs glued together).
+//! `apply` is [`apply`] (phases), [`service`] (start/stop/remove), [`health`] (cluster health),
+//! [`register`] (control plane), [`verify`] (S3 round trip) and [`progress`] (display);
+//! `destroy` is [`destroy`]. [`paths`] says where things live on a host.
 
+pub mod apply;
 pub mod checks;
 pub mod commands;
+pub mod destroy;
 pub mod error;
 pub mod exec;
 pub mod facts;
+pub mod health;
 pub mod hostkeys;
 pub mod init;
 pub mod inventory;
+pub mod paths;
 pub mod pki;
 pub mod plan;
+pub mod progress;
+pub mod register;
 pub mod render;
+pub mod service;
 pub mod ssh;
 pub mod stage;
 pub mod state;
+pub mod verify;
 
 pub use error::{Error, Result};

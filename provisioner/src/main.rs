@@ -39,7 +39,35 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Per host: reachable, installed version, service state.
+    /// Install, configure and start the cluster where hosts differ, wait until it is healthy,
+    /// register it with the control plane and verify S3 through every node.
+    Apply {
+        file: PathBuf,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Do not ask for confirmation before changing hosts.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Seconds to wait for every node to report the cluster healthy.
+        #[arg(long, default_value_t = 180)]
+        health_timeout_secs: u64,
+    },
+    /// Stop the nodes and remove what `apply` installed (drives are kept unless --delete-data).
+    Destroy {
+        file: PathBuf,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Do not ask before stopping and removing the services.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Also delete everything on the cluster's drives (asks to type the cluster name).
+        #[arg(long)]
+        delete_data: bool,
+        /// The cluster name, given instead of typing it (for scripts; needs --delete-data).
+        #[arg(long, value_name = "CLUSTER")]
+        confirm_delete_data: Option<String>,
+    },
+    /// Per host: reachable, installed version, service state, cluster health.
     Status {
         file: PathBuf,
         #[command(flatten)]
@@ -85,6 +113,175 @@ impl RunArgs {
             concurrency: self.concurrency,
         }
     }
+}
+
+/// Asks on the terminal; `Ok(false)` when the answer is not `want`. Without a terminal there
+/// is nobody to ask: an error telling what flag to pass.
+fn ask(question: &str, want: &str, flag: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "refusing to go on without confirmation: stdin is not a terminal — re-run with {flag}"
+        );
+    }
+    print!("{question} ");
+    std::io::stdout().flush().ok();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == want)
+}
+
+fn host_names(inv: &Inventory) -> Vec<&str> {
+    inv.hosts.iter().map(|h| h.name()).collect()
+}
+
+fn apply(
+    file: &std::path::Path,
+    run: &RunArgs,
+    yes: bool,
+    health_timeout_secs: u64,
+) -> anyhow::Result<ExitCode> {
+    use rustfs_provision::apply::{self, ApplyOptions};
+    use rustfs_provision::progress::Progress;
+    let inv = load(file)?;
+    let opts = ApplyOptions {
+        run: run.options(),
+        health_timeout: Duration::from_secs(health_timeout_secs),
+    };
+    let rt = runtime()?;
+    let progress = Progress::new(&host_names(&inv));
+    let prepared = rt.block_on(apply::prepare(&inv, &opts, &progress));
+    progress.clear();
+    let report = match prepared {
+        Err(report) => report,
+        Ok(prepared) => {
+            println!("{}", prepared.plan);
+            let n = prepared.plan.num_changes();
+            let go = if n == 0 || yes {
+                true
+            } else {
+                let hosts = prepared
+                    .plan
+                    .hosts
+                    .iter()
+                    .filter(|h| !h.actions.is_empty())
+                    .count();
+                match ask(
+                    &format!("apply {n} change(s) to {hosts} host(s)? type yes to go on:"),
+                    "yes",
+                    "--yes",
+                ) {
+                    Ok(go) => go,
+                    Err(e) => {
+                        rt.block_on(prepared.abandon());
+                        return Err(e);
+                    }
+                }
+            };
+            if go {
+                let progress = Progress::new(&host_names(&inv));
+                let report = rt.block_on(apply::execute(prepared, &progress));
+                progress.clear();
+                report
+            } else {
+                rt.block_on(prepared.abandon())
+            }
+        }
+    };
+    print!("\n{}", report.summary());
+    if report.declined {
+        eprintln!("apply: cancelled — nothing was changed");
+        return Ok(ExitCode::FAILURE);
+    }
+    if let Some((who, step, message)) = &report.failure {
+        let whom = if who == "cluster" {
+            "the cluster".to_string()
+        } else {
+            format!("host {who}")
+        };
+        eprintln!("error: apply failed on {whom} at step '{step}': {message}");
+        return Ok(ExitCode::FAILURE);
+    }
+    let n = report.num_changes();
+    let changes = if n == 0 {
+        "no changes".to_string()
+    } else {
+        format!("{n} change(s) made")
+    };
+    let health = report
+        .health_wait
+        .map(|d| format!("healthy after {:.1}s", d.as_secs_f64()))
+        .unwrap_or_default();
+    println!(
+        "apply: {changes}; cluster {health}; S3 verified through {} node(s); {:.1}s in all",
+        report.verified_nodes,
+        report.elapsed.as_secs_f64()
+    );
+    if let Some(r) = &report.registration {
+        println!("apply: control plane: {r}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn destroy(
+    file: &std::path::Path,
+    run: &RunArgs,
+    yes: bool,
+    delete_data: bool,
+    confirm: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    use rustfs_provision::progress::Progress;
+    let inv = load(file)?;
+    let name = &inv.cluster.name;
+    let n = inv.hosts.len();
+    if confirm.is_some() && !delete_data {
+        anyhow::bail!("--confirm-delete-data only goes with --delete-data");
+    }
+    if delete_data {
+        let drives: usize = inv.hosts.iter().map(|h| h.drives.len()).sum();
+        match confirm {
+            Some(c) if c == *name => {}
+            Some(c) => anyhow::bail!(
+                "--confirm-delete-data {c:?} is not this cluster's name ({name:?}) — nothing was changed"
+            ),
+            None => {
+                if !ask(
+                    &format!("this deletes ALL DATA on {drives} drive(s) of {n} host(s). Type the cluster name ({name}) to go on:"),
+                    name,
+                    "--confirm-delete-data CLUSTER",
+                )? {
+                    eprintln!("destroy: cancelled — nothing was changed");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+    } else if !yes
+        && !ask(
+            &format!("stop and remove rustfs on {n} host(s) of cluster {name} (drives are kept)? type yes to go on:"),
+            "yes",
+            "--yes",
+        )?
+    {
+        eprintln!("destroy: cancelled — nothing was changed");
+        return Ok(ExitCode::FAILURE);
+    }
+    let progress = Progress::new(&host_names(&inv));
+    let report = runtime()?.block_on(rustfs_provision::destroy::destroy(
+        &inv,
+        &run.options(),
+        delete_data,
+        &progress,
+    ));
+    progress.clear();
+    let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
+    print!("\n{}", report.summary());
+    let failed = report.num_failed();
+    if failed > 0 {
+        eprintln!("error: destroy failed on {failed} host(s); see above");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("destroy: removed from {n} host(s)");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load(file: &std::path::Path) -> anyhow::Result<Inventory> {
@@ -185,6 +382,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Apply {
+            file,
+            run,
+            yes,
+            health_timeout_secs,
+        } => apply(&file, &run, yes, health_timeout_secs),
+        Command::Destroy {
+            file,
+            run,
+            yes,
+            delete_data,
+            confirm_delete_data,
+        } => destroy(&file, &run, yes, delete_data, confirm_delete_data),
         Command::Status { file, run } => {
             let inv = load(&file)?;
             let statuses = runtime()?.block_on(commands::status(&inv, &run.options()))?;

@@ -6,7 +6,8 @@ use std::fmt;
 
 use crate::checks::{Finding, Severity};
 use crate::facts::{Facts, InitSystem, SERVICE_NAME};
-use crate::inventory::Inventory;
+use crate::inventory::{Connection, Host, Inventory};
+use crate::paths::HostPaths;
 
 /// What the inventory wants on every host, computed once on the provisioner's side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +60,8 @@ pub enum Action {
     InstallCertificates { dir: String },
     /// Install the systemd unit, or the start script where there is no systemd.
     InstallService { init: InitSystem },
+    /// Make missing drive directories (`connection: local` hosts only).
+    CreateDrives { paths: Vec<String> },
     /// Empty drives the node formats into the cluster on its first start.
     FormatDrives { paths: Vec<String> },
     /// Start (or restart, after a change) the node.
@@ -86,6 +89,9 @@ impl fmt::Display for Action {
                 InitSystem::Systemd => write!(f, "install systemd unit {SERVICE_NAME}.service"),
                 InitSystem::Other => write!(f, "install start script (no systemd on this host)"),
             },
+            Action::CreateDrives { paths } => {
+                write!(f, "create drive directories {}", paths.join(", "))
+            }
             Action::FormatDrives { paths } => {
                 write!(
                     f,
@@ -179,13 +185,14 @@ pub fn summarize(facts: &Facts) -> String {
 }
 
 /// The actions that bring a host with `facts` to `desired`.
-pub fn plan_host(inv: &Inventory, facts: &Facts, desired: &Desired) -> Vec<Action> {
+pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired) -> Vec<Action> {
+    let paths = HostPaths::of(inv, host);
     let mut actions = Vec::new();
     let install = &facts.install;
     let binary_changed = install.current_sha256.as_deref() != Some(desired.binary_sha256.as_str());
     if binary_changed {
         actions.push(Action::InstallBinary {
-            path: format!("{}/bin/{SERVICE_NAME}-{}", inv.install_dir, desired.version),
+            path: paths.versioned(&desired.version),
             replaces: install.current_target.clone(),
         });
     }
@@ -196,7 +203,7 @@ pub fn plan_host(inv: &Inventory, facts: &Facts, desired: &Desired) -> Vec<Actio
     };
     if config_changed {
         actions.push(Action::WriteConfig {
-            path: format!("{}/{SERVICE_NAME}.env", inv.config_dir),
+            path: paths.env_file(),
             exists: install.config_sha256.is_some(),
         });
     }
@@ -206,7 +213,7 @@ pub fn plan_host(inv: &Inventory, facts: &Facts, desired: &Desired) -> Vec<Actio
         .is_some_and(|want| install.tls_sha256.as_ref() != Some(want));
     if tls_changed {
         actions.push(Action::InstallCertificates {
-            dir: format!("{}/tls", inv.config_dir),
+            dir: paths.tls_dir(),
         });
     }
     let service_changed = match (&install.service_sha256, &desired.service_sha256) {
@@ -217,10 +224,21 @@ pub fn plan_host(inv: &Inventory, facts: &Facts, desired: &Desired) -> Vec<Actio
     if service_changed {
         actions.push(Action::InstallService { init: facts.init });
     }
+    let missing: Vec<String> = facts
+        .drives
+        .iter()
+        .filter(|d| !d.exists && host.connection == Connection::Local)
+        .map(|d| d.path.clone())
+        .collect();
+    if !missing.is_empty() {
+        actions.push(Action::CreateDrives {
+            paths: missing.clone(),
+        });
+    }
     let empty: Vec<String> = facts
         .drives
         .iter()
-        .filter(|d| d.is_dir && d.empty && d.formatted.is_none())
+        .filter(|d| (d.is_dir && d.empty && d.formatted.is_none()) || missing.contains(&d.path))
         .map(|d| d.path.clone())
         .collect();
     if !empty.is_empty() {

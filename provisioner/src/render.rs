@@ -8,8 +8,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::facts::SERVICE_NAME;
-use crate::inventory::{Host, Inventory};
+use crate::inventory::{Connection, Host, Inventory};
+use crate::paths::{unit_path, HostPaths};
 
 const ENV_TEMPLATE: &str = include_str!("../templates/rustfs.env.hbs");
 const UNIT_TEMPLATE: &str = include_str!("../templates/rustfs.service.hbs");
@@ -59,6 +59,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 struct Context {
     cluster: String,
     volumes: String,
+    /// Empty (every interface) on SSH hosts; the host's own address on local hosts.
+    listen_host: String,
     s3_port: u32,
     console_port: u32,
     storage_class: Option<String>,
@@ -170,10 +172,16 @@ pub fn render(inv: &Inventory, host: &Host) -> Result<Rendered> {
             .map(|v| v.expose().to_string())
             .unwrap_or_default()
     };
-    let env_file = format!("{}/{SERVICE_NAME}.env", inv.config_dir);
+    let paths = HostPaths::of(inv, host);
+    let env_file = paths.env_file();
+    let listen_host = match host.connection {
+        Connection::Ssh => String::new(),
+        Connection::Local => host.address.clone(),
+    };
     let ctx = Context {
         cluster: inv.cluster.name.clone(),
         volumes: volumes(inv)?,
+        listen_host,
         s3_port: inv.ports.s3,
         console_port: inv.ports.console,
         storage_class: inv.storage_class.clone(),
@@ -181,13 +189,13 @@ pub fn render(inv: &Inventory, host: &Host) -> Result<Rendered> {
         root_user: secret(&inv.credentials.user),
         root_password: secret(&inv.credentials.password),
         tls: inv.tls.enabled,
-        tls_dir: format!("{}/tls", inv.config_dir),
+        tls_dir: paths.tls_dir(),
         service_user: SERVICE_USER,
         env_file: env_file.clone(),
-        binary: format!("{}/bin/current", inv.install_dir),
+        binary: paths.current(),
         drives: host.drives.join(" "),
-        pidfile: format!("{}/run/{SERVICE_NAME}.pid", inv.install_dir),
-        log_file: format!("{}/log/{SERVICE_NAME}.log", inv.install_dir),
+        pidfile: paths.pidfile(),
+        log_file: paths.log_file(),
     };
     let run = |name: &str| {
         hb.render(name, &ctx)
@@ -195,14 +203,8 @@ pub fn render(inv: &Inventory, host: &Host) -> Result<Rendered> {
     };
     Ok(Rendered {
         env: (env_file, run("env")?),
-        unit: (
-            format!("/etc/systemd/system/{SERVICE_NAME}.service"),
-            run("unit")?,
-        ),
-        ctl: (
-            format!("{}/bin/{SERVICE_NAME}-ctl", inv.install_dir),
-            run("ctl")?,
-        ),
+        unit: (unit_path(), run("unit")?),
+        ctl: (paths.ctl(), run("ctl")?),
     })
 }
 

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::exec::{shell_quote, HostConn, Payload};
 use crate::facts::{Facts, InitSystem, SERVICE_NAME};
 use crate::inventory::{Host, Inventory};
+use crate::paths::HostPaths;
 use crate::pki::NodeTls;
 use crate::plan::{plan_host, Action, Desired};
 use crate::render::{Rendered, SERVICE_USER};
@@ -24,7 +25,7 @@ pub async fn stage_host(
     rendered: &Rendered,
     tls: Option<&NodeTls>,
 ) -> Result<Vec<Action>> {
-    let actions: Vec<Action> = plan_host(inv, facts, desired)
+    let actions: Vec<Action> = plan_host(inv, host, facts, desired)
         .into_iter()
         .filter(|a| {
             matches!(
@@ -33,13 +34,32 @@ pub async fn stage_host(
                     | Action::WriteConfig { .. }
                     | Action::InstallService { .. }
                     | Action::InstallCertificates { .. }
+                    | Action::CreateDrives { .. }
             )
         })
         .collect();
+    stage_actions(conn, inv, host, facts, desired, rendered, tls, &actions).await?;
+    Ok(actions)
+}
+
+/// Carries out exactly `actions` (those of them that install something; starting is not done
+/// here): one upload into a private temp directory, then one privileged script.
+#[allow(clippy::too_many_arguments)]
+pub async fn stage_actions(
+    conn: &HostConn,
+    inv: &Inventory,
+    host: &Host,
+    facts: &Facts,
+    desired: &Desired,
+    rendered: &Rendered,
+    tls: Option<&NodeTls>,
+    actions: &[Action],
+) -> Result<()> {
     if actions.is_empty() {
-        return Ok(actions);
+        return Ok(());
     }
     let systemd = facts.init == InitSystem::Systemd;
+    let paths = HostPaths::of(inv, host);
     let tmp = conn.temp_dir().await?;
     let mut uploads = Vec::new();
     let mut script = vec![
@@ -48,13 +68,13 @@ pub async fn stage_host(
         "trap 'rm -rf \"$T\"' EXIT".to_string(),
         format!(
             "mkdir -p {b} {r} {l} {c}",
-            b = shell_quote(&format!("{}/bin", inv.install_dir)),
-            r = shell_quote(&format!("{}/run", inv.install_dir)),
-            l = shell_quote(&format!("{}/log", inv.install_dir)),
-            c = shell_quote(&inv.config_dir),
+            b = shell_quote(&paths.bin_dir()),
+            r = shell_quote(&paths.run_dir()),
+            l = shell_quote(&paths.log_dir()),
+            c = shell_quote(&paths.config_dir),
         ),
     ];
-    for action in &actions {
+    for action in actions {
         match action {
             Action::InstallBinary { .. } => {
                 let Some(local) = &inv.binary.path else {
@@ -64,7 +84,7 @@ pub async fn stage_host(
                     ));
                 };
                 uploads.push((format!("{tmp}/rustfs"), Payload::File(local.into())));
-                script.push(binary_script(inv, desired));
+                script.push(binary_script(&paths, desired));
             }
             Action::WriteConfig { .. } => {
                 uploads.push((
@@ -105,6 +125,10 @@ pub async fn stage_host(
                     script.push(place("node.key", &format!("{dir}/node.key"), "0600"));
                 }
             }
+            Action::CreateDrives { paths } => {
+                let quoted: Vec<String> = paths.iter().map(|d| shell_quote(d)).collect();
+                script.push(format!("mkdir -p {}", quoted.join(" ")));
+            }
             Action::InstallService { .. } if systemd => {
                 uploads.push((
                     format!("{tmp}/{SERVICE_NAME}.service"),
@@ -140,7 +164,7 @@ pub async fn stage_host(
     }
     conn.run_checked("installing the staged files", &script.join("\n"))
         .await?;
-    Ok(actions)
+    Ok(())
 }
 
 /// Shell line creating the service account unless it exists.
@@ -161,8 +185,8 @@ fn place(name: &str, dest: &str, mode: &str) -> String {
     )
 }
 
-fn binary_script(inv: &Inventory, desired: &Desired) -> String {
-    let bin = format!("{}/bin", inv.install_dir);
+fn binary_script(paths: &HostPaths, desired: &Desired) -> String {
+    let bin = paths.bin_dir();
     let name = format!("{SERVICE_NAME}-{}", desired.version);
     format!(
         r#"got=$(sha256sum "$T/rustfs" | cut -d' ' -f1)

@@ -155,7 +155,8 @@ fn local_connection_plans_and_stages_without_ssh() {
     let (code, out, err) = run("stage");
     assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("stage: 3 change(s) made"), "{out}");
-    assert!(dir.path().join("opt/bin/current").exists());
+    // Local hosts get install_dir/NAME of their own.
+    assert!(dir.path().join("opt/l1/bin/current").exists());
     let (code, out, _) = run("stage");
     assert_eq!(code, Some(0));
     assert!(out.contains("stage: no changes"), "{out}");

@@ -260,6 +260,15 @@ pub struct Tls {
 pub struct ControlPlane {
     /// Base URL, e.g. `https://cp.example.com:7070`.
     pub address: String,
+    /// Bearer token for the control plane's API (usually `${ENV}`), or `token_file`.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// File holding the bearer token (e.g. the control plane's `admin.token`).
+    #[serde(default)]
+    pub token_file: Option<String>,
+    /// Site the cluster belongs to (default `default`).
+    #[serde(default)]
+    pub site: Option<String>,
 }
 
 /// Resolved SSH settings of one host (defaults applied).

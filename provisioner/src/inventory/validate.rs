@@ -85,12 +85,34 @@ pub fn validate(inv: &mut Inventory, base: &Path) -> Result<(), FieldErrors> {
             e.add(field, "must be an absolute path other than /");
         }
     }
-    if let Some(cp) = &inv.control_plane {
+    if let Some(cp) = &mut inv.control_plane {
         if !(cp.address.starts_with("http://") || cp.address.starts_with("https://")) {
             e.add(
                 "control_plane.address",
                 format!("{:?} must be an http:// or https:// URL", cp.address),
             );
+        }
+        match (&cp.token, &cp.token_file) {
+            (Some(_), Some(_)) => e.add("control_plane.token", "set token or token_file, not both"),
+            (None, None) => e.add(
+                "control_plane.token",
+                "required: set token (e.g. ${RUSTFS_CONTROLPLANE_TOKEN}) or token_file (the control plane's admin.token)",
+            ),
+            (None, Some(f)) => {
+                let resolved = resolve(base, f);
+                match std::fs::read_to_string(&resolved) {
+                    Ok(t) => cp.token = Some(Secret::new(t.trim())),
+                    Err(err) => e.add(
+                        "control_plane.token_file",
+                        format!("cannot read {resolved}: {err}"),
+                    ),
+                }
+                cp.token_file = Some(resolved);
+            }
+            (Some(_), None) => {}
+        }
+        if let Some(site) = &cp.site {
+            check_name(&mut e, "control_plane.site", site);
         }
     }
     if e.0.is_empty() {

@@ -47,6 +47,7 @@ fn bare() -> Facts {
         clock_offset_secs: 0,
         drives: vec![drive("/d1", true, None), drive("/d2", true, None)],
         listening_ports: BTreeSet::from([22]),
+        listening: BTreeSet::from([("*".to_string(), 22)]),
         install: InstallFacts::default(),
     }
 }
@@ -58,9 +59,14 @@ fn installed() -> Facts {
             drive("/d2", false, Some("dep")),
         ],
         listening_ports: BTreeSet::from([22, 9000, 9001]),
+        listening: BTreeSet::from([
+            ("*".to_string(), 22),
+            ("127.0.0.2".to_string(), 9000),
+            ("127.0.0.2".to_string(), 9001),
+        ]),
         install: InstallFacts {
             current_sha256: Some(SHA.into()),
-            current_target: Some("/opt/rustfs/bin/rustfs-aaaaaaaaaaaa".into()),
+            current_target: Some("/opt/rustfs/a/bin/rustfs-aaaaaaaaaaaa".into()),
             config_sha256: Some("c0".into()),
             service_installed: true,
             service_sha256: Some("s0".into()),
@@ -76,16 +82,16 @@ fn bare_host_gets_the_full_install() {
     let inv = inventory();
     let desired = Desired::new(&inv, SHA.into());
     assert_eq!(desired.version, "aaaaaaaaaaaa");
-    let actions = plan_host(&inv, &bare(), &desired);
+    let actions = plan_host(&inv, &inv.hosts[0], &bare(), &desired);
     assert_eq!(
         actions,
         vec![
             Action::InstallBinary {
-                path: "/opt/rustfs/bin/rustfs-aaaaaaaaaaaa".into(),
+                path: "/opt/rustfs/a/bin/rustfs-aaaaaaaaaaaa".into(),
                 replaces: None
             },
             Action::WriteConfig {
-                path: "/etc/rustfs/rustfs.env".into(),
+                path: "/etc/rustfs/a/rustfs.env".into(),
                 exists: false
             },
             Action::InstallService {
@@ -106,14 +112,20 @@ fn matching_host_has_no_changes() {
         config_sha256: Some("c0".into()),
         ..Desired::new(&inv, SHA.into())
     };
-    assert!(plan_host(&inv, &installed(), &desired).is_empty());
+    assert!(plan_host(&inv, &inv.hosts[0], &installed(), &desired).is_empty());
     let plan = Plan {
         hosts: vec![HostPlan {
             host: "a".into(),
             address: "127.0.0.2".into(),
             summary: summarize(&installed()),
             actions: Vec::new(),
-            findings: check_host(&inv, &installed(), Some("dep"), Some("x86_64")),
+            findings: check_host(
+                &inv,
+                &inv.hosts[0],
+                &installed(),
+                Some("dep"),
+                Some("x86_64"),
+            ),
         }],
         findings: Vec::new(),
     };
@@ -129,16 +141,16 @@ fn new_binary_or_config_restarts_and_keeps_the_old_binary() {
         config_sha256: Some("c1".into()),
         ..Desired::new(&inv, "b".repeat(64))
     };
-    let actions = plan_host(&inv, &installed(), &desired);
+    let actions = plan_host(&inv, &inv.hosts[0], &installed(), &desired);
     assert_eq!(
         actions,
         vec![
             Action::InstallBinary {
-                path: "/opt/rustfs/bin/rustfs-bbbbbbbbbbbb".into(),
-                replaces: Some("/opt/rustfs/bin/rustfs-aaaaaaaaaaaa".into())
+                path: "/opt/rustfs/a/bin/rustfs-bbbbbbbbbbbb".into(),
+                replaces: Some("/opt/rustfs/a/bin/rustfs-aaaaaaaaaaaa".into())
             },
             Action::WriteConfig {
-                path: "/etc/rustfs/rustfs.env".into(),
+                path: "/etc/rustfs/a/rustfs.env".into(),
                 exists: true
             },
             Action::StartService { restart: true },
@@ -155,7 +167,10 @@ fn host_checks_refuse_what_cannot_work() {
     f.drives[0] = drive("/d1", false, None);
     f.drives[1] = drive("/d2", false, Some("other-deployment"));
     f.listening_ports.insert(9001);
-    let msgs: Vec<String> = check_host(&inv, &f, None, Some("x86_64"))
+    f.listening.insert(("*".into(), 9001));
+    // Local hosts share the machine: a node on another loopback address is no conflict.
+    f.listening.insert(("127.0.0.9".into(), 9000));
+    let msgs: Vec<String> = check_host(&inv, &inv.hosts[0], &f, None, Some("x86_64"))
         .iter()
         .map(|x| x.to_string())
         .collect();
@@ -172,11 +187,38 @@ fn host_checks_refuse_what_cannot_work() {
             "{w:?} not in {msgs:#?}"
         );
     }
+    assert!(!msgs.iter().any(|m| m.contains("port 9000")), "{msgs:#?}");
     f.memory_bytes = 4 << 30;
-    let msgs = check_host(&inv, &f, None, None);
+    let msgs = check_host(&inv, &inv.hosts[0], &f, None, None);
     assert!(msgs.iter().any(|m| m
         .to_string()
         .starts_with("warning: 4.0 GiB of memory is below")));
+}
+
+#[test]
+fn local_hosts_get_missing_drives_made_and_their_own_directories() {
+    let inv = inventory();
+    let desired = Desired::new(&inv, SHA.into());
+    let mut f = bare();
+    f.drives[1].exists = false;
+    f.drives[1].is_dir = false;
+    f.drives[1].empty = false;
+    let actions = plan_host(&inv, &inv.hosts[1], &f, &desired);
+    assert!(actions.contains(&Action::CreateDrives {
+        paths: vec!["/d2".into()]
+    }));
+    assert!(actions.contains(&Action::FormatDrives {
+        paths: vec!["/d1".into(), "/d2".into()]
+    }));
+    assert!(actions.contains(&Action::InstallBinary {
+        path: "/opt/rustfs/b/bin/rustfs-aaaaaaaaaaaa".into(),
+        replaces: None
+    }));
+    let errors: Vec<_> = check_host(&inv, &inv.hosts[1], &f, None, None)
+        .into_iter()
+        .filter(|x| x.severity == Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 #[test]
@@ -205,7 +247,7 @@ fn changed_service_definition_is_reinstalled_and_restarted() {
         ..Desired::new(&inv, SHA.into())
     };
     assert_eq!(
-        plan_host(&inv, &installed(), &desired),
+        plan_host(&inv, &inv.hosts[0], &installed(), &desired),
         vec![
             Action::InstallService {
                 init: InitSystem::Systemd
@@ -224,14 +266,14 @@ fn tls_certificates_are_installed_until_they_match() {
         ..Desired::new(&inv, SHA.into())
     };
     let tls = Action::InstallCertificates {
-        dir: "/etc/rustfs/tls".into(),
+        dir: "/etc/rustfs/a/tls".into(),
     };
     assert_eq!(
-        plan_host(&inv, &installed(), &desired),
+        plan_host(&inv, &inv.hosts[0], &installed(), &desired),
         vec![tls.clone(), Action::StartService { restart: true }]
     );
     let mut host = installed();
     host.install.tls_sha256 = Some("t0".into());
     desired.tls_sha256 = Some("t0".into());
-    assert!(plan_host(&inv, &host, &desired).is_empty());
+    assert!(plan_host(&inv, &inv.hosts[0], &host, &desired).is_empty());
 }

@@ -4,23 +4,33 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
-fn inventory(extra: &str) -> Inventory {
+/// Four SSH hosts (the production form), or with `local`, four `connection: local` hosts.
+fn inventory_with(extra: &str, local: bool) -> Inventory {
+    // Validation wants a readable key file; rendering never reads it.
+    let key = tempfile::NamedTempFile::new().unwrap();
+    let conn = if local { ", connection: local" } else { "" };
     let text = format!(
         r#"
 version: 1
 cluster: {{ name: golden }}
 binary: {{ url: "https://example.invalid/rustfs", sha256: "{sha}" }}
+ssh: {{ key: "{key}" }}
 hosts:
-  - {{ name: n1, address: 10.0.0.1, connection: local, drives: [/mnt/disk1, /mnt/disk2] }}
-  - {{ name: n2, address: 10.0.0.2, connection: local, drives: [/mnt/disk1, /mnt/disk2] }}
-  - {{ name: n3, address: 10.0.0.3, connection: local, drives: [/mnt/disk1, /mnt/disk2] }}
-  - {{ name: n4, address: 10.0.0.4, connection: local, drives: [/mnt/disk1, /mnt/disk2] }}
+  - {{ name: n1, address: 10.0.0.1{conn}, drives: [/mnt/disk1, /mnt/disk2] }}
+  - {{ name: n2, address: 10.0.0.2{conn}, drives: [/mnt/disk1, /mnt/disk2] }}
+  - {{ name: n3, address: 10.0.0.3{conn}, drives: [/mnt/disk1, /mnt/disk2] }}
+  - {{ name: n4, address: 10.0.0.4{conn}, drives: [/mnt/disk1, /mnt/disk2] }}
 credentials: {{ user: admin, password: "pa$$word-123" }}
 {extra}
 "#,
-        sha = "a".repeat(64)
+        sha = "a".repeat(64),
+        key = key.path().display(),
     );
     Inventory::from_str_with(Path::new("inv.yaml"), &text, &|_| None).unwrap()
+}
+
+fn inventory(extra: &str) -> Inventory {
+    inventory_with(extra, false)
 }
 
 fn golden(name: &str) -> PathBuf {
@@ -68,6 +78,34 @@ fn every_node_gets_identical_pool_arguments() {
     assert!(!envs[0].contains("RUSTFS_TLS_CERT") && !envs[0].contains("STORAGE_CLASS"));
     // No HTML escaping: `$` and `-` reach the file verbatim ($$ is the inventory's literal $).
     assert!(envs[0].contains("RUSTFS_ROOT_PASSWORD='pa$word-123'"));
+    assert!(envs[0].contains("RUSTFS_ADDRESS=':9000'"));
+}
+
+#[test]
+fn local_nodes_listen_on_their_own_address_with_their_own_directories() {
+    let inv = inventory_with("", true);
+    let r = render(&inv, &inv.hosts[1]).unwrap();
+    assert_eq!(r.env.0, "/etc/rustfs/n2/rustfs.env");
+    assert_eq!(r.ctl.0, "/opt/rustfs/n2/bin/rustfs-ctl");
+    assert!(
+        r.env.1.contains("RUSTFS_ADDRESS='10.0.0.2:9000'"),
+        "{}",
+        r.env.1
+    );
+    assert!(r.env.1.contains("RUSTFS_CONSOLE_ADDRESS='10.0.0.2:9001'"));
+    assert!(r
+        .ctl
+        .1
+        .contains("PIDFILE=\"/opt/rustfs/n2/run/rustfs.pid\""));
+    // Apart from the listening address, every node's env file is the same.
+    let strip = |s: &str| -> String {
+        s.lines()
+            .filter(|l| !l.contains("_ADDRESS="))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let first = render(&inv, &inv.hosts[0]).unwrap();
+    assert_eq!(strip(&first.env.1), strip(&r.env.1));
 }
 
 #[test]

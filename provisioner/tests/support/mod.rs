@@ -1,11 +1,17 @@
 //! Test hosts for the provisioner: each is a network namespace of its own (made here, removed on
-//! drop) joined to this one by a veth pair, running a real OpenSSH `sshd` with its own host key and
-//! config in a temp dir. Traffic only goes to addresses inside namespaces this harness created.
+//! drop) running a real OpenSSH `sshd` with its own host key and config in a temp dir. The hosts
+//! of one test share a [`TestNet`]: a bridge inside a "switch" namespace of its own (so this
+//! machine's firewall never sees the traffic), with one veth pair per host and one to this
+//! namespace, all in a private /24. Traffic only goes to addresses inside namespaces this harness
+//! created.
 //! Needs root, `ip` (iproute2), `unshare` (util-linux), `/usr/sbin/sshd` (openssh-server) and
 //! `ssh-keygen` (openssh-client); `scripts/test.sh` installs them. When one is missing the test fails and says
 //! which.
 
 #![allow(dead_code)]
+
+pub mod cluster;
+pub mod s3;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
@@ -125,6 +131,88 @@ fn operator_account(dir: &Path, sudo_allowed: bool) -> String {
     mounts
 }
 
+/// A private /24 for the hosts of one test: a bridge in a namespace of its own, reachable from
+/// this namespace at `.1`. Removing it (on drop) removes every veth attached to it.
+pub struct TestNet {
+    ns: String,
+    /// The first three octets, `10.A.B`.
+    prefix: String,
+    next: AtomicU32,
+}
+
+static NEXT_NET: AtomicU32 = AtomicU32::new(0);
+
+impl TestNet {
+    /// Makes the switch namespace and its bridge, in a random 10.200–207.x.0/24 that no interface
+    /// of this namespace uses.
+    pub fn new() -> TestNet {
+        let pid = std::process::id();
+        let k = NEXT_NET.fetch_add(1, Ordering::Relaxed);
+        let used = run_ok(Command::new("ip").args(["-o", "-4", "addr", "show"]));
+        let prefix = (0..100)
+            .map(|_| {
+                let r: u32 = rand_u32();
+                format!("10.{}.{}", 200 + (r % 8), (r >> 8) % 256)
+            })
+            .find(|p| !used.contains(&format!(" {p}.")))
+            .expect("no free 10.200-207.x.0/24 for a test network");
+        let ns = format!("rfsnet-{pid}-{k}");
+        let net = TestNet {
+            ns: ns.clone(),
+            prefix,
+            next: AtomicU32::new(0),
+        };
+        run_ok(Command::new("ip").args(["netns", "add", &ns]));
+        run_ok(Command::new("ip").args(["-n", &ns, "link", "add", "br0", "type", "bridge"]));
+        run_ok(Command::new("ip").args(["-n", &ns, "link", "set", "br0", "up"]));
+        let (root, peer) = (format!("rn{pid}x{k}r"), format!("rn{pid}x{k}s"));
+        run_ok(
+            Command::new("ip").args(["link", "add", &root, "type", "veth", "peer", "name", &peer]),
+        );
+        net.plug(&peer);
+        run_ok(Command::new("ip").args([
+            "addr",
+            "add",
+            &format!("{}.1/24", net.prefix),
+            "dev",
+            &root,
+        ]));
+        run_ok(Command::new("ip").args(["link", "set", &root, "up"]));
+        net
+    }
+
+    /// Moves `veth` into the switch namespace and attaches it to the bridge.
+    fn plug(&self, veth: &str) {
+        run_ok(Command::new("ip").args(["link", "set", veth, "netns", &self.ns]));
+        run_ok(Command::new("ip").args(["-n", &self.ns, "link", "set", veth, "master", "br0"]));
+        run_ok(Command::new("ip").args(["-n", &self.ns, "link", "set", veth, "up"]));
+    }
+
+    /// The next free host address.
+    fn allocate(&self) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        assert!(n < 250, "a test network holds at most 250 hosts");
+        format!("{}.{}", self.prefix, n + 2)
+    }
+}
+
+impl Drop for TestNet {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.ns])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn rand_u32() -> u32 {
+    let mut b = [0u8; 4];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .expect("/dev/urandom");
+    u32::from_le_bytes(b)
+}
+
 /// One test host: a namespace with an address and a running sshd.
 pub struct TestHost {
     pub name: String,
@@ -135,17 +223,21 @@ pub struct TestHost {
     /// This host's drive directories (empty, created).
     pub drives: Vec<PathBuf>,
     ns: String,
+    /// The host's end of its link, as named in the switch namespace.
+    switch_port: String,
+    switch_ns: String,
     dir: PathBuf,
     sshd: Option<Child>,
 }
 
 impl TestHost {
-    /// Creates a host under `dir` accepting `client_pub` for root, with `num_drives` drives.
-    /// Each path in `private` (an existing directory) is, for this host only, replaced by its own
-    /// empty directory (a bind mount in the host's mount namespace), so hosts sharing this
-    /// machine's filesystem still each have their own `/opt/rustfs`-like directories; see
+    /// Creates a host on `net` under `dir` accepting `client_pub` for root, with `num_drives`
+    /// drives. Each path in `private` (an existing directory) is, for this host only, replaced by
+    /// its own empty directory (a bind mount in the host's mount namespace), so hosts sharing
+    /// this machine's filesystem still each have their own `/opt/rustfs`-like directories; see
     /// [`TestHost::private_dir`].
     pub fn start(
+        net: &TestNet,
         name: &str,
         dir: &Path,
         client_pub: &Path,
@@ -154,50 +246,43 @@ impl TestHost {
         operator_sudo: Option<bool>,
     ) -> TestHost {
         let n = NEXT_HOST.fetch_add(1, Ordering::Relaxed);
-        assert!(
-            n < 32,
-            "the harness allocates at most 32 hosts per test binary"
-        );
         let pid = std::process::id();
-        // A /30 per host out of 10.200.0.0/15, unique per process and host.
-        let block = (((pid & 0x3ff) << 5) | n) * 4;
-        let ip = |last: u32| {
-            let a = block + last;
-            format!("10.{}.{}.{}", 200 + (a >> 16), (a >> 8) & 0xff, a & 0xff)
-        };
+        let address = net.allocate();
         let ns = format!("rfsprov-{pid}-{n}");
-        let (veth_root, veth_ns) = (format!("rp{pid}h{n}r"), format!("rp{pid}h{n}n"));
+        let (veth_switch, veth_ns) = (format!("rp{pid}h{n}s"), format!("rp{pid}h{n}n"));
         let dir = dir.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let mut host = TestHost {
             name: name.into(),
-            address: ip(2),
+            address: address.clone(),
             host_key: dir.join("ssh_host_ed25519_key"),
             drives: Vec::new(),
             ns: ns.clone(),
+            switch_port: veth_switch.clone(),
+            switch_ns: net.ns.clone(),
             dir: dir.clone(),
             sshd: None,
         };
         // From here on, Drop removes the namespace (and with it both veth ends).
         run_ok(Command::new("ip").args(["netns", "add", &ns]));
         run_ok(Command::new("ip").args([
-            "link", "add", &veth_root, "type", "veth", "peer", "name", &veth_ns,
+            "link",
+            "add",
+            &veth_switch,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &veth_ns,
         ]));
         run_ok(Command::new("ip").args(["link", "set", &veth_ns, "netns", &ns]));
-        run_ok(Command::new("ip").args([
-            "addr",
-            "add",
-            &format!("{}/30", ip(1)),
-            "dev",
-            &veth_root,
-        ]));
-        run_ok(Command::new("ip").args(["link", "set", &veth_root, "up"]));
+        net.plug(&veth_switch);
         run_ok(Command::new("ip").args([
             "-n",
             &ns,
             "addr",
             "add",
-            &format!("{}/30", ip(2)),
+            &format!("{address}/24"),
             "dev",
             &veth_ns,
         ]));
@@ -297,6 +382,52 @@ impl TestHost {
         self.dir.join(format!("private{i}"))
     }
 
+    /// Cuts the host off the network (its link goes down; everything on it keeps running).
+    pub fn disconnect(&self) {
+        run_ok(Command::new("ip").args([
+            "-n",
+            &self.switch_ns,
+            "link",
+            "set",
+            &self.switch_port,
+            "down",
+        ]));
+    }
+
+    /// Puts the host back on the network.
+    pub fn reconnect(&self) {
+        run_ok(Command::new("ip").args([
+            "-n",
+            &self.switch_ns,
+            "link",
+            "set",
+            &self.switch_port,
+            "up",
+        ]));
+    }
+
+    /// Kills every process running in the host's network namespace (sshd and whatever was
+    /// started through it, such as rustfs nodes).
+    pub fn kill_all(&mut self) {
+        self.stop_sshd();
+        if let Ok(out) = Command::new("ip")
+            .args(["netns", "pids", &self.ns])
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("kill").args(["-9", pid]).status();
+            }
+        }
+    }
+
+    /// Pids of the processes running in the host's network namespace.
+    pub fn pids(&self) -> Vec<u32> {
+        let out = run_ok(Command::new("ip").args(["netns", "pids", &self.ns]));
+        out.split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    }
+
     /// Stops sshd; the address stays up, so connecting is refused at once.
     pub fn stop_sshd(&mut self) {
         if let Some(mut c) = self.sshd.take() {
@@ -325,7 +456,7 @@ impl TestHost {
 
 impl Drop for TestHost {
     fn drop(&mut self) {
-        self.stop_sshd();
+        self.kill_all();
         let _ = Command::new("ip")
             .args(["netns", "del", &self.ns])
             .stderr(Stdio::null())
@@ -335,8 +466,14 @@ impl Drop for TestHost {
 
 /// Runs the real `rustfs-provision` binary with `args`, killing it if it runs past `limit`.
 pub fn provision(args: &[&str], limit: Duration) -> Output {
+    provision_env(args, &[], limit)
+}
+
+/// Like [`provision`], with extra environment variables.
+pub fn provision_env(args: &[&str], env: &[(&str, String)], limit: Duration) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rustfs-provision"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env_remove("RUSTFS_PROVISION_STATE_DIR")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

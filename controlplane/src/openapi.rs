@@ -1,0 +1,477 @@
+//! The OpenAPI 3.1 document served at `/v1/openapi.json`, written by hand from one operation
+//! list. A test checks that its operations are exactly the router's route table, and the
+//! end-to-end suite calls every documented operation and checks the answer is documented.
+
+use crate::api::ErrorCode;
+use serde_json::{json, Value};
+
+/// One documented operation.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    body: Option<&'static str>,
+    /// Success status and its schema (`None`: no body, or not JSON).
+    ok: (u16, Option<&'static str>),
+    query: &'static [(&'static str, &'static str)],
+    auth: bool,
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    body: Option<&'static str>,
+    ok: (u16, Option<&'static str>),
+) -> Op {
+    Op {
+        method,
+        path,
+        id,
+        summary,
+        body,
+        ok,
+        query: &[],
+        auth: true,
+    }
+}
+
+const EVENT_QUERY: &[(&str, &str)] = &[
+    ("cluster", "only events of this cluster"),
+    ("node", "only events of this node"),
+    ("kind", "only events of this kind"),
+    ("since", "RFC 3339 time, inclusive"),
+    ("until", "RFC 3339 time, exclusive"),
+    (
+        "after",
+        "event id: return events after it (the previous page's next_after)",
+    ),
+    ("limit", "1-1000, default 100"),
+];
+
+const AUDIT_QUERY: &[(&str, &str)] = &[
+    ("after", "entry id: return entries after it"),
+    ("limit", "1-1000, default 100"),
+];
+
+fn ops() -> Vec<Op> {
+    vec![
+        Op {
+            auth: false,
+            ..op(
+                "get",
+                "/live",
+                "live",
+                "Liveness: 200 when the process serves HTTP",
+                None,
+                (200, None),
+            )
+        },
+        Op {
+            auth: false,
+            ..op(
+                "get",
+                "/metrics",
+                "metrics",
+                "Prometheus metrics of the control plane",
+                None,
+                (200, None),
+            )
+        },
+        Op {
+            auth: false,
+            ..op(
+                "get",
+                "/v1/openapi.json",
+                "openapi",
+                "This document",
+                None,
+                (200, None),
+            )
+        },
+        op(
+            "get",
+            "/v1/clusters",
+            "listClusters",
+            "List registered clusters",
+            None,
+            (200, Some("ClusterList")),
+        ),
+        op(
+            "get",
+            "/v1/clusters/{cluster}",
+            "getCluster",
+            "One cluster",
+            None,
+            (200, Some("Cluster")),
+        ),
+        op(
+            "put",
+            "/v1/clusters/{cluster}",
+            "registerCluster",
+            "Register or update a cluster's topology (idempotent; 201 when created)",
+            Some("RegisterCluster"),
+            (200, Some("RegisterResponse")),
+        ),
+        op(
+            "delete",
+            "/v1/clusters/{cluster}",
+            "deleteCluster",
+            "Forget a cluster (events stay)",
+            None,
+            (204, None),
+        ),
+        op(
+            "get",
+            "/v1/clusters/{cluster}/health",
+            "clusterHealth",
+            "Health summary: nodes up/down, sets and tolerance, offline drives",
+            None,
+            (200, Some("HealthSummary")),
+        ),
+        op(
+            "get",
+            "/v1/clusters/{cluster}/nodes",
+            "listNodes",
+            "Nodes with their observed state",
+            None,
+            (200, Some("NodeList")),
+        ),
+        op(
+            "get",
+            "/v1/clusters/{cluster}/nodes/{node}",
+            "getNode",
+            "One node",
+            None,
+            (200, Some("Node")),
+        ),
+        op(
+            "get",
+            "/v1/clusters/{cluster}/drives",
+            "listDrives",
+            "Drives with their observed state",
+            None,
+            (200, Some("DriveList")),
+        ),
+        op(
+            "get",
+            "/v1/sites",
+            "listSites",
+            "Sites and their clusters",
+            None,
+            (200, Some("SiteList")),
+        ),
+        op(
+            "get",
+            "/v1/sites/{site}",
+            "getSite",
+            "One site",
+            None,
+            (200, Some("Site")),
+        ),
+        Op {
+            query: EVENT_QUERY,
+            ..op(
+                "get",
+                "/v1/events",
+                "listEvents",
+                "Events, filtered and paginated by id",
+                None,
+                (200, Some("EventPage")),
+            )
+        },
+        Op {
+            query: AUDIT_QUERY,
+            ..op(
+                "get",
+                "/v1/audit",
+                "listAudit",
+                "Audit trail of mutating calls",
+                None,
+                (200, Some("AuditPage")),
+            )
+        },
+        op(
+            "get",
+            "/v1/tokens",
+            "listTokens",
+            "API tokens (never their secrets)",
+            None,
+            (200, Some("TokenList")),
+        ),
+        op(
+            "post",
+            "/v1/tokens",
+            "createToken",
+            "Create a token; the secret is shown only in this answer",
+            Some("CreateToken"),
+            (201, Some("CreatedToken")),
+        ),
+        op(
+            "delete",
+            "/v1/tokens/{id}",
+            "revokeToken",
+            "Revoke a token",
+            None,
+            (204, None),
+        ),
+    ]
+}
+
+/// `(method, path)` of every documented operation (method upper-case).
+pub fn documented_routes() -> Vec<(String, String)> {
+    ops()
+        .into_iter()
+        .map(|o| (o.method.to_uppercase(), o.path.to_string()))
+        .collect()
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn obj(required: &[&str], props: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": props })
+}
+
+fn s() -> Value {
+    json!({"type": "string"})
+}
+
+fn ns() -> Value {
+    json!({"type": ["string", "null"]})
+}
+
+fn int() -> Value {
+    json!({"type": "integer"})
+}
+
+fn nint() -> Value {
+    json!({"type": ["integer", "null"]})
+}
+
+fn arr(items: Value) -> Value {
+    json!({"type": "array", "items": items})
+}
+
+fn schemas() -> Value {
+    let cluster_status =
+        json!({"type": "string", "enum": ["unknown", "healthy", "degraded", "read_only", "down"]});
+    let erasure = json!({"type": "object", "additionalProperties": false, "properties": {
+        "set_drive_count": {"type": ["integer", "null"], "minimum": 0},
+        "parity": {"type": ["integer", "null"], "minimum": 0}}});
+    let node = obj(
+        &["name", "address", "s3_port", "pool", "state", "drives"],
+        json!({"name": s(), "address": s(), "s3_port": int(), "pool": int(),
+               "state": {"type": "string", "enum": ["unknown", "up", "down"]},
+               "version": ns(), "last_seen": ns(), "last_error": ns(), "drives": arr(s())}),
+    );
+    let drive = obj(
+        &["node", "path", "state"],
+        json!({"node": s(), "path": s(), "pool": nint(), "set": nint(),
+               "state": {"type": "string", "enum": ["unknown", "online", "offline"]},
+               "total_bytes": nint(), "used_bytes": nint(), "free_bytes": nint(), "last_change": ns()}),
+    );
+    let set = obj(
+        &[
+            "pool",
+            "set",
+            "data",
+            "parity",
+            "read_quorum",
+            "write_quorum",
+            "drives_total",
+            "drives_online",
+            "read_tolerance",
+            "write_tolerance",
+        ],
+        json!({"pool": int(), "set": int(), "data": int(), "parity": int(), "read_quorum": int(),
+               "write_quorum": int(), "drives_total": int(), "drives_online": int(),
+               "read_tolerance": int(), "write_tolerance": int()}),
+    );
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    json!({
+        "Error": obj(&["code", "message"], json!({"code": {"type": "string", "enum": codes}, "message": s()})),
+        "RegisterCluster": {
+            "type": "object", "additionalProperties": false, "required": ["credentials", "pools"],
+            "properties": {
+                "site": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$", "default": "default"},
+                "version": ns(),
+                "scheme": {"type": "string", "enum": ["http", "https"], "default": "http"},
+                "ca_pem": ns(),
+                "erasure": erasure,
+                "s3_endpoints": arr(s()),
+                "credentials": {"type": "object", "additionalProperties": false,
+                    "required": ["access_key", "secret_key"],
+                    "properties": {"access_key": s(), "secret_key": s()}},
+                "pools": arr(json!({"type": "object", "additionalProperties": false, "required": ["hosts"],
+                    "properties": {"hosts": arr(json!({"type": "object", "additionalProperties": false,
+                        "required": ["address", "drives"],
+                        "properties": {"name": ns(), "address": s(),
+                            "s3_port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 9000},
+                            "drives": arr(s())}}))}}))
+            }
+        },
+        "RegisterResponse": obj(&["created", "changed", "cluster"], json!({"created": {"type": "boolean"}, "changed": {"type": "boolean"}, "cluster": schema_ref("Cluster")})),
+        "Cluster": obj(
+            &["name", "site", "scheme", "erasure", "s3_endpoints", "pools", "created_at", "updated_at", "status", "has_credentials"],
+            json!({"name": s(), "site": s(), "version": ns(), "scheme": {"type": "string", "enum": ["http", "https"]},
+                   "erasure": erasure, "s3_endpoints": arr(s()),
+                   "pools": arr(obj(&["index", "hosts"], json!({"index": int(), "hosts": arr(s())}))),
+                   "created_at": s(), "updated_at": s(), "status": cluster_status, "has_credentials": {"type": "boolean"}}),
+        ),
+        "ClusterList": obj(&["clusters"], json!({"clusters": arr(schema_ref("Cluster"))})),
+        "Node": node,
+        "NodeList": obj(&["nodes"], json!({"nodes": arr(schema_ref("Node"))})),
+        "Drive": drive,
+        "DriveList": obj(&["drives"], json!({"drives": arr(schema_ref("Drive"))})),
+        "HealthSummary": obj(
+            &["cluster", "status", "nodes_total", "nodes_up", "nodes_down", "nodes_unknown", "drives_total", "drives_offline", "nodes", "sets", "offline_drives"],
+            json!({"cluster": s(), "status": cluster_status, "observed_at": ns(),
+                   "nodes_total": int(), "nodes_up": int(), "nodes_down": int(), "nodes_unknown": int(),
+                   "drives_total": int(), "drives_offline": int(), "nodes": arr(schema_ref("Node")),
+                   "sets": arr(set),
+                   "offline_drives": arr(obj(&["node", "path"], json!({"node": s(), "path": s(), "pool": nint(), "set": nint()})))}),
+        ),
+        "Site": obj(&["name", "clusters", "created_at"], json!({"name": s(), "clusters": arr(s()), "created_at": s()})),
+        "SiteList": obj(&["sites"], json!({"sites": arr(schema_ref("Site"))})),
+        "EventPage": obj(&["events"], json!({"next_after": nint(), "events": arr(obj(
+            &["id", "time", "kind", "message", "details"],
+            json!({"id": int(), "time": s(), "cluster": ns(), "node": ns(), "drive": ns(), "kind": s(), "message": s(), "details": {}}),
+        ))})),
+        "AuditPage": obj(&["entries"], json!({"next_after": nint(), "entries": arr(obj(
+            &["id", "time", "actor", "method", "path", "status"],
+            json!({"id": int(), "time": s(), "actor": s(), "method": s(), "path": s(), "status": int(), "code": ns()}),
+        ))})),
+        "Token": obj(&["id", "name", "created_at"], json!({"id": s(), "name": s(), "created_at": s(), "revoked_at": ns()})),
+        "TokenList": obj(&["tokens"], json!({"tokens": arr(schema_ref("Token"))})),
+        "CreateToken": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64}}},
+        "CreatedToken": obj(&["id", "name", "created_at", "token"], json!({"id": s(), "name": s(), "created_at": s(), "token": s()})),
+    })
+}
+
+fn error_response(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": schema_ref("Error")}}})
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for o in ops() {
+        let mut params: Vec<Value> = Vec::new();
+        for seg in o.path.split('/') {
+            if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                params.push(json!({"name": name, "in": "path", "required": true, "schema": s()}));
+            }
+        }
+        for (name, desc) in o.query {
+            params.push(json!({"name": name, "in": "query", "required": false, "description": desc, "schema": s()}));
+        }
+        let mut responses = serde_json::Map::new();
+        let ok = match o.ok.1 {
+            Some(schema) => {
+                json!({"description": "success", "content": {"application/json": {"schema": schema_ref(schema)}}})
+            }
+            None => json!({"description": "success"}),
+        };
+        responses.insert(o.ok.0.to_string(), ok);
+        if o.id == "registerCluster" {
+            responses.insert("201".into(), json!({"description": "created", "content": {"application/json": {"schema": schema_ref("RegisterResponse")}}}));
+        }
+        if o.auth {
+            responses.insert(
+                "400".into(),
+                error_response("invalid_json or invalid_argument"),
+            );
+            responses.insert("401".into(), error_response("unauthorized"));
+            responses.insert("404".into(), error_response("not_found"));
+            responses.insert("503".into(), error_response("unavailable"));
+        }
+        if o.body.is_some() {
+            responses.insert("413".into(), error_response("payload_too_large"));
+            responses.insert("415".into(), error_response("unsupported_media_type"));
+        }
+        let mut operation = json!({
+            "operationId": o.id,
+            "summary": o.summary,
+            "parameters": params,
+            "responses": responses,
+        });
+        if let Some(body) = o.body {
+            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema_ref(body)}}});
+        }
+        if !o.auth {
+            operation["security"] = json!([]);
+        }
+        let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
+        entry[o.method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "RustFS control plane",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Topology, health and events of RustFS clusters. Errors are {\"code\",\"message\"} with a closed set of codes."
+        },
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas(),
+        },
+        "paths": paths,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The document and the router's table list the same operations, so neither drifts.
+    #[test]
+    fn documented_routes_are_exactly_the_router_routes() {
+        let documented: BTreeSet<(String, String)> = documented_routes().into_iter().collect();
+        let routed: BTreeSet<(String, String)> = crate::routes::route_keys()
+            .into_iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        assert_eq!(
+            documented.len(),
+            ops().len(),
+            "an operation is documented twice"
+        );
+        assert_eq!(documented, routed);
+        let doc = document();
+        let n: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|p| p.as_object().unwrap().len())
+            .sum();
+        assert_eq!(n, routed.len());
+        // auth flags agree too
+        for r in crate::routes::table() {
+            let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
+            assert_eq!(
+                op.get("security").is_none(),
+                r.auth,
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
+    }
+
+    #[test]
+    fn every_schema_reference_resolves() {
+        let doc = document();
+        let text = doc.to_string();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for part in text.split("#/components/schemas/").skip(1) {
+            let name: String = part.chars().take_while(|c| c.is_alphanumeric()).collect();
+            assert!(schemas.contains_key(&name), "missing schema {name}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Talking to one node: `GET /rustfs/health/live`, then `GET /rustfs/admin/v1/info` signed with
+//! AWS SigV4 by the cluster's credentials. Every failure is a message, never a panic: the node
+//! may be slow, down, speak garbage or fail TLS.
+
+use crate::api::PollCredentials;
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings,
+};
+use aws_sigv4::sign::v4;
+use rustfs_common::admin::ServerInfo;
+use std::time::SystemTime;
+
+/// Admin info larger than this is refused (a sane answer is a few KiB per drive).
+const MAX_INFO_BYTES: usize = 8 << 20;
+
+/// What one node answered this round.
+#[derive(Debug, Clone)]
+pub struct NodeAnswer {
+    /// `Ok`: the live endpoint answered 200.
+    pub live: Result<(), String>,
+    /// `None` when not asked (the node was not live, or no usable credentials).
+    pub info: Option<Result<ServerInfo, String>>,
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    if e.is_timeout() {
+        format!("timed out ({msg})")
+    } else {
+        msg
+    }
+}
+
+async fn live(client: &reqwest::Client, base: &str) -> Result<(), String> {
+    let r = client
+        .get(format!("{base}/rustfs/health/live"))
+        .send()
+        .await
+        .map_err(|e| format!("health: {}", describe(&e)))?;
+    if r.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("health: answered HTTP {}", r.status().as_u16()))
+    }
+}
+
+/// SigV4 headers for `GET url` with `UNSIGNED-PAYLOAD`.
+fn signed_headers(
+    url: &str,
+    host: &str,
+    creds: &PollCredentials,
+) -> Result<Vec<(String, String)>, String> {
+    let identity = Credentials::new(
+        creds.access_key.clone(),
+        creds.secret_key.clone(),
+        None,
+        None,
+        "rustfs-controlplane",
+    )
+    .into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(SystemTime::now())
+        .settings(settings)
+        .build()
+        .map_err(|e| format!("signing: {e}"))?
+        .into();
+    let headers = [("host", host)];
+    let signable = SignableRequest::new(
+        "GET",
+        url,
+        headers.into_iter(),
+        SignableBody::UnsignedPayload,
+    )
+    .map_err(|e| format!("signing: {e}"))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| format!("signing: {e}"))?
+        .into_parts();
+    let mut req = http::Request::builder()
+        .method("GET")
+        .uri(url)
+        .body(())
+        .map_err(|e| format!("signing: {e}"))?;
+    instructions.apply_to_request_http1x(&mut req);
+    Ok(req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect())
+}
+
+async fn info(
+    client: &reqwest::Client,
+    base: &str,
+    host: &str,
+    creds: &PollCredentials,
+) -> Result<ServerInfo, String> {
+    let url = format!("{base}/rustfs/admin/v1/info");
+    let mut req = client.get(&url);
+    for (k, v) in signed_headers(&url, host, creds)? {
+        req = req.header(k, v);
+    }
+    let mut r = req
+        .send()
+        .await
+        .map_err(|e| format!("admin info: {}", describe(&e)))?;
+    let status = r.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = r
+        .chunk()
+        .await
+        .map_err(|e| format!("admin info: {}", describe(&e)))?
+    {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_INFO_BYTES {
+            return Err(format!("admin info: answer over {MAX_INFO_BYTES} bytes"));
+        }
+    }
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        return Err(format!(
+            "admin info: answered HTTP {}: {text}",
+            status.as_u16()
+        ));
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("admin info: not the expected JSON: {e}"))
+}
+
+/// Polls one node at `base` (`http://host:port`).
+pub async fn poll_node(
+    client: &reqwest::Client,
+    base: &str,
+    host_port: &str,
+    creds: Option<&PollCredentials>,
+) -> NodeAnswer {
+    let live = live(client, base).await;
+    let info = match (&live, creds) {
+        (Ok(()), Some(c)) => Some(info(client, base, host_port, c).await),
+        _ => None,
+    };
+    NodeAnswer { live, info }
+}

@@ -1,0 +1,174 @@
+//! The HTTP surface: one route table (method, path, auth, handler) from which the router is
+//! built and against which the OpenAPI document is checked, plus the JSON extractor that maps
+//! every body problem to a documented error code.
+
+mod clusters;
+mod middleware;
+mod misc;
+
+use crate::db::Db;
+use crate::error::Error;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::Method;
+use axum::routing::{delete, get, post, put, MethodRouter};
+use axum::Router;
+use serde::de::DeserializeOwned;
+
+/// Request bodies over this are `payload_too_large`.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// What every handler gets.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Db,
+}
+
+/// One row of the route table.
+pub struct Route {
+    pub method: Method,
+    /// axum path syntax (`/v1/clusters/{cluster}`), identical to the OpenAPI path.
+    pub path: &'static str,
+    /// Whether a bearer token is needed.
+    pub auth: bool,
+    handler: MethodRouter<AppState>,
+}
+
+fn r(method: Method, path: &'static str, auth: bool, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        method,
+        path,
+        auth,
+        handler,
+    }
+}
+
+/// Every route the server answers; the router is built from exactly this.
+pub fn table() -> Vec<Route> {
+    use Method as M;
+    vec![
+        r(M::GET, "/live", false, get(misc::live)),
+        r(M::GET, "/metrics", false, get(misc::metrics)),
+        r(M::GET, "/v1/openapi.json", false, get(misc::openapi)),
+        r(M::GET, "/v1/clusters", true, get(clusters::list)),
+        r(
+            M::GET,
+            "/v1/clusters/{cluster}",
+            true,
+            get(clusters::get_one),
+        ),
+        r(
+            M::PUT,
+            "/v1/clusters/{cluster}",
+            true,
+            put(clusters::register),
+        ),
+        r(
+            M::DELETE,
+            "/v1/clusters/{cluster}",
+            true,
+            delete(clusters::remove),
+        ),
+        r(
+            M::GET,
+            "/v1/clusters/{cluster}/health",
+            true,
+            get(clusters::health),
+        ),
+        r(
+            M::GET,
+            "/v1/clusters/{cluster}/nodes",
+            true,
+            get(clusters::nodes),
+        ),
+        r(
+            M::GET,
+            "/v1/clusters/{cluster}/nodes/{node}",
+            true,
+            get(clusters::node),
+        ),
+        r(
+            M::GET,
+            "/v1/clusters/{cluster}/drives",
+            true,
+            get(clusters::drives),
+        ),
+        r(M::GET, "/v1/sites", true, get(misc::sites)),
+        r(M::GET, "/v1/sites/{site}", true, get(misc::site)),
+        r(M::GET, "/v1/events", true, get(misc::events)),
+        r(M::GET, "/v1/audit", true, get(misc::audit)),
+        r(M::GET, "/v1/tokens", true, get(misc::tokens)),
+        r(M::POST, "/v1/tokens", true, post(misc::create_token)),
+        r(
+            M::DELETE,
+            "/v1/tokens/{id}",
+            true,
+            delete(misc::revoke_token),
+        ),
+    ]
+}
+
+/// `(method, path)` of every route, for checks against the OpenAPI document.
+pub fn route_keys() -> Vec<(Method, &'static str)> {
+    table().into_iter().map(|r| (r.method, r.path)).collect()
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for route in table() {
+        router = router.route(route.path, route.handler);
+    }
+    router
+        .fallback(misc::no_route)
+        .method_not_allowed_fallback(misc::wrong_method)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::audit,
+        ))
+        .layer(axum::middleware::from_fn(middleware::measure))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// `axum::Json` whose rejections are this API's errors.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(json_rejection(e)),
+        }
+    }
+}
+
+fn json_rejection(e: JsonRejection) -> Error {
+    match e {
+        JsonRejection::MissingJsonContentType(_) => Error::UnsupportedMediaType(
+            "send the body as JSON with `content-type: application/json`".into(),
+        ),
+        e if e.status().as_u16() == 413 => {
+            Error::PayloadTooLarge(format!("the body is over {MAX_BODY_BYTES} bytes"))
+        }
+        JsonRejection::JsonDataError(e) => Error::InvalidJson(format!(
+            "the body does not match the expected shape: {}",
+            std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.body_text())
+        )),
+        JsonRejection::JsonSyntaxError(e) => Error::InvalidJson(format!(
+            "the body is not valid JSON: {}",
+            std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.body_text())
+        )),
+        e => Error::InvalidJson(format!("cannot read the body: {}", e.body_text())),
+    }
+}

@@ -1,0 +1,69 @@
+//! Where things live on a host. SSH hosts use the inventory's `install_dir` and `config_dir` as
+//! they are; `connection: local` hosts share one machine, so each gets `install_dir/NAME` and
+//! `config_dir/NAME` of its own (binary, pid file, log, env file, certificates).
+
+use crate::facts::SERVICE_NAME;
+use crate::inventory::{Connection, Host, Inventory};
+
+/// The paths of one host's install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPaths {
+    /// Binaries, `run/` and `log/` live here.
+    pub install_dir: String,
+    /// The env file and `tls/` live here.
+    pub config_dir: String,
+}
+
+impl HostPaths {
+    /// The paths of `host` in `inv`.
+    pub fn of(inv: &Inventory, host: &Host) -> HostPaths {
+        match host.connection {
+            Connection::Ssh => HostPaths {
+                install_dir: inv.install_dir.clone(),
+                config_dir: inv.config_dir.clone(),
+            },
+            Connection::Local => HostPaths {
+                install_dir: format!("{}/{}", inv.install_dir, host.name()),
+                config_dir: format!("{}/{}", inv.config_dir, host.name()),
+            },
+        }
+    }
+    pub fn bin_dir(&self) -> String {
+        format!("{}/bin", self.install_dir)
+    }
+    /// The `bin/current` link the service runs.
+    pub fn current(&self) -> String {
+        format!("{}/bin/current", self.install_dir)
+    }
+    /// `bin/rustfs-VERSION`.
+    pub fn versioned(&self, version: &str) -> String {
+        format!("{}/bin/{SERVICE_NAME}-{version}", self.install_dir)
+    }
+    /// The start/stop script of hosts without systemd.
+    pub fn ctl(&self) -> String {
+        format!("{}/bin/{SERVICE_NAME}-ctl", self.install_dir)
+    }
+    pub fn run_dir(&self) -> String {
+        format!("{}/run", self.install_dir)
+    }
+    pub fn pidfile(&self) -> String {
+        format!("{}/run/{SERVICE_NAME}.pid", self.install_dir)
+    }
+    pub fn log_dir(&self) -> String {
+        format!("{}/log", self.install_dir)
+    }
+    pub fn log_file(&self) -> String {
+        format!("{}/log/{SERVICE_NAME}.log", self.install_dir)
+    }
+    pub fn env_file(&self) -> String {
+        format!("{}/{SERVICE_NAME}.env", self.config_dir)
+    }
+    pub fn tls_dir(&self) -> String {
+        format!("{}/tls", self.config_dir)
+    }
+}
+
+/// Path of the systemd unit.
+pub fn unit_path() -> String {
+    format!("/etc/systemd/system/{SERVICE_NAME}.service")
+}

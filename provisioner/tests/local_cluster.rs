@@ -1,0 +1,267 @@
+//! Local mode end to end: `rustfs-provision apply examples/local-cluster.yaml --yes` starts a
+//! 4-node × 4-drive cluster of local processes on loopback addresses (no SSH), it serves S3
+//! through every node, a second apply changes nothing, and `destroy --delete-data` removes it.
+//! The example file is used as shipped; only its `${…}` variables are pointed at a random
+//! `127.A.B.0/24`, free ports and a temp dir so runs never collide.
+
+mod support;
+
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use support::cluster::rustfs_bin;
+use support::{provision_env, texts};
+
+const LIMIT: Duration = Duration::from_secs(400);
+const USER: &str = "localadmin";
+const PASSWORD: &str = "local-secret-1";
+
+/// A random `127.A.B` whose `.2`–`.5` share two free ports (S3, console).
+fn allocate() -> (String, u16, u16) {
+    for _ in 0..50 {
+        let r: u32 = rand_u32();
+        let (a, b) = (1 + (r % 250) as u8, 1 + ((r >> 8) % 250) as u8);
+        let ip = |i: u8| Ipv4Addr::new(127, a, b, i);
+        let pick = || -> Option<u16> {
+            let first = TcpListener::bind(SocketAddrV4::new(ip(2), 0)).ok()?;
+            let port = first.local_addr().ok()?.port();
+            let rest: Vec<_> = (3..=5)
+                .map(|i| TcpListener::bind(SocketAddrV4::new(ip(i), port)))
+                .collect();
+            rest.iter().all(|l| l.is_ok()).then_some(port)
+        };
+        if let (Some(s3), Some(console)) = (pick(), pick()) {
+            if s3 != console {
+                return (format!("127.{a}.{b}"), s3, console);
+            }
+        }
+    }
+    panic!("no free 127.A.B.2-5 with two common free ports");
+}
+
+fn rand_u32() -> u32 {
+    use std::io::Read;
+    let mut b = [0u8; 4];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .unwrap();
+    u32::from_le_bytes(b)
+}
+
+/// Kills whatever nodes the test left running (on panic), by their pid files.
+struct Nodes(PathBuf);
+
+impl Nodes {
+    fn pids(&self) -> Vec<u32> {
+        (1..=4)
+            .filter_map(|n| {
+                let f = self.0.join(format!("opt/node{n}/run/rustfs.pid"));
+                std::fs::read_to_string(f).ok()?.trim().parse().ok()
+            })
+            .collect()
+    }
+}
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        for pid in self.pids() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
+/// A `rustfs-controlplane` process on a loopback port with its own database and admin token.
+struct ControlPlane {
+    child: std::process::Child,
+    url: String,
+    token_file: PathBuf,
+    token: String,
+}
+
+impl ControlPlane {
+    fn start(dir: &Path) -> ControlPlane {
+        use std::io::{BufRead, BufReader};
+        let bin = rustfs_bin().with_file_name("rustfs-controlplane");
+        assert!(
+            bin.is_file(),
+            "{} is missing: cargo build -p rustfs-controlplane (scripts/test.sh builds every binary)",
+            bin.display()
+        );
+        let token_file = dir.join("cp-admin.token");
+        let mut child = std::process::Command::new(bin)
+            .arg("serve")
+            .arg("--db")
+            .arg(dir.join("cp.db"))
+            .args(["--listen", "127.0.0.1:0"])
+            .arg("--admin-token-file")
+            .arg(&token_file)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start rustfs-controlplane");
+        // It prints `endpoint: http://ADDR` once it listens.
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = lines
+            .find_map(|l| l.ok()?.strip_prefix("endpoint: ").map(String::from))
+            .expect("rustfs-controlplane exited before listening");
+        let token = std::fs::read_to_string(&token_file)
+            .unwrap()
+            .trim()
+            .to_string();
+        ControlPlane {
+            child,
+            url,
+            token_file,
+            token,
+        }
+    }
+
+    /// `GET path` with the admin token; the body (panics unless 200).
+    fn get(&self, path: &str) -> String {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let r = reqwest::Client::new()
+                .get(format!("{}{path}", self.url))
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "GET {path}");
+            r.text().await.unwrap()
+        })
+    }
+}
+
+impl Drop for ControlPlane {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn local_cluster_example_applies_serves_s3_and_is_destroyed() {
+    let dir = tempfile::Builder::new()
+        .prefix("rustfs-local-")
+        .tempdir()
+        .unwrap();
+    let nodes = Nodes(dir.path().to_path_buf());
+    let (net, port, console) = allocate();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/local-cluster.yaml");
+    let state = dir.path().join("state");
+    let env = [
+        ("RUSTFS_LOCAL_NET", net.clone()),
+        ("RUSTFS_LOCAL_PORT", port.to_string()),
+        ("RUSTFS_LOCAL_CONSOLE_PORT", console.to_string()),
+        ("RUSTFS_LOCAL_DIR", dir.path().display().to_string()),
+        ("RUSTFS_BINARY", rustfs_bin().display().to_string()),
+        ("RUSTFS_ROOT_USER", USER.to_string()),
+        ("RUSTFS_ROOT_PASSWORD", PASSWORD.to_string()),
+    ];
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.insert(1, example.to_str().unwrap());
+        all.extend_from_slice(&["--state-dir", state.to_str().unwrap()]);
+        let out = provision_env(&all, &env, LIMIT);
+        let (stdout, stderr) = texts(&out);
+        (out.status.code().unwrap_or(-1), stdout, stderr)
+    };
+
+    let (code, out, err) = run(&["apply", "--yes"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("S3 verified through 4 node(s)"), "{out}");
+    assert!(out.contains("create drive directories"), "{out}");
+    assert_eq!(nodes.pids().len(), 4);
+
+    let endpoints: Vec<String> = (2..=5)
+        .map(|i| format!("http://{net}.{i}:{port}"))
+        .collect();
+    support::s3::sdk_round_trips(&endpoints, USER, PASSWORD, "local-e2e");
+
+    let (code, out, err) = run(&["status"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert_eq!(out.matches(", running, healthy").count(), 4, "{out}");
+
+    let before = nodes.pids();
+    let (code, out, err) = run(&["apply", "--yes"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("apply: no changes;"), "{out}");
+    assert_eq!(nodes.pids(), before);
+
+    // With a control plane in the inventory, apply registers the cluster there (once).
+    let cp = ControlPlane::start(dir.path());
+    let with_cp = dir.path().join("with-cp.yaml");
+    let text = std::fs::read_to_string(&example).unwrap()
+        + &format!(
+            "control_plane: {{ address: \"{}\", token_file: \"{}\" }}\n",
+            cp.url,
+            cp.token_file.display()
+        );
+    std::fs::write(&with_cp, text).unwrap();
+    let run_cp = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.insert(1, with_cp.to_str().unwrap());
+        all.extend_from_slice(&["--state-dir", state.to_str().unwrap()]);
+        let out = provision_env(&all, &env, LIMIT);
+        let (stdout, stderr) = texts(&out);
+        (out.status.code().unwrap_or(-1), stdout, stderr)
+    };
+    let (code, out, err) = run_cp(&["apply", "--yes"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("control plane: cluster local registered"),
+        "{out}"
+    );
+    let nodes_json = cp.get("/v1/clusters/local/nodes");
+    for i in 2..=5 {
+        assert!(
+            nodes_json.contains(&format!("\"{net}.{i}\"")),
+            "{nodes_json}"
+        );
+    }
+    let (code, out, err) = run_cp(&["apply", "--yes"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("already registered, unchanged"), "{out}");
+    // A wrong token is refused with a message that says what to fix.
+    std::fs::write(&cp.token_file, "wrong-token\n").unwrap();
+    let (code, _, err) = run_cp(&["apply", "--yes"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("at step 'register with the control plane'")
+            && err.contains("set control_plane.token or token_file to a valid token"),
+        "{err}"
+    );
+    drop(cp);
+
+    // Deleting data needs the cluster's name typed (or given): a wrong one changes nothing.
+    let (code, _, err) = run(&["destroy", "--delete-data", "--confirm-delete-data", "nope"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is not this cluster's name"), "{err}");
+    assert!(before
+        .iter()
+        .all(|p| Path::new(&format!("/proc/{p}")).exists()));
+
+    let (code, out, err) = run(&["destroy", "--delete-data", "--confirm-delete-data", "local"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert_eq!(out.matches("removed, data deleted").count(), 4, "{out}");
+    for p in &before {
+        assert!(
+            !Path::new(&format!("/proc/{p}")).exists(),
+            "node {p} still runs"
+        );
+    }
+    for n in 1..=4 {
+        assert!(!dir.path().join(format!("node{n}/data1")).exists());
+        assert!(!dir.path().join(format!("opt/node{n}")).exists());
+        assert!(!dir.path().join(format!("etc/node{n}")).exists());
+    }
+    assert!(!state.join("deployment_id").exists());
+    // The addresses are free again.
+    for i in 2..=5 {
+        let ip: Ipv4Addr = format!("{net}.{i}").parse().unwrap();
+        TcpListener::bind(SocketAddrV4::new(ip, port)).expect("port still taken after destroy");
+    }
+}

@@ -1,0 +1,341 @@
+//! The control plane against a real 4-node local cluster: the `rustfs-controlplane` binary runs
+//! as its own process on a real SQLite file, polls the real nodes (health + SigV4-signed admin
+//! info), and must see a killed node go down (within 10 s), come back, and a drive vanish; then
+//! it is killed with SIGKILL and must come back with all its state.
+//!
+//! Build first: `cargo build -p rustfs-node --bin rustfs -p rustfs-controlplane`.
+
+use rustfs_tests::cluster::Cluster;
+use rustfs_tests::{ACCESS_KEY, SECRET_KEY};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// `$RUSTFS_CONTROLPLANE_BIN`, else next to this test executable's target dir.
+fn controlplane_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("RUSTFS_CONTROLPLANE_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    for dir in exe.ancestors().skip(1).take(3) {
+        let p = dir.join("rustfs-controlplane");
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "rustfs-controlplane not found next to {}: run `cargo build -p rustfs-controlplane` first or set RUSTFS_CONTROLPLANE_BIN",
+        exe.display()
+    );
+}
+
+/// One `rustfs-controlplane serve` process with its database in `dir`.
+struct ControlPlane {
+    child: Option<Child>,
+    base: String,
+    token: String,
+    dir: PathBuf,
+}
+
+impl ControlPlane {
+    fn start(dir: &Path) -> ControlPlane {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("controlplane.log"))
+            .expect("log file");
+        let mut child = Command::new(controlplane_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(dir.join("cp.db"))
+            .env("RUSTFS_CP_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start rustfs-controlplane");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(ep) = line.trim().strip_prefix("endpoint:") {
+                    let _ = tx.send(ep.trim().to_string());
+                }
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(b) => b,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "control plane did not report its endpoint in 30 s; log:\n{}",
+                    std::fs::read_to_string(dir.join("controlplane.log")).unwrap_or_default()
+                );
+            }
+        };
+        let token = std::fs::read_to_string(dir.join("admin.token"))
+            .expect("admin token file")
+            .trim()
+            .to_string();
+        ControlPlane {
+            child: Some(child),
+            base,
+            token,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill(); // SIGKILL
+            let _ = c.wait();
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("controlplane.log")).unwrap_or_default()
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(10));
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let r = req.send().await.expect("control plane answers");
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (s, v) = self.call(reqwest::Method::GET, path, None).await;
+        assert_eq!(s, 200, "GET {path}: {v}");
+        v
+    }
+
+    /// Polls `GET path` until `ok` holds, for at most `limit`; returns the last answer.
+    async fn wait_for(
+        &self,
+        path: &str,
+        limit: Duration,
+        what: &str,
+        ok: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let v = self.get(path).await;
+            if ok(&v) {
+                return v;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{what}: not within {limit:?}; last answer {v}\ncontrol plane log:\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for ControlPlane {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn has_event(page: &Value, kind: &str, node: &str, drive: Option<&str>) -> bool {
+    page["events"].as_array().is_some_and(|es| {
+        es.iter().any(|e| {
+            e["kind"] == kind && e["node"] == node && drive.is_none_or(|d| e["drive"] == d)
+        })
+    })
+}
+
+fn node_state(h: &Value, node: &str) -> String {
+    h["nodes"]
+        .as_array()
+        .and_then(|ns| ns.iter().find(|n| n["name"] == node))
+        .and_then(|n| n["state"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watches_a_real_cluster_and_survives_kill_9() {
+    let mut cluster = Cluster::start(4, 1);
+    let cp_dir = tempfile::tempdir().expect("tempdir");
+    let mut cp = ControlPlane::start(cp_dir.path());
+
+    let hosts: Vec<Value> = cluster
+        .addresses
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let (ip, port) = a.rsplit_once(':').unwrap();
+            json!({
+                "name": format!("n{}", i + 1),
+                "address": ip,
+                "s3_port": port.parse::<u16>().unwrap(),
+                "drives": [cluster.drive(i, 1).display().to_string()],
+            })
+        })
+        .collect();
+    let registration = json!({
+        "site": "local",
+        "version": "0.1.0",
+        "s3_endpoints": [cluster.nodes[0].endpoint.clone()],
+        "credentials": {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY},
+        "pools": [{"hosts": hosts}],
+    });
+    let (s, r) = cp
+        .call(
+            reqwest::Method::PUT,
+            "/v1/clusters/local",
+            Some(registration.clone()),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let (s, r) = cp
+        .call(
+            reqwest::Method::PUT,
+            "/v1/clusters/local",
+            Some(registration.clone()),
+        )
+        .await;
+    assert_eq!((s, &r["changed"]), (200, &json!(false)), "{r}");
+
+    // healthy: every node up, sets known from the signed admin info
+    let h = cp
+        .wait_for(
+            "/v1/clusters/local/health",
+            Duration::from_secs(30),
+            "cluster healthy",
+            |h| h["status"] == "healthy" && h["nodes_up"] == 4,
+        )
+        .await;
+    assert_eq!(h["sets"][0]["drives_online"], 4, "{h}");
+    assert_eq!(h["sets"][0]["write_tolerance"], 1, "{h}");
+    let drives = cp.get("/v1/clusters/local/drives").await;
+    assert!(
+        drives["drives"][0]["total_bytes"].as_u64().unwrap() > 0,
+        "{drives}"
+    );
+    let node = cp.get("/v1/clusters/local/nodes/n1").await;
+    assert!(node["version"].is_string(), "{node}");
+
+    // kill node 4: node_down and the summary show it within 10 s
+    cluster.kill(3);
+    let h = cp
+        .wait_for(
+            "/v1/clusters/local/health",
+            Duration::from_secs(10),
+            "node n4 down",
+            |h| node_state(h, "n4") == "down" && h["nodes_down"] == 1,
+        )
+        .await;
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert_eq!(h["sets"][0]["write_tolerance"], 0, "{h}");
+    assert!(
+        h["offline_drives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["node"] == "n4"),
+        "{h}"
+    );
+    let ev = cp
+        .get("/v1/events?cluster=local&node=n4&kind=node_down")
+        .await;
+    assert!(has_event(&ev, "node_down", "n4", None), "{ev}");
+
+    // restart it: node_up
+    cluster.restart(3);
+    cp.wait_for(
+        "/v1/events?cluster=local&kind=node_up",
+        Duration::from_secs(30),
+        "node_up for n4",
+        |ev| has_event(ev, "node_up", "n4", None),
+    )
+    .await;
+
+    // a drive made unavailable: drive_offline, and back: drive_online
+    let drive = cluster.drive(1, 1);
+    let moved = drive.with_extension("gone");
+    std::fs::rename(&drive, &moved).expect("hide the drive");
+    let path = drive.display().to_string();
+    cp.wait_for(
+        "/v1/events?cluster=local&kind=drive_offline&node=n2",
+        Duration::from_secs(30),
+        "drive_offline for n2",
+        |ev| has_event(ev, "drive_offline", "n2", Some(&path)),
+    )
+    .await;
+    let h = cp.get("/v1/clusters/local/health").await;
+    assert!(
+        h["offline_drives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["path"] == path.as_str()),
+        "{h}"
+    );
+    std::fs::rename(&moved, &drive).expect("restore the drive");
+    cp.wait_for(
+        "/v1/events?cluster=local&kind=drive_online&node=n2",
+        Duration::from_secs(30),
+        "drive_online for n2",
+        |ev| has_event(ev, "drive_online", "n2", Some(&path)),
+    )
+    .await;
+
+    // kill -9 the control plane while it polls; restarted, it has everything it had
+    let before_events = cp.get("/v1/events?cluster=local&limit=1000").await;
+    let before_cluster = cp.get("/v1/clusters/local").await;
+    let before_tokens = cp.get("/v1/tokens").await;
+    let token = cp.token.clone();
+    cp.kill9();
+    let cp = ControlPlane::start(cp_dir.path());
+    assert_eq!(
+        cp.token, token,
+        "the admin token must not be replaced on restart"
+    );
+    assert_eq!(cp.get("/v1/tokens").await, before_tokens);
+    assert_eq!(
+        cp.get("/v1/clusters/local").await["pools"],
+        before_cluster["pools"]
+    );
+    let after_events = cp.get("/v1/events?cluster=local&limit=1000").await;
+    let before = before_events["events"].as_array().unwrap();
+    let after = after_events["events"].as_array().unwrap();
+    assert!(after.len() >= before.len());
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "events before the crash changed"
+    );
+    let (s, r) = cp
+        .call(
+            reqwest::Method::PUT,
+            "/v1/clusters/local",
+            Some(registration),
+        )
+        .await;
+    assert_eq!((s, &r["changed"]), (200, &json!(false)), "{r}");
+    // and it watches again
+    cp.wait_for(
+        "/v1/clusters/local/health",
+        Duration::from_secs(30),
+        "healthy after restart",
+        |h| h["status"] == "healthy" && h["nodes_up"] == 4,
+    )
+    .await;
+}
