@@ -43,5 +43,7 @@ echo "== cargo build (binaries the end-to-end suites start)"
 cargo build --workspace --bins --quiet
 echo "== cargo test"
 cargo test --workspace
+echo "== schemathesis against the control plane's OpenAPI document"
+scripts/controlplane-schemathesis.sh "$TARGET/debug/rustfs-controlplane"
 echo "== smoke test with aws CLI, s3cmd and rclone"
 scripts/smoke.sh "$TARGET/debug/rustfs"

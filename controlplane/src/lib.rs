@@ -6,6 +6,8 @@
 //! [`config`] → [`server::run`], which opens the [`db`] (repository layer, migrations), starts
 //! the [`poller`] and serves the [`routes`] (auth, audit, [`metrics`], [`openapi`]).
 
+#![recursion_limit = "256"]
+
 pub mod api;
 
 #[cfg(feature = "server")]

@@ -228,6 +228,25 @@ pub fn documented_routes() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Cluster and site names.
+const NAME_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
+/// Node names.
+const NODE_PATTERN: &str = "^[A-Za-z0-9._-]{1,253}$";
+
+/// The schema of a path or query parameter, by name.
+fn param_schema(name: &str) -> Value {
+    match name {
+        "cluster" | "site" => json!({"type": "string", "pattern": NAME_PATTERN}),
+        "node" => json!({"type": "string", "pattern": NODE_PATTERN}),
+        "id" => json!({"type": "string", "pattern": "^[0-9a-fA-F]{16}$"}),
+        "kind" => json!({"type": "string", "enum": crate::api::event_kind::ALL}),
+        "since" | "until" => json!({"type": "string", "format": "date-time"}),
+        "after" => json!({"type": "integer", "minimum": 0, "maximum": i64::MAX}),
+        "limit" => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+        _ => s(),
+    }
+}
+
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -260,8 +279,8 @@ fn schemas() -> Value {
     let cluster_status =
         json!({"type": "string", "enum": ["unknown", "healthy", "degraded", "read_only", "down"]});
     let erasure = json!({"type": "object", "additionalProperties": false, "properties": {
-        "set_drive_count": {"type": ["integer", "null"], "minimum": 0},
-        "parity": {"type": ["integer", "null"], "minimum": 0}}});
+        "set_drive_count": {"type": ["integer", "null"], "minimum": 0, "maximum": 4_294_967_295u64},
+        "parity": {"type": ["integer", "null"], "minimum": 0, "maximum": 4_294_967_295u64}}});
     let node = obj(
         &["name", "address", "s3_port", "pool", "state", "drives"],
         json!({"name": s(), "address": s(), "s3_port": int(), "pool": int(),
@@ -296,22 +315,26 @@ fn schemas() -> Value {
         "Error": obj(&["code", "message"], json!({"code": {"type": "string", "enum": codes}, "message": s()})),
         "RegisterCluster": {
             "type": "object", "additionalProperties": false, "required": ["credentials", "pools"],
+            "description": "Also: node names (name, else address) and address:port pairs are unique in the cluster.",
             "properties": {
-                "site": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$", "default": "default"},
-                "version": ns(),
+                "site": {"type": "string", "pattern": NAME_PATTERN, "default": "default"},
+                "version": {"type": ["string", "null"], "pattern": "^[^\\s]{1,64}$"},
                 "scheme": {"type": "string", "enum": ["http", "https"], "default": "http"},
-                "ca_pem": ns(),
+                "ca_pem": {"type": ["string", "null"], "pattern": "-----BEGIN CERTIFICATE-----"},
                 "erasure": erasure,
-                "s3_endpoints": arr(s()),
+                "s3_endpoints": arr(json!({"type": "string", "pattern": "^https?://", "maxLength": 2048})),
                 "credentials": {"type": "object", "additionalProperties": false,
                     "required": ["access_key", "secret_key"],
-                    "properties": {"access_key": s(), "secret_key": s()}},
-                "pools": arr(json!({"type": "object", "additionalProperties": false, "required": ["hosts"],
-                    "properties": {"hosts": arr(json!({"type": "object", "additionalProperties": false,
+                    "properties": {"access_key": {"type": "string", "minLength": 1, "maxLength": 128},
+                                   "secret_key": {"type": "string", "minLength": 1, "maxLength": 128}}},
+                "pools": {"type": "array", "minItems": 1, "items": {"type": "object", "additionalProperties": false, "required": ["hosts"],
+                    "properties": {"hosts": {"type": "array", "minItems": 1, "items": {"type": "object", "additionalProperties": false,
                         "required": ["address", "drives"],
-                        "properties": {"name": ns(), "address": s(),
+                        "properties": {"name": {"type": ["string", "null"], "pattern": NODE_PATTERN},
+                            "address": {"type": "string", "pattern": "^[A-Za-z0-9.:\\[\\]-]{1,253}$"},
                             "s3_port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 9000},
-                            "drives": arr(s())}}))}}))
+                            "drives": {"type": "array", "minItems": 1, "uniqueItems": true,
+                                "items": {"type": "string", "pattern": "^/[^\\u0000]*$", "not": {"pattern": "(^|/)\\.\\.(/|$)"}}}}}}}}}
             }
         },
         "RegisterResponse": obj(&["created", "changed", "cluster"], json!({"created": {"type": "boolean"}, "changed": {"type": "boolean"}, "cluster": schema_ref("Cluster")})),
@@ -347,7 +370,7 @@ fn schemas() -> Value {
         ))})),
         "Token": obj(&["id", "name", "created_at"], json!({"id": s(), "name": s(), "created_at": s(), "revoked_at": ns()})),
         "TokenList": obj(&["tokens"], json!({"tokens": arr(schema_ref("Token"))})),
-        "CreateToken": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64}}},
+        "CreateToken": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string", "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]{1,64}$"}}},
         "CreatedToken": obj(&["id", "name", "created_at", "token"], json!({"id": s(), "name": s(), "created_at": s(), "token": s()})),
     })
 }
@@ -363,11 +386,11 @@ pub fn document() -> Value {
         let mut params: Vec<Value> = Vec::new();
         for seg in o.path.split('/') {
             if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                params.push(json!({"name": name, "in": "path", "required": true, "schema": s()}));
+                params.push(json!({"name": name, "in": "path", "required": true, "schema": param_schema(name)}));
             }
         }
         for (name, desc) in o.query {
-            params.push(json!({"name": name, "in": "query", "required": false, "description": desc, "schema": s()}));
+            params.push(json!({"name": name, "in": "query", "required": false, "description": desc, "schema": param_schema(name)}));
         }
         let mut responses = serde_json::Map::new();
         let ok = match o.ok.1 {

@@ -60,12 +60,12 @@ fn address(at: &str, s: &str) -> Result<()> {
 }
 
 fn credentials(c: &PollCredentials) -> Result<()> {
-    if c.access_key.is_empty() || c.access_key.len() > 128 {
+    if c.access_key.is_empty() || c.access_key.chars().count() > 128 {
         return Err(Error::InvalidArgument(
             "credentials.access_key must be 1-128 characters".into(),
         ));
     }
-    if c.secret_key.is_empty() || c.secret_key.len() > 128 {
+    if c.secret_key.is_empty() || c.secret_key.chars().count() > 128 {
         return Err(Error::InvalidArgument(
             "credentials.secret_key must be 1-128 characters".into(),
         ));
@@ -79,14 +79,14 @@ pub fn registration(cluster: &str, r: &RegisterCluster) -> Result<()> {
     name("site", &r.site)?;
     credentials(&r.credentials)?;
     if let Some(v) = &r.version {
-        if v.is_empty() || v.len() > 64 || v.chars().any(|c| c.is_whitespace()) {
+        if v.is_empty() || v.chars().count() > 64 || v.chars().any(|c| c.is_whitespace()) {
             return Err(Error::InvalidArgument(format!(
                 "version {v:?} must be 1-64 characters without spaces"
             )));
         }
     }
     for (i, e) in r.s3_endpoints.iter().enumerate() {
-        if !(e.starts_with("http://") || e.starts_with("https://")) || e.len() > 2048 {
+        if !(e.starts_with("http://") || e.starts_with("https://")) || e.chars().count() > 2048 {
             return Err(Error::InvalidArgument(format!(
                 "s3_endpoints[{i}] {e:?} must be an http:// or https:// URL"
             )));

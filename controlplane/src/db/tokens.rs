@@ -32,7 +32,7 @@ impl Db {
 
     /// Stores `token` (made by [`new_token`]) under `name`.
     pub async fn create_token_with(&self, name: &str, token: &str) -> Result<CreatedToken> {
-        if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control()) {
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(|c| c.is_control()) {
             return Err(Error::InvalidArgument(
                 "token name must be 1-64 characters without control characters".into(),
             ));

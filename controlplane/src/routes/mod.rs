@@ -14,6 +14,8 @@ use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
 
 /// Request bodies over this are `payload_too_large`.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -135,17 +137,72 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `axum::Json` whose rejections are this API's errors.
+/// `axum::Json` whose rejections are this API's errors. Beyond serde, it refuses an array
+/// where an object is expected (serde would take a struct from a sequence) and accepts integral
+/// numbers written as `5.0`, as JSON Schema's `integer` does.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned + Serialize, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(e) => Err(json_rejection(e)),
+        let axum::Json(mut value) = axum::Json::<Value>::from_request(req, state)
+            .await
+            .map_err(json_rejection)?;
+        integral_floats_to_ints(&mut value);
+        let parsed: T = serde_path_to_error::deserialize(&value).map_err(|e| {
+            Error::InvalidJson(format!(
+                "the body does not match the expected shape at `{}`: {}",
+                e.path(),
+                e.inner()
+            ))
+        })?;
+        let back = serde_json::to_value(&parsed)
+            .map_err(|e| Error::Internal(format!("re-encoding the body: {e}")))?;
+        if let Some(at) = shape_mismatch(&value, &back, "") {
+            return Err(Error::InvalidJson(format!(
+                "the body does not match the expected shape at `{at}`: expected an object"
+            )));
         }
+        Ok(ApiJson(parsed))
+    }
+}
+
+fn integral_floats_to_ints(v: &mut Value) {
+    match v {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
+                if f >= 0.0 && f <= u64::MAX as f64 {
+                    *v = Value::from(f as u64);
+                } else if f < 0.0 && f >= i64::MIN as f64 {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(integral_floats_to_ints),
+        Value::Object(m) => m.values_mut().for_each(integral_floats_to_ints),
+        _ => {}
+    }
+}
+
+/// Where the request has something other than an object where the parsed type has one.
+fn shape_mismatch(input: &Value, parsed: &Value, at: &str) -> Option<String> {
+    match (input, parsed) {
+        (Value::Object(i), Value::Object(p)) => i.iter().find_map(|(k, iv)| {
+            p.get(k)
+                .and_then(|pv| shape_mismatch(iv, pv, &format!("{at}.{k}")))
+        }),
+        (_, Value::Object(_)) => Some(if at.is_empty() {
+            ".".into()
+        } else {
+            at.to_string()
+        }),
+        (Value::Array(i), Value::Array(p)) => i
+            .iter()
+            .zip(p)
+            .enumerate()
+            .find_map(|(n, (iv, pv))| shape_mismatch(iv, pv, &format!("{at}[{n}]"))),
+        _ => None,
     }
 }
 
@@ -157,12 +214,6 @@ fn json_rejection(e: JsonRejection) -> Error {
         e if e.status().as_u16() == 413 => {
             Error::PayloadTooLarge(format!("the body is over {MAX_BODY_BYTES} bytes"))
         }
-        JsonRejection::JsonDataError(e) => Error::InvalidJson(format!(
-            "the body does not match the expected shape: {}",
-            std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| e.body_text())
-        )),
         JsonRejection::JsonSyntaxError(e) => Error::InvalidJson(format!(
             "the body is not valid JSON: {}",
             std::error::Error::source(&e)
@@ -170,5 +221,26 @@ fn json_rejection(e: JsonRejection) -> Error {
                 .unwrap_or_else(|| e.body_text())
         )),
         e => Error::InvalidJson(format!("cannot read the body: {}", e.body_text())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn arrays_for_objects_are_found_and_floats_normalised() {
+        let input = json!({"erasure": [null, null], "pools": [{"hosts": [7]}]});
+        let parsed = json!({"erasure": {"parity": null}, "pools": [{"hosts": [{"a": 1}]}]});
+        assert_eq!(shape_mismatch(&input, &parsed, ""), Some(".erasure".into()));
+        let input = json!({"erasure": {}, "pools": [{"hosts": [7]}]});
+        assert_eq!(
+            shape_mismatch(&input, &parsed, ""),
+            Some(".pools[0].hosts[0]".into())
+        );
+        let mut v = json!({"p": 5704.0, "q": [1.5, -2.0]});
+        integral_floats_to_ints(&mut v);
+        assert_eq!(v, json!({"p": 5704, "q": [1.5, -2]}));
     }
 }
