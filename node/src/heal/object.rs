@@ -75,7 +75,7 @@ pub async fn heal_object(
         match set.resolve(bucket, key, &metas, Some(id)) {
             Ok(r) => heal_version(set, bucket, key, r, &metas, deep, budget, &mut report).await?,
             Err(ObjError::ObjectNotFound(_)) => {
-                remove_dangling(set, bucket, key, id, &metas, &mut report).await
+                remove_dangling(set, bucket, key, id, &mut report).await
             }
             Err(ObjError::ReadQuorum(_)) => report.incomplete(format!(
                 "too few drives answered to tell whether version {id:?} should exist"
@@ -88,15 +88,26 @@ pub async fn heal_object(
 }
 
 /// A version held by too few drives to ever be read, while enough drives answered to be sure:
-/// removed from the drives that hold it.
+/// removed from the drives that hold it. Decided again under the object's write lock, so a write
+/// that was committing when the metas were first read is never taken for dangling.
 async fn remove_dangling(
     set: &ErasureSet,
     bucket: &str,
     key: &str,
     id: Option<Uuid>,
-    metas: &[DriveResult<ObjectMeta>],
     report: &mut HealReport,
 ) {
+    let _g = match set.locks.write(bucket, key).await {
+        Ok(g) => g,
+        Err(e) => return report.incomplete(e.to_string()),
+    };
+    let metas = set.read_metas(bucket, key).await;
+    if !matches!(
+        set.resolve(bucket, key, &metas, Some(id)),
+        Err(ObjError::ObjectNotFound(_))
+    ) {
+        return;
+    }
     let holders: Vec<(usize, &ObjectVersion)> = metas
         .iter()
         .enumerate()
@@ -121,10 +132,6 @@ async fn remove_dangling(
         ));
         return;
     }
-    let _g = match set.locks.write(bucket, key).await {
-        Ok(g) => g,
-        Err(e) => return report.incomplete(e.to_string()),
-    };
     for (i, _) in holders {
         match set.drives[i].delete_version(bucket, key, id).await {
             Ok(()) | Err(DriveError::NotFound) => {
