@@ -1,5 +1,5 @@
-//! Drive replacement: a local drive found empty in a formatted set (same path, new disk) is
-//! formatted into its old slot and its whole set is healed onto it. Progress lives in
+//! Drive replacement: a local drive directory found empty in a formatted set (same path, new
+//! disk; a directory that is gone stays offline) is formatted into its old slot and its whole set is healed onto it. Progress lives in
 //! `.rustfs.sys/healing.json` on the drive itself — the bucket and key reached, counts, the total —
 //! so a restart resumes where the rebuild stopped. The monitor here also notices peers' drives
 //! coming back, and wakes the heal queue and the scanner for them.
@@ -92,7 +92,9 @@ pub(crate) async fn monitor(mgr: Weak<HealManager>) {
             let Some(root) = d.local_root().map(Path::to_path_buf) else {
                 continue;
             };
-            if running.contains(d.endpoint()) {
+            // A drive directory that vanished (an unmounted disk, a renamed path) is offline, not
+            // replaced: it is never recreated here, only an empty directory is formatted.
+            if running.contains(d.endpoint()) || !root.is_dir() {
                 continue;
             }
             if matches!(d.read_format().await, Ok(None)) && !format_replaced(set, *i, &root).await {
