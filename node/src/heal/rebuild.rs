@@ -10,6 +10,7 @@ use crate::object::ErasureSet;
 use crate::store::format::Format;
 use crate::store::{Drive, WalkRequest, SYS_DIR};
 use futures::future::join_all;
+use futures::StreamExt;
 use rustfs_common::admin::DriveHealProgress;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -156,6 +157,13 @@ async fn format_replaced(set: &ErasureSet, i: usize, root: &Path) -> bool {
     true
 }
 
+/// A channel's items as a stream.
+fn tokio_stream_of<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures::Stream<Item = T> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
 /// Heals every object of the set onto drive `i`, resuming from its tracker.
 async fn rebuild_drive(m: &Arc<HealManager>, set: &Arc<ErasureSet>, i: usize, root: &Path) {
     let d = set.drives[i].clone();
@@ -213,9 +221,17 @@ async fn rebuild_drive(m: &Arc<HealManager>, set: &Arc<ErasureSet>, i: usize, ro
             start_after,
             recursive: true,
         };
-        let mut keys = walk_keys_after(set, &b.name, req).await;
-        while let Some(key) = keys.recv().await {
-            let (r, o) = m.heal(set, &b.name, &key, false).await;
+        let keys = walk_keys_after(set, &b.name, req).await;
+        // `--heal-workers` objects at once; answers come back in key order, so the tracker's
+        // last key always has every key before it done.
+        let bucket = b.name.as_str();
+        let mut healed = tokio_stream_of(keys)
+            .map(|key| async move {
+                let (r, o) = m.heal(set, bucket, &key, false).await;
+                (key, r, o)
+            })
+            .buffered(m.cfg.heal_workers.max(1));
+        while let Some((key, r, o)) = healed.next().await {
             if let Ok(rep) = &r {
                 t.bytes_done += rep.bytes_written;
             }
