@@ -24,17 +24,26 @@ pub const SECRET_KEY: &str = "rustfs-test-secret-key";
 
 /// The `rustfs` binary: `$RUSTFS_BIN`, else next to this test executable's target dir.
 pub fn rustfs_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("RUSTFS_BIN") {
+    workspace_bin("rustfs", "RUSTFS_BIN", "rustfs-node")
+}
+
+/// A workspace binary `name`: `$env`, else next to this test executable's target dir.
+/// `package` names what to build when it is missing.
+pub fn workspace_bin(name: &str, env: &str, package: &str) -> PathBuf {
+    if let Ok(p) = std::env::var(env) {
         return p.into();
     }
     let exe = std::env::current_exe().expect("current exe");
     for dir in exe.ancestors().skip(1).take(3) {
-        let p = dir.join("rustfs");
+        let p = dir.join(name);
         if p.is_file() {
             return p;
         }
     }
-    panic!("rustfs binary not found next to {}: run `cargo build -p rustfs-node --bin rustfs` first or set RUSTFS_BIN", exe.display());
+    panic!(
+        "{name} not found next to {}: run `cargo build -p {package} --bin {name}` first or set {env}",
+        exe.display()
+    );
 }
 
 /// One running (or stopped) `rustfs server` process.

@@ -16,20 +16,11 @@ use std::time::{Duration, Instant};
 
 /// `$RUSTFS_CONTROLPLANE_BIN`, else next to this test executable's target dir.
 fn controlplane_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("RUSTFS_CONTROLPLANE_BIN") {
-        return p.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    for dir in exe.ancestors().skip(1).take(3) {
-        let p = dir.join("rustfs-controlplane");
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!(
-        "rustfs-controlplane not found next to {}: run `cargo build -p rustfs-controlplane` first or set RUSTFS_CONTROLPLANE_BIN",
-        exe.display()
-    );
+    rustfs_tests::workspace_bin(
+        "rustfs-controlplane",
+        "RUSTFS_CONTROLPLANE_BIN",
+        "rustfs-controlplane",
+    )
 }
 
 /// One `rustfs-controlplane serve` process with its database in `dir`.

@@ -27,11 +27,8 @@ pub(crate) struct Counters {
     pub dangling: AtomicU64,
 }
 
-impl Counters {
-    fn add(&self, c: &AtomicU64, n: u64) {
-        let _ = self;
-        c.fetch_add(n, Ordering::Relaxed);
-    }
+fn add(c: &AtomicU64, n: u64) {
+    c.fetch_add(n, Ordering::Relaxed);
 }
 
 /// What one heal contributed, for a cycle's or a manual heal's own counts.
@@ -122,11 +119,11 @@ impl HealManager {
         let mut o = Outcome::default();
         match &r {
             Ok(rep) => {
-                c.add(&c.bytes, rep.bytes_written);
-                c.add(&c.dangling, rep.dangling_removed as u64);
+                add(&c.bytes, rep.bytes_written);
+                add(&c.dangling, rep.dangling_removed as u64);
                 o.dangling = rep.dangling_removed as u64;
                 if rep.changed() && rep.complete {
-                    c.add(&c.healed, 1);
+                    add(&c.healed, 1);
                     o.healed = true;
                     tracing::info!(
                         bucket,
@@ -138,7 +135,7 @@ impl HealManager {
                     );
                 }
                 if !rep.complete {
-                    c.add(&c.incomplete, 1);
+                    add(&c.incomplete, 1);
                     o.incomplete = true;
                     tracing::warn!(
                         bucket,
@@ -149,7 +146,7 @@ impl HealManager {
                 }
             }
             Err(e) => {
-                c.add(&c.failed, 1);
+                add(&c.failed, 1);
                 o.failed = true;
                 tracing::warn!(bucket, key, error = %e, "heal failed");
             }
@@ -206,7 +203,7 @@ impl HealManager {
                 let mut keys = super::scanner::walk_keys(&set, &bucket, &prefix).await;
                 while let Some(key) = keys.recv().await {
                     let (_, o) = mgr.heal(&set, &bucket, &key, deep).await;
-                    mgr.counters.add(&mgr.counters.scanned, 1);
+                    add(&mgr.counters.scanned, 1);
                     mgr.update_manual(&id, |h| {
                         h.objects_scanned += 1;
                         h.objects_healed += o.healed as u64;

@@ -42,11 +42,7 @@ impl HealHook {
     }
 
     pub fn send(&self, key: HealKey) {
-        PendingHeal {
-            key,
-            tx: self.0.get().cloned(),
-        }
-        .send();
+        self.pending(key).send();
     }
 
     pub(crate) fn pending(&self, key: HealKey) -> PendingHeal {
