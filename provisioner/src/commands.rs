@@ -18,8 +18,8 @@ use crate::pki::{self, CaInfo};
 use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan, UNISSUED};
 use crate::render::{render, Rendered};
 use crate::ssh::SshOptions;
-use crate::stage;
 use crate::state::StateDir;
+use crate::{monitoring, stage};
 
 /// Options shared by the commands that reach hosts.
 #[derive(Debug, Clone)]
@@ -139,7 +139,10 @@ pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailur
     let one = |e: Error| HostFailures(vec![e]);
     let state = opts.state(inv).map_err(one)?;
     let (sha, arch) = binary_identity(inv).map_err(one)?;
-    let desired = Desired::new(inv, sha);
+    let desired = Desired {
+        metrics_token: monitoring::planned_token(&state),
+        ..Desired::new(inv, sha)
+    };
     let deployment = known_deployment(&state);
     let results = gather_all(inv, opts, &state).await;
     let mut failures = Vec::new();
@@ -190,10 +193,17 @@ pub fn desired_for(
     facts: &Facts,
     base: &Desired,
 ) -> Result<(Desired, Rendered)> {
-    let rendered = render(inv, host)?;
+    let rendered = render(inv, host, &base.metrics_token)?;
+    let control_plane = match crate::cpinstall::target(inv) {
+        Some((install, h)) if h.name() == host.name() => {
+            Some(crate::cpinstall::desired(inv, install, host)?)
+        }
+        _ => None,
+    };
     let desired = Desired {
         config_sha256: Some(rendered.env_sha256()),
         service_sha256: Some(rendered.service_sha256(facts.init == InitSystem::Systemd)),
+        control_plane,
         ..base.clone()
     };
     Ok((desired, rendered))
@@ -208,7 +218,10 @@ pub async fn stage(
     let one = |e: Error| HostFailures(vec![e]);
     let state = opts.state(inv).map_err(one)?;
     let (sha, _) = binary_identity(inv).map_err(one)?;
-    let base = Desired::new(inv, sha);
+    let base = Desired {
+        metrics_token: monitoring::ensure_token(&state).map_err(one)?,
+        ..Desired::new(inv, sha)
+    };
     // Certificates are issued up front, on this machine, before any host is touched.
     let mut tls = Vec::new();
     for host in &inv.hosts {
@@ -322,6 +335,32 @@ pub async fn status(inv: &Inventory, opts: &RunOptions) -> Result<Vec<HostStatus
             health,
         })
         .collect())
+}
+
+/// `status`: the control plane's view of the cluster (no lines without a control plane).
+pub async fn control_plane_view(inv: &Inventory, opts: &RunOptions) -> Result<Vec<String>> {
+    if inv.control_plane.is_none() {
+        return Ok(Vec::new());
+    }
+    let state = opts.state(inv)?;
+    let Some(token) = crate::cpinstall::token(inv, &state) else {
+        return Err(Error::State(
+            "control plane: no token (set control_plane.token, or apply once to install it)".into(),
+        ));
+    };
+    crate::register::view(inv, &token).await
+}
+
+/// With `binary.url`: the binary downloaded into (or found in) the state directory and checked;
+/// `binary.path` then points at it.
+pub async fn fetch_binary(inv: &mut Inventory, opts: &RunOptions) -> Result<()> {
+    let state = opts.state(inv)?;
+    crate::download::fetch_binary(inv, &state).await
+}
+
+/// `prometheus`: writes the Prometheus directory into the state directory; returns its path.
+pub fn prometheus(inv: &Inventory, opts: &RunOptions) -> Result<std::path::PathBuf> {
+    monitoring::write_prometheus_dir(inv, &opts.state(inv)?)
 }
 
 /// `ca`: creates the cluster CA in the state directory unless it exists.

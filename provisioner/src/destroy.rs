@@ -11,7 +11,7 @@ use crate::hostkeys::HostKeyPolicy;
 use crate::inventory::{Connection, Host, Inventory};
 use crate::paths::HostPaths;
 use crate::progress::{table, Progress, Step};
-use crate::service;
+use crate::{cpinstall, service};
 
 /// One host's result.
 #[derive(Debug)]
@@ -74,6 +74,20 @@ async fn destroy_host(
             .await
             .map_err(|e| (Step::Facts, msg(e)))?;
         progress.step(host.name(), Step::Remove);
+        if cpinstall::target(inv).is_some_and(|(_, h)| h.name() == host.name()) {
+            cpinstall::remove(
+                &conn,
+                &cpinstall::CpPaths::of(inv, host),
+                f.init,
+                delete_data,
+            )
+            .await
+            .map_err(|e| (Step::Remove, msg(e)))?;
+            progress.did(
+                host.name(),
+                "stopped the control plane and removed its files",
+            );
+        }
         service::remove(&conn, &HostPaths::of(inv, host), f.init)
             .await
             .map_err(|e| (Step::Remove, msg(e)))?;
@@ -98,6 +112,31 @@ async fn destroy_host(
         if result.is_ok() { "removed" } else { "failed" },
     );
     result
+}
+
+/// After a local cluster's data is deleted: the directories local mode made around the drives and
+/// installs (`node1/`, `opt/`, `etc/` and the directory holding them) go too, when empty. Only
+/// empty directories are removed, and never one just below `/`.
+fn remove_empty_local_dirs(inv: &Inventory) {
+    use std::path::Path;
+    if !inv.hosts.iter().any(|h| h.connection == Connection::Local) {
+        return;
+    }
+    let mut dirs: Vec<&Path> = vec![Path::new(&inv.install_dir), Path::new(&inv.config_dir)];
+    for h in inv
+        .hosts
+        .iter()
+        .filter(|h| h.connection == Connection::Local)
+    {
+        dirs.extend(h.drives.iter().filter_map(|d| Path::new(d).parent()));
+    }
+    let parents: Vec<&Path> = dirs.iter().filter_map(|d| d.parent()).collect();
+    for d in dirs.into_iter().chain(parents) {
+        if d.components().count() > 2 {
+            // Fails, harmlessly, while anything is left inside.
+            let _ = std::fs::remove_dir(d);
+        }
+    }
 }
 
 /// Stops and removes the cluster on every host (all at once, `opts.concurrency` at a time).
@@ -138,6 +177,14 @@ pub async fn destroy(
         if id.exists() {
             std::fs::remove_file(&id).map_err(|source| Error::Write { path: id, source })?;
         }
+        let token = state.path().join(cpinstall::TOKEN_IN_STATE);
+        if token.exists() {
+            std::fs::remove_file(&token).map_err(|source| Error::Write {
+                path: token,
+                source,
+            })?;
+        }
+        remove_empty_local_dirs(inv);
     }
     Ok(DestroyReport {
         hosts,

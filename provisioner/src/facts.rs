@@ -74,6 +74,8 @@ pub struct Facts {
     /// IPv6 listeners count as `*`.
     pub listening: BTreeSet<(String, u16)>,
     pub install: InstallFacts,
+    /// The installed control plane, on the host `control_plane.install` names.
+    pub control_plane: Option<InstallFacts>,
 }
 
 /// The facts script for `host`'s drives and paths. `connection: local` hosts always take the
@@ -195,8 +197,18 @@ pub async fn gather(conn: &HostConn, inv: &Inventory, host: &Host) -> Result<Fac
         .run_checked("gathering facts", &script(inv, host))
         .await?;
     let midpoint = (started + now_secs_f64()) / 2.0;
-    parse(&out.stdout, &host.drives, midpoint)
-        .map_err(|m| Error::host(&conn.label, format!("cannot read the facts: {m}")))
+    let mut facts = parse(&out.stdout, &host.drives, midpoint)
+        .map_err(|m| Error::host(&conn.label, format!("cannot read the facts: {m}")))?;
+    if crate::cpinstall::target(inv).is_some_and(|(_, h)| h.name() == host.name()) {
+        let out = conn
+            .run_checked(
+                "gathering the control plane's facts",
+                &crate::cpinstall::facts_script(inv, host),
+            )
+            .await?;
+        facts.control_plane = Some(crate::cpinstall::parse_facts(&out.stdout));
+    }
+    Ok(facts)
 }
 
 /// Parses the facts script's output. `local_secs` is the provisioner's clock mid-command.
@@ -213,6 +225,7 @@ pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Res
         listening_ports: BTreeSet::new(),
         listening: BTreeSet::new(),
         install: InstallFacts::default(),
+        control_plane: None,
     };
     let mut complete = false;
     let mut clock = None;

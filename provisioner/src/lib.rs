@@ -8,12 +8,16 @@
 //! [`state`] (the provisioner's own directory) and [`commands`] (the CLI verbs glued together).
 //! `apply` is [`apply`] (phases), [`service`] (start/stop/remove), [`health`] (cluster health),
 //! [`register`] (control plane), [`verify`] (S3 round trip) and [`progress`] (display);
-//! `destroy` is [`destroy`]. [`paths`] says where things live on a host.
+//! [`cpinstall`] installs the control plane itself. [`download`] fetches a `binary.url` into the state directory. `destroy` is [`destroy`].
+//! [`paths`] says where things live on a host; [`monitoring`] makes the scrape token and the
+//! Prometheus configuration.
 
 pub mod apply;
 pub mod checks;
 pub mod commands;
+pub mod cpinstall;
 pub mod destroy;
+pub mod download;
 pub mod error;
 pub mod exec;
 pub mod facts;
@@ -21,6 +25,7 @@ pub mod health;
 pub mod hostkeys;
 pub mod init;
 pub mod inventory;
+pub mod monitoring;
 pub mod paths;
 pub mod pki;
 pub mod plan;

@@ -73,6 +73,13 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Write the Prometheus directory for this cluster (scrape config, alert rules, scrape token,
+    /// CA) into the state directory and print its path; `apply` writes it too. Connects nowhere.
+    Prometheus {
+        file: PathBuf,
+        #[arg(long, env = "RUSTFS_PROVISION_STATE_DIR")]
+        state_dir: Option<PathBuf>,
+    },
     /// Create the cluster CA in the state directory (no-op when it exists).
     Ca {
         file: PathBuf,
@@ -143,7 +150,7 @@ fn apply(
 ) -> anyhow::Result<ExitCode> {
     use rustfs_provision::apply::{self, ApplyOptions};
     use rustfs_provision::progress::Progress;
-    let inv = load(file)?;
+    let inv = load_with_binary(file, run)?;
     let opts = ApplyOptions {
         run: run.options(),
         health_timeout: Duration::from_secs(health_timeout_secs),
@@ -220,6 +227,13 @@ fn apply(
     if let Some(r) = &report.registration {
         println!("apply: control plane: {r}");
     }
+    if let Some(dir) = &report.monitoring {
+        println!(
+            "apply: Prometheus configuration and scrape token in {} (prometheus --config.file={}/prometheus.yml)",
+            dir.display(),
+            dir.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -284,8 +298,28 @@ fn destroy(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Options for the commands that only touch the state directory.
+fn local_options(state_dir: Option<PathBuf>) -> RunOptions {
+    RunOptions {
+        state_dir,
+        accept_new: false,
+        ssh: SshOptions::default(),
+        concurrency: 1,
+    }
+}
+
 fn load(file: &std::path::Path) -> anyhow::Result<Inventory> {
     Ok(Inventory::load(file)?)
+}
+
+/// Loads the inventory for a command that stages or compares the binary: with `binary.url`, the
+/// binary is downloaded into the state directory first (or found there) and checked.
+fn load_with_binary(file: &std::path::Path, run: &RunArgs) -> anyhow::Result<Inventory> {
+    let mut inv = load(file)?;
+    runtime()?
+        .block_on(commands::fetch_binary(&mut inv, &run.options()))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(inv)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -336,7 +370,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan { file, run } => {
-            let inv = load(&file)?;
+            let inv = load_with_binary(&file, &run)?;
             let plan = runtime()?
                 .block_on(commands::plan(&inv, &run.options()))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -351,7 +385,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Stage { file, run } => {
-            let inv = load(&file)?;
+            let inv = load_with_binary(&file, &run)?;
             let opts = run.options();
             let rt = runtime()?;
             let plan = rt
@@ -397,11 +431,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => destroy(&file, &run, yes, delete_data, confirm_delete_data),
         Command::Status { file, run } => {
             let inv = load(&file)?;
-            let statuses = runtime()?.block_on(commands::status(&inv, &run.options()))?;
+            let rt = runtime()?;
+            let statuses = rt.block_on(commands::status(&inv, &run.options()))?;
             let mut unreachable = 0;
             for s in &statuses {
                 println!("{s}");
                 unreachable += usize::from(s.facts.is_err());
+            }
+            // The control plane's view, when one is configured.
+            match rt.block_on(commands::control_plane_view(&inv, &run.options())) {
+                Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+                Err(e) => println!("{e}"),
             }
             if unreachable > 0 {
                 eprintln!("error: {unreachable} host(s) unreachable");
@@ -409,15 +449,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Prometheus { file, state_dir } => {
+            let inv = load(&file)?;
+            let dir = commands::prometheus(&inv, &local_options(state_dir))?;
+            println!(
+                "Prometheus directory: {} — run: prometheus --config.file={}/prometheus.yml",
+                dir.display(),
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ca { file, state_dir } => {
             let inv = load(&file)?;
-            let opts = RunOptions {
-                state_dir,
-                accept_new: false,
-                ssh: SshOptions::default(),
-                concurrency: 1,
-            };
-            let ca = commands::ca(&inv, &opts)?;
+            let ca = commands::ca(&inv, &local_options(state_dir))?;
             let verb = if ca.created { "created" } else { "exists" };
             println!(
                 "cluster CA {verb}: {} (sha256 {})",

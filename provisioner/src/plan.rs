@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::checks::{Finding, Severity};
 use crate::facts::{Facts, InitSystem, SERVICE_NAME};
-use crate::inventory::{Connection, Host, Inventory};
+use crate::inventory::{Connection, Host, Inventory, Secret};
 use crate::paths::HostPaths;
 
 /// What the inventory wants on every host, computed once on the provisioner's side.
@@ -23,6 +23,11 @@ pub struct Desired {
     /// With TLS on: sha256 of the node's CA + certificate + key ([`UNISSUED`] before the
     /// certificate exists); `None` with TLS off.
     pub tls_sha256: Option<String>,
+    /// The bearer token Prometheus scrapes the nodes with (`monitoring`); rendered into the env
+    /// file, so part of `config_sha256`.
+    pub metrics_token: Secret,
+    /// The control plane's files, on the host `control_plane.install` names.
+    pub control_plane: Option<crate::cpinstall::CpDesired>,
 }
 
 /// Stands for a node certificate not issued yet (never matches a host).
@@ -42,6 +47,8 @@ impl Desired {
             config_sha256: None,
             service_sha256: None,
             tls_sha256: None,
+            metrics_token: Secret::new(crate::monitoring::UNISSUED_TOKEN),
+            control_plane: None,
         }
     }
 }
@@ -66,6 +73,9 @@ pub enum Action {
     FormatDrives { paths: Vec<String> },
     /// Start (or restart, after a change) the node.
     StartService { restart: bool },
+    /// Install, configure or start the control plane (`control_plane.install`), after the
+    /// cluster is healthy.
+    ControlPlane(crate::cpinstall::CpAction),
 }
 
 impl fmt::Display for Action {
@@ -103,6 +113,7 @@ impl fmt::Display for Action {
                 let verb = if *restart { "restart" } else { "start" };
                 write!(f, "{verb} {SERVICE_NAME}")
             }
+            Action::ControlPlane(a) => write!(f, "{a}"),
         }
     }
 }
@@ -248,6 +259,14 @@ pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired)
         actions.push(Action::StartService { restart: false });
     } else if binary_changed || config_changed || service_changed || tls_changed {
         actions.push(Action::StartService { restart: true });
+    }
+    if let (Some(have), Some(want)) = (&facts.control_plane, &desired.control_plane) {
+        let paths = crate::cpinstall::CpPaths::of(inv, host);
+        actions.extend(
+            crate::cpinstall::plan(&paths, facts.init, have, want)
+                .into_iter()
+                .map(Action::ControlPlane),
+        );
     }
     actions
 }

@@ -4,13 +4,13 @@
 //! `apply` may call it; the answer says whether anything changed.
 
 use rustfs_controlplane::api::{
-    Erasure, ErrorBody, HostSpec, PollCredentials, PoolSpec, RegisterCluster, RegisterResponse,
-    Scheme,
+    Erasure, ErrorBody, HealthSummary, HostSpec, NodeState, PollCredentials, PoolSpec,
+    RegisterCluster, RegisterResponse, Scheme,
 };
 
 use crate::error::{Error, Result};
 use crate::health::endpoint;
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, Secret};
 use crate::plan::Desired;
 
 /// The registration body for `inv`.
@@ -78,16 +78,12 @@ pub async fn register(
     inv: &Inventory,
     desired: &Desired,
     ca_pem: Option<String>,
+    token: &Secret,
 ) -> Result<String> {
     let Some(cp) = &inv.control_plane else {
         return Ok("no control plane configured".into());
     };
     let err = |m: String| Error::State(format!("control plane {}: {m}", cp.address));
-    let token = cp
-        .token
-        .as_ref()
-        .map(|t| t.expose().to_string())
-        .unwrap_or_default();
     let url = format!(
         "{}/v1/clusters/{}",
         cp.address.trim_end_matches('/'),
@@ -100,7 +96,7 @@ pub async fn register(
         .map_err(|e| err(format!("cannot make an HTTP client: {e}")))?;
     let resp = client
         .put(&url)
-        .bearer_auth(token)
+        .bearer_auth(token.expose())
         .json(&body)
         .send()
         .await
@@ -136,6 +132,79 @@ pub async fn register(
         ))),
         Err(_) => Err(err(format!("answered HTTP {status}: {text}"))),
     }
+}
+
+/// A state as the API names it (`healthy`, `read_only`, `down`, …).
+fn api_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The control plane's view of the cluster (`GET /v1/clusters/{cluster}/health`), as lines for
+/// `status`: overall state, nodes up/down, drives offline, and each node the control plane does
+/// not see up.
+pub async fn view(inv: &Inventory, token: &Secret) -> Result<Vec<String>> {
+    let Some(cp) = &inv.control_plane else {
+        return Ok(Vec::new());
+    };
+    let err = |m: String| Error::State(format!("control plane {}: {m}", cp.address));
+    let url = format!(
+        "{}/v1/clusters/{}/health",
+        cp.address.trim_end_matches('/'),
+        inv.cluster.name
+    );
+    let resp = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| err(format!("cannot make an HTTP client: {e}")))?
+        .get(&url)
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .map_err(|e| err(format!("cannot reach it ({e})")))?;
+    let status = resp.status();
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| err(format!("reading the answer: {e}")))?;
+    if !status.is_success() {
+        return Err(err(match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(e) => format!("HTTP {status} ({:?}): {}", e.code, e.message),
+            Err(_) => format!("HTTP {status}: {text}"),
+        }));
+    }
+    let h: HealthSummary =
+        serde_json::from_str(&text).map_err(|e| err(format!("unexpected answer ({e}): {text}")))?;
+    let mut lines = vec![format!(
+        "control plane {}: cluster {} {}, nodes up {}/{} (down {}, unknown {}), drives offline {}/{}",
+        cp.address,
+        h.cluster,
+        api_name(&h.status),
+        h.nodes_up,
+        h.nodes_total,
+        h.nodes_down,
+        h.nodes_unknown,
+        h.drives_offline,
+        h.drives_total
+    )];
+    for n in h.nodes.iter().filter(|n| n.state != NodeState::Up) {
+        lines.push(format!(
+            "  node {} ({}) is {}{}",
+            n.name,
+            n.address,
+            api_name(&n.state),
+            n.last_error
+                .as_ref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ));
+    }
+    for d in &h.offline_drives {
+        lines.push(format!("  drive {}:{} offline", d.node, d.path));
+    }
+    Ok(lines)
 }
 
 #[cfg(test)]

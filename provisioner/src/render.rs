@@ -8,12 +8,59 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::inventory::{Connection, Host, Inventory};
+use crate::facts::SERVICE_NAME;
+use crate::inventory::{Connection, Host, Inventory, Secret};
 use crate::paths::{unit_path, HostPaths};
 
 const ENV_TEMPLATE: &str = include_str!("../templates/rustfs.env.hbs");
 const UNIT_TEMPLATE: &str = include_str!("../templates/rustfs.service.hbs");
 const CTL_TEMPLATE: &str = include_str!("../templates/rustfs-ctl.sh.hbs");
+const CP_ENV_TEMPLATE: &str = include_str!("../templates/rustfs-controlplane.env.hbs");
+const CP_UNIT_TEMPLATE: &str = include_str!("../templates/rustfs-controlplane.service.hbs");
+const PROMETHEUS_TEMPLATE: &str = include_str!("../templates/prometheus.yml.hbs");
+
+/// The handlebars engine with every template registered by name (`env`, `unit`, `ctl`,
+/// `cp-env`, `cp-unit`, `prometheus`): strict (a missing value is an error), no HTML escaping.
+pub fn engine() -> Result<Handlebars<'static>> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    for (name, text) in [
+        ("env", ENV_TEMPLATE),
+        ("unit", UNIT_TEMPLATE),
+        ("ctl", CTL_TEMPLATE),
+        ("cp-env", CP_ENV_TEMPLATE),
+        ("cp-unit", CP_UNIT_TEMPLATE),
+        ("prometheus", PROMETHEUS_TEMPLATE),
+    ] {
+        hb.register_template_string(name, text)
+            .map_err(|e| Error::Render(format!("template {name}: {e}")))?;
+    }
+    Ok(hb)
+}
+
+/// Renders template `name` with `ctx`.
+pub fn render_one(hb: &Handlebars<'_>, name: &str, ctx: &impl Serialize) -> Result<String> {
+    hb.render(name, ctx)
+        .map_err(|e| Error::Render(format!("template {name}: {e}")))
+}
+
+/// What the start/stop script of hosts without systemd runs (`rustfs-ctl`, and the control
+/// plane's `rustfs-controlplane-ctl`).
+#[derive(Serialize)]
+pub struct CtlContext {
+    pub cluster: String,
+    /// The program's name: the script is `NAME-ctl`.
+    pub name: String,
+    /// What it is, for comments (`the node`).
+    pub what: String,
+    pub binary: String,
+    /// Arguments after the binary (shell words, expanded after the env file is read).
+    pub args: String,
+    pub env_file: String,
+    pub pidfile: String,
+    pub log_file: String,
+}
 
 /// The account the systemd unit runs the node as.
 pub const SERVICE_USER: &str = "rustfs";
@@ -67,6 +114,7 @@ struct Context {
     set_drive_count: Option<usize>,
     root_user: String,
     root_password: String,
+    metrics_token: String,
     tls: bool,
     tls_dir: String,
     service_user: &'static str,
@@ -154,19 +202,9 @@ fn compress(items: &[&str]) -> Option<String> {
     Some(format!("{prefix}{{{a}...{b}}}{suffix}"))
 }
 
-/// Renders `host`'s files.
-pub fn render(inv: &Inventory, host: &Host) -> Result<Rendered> {
-    let mut hb = Handlebars::new();
-    hb.set_strict_mode(true);
-    hb.register_escape_fn(handlebars::no_escape);
-    for (name, text) in [
-        ("env", ENV_TEMPLATE),
-        ("unit", UNIT_TEMPLATE),
-        ("ctl", CTL_TEMPLATE),
-    ] {
-        hb.register_template_string(name, text)
-            .map_err(|e| Error::Render(format!("template {name}: {e}")))?;
-    }
+/// Renders `host`'s files; the nodes' scrape token is `metrics_token`.
+pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Rendered> {
+    let hb = engine()?;
     let secret = |s: &Option<crate::inventory::Secret>| {
         s.as_ref()
             .map(|v| v.expose().to_string())
@@ -188,6 +226,7 @@ pub fn render(inv: &Inventory, host: &Host) -> Result<Rendered> {
         set_drive_count: inv.set_drive_count,
         root_user: secret(&inv.credentials.user),
         root_password: secret(&inv.credentials.password),
+        metrics_token: metrics_token.expose().to_string(),
         tls: inv.tls.enabled,
         tls_dir: paths.tls_dir(),
         service_user: SERVICE_USER,
@@ -197,14 +236,20 @@ pub fn render(inv: &Inventory, host: &Host) -> Result<Rendered> {
         pidfile: paths.pidfile(),
         log_file: paths.log_file(),
     };
-    let run = |name: &str| {
-        hb.render(name, &ctx)
-            .map_err(|e| Error::Render(format!("template {name}: {e}")))
+    let ctl = CtlContext {
+        cluster: ctx.cluster.clone(),
+        name: SERVICE_NAME.to_string(),
+        what: "the node".to_string(),
+        binary: ctx.binary.clone(),
+        args: "server $RUSTFS_VOLUMES".to_string(),
+        env_file: ctx.env_file.clone(),
+        pidfile: ctx.pidfile.clone(),
+        log_file: ctx.log_file.clone(),
     };
     Ok(Rendered {
-        env: (env_file, run("env")?),
-        unit: (unit_path(), run("unit")?),
-        ctl: (paths.ctl(), run("ctl")?),
+        env: (env_file, render_one(&hb, "env", &ctx)?),
+        unit: (unit_path(), render_one(&hb, "unit", &ctx)?),
+        ctl: (paths.ctl(), render_one(&hb, "ctl", &ctl)?),
     })
 }
 

@@ -80,7 +80,7 @@ pub async fn stage_actions(
                 let Some(local) = &inv.binary.path else {
                     return Err(Error::host(
                         &conn.label,
-                        "staging from binary.url is not supported yet — download the binary and set binary.path",
+                        "binary.url was not downloaded before staging (a bug: the CLI fetches it first)",
                     ));
                 };
                 uploads.push((format!("{tmp}/rustfs"), Payload::File(local.into())));
@@ -168,7 +168,7 @@ pub async fn stage_actions(
 }
 
 /// Shell line creating the service account unless it exists.
-fn ensure_user() -> String {
+pub(crate) fn ensure_user() -> String {
     format!(
         "id -u {u} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {u}",
         u = SERVICE_USER
@@ -176,7 +176,7 @@ fn ensure_user() -> String {
 }
 
 /// Shell lines installing `$T/name` at `dest` with `mode`, atomically (temp name, then rename).
-fn place(name: &str, dest: &str, mode: &str) -> String {
+pub(crate) fn place(name: &str, dest: &str, mode: &str) -> String {
     let d = shell_quote(dest);
     let t = shell_quote(&format!("{dest}.rustfs-tmp"));
     format!(

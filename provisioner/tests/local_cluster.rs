@@ -53,19 +53,30 @@ fn rand_u32() -> u32 {
 struct Nodes(PathBuf);
 
 impl Nodes {
+    /// The nodes' pids.
     fn pids(&self) -> Vec<u32> {
         (1..=4)
-            .filter_map(|n| {
-                let f = self.0.join(format!("opt/node{n}/run/rustfs.pid"));
-                std::fs::read_to_string(f).ok()?.trim().parse().ok()
-            })
+            .filter_map(|n| self.pid(&format!("opt/node{n}/run/rustfs.pid")))
             .collect()
+    }
+
+    /// The installed control plane's pid (it runs beside node1).
+    fn control_plane(&self) -> Option<u32> {
+        self.pid("opt/node1/run/rustfs-controlplane.pid")
+    }
+
+    fn pid(&self, file: &str) -> Option<u32> {
+        std::fs::read_to_string(self.0.join(file))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
     }
 }
 
 impl Drop for Nodes {
     fn drop(&mut self) {
-        for pid in self.pids() {
+        for pid in self.pids().into_iter().chain(self.control_plane()) {
             let _ = std::process::Command::new("kill")
                 .args(["-9", &pid.to_string()])
                 .status();
@@ -142,6 +153,60 @@ impl Drop for ControlPlane {
     }
 }
 
+/// Starts Prometheus (Debian's package) on `listen` with the generated `dir/prometheus.yml` and
+/// waits until `want` rustfs targets are up.
+fn scrape_with_generated_config(dir: &Path, listen: &str, want: usize) {
+    use std::process::{Command, Stdio};
+    let config = dir.join("prometheus.yml");
+    let check = Command::new("promtool")
+        .args(["check", "config"])
+        .arg(&config)
+        .output()
+        .expect("promtool (apt-get install prometheus; scripts/test.sh installs it)");
+    assert!(check.status.success(), "promtool: {}", texts(&check).1);
+    let data = tempfile::tempdir().unwrap();
+    let mut child = KillOnDrop(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.path().display()))
+            .arg(format!("--web.listen-address={listen}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus"),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let up = rt.block_on(async {
+            let r = reqwest::get(format!("http://{listen}/api/v1/targets?state=active")).await;
+            match r {
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(e) => e.to_string(),
+            }
+        });
+        if up.matches("\"health\":\"up\"").count() == want {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Prometheus did not scrape {want} nodes within 60 s: {up}"
+        );
+        assert!(child.0.try_wait().unwrap().is_none(), "prometheus exited");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn local_cluster_example_applies_serves_s3_and_is_destroyed() {
     let dir = tempfile::Builder::new()
@@ -191,6 +256,14 @@ fn local_cluster_example_applies_serves_s3_and_is_destroyed() {
     assert!(out.contains("apply: no changes;"), "{out}");
     assert_eq!(nodes.pids(), before);
 
+    // The generated Prometheus directory works as written: a real Prometheus scrapes every node
+    // with the provisioner's token.
+    assert!(
+        out.contains("Prometheus configuration and scrape token in"),
+        "{out}"
+    );
+    scrape_with_generated_config(&state.join("prometheus"), &format!("{net}.6:{port}"), 4);
+
     // With a control plane in the inventory, apply registers the cluster there (once).
     let cp = ControlPlane::start(dir.path());
     let with_cp = dir.path().join("with-cp.yaml");
@@ -236,28 +309,97 @@ fn local_cluster_example_applies_serves_s3_and_is_destroyed() {
     );
     drop(cp);
 
+    // `control_plane.install` runs the control plane itself, beside node1 (a local process here),
+    // registers there with the token read off it, and `status` shows its view.
+    let cp_port = {
+        let l = TcpListener::bind(format!("{net}.2:0")).unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let with_install = dir.path().join("with-install.yaml");
+    let text = std::fs::read_to_string(&example).unwrap()
+        + &format!(
+            "control_plane: {{ install: {{ host: node1, binary: \"{}\", port: {cp_port} }} }}\n",
+            rustfs_bin().with_file_name("rustfs-controlplane").display()
+        );
+    std::fs::write(&with_install, text).unwrap();
+    let run_inst = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.insert(1, with_install.to_str().unwrap());
+        all.extend_from_slice(&["--state-dir", state.to_str().unwrap()]);
+        let out = provision_env(&all, &env, LIMIT);
+        let (stdout, stderr) = texts(&out);
+        (out.status.code().unwrap_or(-1), stdout, stderr)
+    };
+    let (code, out, err) = run_inst(&["plan"]);
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("+ install control plane binary"), "{out}");
+    assert!(out.contains("+ start the control plane"), "{out}");
+    let (code, out, err) = run_inst(&["apply", "--yes"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("control plane: cluster local registered"),
+        "{out}"
+    );
+    assert_eq!(
+        nodes.pids(),
+        before,
+        "installing the control plane restarts no node"
+    );
+    let cp_pid = nodes.control_plane().expect("the control plane runs");
+    assert!(state.join("controlplane/admin.token").is_file());
+    // Its poller sees every node up within a few rounds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, out, err) = run_inst(&["status"]);
+        assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+        let view = format!("control plane http://{net}.2:{cp_port}: cluster local");
+        assert!(out.contains(&view), "{out}");
+        if out.contains("cluster local healthy, nodes up 4/4") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the installed control plane did not see 4 nodes up within 30 s:\n{out}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (code, out, err) = run_inst(&["plan"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    let (code, out, err) = run_inst(&["apply", "--yes"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("apply: no changes;"), "{out}");
+    assert!(out.contains("already registered, unchanged"), "{out}");
+    assert_eq!(nodes.control_plane(), Some(cp_pid));
+
     // Deleting data needs the cluster's name typed (or given): a wrong one changes nothing.
-    let (code, _, err) = run(&["destroy", "--delete-data", "--confirm-delete-data", "nope"]);
+    let (code, _, err) = run_inst(&["destroy", "--delete-data", "--confirm-delete-data", "nope"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("is not this cluster's name"), "{err}");
     assert!(before
         .iter()
         .all(|p| Path::new(&format!("/proc/{p}")).exists()));
 
-    let (code, out, err) = run(&["destroy", "--delete-data", "--confirm-delete-data", "local"]);
+    let (code, out, err) =
+        run_inst(&["destroy", "--delete-data", "--confirm-delete-data", "local"]);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert_eq!(out.matches("removed, data deleted").count(), 4, "{out}");
-    for p in &before {
+    for p in before.iter().chain([&cp_pid]) {
         assert!(
             !Path::new(&format!("/proc/{p}")).exists(),
-            "node {p} still runs"
+            "process {p} still runs"
         );
     }
-    for n in 1..=4 {
-        assert!(!dir.path().join(format!("node{n}/data1")).exists());
-        assert!(!dir.path().join(format!("opt/node{n}")).exists());
-        assert!(!dir.path().join(format!("etc/node{n}")).exists());
-    }
+    // Nothing is left of the cluster (the test's own files stay).
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("node") || n == "opt" || n == "etc")
+        .collect();
+    assert!(
+        left.is_empty(),
+        "destroy --delete-data left {left:?} behind"
+    );
+    assert!(!state.join("controlplane/admin.token").exists());
     assert!(!state.join("deployment_id").exists());
     // The addresses are free again.
     for i in 2..=5 {

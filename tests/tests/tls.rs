@@ -37,6 +37,7 @@ fn leaf(ca: &Ca, ip: &str) -> (String, String) {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
     p.subject_alt_names = vec![SanType::IpAddress(ip.parse().unwrap())];
     p.distinguished_name.push(DnType::CommonName, ip);
+    p.not_after = rcgen::date_time_ymd(2035, 1, 1);
     p.extended_key_usages = vec![
         ExtendedKeyUsagePurpose::ServerAuth,
         ExtendedKeyUsagePurpose::ClientAuth,
@@ -111,6 +112,7 @@ async fn a_tls_cluster_serves_s3_and_refuses_foreign_rpc() {
             ("RUSTFS_TLS_CERT", cert_path.as_str()),
             ("RUSTFS_TLS_KEY", key_path.as_str()),
             ("RUSTFS_TLS_CA", ca_path.as_str()),
+            ("RUSTFS_METRICS_PUBLIC", "true"),
         ]);
         let mut s = Server::new(a, &args, &env, &dir.path().join(format!("node{i}.log")));
         s.spawn_process().unwrap();
@@ -198,6 +200,26 @@ async fn a_tls_cluster_serves_s3_and_refuses_foreign_rpc() {
         nodes[1].log().contains("TLS handshake refused"),
         "refusals are logged"
     );
+    // The certificate-expiry gauge behind the CertificateExpiringSoon alert.
+    let text = client
+        .get(format!("{}/rustfs/metrics", nodes[0].endpoint))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "rustfs_tls_certificate_expiry_timestamp_seconds{certificate=\"node\"} 2051222400\n"
+        ),
+        "the node certificate's notAfter (2035-01-01) is exported:\n{}",
+        text.lines()
+            .filter(|l| l.contains("tls"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(text.contains("rustfs_tls_certificate_expiry_timestamp_seconds{certificate=\"ca\"} "));
 }
 
 #[test]

@@ -89,6 +89,9 @@ pub struct Metrics {
     pub lock: LockMetrics,
     pub drive: DriveMetrics,
     pub heal: heal::HealMetrics,
+    /// Expiry (Unix seconds) of the certificates the node serves and trusts, `certificate` =
+    /// `node` or `ca`; no series without TLS.
+    pub tls_expiry: GaugeVec,
     pub(crate) node: cluster::NodeGauges,
     pub(crate) usage: cluster::UsageCounter,
     /// Serialises scrapes: scrape-time gauges are reset and refilled under it.
@@ -196,6 +199,12 @@ impl Metrics {
             ),
         };
         let heal = heal::HealMetrics::new(&reg);
+        let tls_expiry = gauge_vec(
+            &reg,
+            "rustfs_tls_certificate_expiry_timestamp_seconds",
+            "When a certificate this node serves (certificate=\"node\") or trusts (certificate=\"ca\") expires, Unix seconds",
+            &["certificate"],
+        );
         let node = cluster::NodeGauges::new(&reg);
         let pc = prometheus::process_collector::ProcessCollector::new(
             std::process::id() as libc::pid_t,
@@ -211,6 +220,7 @@ impl Metrics {
             lock,
             drive,
             heal,
+            tls_expiry,
             node,
             usage: cluster::UsageCounter::default(),
             scrape: tokio::sync::Mutex::new(()),

@@ -52,6 +52,7 @@ pub fn load(cert: &Path, key: &Path, ca: Option<&Path>) -> Result<Tls> {
     if certs.is_empty() {
         bail!("{} holds no PEM certificate", cert.display());
     }
+    record_expiry("node", &certs[0], cert)?;
     let private = PrivateKeyDer::from_pem_slice(&key_pem)
         .with_context(|| format!("{} is not a PEM private key", key.display()))?;
     let builder = rustls::ServerConfig::builder_with_provider(provider())
@@ -69,6 +70,9 @@ pub fn load(cert: &Path, key: &Path, ca: Option<&Path>) -> Result<Tls> {
             }
             if roots.is_empty() {
                 bail!("{} holds no CA certificate", ca.display());
+            }
+            if let Some(first) = CertificateDer::pem_slice_iter(&ca_pem).next() {
+                record_expiry("ca", &first?, ca)?;
             }
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
                 .allow_unauthenticated()
@@ -101,6 +105,28 @@ pub fn load(cert: &Path, key: &Path, ca: Option<&Path>) -> Result<Tls> {
         acceptor: TlsAcceptor::from(Arc::new(config)),
         client,
     })
+}
+
+/// Exports when a certificate expires (`rustfs_tls_certificate_expiry_timestamp_seconds`) and
+/// warns at start when it already has or will within 14 days.
+fn record_expiry(which: &str, der: &CertificateDer<'_>, path: &Path) -> Result<()> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der)
+        .map_err(|e| anyhow::anyhow!("{} is not a valid X.509 certificate: {e}", path.display()))?;
+    let not_after = cert.validity().not_after.timestamp();
+    crate::metrics::global()
+        .tls_expiry
+        .with_label_values(&[which])
+        .set(not_after as f64);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let left_days = (not_after - now) / 86_400;
+    if not_after <= now {
+        tracing::error!(certificate = which, path = %path.display(), "the {which} certificate has expired: peers and clients will refuse it; renew it (rustfs-provision ca, then apply)");
+    } else if left_days < 14 {
+        tracing::warn!(certificate = which, path = %path.display(), "the {which} certificate expires in {left_days} days; renew it (rustfs-provision ca, then apply)");
+    }
+    Ok(())
 }
 
 /// An HTTP client for peers: trusts only the cluster CA and presents this node's certificate.

@@ -28,7 +28,7 @@ use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan, UNISSUE
 use crate::progress::{Progress, Step};
 use crate::render::Rendered;
 use crate::state::StateDir;
-use crate::{register, service, stage, verify};
+use crate::{cpinstall, monitoring, register, service, stage, verify};
 
 /// Options of `apply`.
 #[derive(Debug, Clone)]
@@ -124,7 +124,14 @@ pub async fn prepare<'a>(
         Ok(x) => x,
         Err(e) => return Err(cluster_fail(report, Step::Plan, e)),
     };
-    let base = Desired::new(inv, sha);
+    // The scrape token is made up front, like the certificates: the env files carry it.
+    let base = match monitoring::ensure_token(&state) {
+        Ok(metrics_token) => Desired {
+            metrics_token,
+            ..Desired::new(inv, sha)
+        },
+        Err(e) => return Err(cluster_fail(report, Step::Plan, e)),
+    };
     let deployment = known_deployment(&state);
     report.deployment_id = deployment.clone();
     let policy = HostKeyPolicy {
@@ -428,11 +435,22 @@ async fn run_phases(
             return;
         }
     }
+    if !install_control_plane(inv, state, live, report, progress).await {
+        return;
+    }
     if let Some(cp) = &inv.control_plane {
         progress.note(&format!(
             "registering with the control plane at {}",
             cp.address
         ));
+        let Some(token) = cpinstall::token(inv, state) else {
+            report.fail(
+                None,
+                Step::Register,
+                "no token for the control plane: set control_plane.token or token_file".into(),
+            );
+            return;
+        };
         let desired = &live[0].desired;
         let ca_pem = if inv.tls.enabled {
             pki::ensure_ca(state, &inv.cluster.name)
@@ -441,7 +459,7 @@ async fn run_phases(
         } else {
             None
         };
-        match register::register(inv, desired, ca_pem).await {
+        match register::register(inv, desired, ca_pem, &token).await {
             Ok(what) => report.registration = Some(what),
             Err(e) => {
                 report.fail(None, Step::Register, e.to_string());
@@ -458,6 +476,10 @@ async fn run_phases(
             progress.note(&format!(
                 "S3 PUT/GET/DELETE round trip ok through all {n} node(s)"
             ));
+            match monitoring::write_prometheus_dir(inv, state) {
+                Ok(dir) => report.monitoring = Some(dir),
+                Err(e) => report.fail(None, Step::Verify, e.to_string()),
+            }
         }
         Err(e) => {
             let i = match &e {
@@ -467,6 +489,63 @@ async fn run_phases(
                 _ => None,
             };
             report.fail(i, Step::Verify, message(&e));
+        }
+    }
+}
+
+/// With `control_plane.install`: carries out the control plane's actions on its host, waits until
+/// it answers and keeps its admin token. False (and the report says why) when that failed.
+async fn install_control_plane(
+    inv: &Inventory,
+    state: &StateDir,
+    live: &[Live<'_>],
+    report: &mut ApplyReport,
+    progress: &Progress,
+) -> bool {
+    let (Some((_, host)), Some(cp)) = (cpinstall::target(inv), &inv.control_plane) else {
+        return true;
+    };
+    let Some(l) = live.iter().find(|l| l.host.name() == host.name()) else {
+        return true;
+    };
+    let (Some(desired), Some(_)) = (&l.desired.control_plane, &l.facts.control_plane) else {
+        report.fail(
+            Some(l.index),
+            Step::ControlPlane,
+            "the control plane's facts were not gathered".into(),
+        );
+        return false;
+    };
+    let todo: Vec<cpinstall::CpAction> = l
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::ControlPlane(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    let have_token = state.path().join(cpinstall::TOKEN_IN_STATE).is_file();
+    if todo.is_empty() && have_token {
+        return true;
+    }
+    progress.step(l.host.name(), Step::ControlPlane);
+    let paths = cpinstall::CpPaths::of(inv, l.host);
+    let result = async {
+        cpinstall::install(&l.conn, &paths, l.facts.init, desired, &todo).await?;
+        for a in &todo {
+            progress.did(l.host.name(), &a.to_string());
+        }
+        cpinstall::wait_and_fetch_token(&l.conn, &paths, l.facts.init, &cp.address, state).await
+    }
+    .await;
+    match result {
+        Ok(_) => {
+            progress.note(&format!("control plane answers at {}", cp.address));
+            true
+        }
+        Err(e) => {
+            report.fail(Some(l.index), Step::ControlPlane, message(&e));
+            false
         }
     }
 }

@@ -46,6 +46,8 @@ pub struct ApplyReport {
     pub registration: Option<String>,
     /// The cluster's deployment id, when known.
     pub deployment_id: Option<String>,
+    /// The generated Prometheus directory (`monitoring`), once the cluster is verified.
+    pub monitoring: Option<std::path::PathBuf>,
 }
 
 impl ApplyReport {
@@ -68,6 +70,7 @@ impl ApplyReport {
             verified_nodes: 0,
             registration: None,
             deployment_id: None,
+            monitoring: None,
         }
     }
 

@@ -258,7 +258,9 @@ pub struct Tls {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ControlPlane {
-    /// Base URL, e.g. `https://cp.example.com:7070`.
+    /// Base URL, e.g. `https://cp.example.com:7070`; with `install`, defaults to
+    /// `http://HOST_ADDRESS:PORT` of the host it is installed on.
+    #[serde(default)]
     pub address: String,
     /// Bearer token for the control plane's API (usually `${ENV}`), or `token_file`.
     #[serde(default)]
@@ -269,6 +271,26 @@ pub struct ControlPlane {
     /// Site the cluster belongs to (default `default`).
     #[serde(default)]
     pub site: Option<String>,
+    /// Install and run the control plane on one of the hosts (its token is then read from it).
+    #[serde(default)]
+    pub install: Option<ControlPlaneInstall>,
+}
+
+/// `control_plane.install`: where and what to install.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlPlaneInstall {
+    /// The `hosts[].name` to run it on (a `connection: local` host runs it as a local process).
+    pub host: String,
+    /// A local `rustfs-controlplane` binary.
+    pub binary: String,
+    /// Port of its API (default 7070).
+    #[serde(default = "default_cp_port")]
+    pub port: u16,
+}
+
+fn default_cp_port() -> u16 {
+    7070
 }
 
 /// Resolved SSH settings of one host (defaults applied).

@@ -85,7 +85,42 @@ pub fn validate(inv: &mut Inventory, base: &Path) -> Result<(), FieldErrors> {
             e.add(field, "must be an absolute path other than /");
         }
     }
+    let hosts: Vec<(String, String)> = inv
+        .hosts
+        .iter()
+        .map(|h| (h.name().to_string(), h.address.clone()))
+        .collect();
     if let Some(cp) = &mut inv.control_plane {
+        if let Some(install) = &mut cp.install {
+            install.binary = resolve(base, &install.binary);
+            if !Path::new(&install.binary).is_file() {
+                e.add(
+                    "control_plane.install.binary",
+                    format!(
+                        "{} is not a file — build it (cargo build --release -p rustfs-controlplane) or fix the path",
+                        install.binary
+                    ),
+                );
+            }
+            if install.port == 0 {
+                e.add("control_plane.install.port", "must be 1–65535");
+            }
+            match hosts.iter().find(|(name, _)| *name == install.host) {
+                None => e.add(
+                    "control_plane.install.host",
+                    format!("{:?} is not the name of a host in hosts[]", install.host),
+                ),
+                Some((_, address)) if cp.address.is_empty() => {
+                    let a = if address.contains(':') {
+                        format!("[{address}]")
+                    } else {
+                        address.clone()
+                    };
+                    cp.address = format!("http://{a}:{}", install.port);
+                }
+                Some(_) => {}
+            }
+        }
         if !(cp.address.starts_with("http://") || cp.address.starts_with("https://")) {
             e.add(
                 "control_plane.address",
@@ -93,6 +128,11 @@ pub fn validate(inv: &mut Inventory, base: &Path) -> Result<(), FieldErrors> {
             );
         }
         match (&cp.token, &cp.token_file) {
+            (Some(_), _) | (_, Some(_)) if cp.install.is_some() => e.add(
+                "control_plane.token",
+                "not with control_plane.install: the token is read from the installed control plane",
+            ),
+            (None, None) if cp.install.is_some() => {}
             (Some(_), Some(_)) => e.add("control_plane.token", "set token or token_file, not both"),
             (None, None) => e.add(
                 "control_plane.token",

@@ -49,6 +49,7 @@ fn bare() -> Facts {
         listening_ports: BTreeSet::from([22]),
         listening: BTreeSet::from([("*".to_string(), 22)]),
         install: InstallFacts::default(),
+        control_plane: None,
     }
 }
 

@@ -29,6 +29,11 @@ credentials: {{ user: admin, password: "pa$$word-123" }}
     Inventory::from_str_with(Path::new("inv.yaml"), &text, &|_| None).unwrap()
 }
 
+/// A fixed scrape token, so the golden env file is stable.
+fn token() -> Secret {
+    Secret::new("0123456789abcdef0123456789abcdef")
+}
+
 fn inventory(extra: &str) -> Inventory {
     inventory_with(extra, false)
 }
@@ -52,7 +57,7 @@ fn check_golden(name: &str, got: &str) {
 #[test]
 fn files_match_their_golden_copies() {
     let inv = inventory("storage_class: EC:1\ntls: { enabled: true }\n");
-    let r = render(&inv, &inv.hosts[0]).unwrap();
+    let r = render(&inv, &inv.hosts[0], &token()).unwrap();
     assert_eq!(r.env.0, "/etc/rustfs/rustfs.env");
     assert_eq!(r.unit.0, "/etc/systemd/system/rustfs.service");
     assert_eq!(r.ctl.0, "/opt/rustfs/bin/rustfs-ctl");
@@ -67,7 +72,7 @@ fn every_node_gets_identical_pool_arguments() {
     let envs: Vec<String> = inv
         .hosts
         .iter()
-        .map(|h| render(&inv, h).unwrap().env.1)
+        .map(|h| render(&inv, h, &token()).unwrap().env.1)
         .collect();
     assert!(envs.windows(2).all(|w| w[0] == w[1]));
     assert!(envs[0].contains(
@@ -84,7 +89,7 @@ fn every_node_gets_identical_pool_arguments() {
 #[test]
 fn local_nodes_listen_on_their_own_address_with_their_own_directories() {
     let inv = inventory_with("", true);
-    let r = render(&inv, &inv.hosts[1]).unwrap();
+    let r = render(&inv, &inv.hosts[1], &token()).unwrap();
     assert_eq!(r.env.0, "/etc/rustfs/n2/rustfs.env");
     assert_eq!(r.ctl.0, "/opt/rustfs/n2/bin/rustfs-ctl");
     assert!(
@@ -104,7 +109,7 @@ fn local_nodes_listen_on_their_own_address_with_their_own_directories() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let first = render(&inv, &inv.hosts[0]).unwrap();
+    let first = render(&inv, &inv.hosts[0], &token()).unwrap();
     assert_eq!(strip(&first.env.1), strip(&r.env.1));
 }
 
@@ -138,7 +143,7 @@ fn systemd_analyze_verify_accepts_the_unit() {
     let inv = inventory(&format!(
         "install_dir: {root}/opt\nconfig_dir: {root}/etc\n"
     ));
-    let r = render(&inv, &inv.hosts[0]).unwrap();
+    let r = render(&inv, &inv.hosts[0], &token()).unwrap();
     std::fs::create_dir_all(dir.path().join("opt/bin")).unwrap();
     std::os::unix::fs::symlink("/bin/true", dir.path().join("opt/bin/current")).unwrap();
     let unit = dir.path().join("rustfs.service");
@@ -157,7 +162,7 @@ fn systemd_analyze_verify_accepts_the_unit() {
 #[test]
 fn debug_never_shows_the_credentials() {
     let inv = inventory("");
-    let r = render(&inv, &inv.hosts[0]).unwrap();
+    let r = render(&inv, &inv.hosts[0], &token()).unwrap();
     let dbg = format!("{r:?}");
     assert!(
         !dbg.contains("pa$word") && dbg.contains("/etc/rustfs/rustfs.env"),

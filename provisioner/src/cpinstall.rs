@@ -1,0 +1,471 @@
+//! Installing the control plane itself (`control_plane.install`): `rustfs-controlplane serve` on
+//! one host of the inventory, as the systemd unit `rustfs-controlplane.service` where systemd runs
+//! and through `bin/rustfs-controlplane-ctl` elsewhere (always on `connection: local` hosts, so
+//! local mode runs it as a local process). Like the node it is planned from facts and changed only
+//! where it differs: the binary (`bin/rustfs-controlplane`), its env file, its service definition,
+//! and a start or restart. After it answers `/live`, its admin token is read off the host and kept
+//! in the provisioner's state (`controlplane/admin.token`, 0600) for registering and `status`.
+//! Its database stays on the host (`/var/lib/rustfs-controlplane`; local hosts: under the host's
+//! install directory) and is deleted only by `destroy --delete-data`.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::exec::{shell_quote, HostConn, Payload};
+use crate::facts::{InitSystem, InstallFacts};
+use crate::inventory::{Connection, ControlPlaneInstall, Host, Inventory, Secret};
+use crate::paths::HostPaths;
+use crate::render::{engine, render_one, sha256_hex, CtlContext, SERVICE_USER};
+use crate::state::StateDir;
+
+/// The program and service name.
+pub const CP_NAME: &str = "rustfs-controlplane";
+/// Where the admin token is kept in the provisioner's state directory.
+pub const TOKEN_IN_STATE: &str = "controlplane/admin.token";
+/// How long the control plane may take to answer `/live` after a start.
+const LIVE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where the control plane lives on its host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpPaths {
+    pub binary: String,
+    pub env_file: String,
+    pub ctl: String,
+    pub unit: String,
+    pub pidfile: String,
+    pub log_file: String,
+    /// Database, admin token and sealing key.
+    pub data_dir: String,
+}
+
+impl CpPaths {
+    pub fn of(inv: &Inventory, host: &Host) -> CpPaths {
+        let p = HostPaths::of(inv, host);
+        let data_dir = match host.connection {
+            Connection::Ssh => format!("/var/lib/{CP_NAME}"),
+            Connection::Local => format!("{}/controlplane", p.install_dir),
+        };
+        CpPaths {
+            binary: format!("{}/{CP_NAME}", p.bin_dir()),
+            env_file: format!("{}/{CP_NAME}.env", p.config_dir),
+            ctl: format!("{}/{CP_NAME}-ctl", p.bin_dir()),
+            unit: format!("/etc/systemd/system/{CP_NAME}.service"),
+            pidfile: format!("{}/{CP_NAME}.pid", p.run_dir()),
+            log_file: format!("{}/{CP_NAME}.log", p.log_dir()),
+            data_dir,
+        }
+    }
+
+    fn token_file(&self) -> String {
+        format!("{}/admin.token", self.data_dir)
+    }
+}
+
+/// The host `control_plane.install` names, with its settings.
+pub fn target(inv: &Inventory) -> Option<(&ControlPlaneInstall, &Host)> {
+    let install = inv.control_plane.as_ref()?.install.as_ref()?;
+    let host = inv.hosts.iter().find(|h| h.name() == install.host)?;
+    Some((install, host))
+}
+
+/// The control plane's files for its host, rendered, and the binary's sha256.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CpDesired {
+    pub binary_path: String,
+    pub binary_sha256: String,
+    pub env: String,
+    pub unit: String,
+    pub ctl: String,
+}
+
+impl std::fmt::Debug for CpDesired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CpDesired")
+            .field("binary_sha256", &self.binary_sha256)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CpDesired {
+    fn service(&self, init: InitSystem) -> &str {
+        match init {
+            InitSystem::Systemd => &self.unit,
+            InitSystem::Other => &self.ctl,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EnvContext<'a> {
+    cluster: &'a str,
+    data_dir: &'a str,
+    listen: String,
+    service_user: &'static str,
+    env_file: &'a str,
+    binary: &'a str,
+}
+
+/// Renders the control plane's files for `host` and hashes its binary.
+pub fn desired(inv: &Inventory, install: &ControlPlaneInstall, host: &Host) -> Result<CpDesired> {
+    let paths = CpPaths::of(inv, host);
+    let binary_sha256 =
+        crate::download::sha256_of(std::path::Path::new(&install.binary)).map_err(|source| {
+            Error::Read {
+                path: install.binary.clone().into(),
+                source,
+            }
+        })?;
+    let listen = match host.connection {
+        Connection::Ssh => format!("0.0.0.0:{}", install.port),
+        Connection::Local => format!("{}:{}", host.address, install.port),
+    };
+    let hb = engine()?;
+    let ctx = EnvContext {
+        cluster: &inv.cluster.name,
+        data_dir: &paths.data_dir,
+        listen,
+        service_user: SERVICE_USER,
+        env_file: &paths.env_file,
+        binary: &paths.binary,
+    };
+    let ctl = CtlContext {
+        cluster: inv.cluster.name.clone(),
+        name: CP_NAME.to_string(),
+        what: "the control plane".to_string(),
+        binary: paths.binary.clone(),
+        args: "serve".to_string(),
+        env_file: paths.env_file.clone(),
+        pidfile: paths.pidfile.clone(),
+        log_file: paths.log_file.clone(),
+    };
+    Ok(CpDesired {
+        binary_path: install.binary.clone(),
+        binary_sha256,
+        env: render_one(&hb, "cp-env", &ctx)?,
+        unit: render_one(&hb, "cp-unit", &ctx)?,
+        ctl: render_one(&hb, "ctl", &ctl)?,
+    })
+}
+
+/// The facts script's part for the control plane (its lines are prefixed `cp_`).
+pub fn facts_script(inv: &Inventory, host: &Host) -> String {
+    let p = CpPaths::of(inv, host);
+    let (svc, active) = match host.connection {
+        Connection::Ssh => (
+            format!(
+                "if [ -d /run/systemd/system ]; then s={}; else s={}; fi",
+                shell_quote(&p.unit),
+                shell_quote(&p.ctl)
+            ),
+            format!(
+                "if [ -d /run/systemd/system ]; then systemctl is-active --quiet {CP_NAME} && a=1; else [ -x {c} ] && {c} status >/dev/null 2>&1 && a=1; fi",
+                c = shell_quote(&p.ctl)
+            ),
+        ),
+        Connection::Local => (
+            format!("s={}", shell_quote(&p.ctl)),
+            format!(
+                "[ -x {c} ] && {c} status >/dev/null 2>&1 && a=1",
+                c = shell_quote(&p.ctl)
+            ),
+        ),
+    };
+    format!(
+        r#"cpsha() {{ if [ -f "$1" ]; then sha256sum "$1" | cut -d' ' -f1; fi; }}
+echo "cp_binary_sha256=$(cpsha {bin})"
+echo "cp_config_sha256=$(cpsha {env})"
+{svc}
+if [ -f "$s" ]; then echo cp_service_installed=1; echo "cp_service_sha256=$(cpsha "$s")"; fi
+a=0; {active}; echo "cp_service_active=$a""#,
+        bin = shell_quote(&p.binary),
+        env = shell_quote(&p.env_file),
+    )
+}
+
+/// Reads the `cp_` lines of the facts output.
+pub fn parse_facts(text: &str) -> InstallFacts {
+    let mut f = InstallFacts::default();
+    let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some(("cp_binary_sha256", v)) => f.current_sha256 = some(v),
+            Some(("cp_config_sha256", v)) => f.config_sha256 = some(v),
+            Some(("cp_service_installed", v)) => f.service_installed = v == "1",
+            Some(("cp_service_sha256", v)) => f.service_sha256 = some(v),
+            Some(("cp_service_active", v)) => f.service_active = v == "1",
+            _ => {}
+        }
+    }
+    f
+}
+
+/// What `apply` does to the control plane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CpAction {
+    InstallBinary { path: String },
+    WriteConfig { path: String },
+    InstallService { init: InitSystem },
+    Start { restart: bool },
+}
+
+impl std::fmt::Display for CpAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CpAction::InstallBinary { path } => write!(f, "install control plane binary {path}"),
+            CpAction::WriteConfig { path } => write!(f, "write control plane configuration {path}"),
+            CpAction::InstallService { init } => match init {
+                InitSystem::Systemd => write!(f, "install systemd unit {CP_NAME}.service"),
+                InitSystem::Other => write!(f, "install control plane start script"),
+            },
+            CpAction::Start { restart: false } => write!(f, "start the control plane"),
+            CpAction::Start { restart: true } => {
+                write!(f, "restart the control plane (its files changed)")
+            }
+        }
+    }
+}
+
+/// The actions that bring the control plane on a host with `facts` (init system `init`) to
+/// `desired`; empty when it matches.
+pub fn plan(
+    paths: &CpPaths,
+    init: InitSystem,
+    facts: &InstallFacts,
+    desired: &CpDesired,
+) -> Vec<CpAction> {
+    let mut actions = Vec::new();
+    if facts.current_sha256.as_deref() != Some(desired.binary_sha256.as_str()) {
+        actions.push(CpAction::InstallBinary {
+            path: paths.binary.clone(),
+        });
+    }
+    if facts.config_sha256 != Some(sha256_hex(desired.env.as_bytes())) {
+        actions.push(CpAction::WriteConfig {
+            path: paths.env_file.clone(),
+        });
+    }
+    let svc = sha256_hex(desired.service(init).as_bytes());
+    if !facts.service_installed || facts.service_sha256.as_deref() != Some(svc.as_str()) {
+        actions.push(CpAction::InstallService { init });
+    }
+    if !facts.service_active {
+        actions.push(CpAction::Start { restart: false });
+    } else if !actions.is_empty() {
+        actions.push(CpAction::Start { restart: true });
+    }
+    actions
+}
+
+/// Carries out `actions` on the control plane's host: one upload, one privileged script, then
+/// the start or restart.
+pub async fn install(
+    conn: &HostConn,
+    paths: &CpPaths,
+    init: InitSystem,
+    desired: &CpDesired,
+    actions: &[CpAction],
+) -> Result<()> {
+    if actions.is_empty() {
+        return Ok(());
+    }
+    let systemd = init == InitSystem::Systemd;
+    let tmp = conn.temp_dir().await?;
+    let mut uploads = Vec::new();
+    let dirs = [
+        &paths.binary,
+        &paths.env_file,
+        &paths.pidfile,
+        &paths.log_file,
+    ]
+    .iter()
+    .filter_map(|p| std::path::Path::new(p.as_str()).parent())
+    .map(|d| shell_quote(&d.display().to_string()))
+    .collect::<Vec<_>>()
+    .join(" ");
+    let mut script = vec![
+        "set -eu".to_string(),
+        format!("T={}", shell_quote(&tmp)),
+        "trap 'rm -rf \"$T\"' EXIT".to_string(),
+        format!("mkdir -p {dirs}"),
+    ];
+    if systemd {
+        script.push(crate::stage::ensure_user());
+    } else {
+        script.push(format!("mkdir -p -m 0700 {}", shell_quote(&paths.data_dir)));
+    }
+    for a in actions {
+        match a {
+            CpAction::InstallBinary { .. } => {
+                uploads.push((
+                    format!("{tmp}/{CP_NAME}"),
+                    Payload::File(desired.binary_path.clone().into()),
+                ));
+                script.push(format!(
+                    r#"got=$(sha256sum "$T/{CP_NAME}" | cut -d' ' -f1)
+if [ "$got" != {sha} ]; then echo "uploaded control plane binary has sha256 $got, expected {sha} — upload corrupted, re-run" >&2; exit 3; fi"#,
+                    sha = desired.binary_sha256
+                ));
+                script.push(crate::stage::place(CP_NAME, &paths.binary, "0755"));
+            }
+            CpAction::WriteConfig { .. } => {
+                uploads.push((
+                    format!("{tmp}/{CP_NAME}.env"),
+                    Payload::Bytes(desired.env.clone().into_bytes()),
+                ));
+                script.push(crate::stage::place(
+                    &format!("{CP_NAME}.env"),
+                    &paths.env_file,
+                    "0644",
+                ));
+            }
+            CpAction::InstallService { .. } if systemd => {
+                uploads.push((
+                    format!("{tmp}/{CP_NAME}.service"),
+                    Payload::Bytes(desired.unit.clone().into_bytes()),
+                ));
+                script.push(crate::stage::place(
+                    &format!("{CP_NAME}.service"),
+                    &paths.unit,
+                    "0644",
+                ));
+                script.push("systemctl daemon-reload".into());
+            }
+            CpAction::InstallService { .. } => {
+                uploads.push((
+                    format!("{tmp}/{CP_NAME}-ctl"),
+                    Payload::Bytes(desired.ctl.clone().into_bytes()),
+                ));
+                script.push(crate::stage::place(
+                    &format!("{CP_NAME}-ctl"),
+                    &paths.ctl,
+                    "0755",
+                ));
+            }
+            CpAction::Start { restart } => {
+                let ctl = shell_quote(&paths.ctl);
+                script.push(match (systemd, restart) {
+                    (true, false) => {
+                        format!("systemctl enable --quiet {CP_NAME} && systemctl start {CP_NAME}")
+                    }
+                    (true, true) => {
+                        format!("systemctl enable --quiet {CP_NAME} && systemctl restart {CP_NAME}")
+                    }
+                    (false, false) => format!("{ctl} start"),
+                    (false, true) => format!("{ctl} stop && {ctl} start"),
+                });
+            }
+        }
+    }
+    if let Err(e) = conn.upload(&uploads).await {
+        let _ = conn.run(&format!("rm -rf {}", shell_quote(&tmp))).await;
+        return Err(e);
+    }
+    conn.run_checked("installing the control plane", &script.join("\n"))
+        .await
+        .map(|_| ())
+}
+
+/// Waits until the control plane answers `/live`, then reads its admin token off the host and
+/// keeps it in the state directory. On a timeout, the error carries its last log lines.
+pub async fn wait_and_fetch_token(
+    conn: &HostConn,
+    paths: &CpPaths,
+    init: InitSystem,
+    url: &str,
+    state: &StateDir,
+) -> Result<Secret> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .map_err(|e| Error::State(format!("cannot make an HTTP client: {e}")))?;
+    let started = Instant::now();
+    loop {
+        let ok = client
+            .get(format!("{url}/live"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ok {
+            break;
+        }
+        if started.elapsed() > LIVE_TIMEOUT {
+            let log = match init {
+                InitSystem::Systemd => format!("journalctl -u {CP_NAME} -n 20 --no-pager -o cat"),
+                InitSystem::Other => format!("tail -n 20 {}", shell_quote(&paths.log_file)),
+            };
+            let tail = conn.run(&log).await.map(|o| o.stdout).unwrap_or_default();
+            return Err(Error::host(
+                &conn.label,
+                format!(
+                    "the control plane did not answer {url}/live within {}s; its last log lines:\n      {}",
+                    LIVE_TIMEOUT.as_secs(),
+                    tail.trim().replace('\n', "\n      ")
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let out = conn
+        .run_checked(
+            "reading the control plane's admin token",
+            &format!("cat {}", shell_quote(&paths.token_file())),
+        )
+        .await?;
+    let token = out.stdout.trim().to_string();
+    if token.is_empty() {
+        return Err(Error::host(
+            &conn.label,
+            format!("{} is empty", paths.token_file()),
+        ));
+    }
+    state.write_atomic(TOKEN_IN_STATE, token.as_bytes(), 0o600)?;
+    Ok(Secret::new(token))
+}
+
+/// The token to call the control plane with: the inventory's, else the one kept from installing it.
+pub fn token(inv: &Inventory, state: &StateDir) -> Option<Secret> {
+    let cp = inv.control_plane.as_ref()?;
+    cp.token.clone().or_else(|| {
+        std::fs::read_to_string(state.path().join(TOKEN_IN_STATE))
+            .ok()
+            .map(|t| Secret::new(t.trim()))
+    })
+}
+
+/// Stops the control plane and removes its binary, script, unit and env file; with
+/// `delete_data`, its database too.
+pub async fn remove(
+    conn: &HostConn,
+    paths: &CpPaths,
+    init: InitSystem,
+    delete_data: bool,
+) -> Result<()> {
+    let ctl = shell_quote(&paths.ctl);
+    let unit = shell_quote(&paths.unit);
+    let mut script = vec![match init {
+        InitSystem::Systemd => format!(
+            "if [ -f {unit} ]; then systemctl disable --now --quiet {CP_NAME} || exit 1; rm -f {unit}; systemctl daemon-reload; fi"
+        ),
+        InitSystem::Other => format!("if [ -x {ctl} ]; then {ctl} stop || exit 1; fi"),
+    }];
+    let mut gone = vec![
+        &paths.binary,
+        &paths.ctl,
+        &paths.env_file,
+        &paths.pidfile,
+        &paths.log_file,
+    ];
+    if delete_data {
+        gone.push(&paths.data_dir);
+    }
+    let quoted: Vec<String> = gone.iter().map(|p| shell_quote(p)).collect();
+    script.push(format!("rm -rf {}", quoted.join(" ")));
+    conn.run_checked("removing the control plane", &script.join("\n"))
+        .await
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests;

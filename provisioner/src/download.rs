@@ -1,0 +1,201 @@
+//! `binary.url`: the binary is downloaded once, on this machine, into the state directory
+//! (`binaries/SHA256`), hashed while it streams and kept only when it matches `binary.sha256`.
+//! From then on it is staged like a local `binary.path`, so hosts never need to reach the URL.
+//! A failed download or a wrong hash stops the run before any host is touched.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::inventory::Inventory;
+use crate::state::StateDir;
+
+/// How long a download may take in all.
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(600);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn fail(message: String) -> Error {
+    Error::host("localhost", message)
+}
+
+/// sha256 (hex) of a file, read in 1 MiB pieces.
+pub(crate) fn sha256_of(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hex::encode(hasher.finalize()));
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+/// With `binary.url`: makes sure the binary is in the state directory's cache (downloading it
+/// when missing or damaged) and points `binary.path` at it. Without, does nothing.
+pub async fn fetch_binary(inv: &mut Inventory, state: &StateDir) -> Result<()> {
+    let (Some(url), None, Some(want)) = (&inv.binary.url, &inv.binary.path, &inv.binary.sha256)
+    else {
+        return Ok(());
+    };
+    let want = want.to_ascii_lowercase();
+    let path = state.path().join("binaries").join(&want);
+    if sha256_of(&path).ok().as_deref() != Some(want.as_str()) {
+        download(url, &want, &path).await?;
+    }
+    inv.binary.path = Some(path.display().to_string());
+    Ok(())
+}
+
+async fn download(url: &str, want: &str, path: &PathBuf) -> Result<()> {
+    let dir = path.parent().expect("binaries/ has a parent");
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.into(),
+        source,
+    })?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(DOWNLOAD_TIMEOUT)
+        .build()
+        .map_err(|e| fail(format!("cannot make an HTTP client: {e}")))?;
+    let mut resp = client.get(url).send().await.map_err(|e| {
+        fail(format!(
+            "downloading binary.url {url}: {e} — check the URL and this machine's network"
+        ))
+    })?;
+    if !resp.status().is_success() {
+        return Err(fail(format!(
+            "downloading binary.url {url}: HTTP {} — check the URL",
+            resp.status()
+        )));
+    }
+    let part = path.with_extension("part");
+    let werr = |source| Error::Write {
+        path: part.clone(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o755)
+        .open(&part)
+        .map_err(werr)?;
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| {
+            fail(format!(
+                "downloading binary.url {url}: {e} after {bytes} bytes"
+            ))
+        });
+        let chunk = match chunk {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(e);
+            }
+        };
+        bytes += chunk.len() as u64;
+        hasher.update(&chunk);
+        file.write_all(&chunk).map_err(werr)?;
+    }
+    let got = hex::encode(hasher.finalize());
+    if got != want {
+        let _ = std::fs::remove_file(&part);
+        return Err(fail(format!(
+            "binary.url {url} has sha256 {got} ({bytes} bytes), but binary.sha256 is {want} — the download was discarded; fix binary.sha256 or the URL"
+        )));
+    }
+    file.sync_all().map_err(werr)?;
+    std::fs::rename(&part, path).map_err(werr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// Serves `body` with `status` to every request until dropped; returns the base URL.
+    fn serve(status: &'static str, body: &'static [u8]) -> String {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { return };
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                let head = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(body);
+            }
+        });
+        url
+    }
+
+    fn inventory(url: &str, sha: &str) -> Inventory {
+        let yaml = format!(
+            "version: 1\ncluster: {{ name: dl }}\nbinary: {{ url: \"{url}/rustfs\", sha256: \"{sha}\" }}\n\
+             hosts:\n  - {{ name: n1, address: 127.0.0.2, connection: local, drives: [/d1, /d2] }}\n\
+             credentials: {{ user: admin, password: secret-password }}\n"
+        );
+        Inventory::from_str_with(Path::new("inv.yaml"), &yaml, &|_| None).unwrap()
+    }
+
+    const BODY: &[u8] = b"\x7fELF pretend this is rustfs";
+
+    fn sha(b: &[u8]) -> String {
+        hex::encode(Sha256::digest(b))
+    }
+
+    #[tokio::test]
+    async fn a_matching_download_is_kept_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let url = serve("200 OK", BODY);
+        let mut inv = inventory(&url, &sha(BODY));
+        fetch_binary(&mut inv, &state).await.unwrap();
+        let path = inv.binary.path.clone().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), BODY);
+        assert!(path.ends_with(&sha(BODY)), "{path}");
+        // Cached: no server needed the second time.
+        let mut again = inventory("http://127.0.0.1:1", &sha(BODY));
+        fetch_binary(&mut again, &state).await.unwrap();
+        assert_eq!(again.binary.path.unwrap(), path);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_hash_or_status_is_refused_and_nothing_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let url = serve("200 OK", BODY);
+        let wrong = "0".repeat(64);
+        let err = fetch_binary(&mut inventory(&url, &wrong), &state)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&sha(BODY)) && err.contains(&wrong) && err.contains("discarded"),
+            "{err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("binaries"))
+            .unwrap()
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        let missing = serve("404 Not Found", b"no");
+        let err = fetch_binary(&mut inventory(&missing, &sha(BODY)), &state)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("HTTP 404"), "{err}");
+    }
+}
