@@ -7,7 +7,9 @@
 //!
 //! Build first: `cargo build -p rustfs-node --bin rustfs -p rustfs-controlplane`.
 
+#[path = "controlplane/harness.rs"]
 mod harness;
+#[path = "controlplane/tls.rs"]
 mod tls;
 
 use harness::{has_event, node_state, ControlPlane};
