@@ -143,10 +143,10 @@ mod tests {
     fn a_rustls_error_is_found_under_nested_io_errors() {
         use std::io::{Error as IoError, ErrorKind};
         let bad = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        let e = IoError::new(ErrorKind::Other, IoError::new(ErrorKind::InvalidData, bad));
+        let e = IoError::other(IoError::new(ErrorKind::InvalidData, bad));
         let t = tls_failure(&e).expect("found");
         assert!(explain(t).contains("does not verify"), "{}", explain(t));
-        assert!(tls_failure(&IoError::new(ErrorKind::Other, "refused")).is_none());
+        assert!(tls_failure(&IoError::other("refused")).is_none());
     }
 
     #[test]
