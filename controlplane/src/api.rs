@@ -24,7 +24,8 @@ pub struct RegisterCluster {
     /// How the control plane reaches the nodes.
     #[serde(default)]
     pub scheme: Scheme,
-    /// PEM of the cluster CA, trusted for `https` nodes.
+    /// PEM of the cluster CA (one or more certificates): `https` nodes are polled trusting
+    /// exactly these, not the built-in web roots.
     #[serde(default)]
     pub ca_pem: Option<String>,
     /// Layout the cluster was started with.
@@ -136,6 +137,9 @@ pub struct Cluster {
     pub site: String,
     pub version: Option<String>,
     pub scheme: Scheme,
+    /// PEM of the cluster CA `https` nodes are checked against (`None`: the built-in roots).
+    #[serde(default)]
+    pub ca_pem: Option<String>,
     pub erasure: Erasure,
     pub s3_endpoints: Vec<String>,
     pub pools: Vec<PoolView>,

@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// Failed polls in a row before a node is down (default 2).
     #[arg(long, env = "RUSTFS_CP_DOWN_AFTER")]
     pub down_after: Option<u32>,
+    /// Days events are kept; older ones are deleted every hour (default 30; 0 keeps them
+    /// forever).
+    #[arg(long, env = "RUSTFS_CP_EVENT_RETENTION_DAYS")]
+    pub event_retention_days: Option<u32>,
     /// Log line format (default text).
     #[arg(long, env = "RUSTFS_CP_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -79,6 +83,7 @@ struct FileConfig {
     poll_timeout_millis: Option<u64>,
     poll_concurrency: Option<usize>,
     down_after: Option<u32>,
+    event_retention_days: Option<u32>,
     log_format: Option<LogFormat>,
 }
 
@@ -90,8 +95,23 @@ pub struct Config {
     pub admin_token_file: PathBuf,
     pub secret_key_file: PathBuf,
     pub poller: PollerConfig,
+    pub retention: RetentionConfig,
     pub log_format: LogFormat,
 }
+
+/// How long events are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionConfig {
+    /// Events older than this are deleted; `None` keeps them forever.
+    pub max_age: Option<Duration>,
+    /// Time between two prunes (the first runs at start). One hour; tests set it shorter.
+    pub every: Duration,
+}
+
+/// Default of `event_retention_days`.
+pub const DEFAULT_EVENT_RETENTION_DAYS: u32 = 30;
+/// Longest `event_retention_days` accepted (100 years).
+const MAX_EVENT_RETENTION_DAYS: u32 = 36_500;
 
 impl Config {
     /// Resolves flags/env over the file over defaults, then validates.
@@ -138,6 +158,17 @@ impl Config {
                     .unwrap_or(32),
                 down_after: args.down_after.or(file.down_after).unwrap_or(2),
             },
+            retention: RetentionConfig {
+                max_age: match args
+                    .event_retention_days
+                    .or(file.event_retention_days)
+                    .unwrap_or(DEFAULT_EVENT_RETENTION_DAYS)
+                {
+                    0 => None,
+                    days => Some(Duration::from_secs(u64::from(days) * 86_400)),
+                },
+                every: Duration::from_secs(3600),
+            },
             log_format: args
                 .log_format
                 .or(file.log_format)
@@ -161,6 +192,15 @@ impl Config {
         }
         if !(1..=100).contains(&p.down_after) {
             return Err("down_after must be 1-100".into());
+        }
+        if self
+            .retention
+            .max_age
+            .is_some_and(|a| a.as_secs() > u64::from(MAX_EVENT_RETENTION_DAYS) * 86_400)
+        {
+            return Err(format!(
+                "event_retention_days must be 0-{MAX_EVENT_RETENTION_DAYS} (0 keeps events forever)"
+            ));
         }
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!(
@@ -201,6 +241,11 @@ mod tests {
         assert_eq!(c.poller.down_after, 3);
         assert_eq!(c.poller.interval, Duration::from_secs(2));
         assert_eq!(c.admin_token_file, PathBuf::from("/var/lib/cp/admin.token"));
+        assert_eq!(
+            c.retention.max_age,
+            Some(Duration::from_secs(30 * 86_400)),
+            "default retention"
+        );
         std::fs::write(&f, "db = \"x\"\nbogus = 1\n").unwrap();
         let e = Config::resolve(ServeArgs {
             config: Some(f),
@@ -210,5 +255,31 @@ mod tests {
         assert!(e.contains("unknown field `bogus`"), "{e}");
         let e = Config::resolve(ServeArgs::default()).unwrap_err();
         assert!(e.contains("--db"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+
+    fn resolve(file: &str, flag: Option<u32>) -> Result<Config, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("cp.toml");
+        std::fs::write(&f, format!("db = \"x.db\"\n{file}")).unwrap();
+        Config::resolve(ServeArgs {
+            config: Some(f),
+            event_retention_days: flag,
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn event_retention_from_file_and_flag() {
+        let c = resolve("event_retention_days = 7\n", None).unwrap();
+        assert_eq!(c.retention.max_age, Some(Duration::from_secs(7 * 86_400)));
+        let c = resolve("event_retention_days = 7\n", Some(0)).unwrap();
+        assert_eq!(c.retention.max_age, None, "0 keeps events forever");
+        let e = resolve("event_retention_days = 36501\n", None).unwrap_err();
+        assert!(e.contains("event_retention_days must be 0-36500"), "{e}");
     }
 }

@@ -4,7 +4,8 @@
 //! [`api`] holds the REST API's wire types (see `controlplane/API.md`) and is all a client gets
 //! with `default-features = false`; the `server` feature (default) adds the service itself:
 //! [`config`] → [`server::run`], which opens the [`db`] (repository layer, migrations), starts
-//! the [`poller`] and serves the [`routes`] (auth, audit, [`metrics`], [`openapi`]).
+//! the [`poller`] and the event [`retention`], and serves the [`routes`] (auth, audit,
+//! [`metrics`], [`openapi`]).
 
 #![recursion_limit = "256"]
 
@@ -22,6 +23,8 @@ pub mod metrics;
 pub mod openapi;
 #[cfg(feature = "server")]
 pub mod poller;
+#[cfg(feature = "server")]
+pub mod retention;
 #[cfg(feature = "server")]
 pub mod routes;
 #[cfg(feature = "server")]

@@ -1,19 +1,30 @@
 //! The control plane's own Prometheus metrics, served at `/metrics`:
-//! `rustfs_controlplane_nodes{cluster,state}`, `rustfs_controlplane_poll_seconds{cluster}`,
-//! `rustfs_controlplane_poll_errors_total{cluster,stage}`, `rustfs_controlplane_events_total{kind}`,
+//! `rustfs_controlplane_nodes{cluster,state}`, `rustfs_controlplane_node_reachable{cluster,node}`,
+//! `rustfs_controlplane_poll_seconds{cluster}`, `rustfs_controlplane_poll_errors_total{cluster,stage}`,
+//! `rustfs_controlplane_events_total{kind}`, `rustfs_controlplane_events_pruned_total`,
 //! `rustfs_controlplane_api_requests_total{route,method,status}` and
-//! `rustfs_controlplane_api_request_seconds{route,method}`.
+//! `rustfs_controlplane_api_request_seconds{route,method}`. The table in `dashboards/README.md`
+//! lists them and is checked against [`catalog`] (`metrics_tests.rs`).
 
 use crate::poller::NodeAnswer;
+use prometheus::core::Collector;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 struct Metrics {
     registry: Registry,
+    /// (name, type, labels, help) of every registered family.
+    catalog: Vec<CatalogEntry>,
     nodes: IntGaugeVec,
+    reachable: IntGaugeVec,
+    /// The nodes each cluster has `reachable` series for, to drop the ones that went away.
+    reachable_nodes: Mutex<BTreeMap<String, BTreeSet<String>>>,
+    events_pruned: IntCounter,
     poll_seconds: HistogramVec,
     poll_errors: IntCounterVec,
     events: IntCounterVec,
@@ -33,6 +44,19 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             "Nodes per cluster by observed state",
         ),
         &["cluster", "state"],
+    )
+    .expect("metric");
+    let reachable = IntGaugeVec::new(
+        Opts::new(
+            "rustfs_controlplane_node_reachable",
+            "1 when the latest poll of the node got an answer from its health endpoint, else 0",
+        ),
+        &["cluster", "node"],
+    )
+    .expect("metric");
+    let events_pruned = IntCounter::new(
+        "rustfs_controlplane_events_pruned_total",
+        "Events deleted for being older than the event retention",
     )
     .expect("metric");
     let poll_seconds = HistogramVec::new(
@@ -77,19 +101,34 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         &["route", "method"],
     )
     .expect("metric");
-    for c in [
-        Box::new(nodes.clone()) as Box<dyn prometheus::core::Collector>,
-        Box::new(poll_seconds.clone()),
-        Box::new(poll_errors.clone()),
-        Box::new(events.clone()),
-        Box::new(api_requests.clone()),
-        Box::new(api_seconds.clone()),
+    let mut catalog = Vec::new();
+    for (c, kind) in [
+        (Box::new(nodes.clone()) as Box<dyn Collector>, "gauge"),
+        (Box::new(reachable.clone()), "gauge"),
+        (Box::new(poll_seconds.clone()), "histogram"),
+        (Box::new(poll_errors.clone()), "counter"),
+        (Box::new(events.clone()), "counter"),
+        (Box::new(events_pruned.clone()), "counter"),
+        (Box::new(api_requests.clone()), "counter"),
+        (Box::new(api_seconds.clone()), "histogram"),
     ] {
+        for d in c.desc() {
+            catalog.push(CatalogEntry {
+                name: d.fq_name.clone(),
+                kind,
+                labels: d.variable_labels.clone(),
+                help: d.help.clone(),
+            });
+        }
         registry.register(c).expect("metric names are unique");
     }
     Metrics {
         registry,
+        catalog,
         nodes,
+        reachable,
+        reachable_nodes: Mutex::default(),
+        events_pruned,
         poll_seconds,
         poll_errors,
         events,
@@ -106,22 +145,70 @@ pub fn set_nodes(cluster: &str, up: usize, down: usize, unknown: usize) {
         .set(unknown as i64);
 }
 
+/// Sets `rustfs_controlplane_node_reachable` for every node of `cluster` and drops the series
+/// of nodes it no longer has.
+pub fn set_reachable(cluster: &str, nodes: &[(&str, bool)]) {
+    let mut known = METRICS
+        .reachable_nodes
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let now: BTreeSet<String> = nodes.iter().map(|(n, _)| n.to_string()).collect();
+    if let Some(before) = known.get(cluster) {
+        for gone in before.difference(&now) {
+            let _ = METRICS.reachable.remove_label_values(&[cluster, gone]);
+        }
+    }
+    for (node, ok) in nodes {
+        METRICS
+            .reachable
+            .with_label_values(&[cluster, node])
+            .set(i64::from(*ok));
+    }
+    known.insert(cluster.to_string(), now);
+}
+
 /// Forgets a deleted cluster's gauges.
 pub fn forget_cluster(cluster: &str) {
     for state in ["up", "down", "unknown"] {
         let _ = METRICS.nodes.remove_label_values(&[cluster, state]);
     }
+    let mut known = METRICS
+        .reachable_nodes
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    for node in known.remove(cluster).unwrap_or_default() {
+        let _ = METRICS.reachable.remove_label_values(&[cluster, &node]);
+    }
 }
 
+/// Forgets the gauges of every cluster not in `clusters` (deleted since the last round).
+pub fn retain_clusters(clusters: &[&str]) {
+    let known: Vec<String> = {
+        let known = METRICS
+            .reachable_nodes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        known.keys().cloned().collect()
+    };
+    for c in known {
+        if !clusters.contains(&c.as_str()) {
+            forget_cluster(&c);
+        }
+    }
+}
+
+/// Counts one node's poll: its latency, and the stage that failed, if any (`tls`: the TLS
+/// handshake; `health`: any other failure of the health request; `admin_info`).
 pub fn poll_observed(cluster: &str, took: Duration, a: &NodeAnswer) {
     METRICS
         .poll_seconds
         .with_label_values(&[cluster])
         .observe(took.as_secs_f64());
     if a.live.is_err() {
+        let stage = if a.tls_failed { "tls" } else { "health" };
         METRICS
             .poll_errors
-            .with_label_values(&[cluster, "health"])
+            .with_label_values(&[cluster, stage])
             .inc();
     }
     if matches!(a.info, Some(Err(_))) {
@@ -134,6 +221,10 @@ pub fn poll_observed(cluster: &str, took: Duration, a: &NodeAnswer) {
 
 pub fn event_recorded(kind: &str) {
     METRICS.events.with_label_values(&[kind]).inc();
+}
+
+pub fn events_pruned(n: u64) {
+    METRICS.events_pruned.inc_by(n);
 }
 
 pub fn api_answered(route: &str, method: &str, status: u16, took: Duration) {
@@ -155,3 +246,24 @@ pub fn render() -> String {
         .expect("text encoding");
     String::from_utf8(out).unwrap_or_default()
 }
+
+/// One registered metric family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogEntry {
+    pub name: String,
+    /// `counter`, `gauge` or `histogram`.
+    pub kind: &'static str,
+    pub labels: Vec<String>,
+    pub help: String,
+}
+
+/// Every family the control plane registers, sorted by name.
+pub fn catalog() -> Vec<CatalogEntry> {
+    let mut c = METRICS.catalog.clone();
+    c.sort_by(|a, b| a.name.cmp(&b.name));
+    c
+}
+
+#[cfg(test)]
+#[path = "metrics_tests.rs"]
+mod tests;

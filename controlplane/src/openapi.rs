@@ -320,7 +320,8 @@ fn schemas() -> Value {
                 "site": {"type": "string", "pattern": NAME_PATTERN, "default": "default"},
                 "version": {"type": ["string", "null"], "pattern": "^[^\\s]{1,64}$"},
                 "scheme": {"type": "string", "enum": ["http", "https"], "default": "http"},
-                "ca_pem": {"type": ["string", "null"], "pattern": "-----BEGIN CERTIFICATE-----"},
+                "ca_pem": {"type": ["string", "null"], "pattern": "-----BEGIN CERTIFICATE-----", "maxLength": 65536,
+                    "description": "PEM of the cluster CA (one or more certificates, each must parse); https nodes are polled trusting exactly these"},
                 "erasure": erasure,
                 "s3_endpoints": arr(json!({"type": "string", "pattern": "^https?://", "maxLength": 2048})),
                 "credentials": {"type": "object", "additionalProperties": false,
@@ -340,7 +341,7 @@ fn schemas() -> Value {
         "RegisterResponse": obj(&["created", "changed", "cluster"], json!({"created": {"type": "boolean"}, "changed": {"type": "boolean"}, "cluster": schema_ref("Cluster")})),
         "Cluster": obj(
             &["name", "site", "scheme", "erasure", "s3_endpoints", "pools", "created_at", "updated_at", "status", "has_credentials"],
-            json!({"name": s(), "site": s(), "version": ns(), "scheme": {"type": "string", "enum": ["http", "https"]},
+            json!({"name": s(), "site": s(), "version": ns(), "scheme": {"type": "string", "enum": ["http", "https"]}, "ca_pem": ns(),
                    "erasure": erasure, "s3_endpoints": arr(s()),
                    "pools": arr(obj(&["index", "hosts"], json!({"index": int(), "hosts": arr(s())}))),
                    "created_at": s(), "updated_at": s(), "status": cluster_status, "has_credentials": {"type": "boolean"}}),
@@ -448,53 +449,5 @@ pub fn document() -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeSet;
-
-    /// The document and the router's table list the same operations, so neither drifts.
-    #[test]
-    fn documented_routes_are_exactly_the_router_routes() {
-        let documented: BTreeSet<(String, String)> = documented_routes().into_iter().collect();
-        let routed: BTreeSet<(String, String)> = crate::routes::route_keys()
-            .into_iter()
-            .map(|(m, p)| (m.to_string(), p.to_string()))
-            .collect();
-        assert_eq!(
-            documented.len(),
-            ops().len(),
-            "an operation is documented twice"
-        );
-        assert_eq!(documented, routed);
-        let doc = document();
-        let n: usize = doc["paths"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|p| p.as_object().unwrap().len())
-            .sum();
-        assert_eq!(n, routed.len());
-        // auth flags agree too
-        for r in crate::routes::table() {
-            let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
-            assert_eq!(
-                op.get("security").is_none(),
-                r.auth,
-                "{} {}",
-                r.method,
-                r.path
-            );
-        }
-    }
-
-    #[test]
-    fn every_schema_reference_resolves() {
-        let doc = document();
-        let text = doc.to_string();
-        let schemas = doc["components"]["schemas"].as_object().unwrap();
-        for part in text.split("#/components/schemas/").skip(1) {
-            let name: String = part.chars().take_while(|c| c.is_alphanumeric()).collect();
-            assert!(schemas.contains_key(&name), "missing schema {name}");
-        }
-    }
-}
+#[path = "openapi_tests.rs"]
+mod tests;

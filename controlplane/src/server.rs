@@ -1,5 +1,5 @@
-//! Putting it together: open the database, make sure an admin token exists, start the poller,
-//! serve the API until `shutdown` resolves.
+//! Putting it together: open the database, make sure an admin token exists, start the poller
+//! and the event retention, serve the API until `shutdown` resolves.
 
 use crate::config::Config;
 use crate::db::{new_token, Db};
@@ -40,13 +40,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let poller = tokio::spawn(crate::poller::run(db.clone(), cfg.poller.clone(), stop_rx));
+    let poller = tokio::spawn(crate::poller::run(
+        db.clone(),
+        cfg.poller.clone(),
+        stop_rx.clone(),
+    ));
+    let retention = tokio::spawn(crate::retention::run(
+        db.clone(),
+        cfg.retention.clone(),
+        stop_rx,
+    ));
     let app = router(AppState { db: db.clone() });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     let _ = stop_tx.send(true);
     let _ = poller.await;
+    let _ = retention.await;
     db.close().await;
     Ok(())
 }

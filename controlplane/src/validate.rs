@@ -5,6 +5,9 @@ use crate::api::{PollCredentials, RegisterCluster};
 use crate::error::{Error, Result};
 use std::collections::HashSet;
 
+/// Largest `ca_pem` accepted (a bundle of a few CA certificates).
+const MAX_CA_PEM_BYTES: usize = 64 << 10;
+
 /// Cluster and site names: the provisioner's `cluster.name` rule.
 pub fn name(what: &str, s: &str) -> Result<()> {
     let ok = (1..=63).contains(&s.len())
@@ -93,11 +96,16 @@ pub fn registration(cluster: &str, r: &RegisterCluster) -> Result<()> {
         }
     }
     if let Some(pem) = &r.ca_pem {
-        if !pem.contains("-----BEGIN CERTIFICATE-----") {
-            return Err(Error::InvalidArgument(
-                "ca_pem must hold a PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
-            ));
+        if pem.len() > MAX_CA_PEM_BYTES {
+            return Err(Error::InvalidArgument(format!(
+                "ca_pem is over {MAX_CA_PEM_BYTES} bytes; give the cluster CA certificate(s) only"
+            )));
         }
+        crate::poller::tls::check_ca_pem(pem).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "{e}; give the PEM of the cluster CA (e.g. the provisioner's ca.crt)"
+            ))
+        })?;
     }
     if r.pools.is_empty() {
         return Err(Error::InvalidArgument(

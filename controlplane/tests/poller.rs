@@ -155,7 +155,10 @@ async fn misbehaving_nodes_only_fail_themselves() {
         "{bad}"
     );
     assert!(!state(&bad, "closed").1.is_empty(), "{bad}");
-    assert!(!state(&tls, "plain").1.is_empty(), "{tls}");
+    assert!(
+        state(&tls, "plain").1.contains("TLS handshake failed"),
+        "{tls}"
+    );
     assert_eq!(tls["status"], "down", "{tls}");
 
     // rounds go on: the observation time keeps moving
@@ -206,6 +209,23 @@ async fn misbehaving_nodes_only_fail_themselves() {
     );
     assert!(
         metrics.contains("rustfs_controlplane_events_total{kind=\"node_down\"}"),
+        "{metrics}"
+    );
+    for (cluster, node, reachable) in [
+        ("bad", "garbage", 1),
+        ("bad", "slow", 0),
+        ("bad", "closed", 0),
+        ("tls", "plain", 0),
+    ] {
+        assert!(
+            metrics.contains(&format!(
+                "rustfs_controlplane_node_reachable{{cluster=\"{cluster}\",node=\"{node}\"}} {reachable}"
+            )),
+            "{metrics}"
+        );
+    }
+    assert!(
+        metrics.contains("rustfs_controlplane_poll_errors_total{cluster=\"tls\",stage=\"tls\"}"),
         "{metrics}"
     );
     let _ = tx.send(());

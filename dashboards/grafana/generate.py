@@ -94,7 +94,37 @@ def layout(panels):
     return panels
 
 
-def dashboard(uid, title, panels, with_instance=True, tags=()):
+def controlplane_variables():
+    return [
+        {
+            "name": "job",
+            "label": "Control plane (job)",
+            "type": "query",
+            "datasource": DS,
+            "query": {"query": "label_values(rustfs_controlplane_nodes, job)", "refId": "job"},
+            "definition": "label_values(rustfs_controlplane_nodes, job)",
+            "refresh": 2,
+            "current": {"text": "rustfs-controlplane", "value": "rustfs-controlplane"},
+        },
+        {
+            "name": "cluster",
+            "label": "Cluster",
+            "type": "query",
+            "datasource": DS,
+            "query": {
+                "query": 'label_values(rustfs_controlplane_nodes{job="$job"}, cluster)',
+                "refId": "cluster",
+            },
+            "definition": 'label_values(rustfs_controlplane_nodes{job="$job"}, cluster)',
+            "includeAll": True,
+            "multi": True,
+            "allValue": ".+",
+            "refresh": 2,
+        },
+    ]
+
+
+def dashboard(uid, title, panels, with_instance=True, tags=(), templating=None):
     return {
         "__inputs": [
             {
@@ -119,7 +149,7 @@ def dashboard(uid, title, panels, with_instance=True, tags=()):
         "editable": True,
         "refresh": "30s",
         "time": {"from": "now-6h", "to": "now"},
-        "templating": {"list": variables(with_instance)},
+        "templating": {"list": templating if templating is not None else variables(with_instance)},
         "annotations": {"list": []},
         "links": [{"title": "RustFS", "type": "dashboards", "tags": ["rustfs"], "asDropdown": True}],
         "panels": layout(panels),
@@ -239,11 +269,55 @@ healing = [
     ts("Drive I/O errors", [(q('rate(rustfs_drive_io_errors_total{SELI}[$__rate_interval])'), "{{instance}} {{drive}}")], unit="ops"),
 ]
 
+# The control plane's own series (job `rustfs-controlplane`); SELC narrows to the chosen clusters.
+SELC = 'job="$job", cluster=~"$cluster"'
+
+
+def c(expr):
+    return expr.replace("SELC", SELC).replace("SEL", SEL)
+
+
+controlplane = [
+    stat("Nodes up", c('sum(rustfs_controlplane_nodes{SELC, state="up"})'),
+         thresholds=[(None, "red"), (1, "green")]),
+    stat("Nodes down", c('sum(rustfs_controlplane_nodes{SELC, state="down"})'),
+         desc="Missed down_after polls in a row (down within 10 s with the defaults)",
+         thresholds=[(None, "green"), (1, "red")]),
+    stat("Nodes unknown", c('sum(rustfs_controlplane_nodes{SELC, state="unknown"})'),
+         desc="Registered but not judged yet", thresholds=[(None, "green"), (1, "orange")]),
+    stat("Unreachable now", c('count(rustfs_controlplane_node_reachable{SELC} == 0) or vector(0)'),
+         desc="Nodes whose latest poll got no answer", thresholds=[(None, "green"), (1, "red")]),
+    stat("Poll errors/s", c('sum(rate(rustfs_controlplane_poll_errors_total{SELC}[$__rate_interval])) or vector(0)'),
+         unit="ops", thresholds=[(None, "green"), (0.01, "orange")]),
+    stat("API 5xx ratio", c('sum(rate(rustfs_controlplane_api_requests_total{SEL, status=~"5.."}[$__rate_interval])) / sum(rate(rustfs_controlplane_api_requests_total{SEL}[$__rate_interval]))'),
+         unit="percentunit", thresholds=[(None, "green"), (0.01, "orange"), (0.05, "red")]),
+    ts("Nodes by state", [(c('sum by (cluster, state) (rustfs_controlplane_nodes{SELC})'), "{{cluster}} {{state}}")],
+       desc="As the control plane judges them: up, down (missed polls in a row), unknown"),
+    ts("Node reachability", [(c('rustfs_controlplane_node_reachable{SELC}'), "{{cluster}} {{node}}")],
+       desc="1 when the latest poll got an answer from the node's health endpoint; alert ControlPlaneNodeUnreachable after 2m at 0"),
+    ts("Poll latency p50 / p99", [
+        (c('histogram_quantile(0.5, sum by (cluster, le) (rate(rustfs_controlplane_poll_seconds_bucket{SELC}[$__rate_interval])))'), "{{cluster}} p50"),
+        (c('histogram_quantile(0.99, sum by (cluster, le) (rate(rustfs_controlplane_poll_seconds_bucket{SELC}[$__rate_interval])))'), "{{cluster}} p99")],
+       unit="s", desc="Time to poll one node: health, then SigV4-signed admin info"),
+    ts("Polls/s", [(c('sum by (cluster) (rate(rustfs_controlplane_poll_seconds_count{SELC}[$__rate_interval]))'), "{{cluster}}")], unit="ops"),
+    ts("Poll errors by stage", [(c('sum by (cluster, stage) (rate(rustfs_controlplane_poll_errors_total{SELC}[$__rate_interval]))'), "{{cluster}} {{stage}}")],
+       unit="ops", desc="tls: the node's certificate does not verify against the registered CA (or no TLS); health: no answer; admin_info: a bad admin answer"),
+    ts("Events by kind", [(c('sum by (kind) (increase(rustfs_controlplane_events_total{SEL}[$__rate_interval]))'), "{{kind}}")],
+       desc="node_down/node_up, drive_offline/drive_online, set_tolerance_changed, version_changed, registrations"),
+    ts("Events pruned (retention)", [(c('sum(increase(rustfs_controlplane_events_pruned_total{SEL}[1h]))'), "per hour")],
+       desc="Events older than event_retention_days deleted"),
+    ts("API requests by route", [(c('sum by (route, method) (rate(rustfs_controlplane_api_requests_total{SEL}[$__rate_interval]))'), "{{method}} {{route}}")], unit="reqps"),
+    ts("API requests by status", [(c('sum by (status) (rate(rustfs_controlplane_api_requests_total{SEL}[$__rate_interval]))'), "{{status}}")], unit="reqps"),
+    ts("API latency p99 by route", [(c('histogram_quantile(0.99, sum by (route, method, le) (rate(rustfs_controlplane_api_request_seconds_bucket{SEL}[$__rate_interval])))'), "{{method}} {{route}}")], unit="s"),
+]
+
 DASHBOARDS = {
     "rustfs-cluster-overview.json": dashboard("rustfs-overview", "RustFS / Cluster overview", overview, with_instance=False, tags=["overview"]),
     "rustfs-node-drives.json": dashboard("rustfs-node-drives", "RustFS / Nodes and drives", node, tags=["node"]),
     "rustfs-s3-api.json": dashboard("rustfs-s3-api", "RustFS / S3 API", s3, tags=["s3"]),
     "rustfs-healing.json": dashboard("rustfs-healing", "RustFS / Healing and scanner", healing, tags=["healing"]),
+    "rustfs-controlplane.json": dashboard("rustfs-controlplane", "RustFS / Control plane", controlplane,
+                                          tags=["controlplane"], templating=controlplane_variables()),
 }
 
 if __name__ == "__main__":

@@ -1,164 +1,22 @@
-//! The control plane against a real 4-node local cluster: the `rustfs-controlplane` binary runs
-//! as its own process on a real SQLite file, polls the real nodes (health + SigV4-signed admin
-//! info), and must see a killed node go down (within 10 s), come back, and a drive vanish; then
-//! it is killed with SIGKILL and must come back with all its state.
+//! The control plane against real local clusters: the `rustfs-controlplane` binary runs as its
+//! own process on a real SQLite file and polls the real nodes (health + SigV4-signed admin info).
+//! Over http it must see a killed node go down (within 10 s), come back, and a drive vanish; then
+//! it is killed with SIGKILL and must come back with all its state. Over https ([`tls`]) it
+//! polls trusting the CA registered with the cluster, and a cluster registered with a wrong CA
+//! only yields poll errors.
 //!
 //! Build first: `cargo build -p rustfs-node --bin rustfs -p rustfs-controlplane`.
 
+#[path = "controlplane/harness.rs"]
+mod harness;
+#[path = "controlplane/tls.rs"]
+mod tls;
+
+use harness::{has_event, node_state, ControlPlane};
 use rustfs_tests::cluster::Cluster;
 use rustfs_tests::{ACCESS_KEY, SECRET_KEY};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
-
-/// `$RUSTFS_CONTROLPLANE_BIN`, else next to this test executable's target dir.
-fn controlplane_bin() -> PathBuf {
-    rustfs_tests::workspace_bin(
-        "rustfs-controlplane",
-        "RUSTFS_CONTROLPLANE_BIN",
-        "rustfs-controlplane",
-    )
-}
-
-/// One `rustfs-controlplane serve` process with its database in `dir`.
-struct ControlPlane {
-    child: Option<Child>,
-    base: String,
-    token: String,
-    dir: PathBuf,
-}
-
-impl ControlPlane {
-    fn start(dir: &Path) -> ControlPlane {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("controlplane.log"))
-            .expect("log file");
-        let mut child = Command::new(controlplane_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.join("cp.db"))
-            .env("RUSTFS_CP_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("start rustfs-controlplane");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(ep) = line.trim().strip_prefix("endpoint:") {
-                    let _ = tx.send(ep.trim().to_string());
-                }
-            }
-        });
-        let base = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(b) => b,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "control plane did not report its endpoint in 30 s; log:\n{}",
-                    std::fs::read_to_string(dir.join("controlplane.log")).unwrap_or_default()
-                );
-            }
-        };
-        let token = std::fs::read_to_string(dir.join("admin.token"))
-            .expect("admin token file")
-            .trim()
-            .to_string();
-        ControlPlane {
-            child: Some(child),
-            base,
-            token,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill(); // SIGKILL
-            let _ = c.wait();
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("controlplane.log")).unwrap_or_default()
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = reqwest::Client::new()
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .timeout(Duration::from_secs(10));
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
-        }
-        let r = req.send().await.expect("control plane answers");
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let (s, v) = self.call(reqwest::Method::GET, path, None).await;
-        assert_eq!(s, 200, "GET {path}: {v}");
-        v
-    }
-
-    /// Polls `GET path` until `ok` holds, for at most `limit`; returns the last answer.
-    async fn wait_for(
-        &self,
-        path: &str,
-        limit: Duration,
-        what: &str,
-        ok: impl Fn(&Value) -> bool,
-    ) -> Value {
-        let deadline = Instant::now() + limit;
-        loop {
-            let v = self.get(path).await;
-            if ok(&v) {
-                return v;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "{what}: not within {limit:?}; last answer {v}\ncontrol plane log:\n{}",
-                    self.log()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-impl Drop for ControlPlane {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-fn has_event(page: &Value, kind: &str, node: &str, drive: Option<&str>) -> bool {
-    page["events"].as_array().is_some_and(|es| {
-        es.iter().any(|e| {
-            e["kind"] == kind && e["node"] == node && drive.is_none_or(|d| e["drive"] == d)
-        })
-    })
-}
-
-fn node_state(h: &Value, node: &str) -> String {
-    h["nodes"]
-        .as_array()
-        .and_then(|ns| ns.iter().find(|n| n["name"] == node))
-        .and_then(|n| n["state"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watches_a_real_cluster_and_survives_kill_9() {

@@ -172,7 +172,8 @@ fn every_dashboard_query_parses_and_uses_documented_metrics() {
                     .replace("$__rate_interval", "1m")
                     .replace("$__interval", "1m")
                     .replace("$job", "rustfs")
-                    .replace("$instance", ".+");
+                    .replace("$instance", ".+")
+                    .replace("$cluster", ".+");
                 assert!(
                     !concrete.contains('$'),
                     "{name}/{title}: unknown variable in {expr}"
@@ -185,7 +186,10 @@ fn every_dashboard_query_parses_and_uses_documented_metrics() {
             }
         }
     }
-    assert!(files >= 4, "expected one dashboard per role, found {files}");
+    assert!(
+        files >= 5,
+        "expected one dashboard per role (control plane included), found {files}"
+    );
     let tmp = tempfile::tempdir().expect("tempdir");
     let file = tmp.path().join("queries.yml");
     std::fs::write(&file, rules).expect("write");

@@ -169,8 +169,8 @@ impl Db {
     }
 
     /// Writes one round's findings for `target` in one transaction; a cluster deleted meanwhile
-    /// is skipped.
-    pub async fn apply_observation(&self, target: &PollTarget, o: &Observation) -> Result<()> {
+    /// is skipped (`false`).
+    pub async fn apply_observation(&self, target: &PollTarget, o: &Observation) -> Result<bool> {
         let mut tx = self.write.begin().await?;
         let exists: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM clusters WHERE id = ? AND name = ?")
@@ -179,7 +179,7 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?;
         if exists.is_none() {
-            return Ok(());
+            return Ok(false);
         }
         let id = target.cluster_id;
         for h in &o.hosts {
@@ -282,7 +282,7 @@ impl Db {
             .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -276,3 +276,72 @@ async fn observation_for_a_deleted_cluster_is_dropped() {
     db.apply_observation(&t, &o).await.unwrap();
     assert!(db.clusters().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn prune_deletes_only_events_past_the_retention_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path()).await;
+    let day = 86_400_000;
+    let now = now_millis();
+    // more old events than one batch, written straight into the file
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000) \
+         INSERT INTO events (time, cluster, kind, message) \
+         SELECT ? - i, 'old', 'node_down', 'old' FROM n",
+    )
+    .bind(now - 31 * day)
+    .execute(&db.write)
+    .await
+    .unwrap();
+    for (age_days, cluster) in [(40, "old"), (29, "new"), (0, "new")] {
+        db.record_event(&NewEvent {
+            time: now - age_days * day,
+            cluster: Some(cluster),
+            node: None,
+            drive: None,
+            kind: "node_up",
+            message: "m",
+            details: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(db.prune_events(now - 30 * day).await.unwrap(), 12_001);
+    assert_eq!(db.prune_events(now - 30 * day).await.unwrap(), 0);
+    db.close().await;
+    // gone from the file, the rest intact and still paged
+    let db = open(dir.path()).await;
+    let page = db
+        .events(&EventFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.events.len(), 2);
+    assert!(page
+        .events
+        .iter()
+        .all(|e| e.cluster.as_deref() == Some("new")));
+}
+
+#[tokio::test]
+async fn ca_pem_is_part_of_the_registration() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path()).await;
+    let mut r = spec(&[("n1", 9000)]);
+    r.scheme = Scheme::Https;
+    r.ca_pem = Some("-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n".into());
+    assert!(db.register_cluster("tls", &r).await.unwrap().created);
+    assert!(!db.register_cluster("tls", &r).await.unwrap().changed);
+    assert_eq!(db.cluster("tls").await.unwrap().ca_pem, r.ca_pem);
+    let targets = db.poll_targets().await.unwrap();
+    assert_eq!(targets[0].ca_pem, r.ca_pem);
+    // a new CA is a change, and the poller gets it
+    r.ca_pem = Some("-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n".into());
+    assert!(db.register_cluster("tls", &r).await.unwrap().changed);
+    assert_eq!(db.poll_targets().await.unwrap()[0].ca_pem, r.ca_pem);
+    r.ca_pem = None;
+    assert!(db.register_cluster("tls", &r).await.unwrap().changed);
+    assert_eq!(db.cluster("tls").await.unwrap().ca_pem, None);
+}

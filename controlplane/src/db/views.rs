@@ -16,6 +16,8 @@ struct SpecView {
     erasure: Erasure,
     #[serde(default)]
     s3_endpoints: Vec<String>,
+    #[serde(default)]
+    ca_pem: Option<String>,
 }
 
 type ClusterRow = (
@@ -75,6 +77,7 @@ impl Db {
             } else {
                 Scheme::Http
             },
+            ca_pem: spec.ca_pem,
             erasure: spec.erasure,
             s3_endpoints: spec.s3_endpoints,
             pools,

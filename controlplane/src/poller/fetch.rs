@@ -2,6 +2,7 @@
 //! AWS SigV4 by the cluster's credentials. Every failure is a message, never a panic: the node
 //! may be slow, down, speak garbage or fail TLS.
 
+use super::tls;
 use crate::api::PollCredentials;
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
@@ -21,33 +22,51 @@ pub struct NodeAnswer {
     pub live: Result<(), String>,
     /// `None` when not asked (the node was not live, or no usable credentials).
     pub info: Option<Result<ServerInfo, String>>,
+    /// The TLS handshake failed (an untrusted certificate, or no TLS on the other end).
+    pub tls_failed: bool,
 }
 
-fn describe(e: &reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
+impl NodeAnswer {
+    /// An answer that failed before any request (`live` carries `error`).
+    pub fn failed(error: String) -> NodeAnswer {
+        NodeAnswer {
+            live: Err(error),
+            info: None,
+            tls_failed: false,
+        }
     }
+}
+
+/// A failed request as the operator should read it; `true` when it failed in the TLS handshake.
+fn describe(e: &reqwest::Error) -> (String, bool) {
+    if let Some(t) = tls::tls_failure(e) {
+        return (tls::explain(t), true);
+    }
+    let msg = tls::chain(e);
     if e.is_timeout() {
-        format!("timed out ({msg})")
+        (format!("timed out ({msg})"), false)
     } else {
-        msg
+        (msg, false)
     }
 }
 
-async fn live(client: &reqwest::Client, base: &str) -> Result<(), String> {
+/// `Err((message, tls_failed))` when the node is not live.
+async fn live(client: &reqwest::Client, base: &str) -> Result<(), (String, bool)> {
     let r = client
         .get(format!("{base}/rustfs/health/live"))
         .send()
         .await
-        .map_err(|e| format!("health: {}", describe(&e)))?;
+        .map_err(|e| {
+            let (msg, tls) = describe(&e);
+            (format!("health: {msg}"), tls)
+        })?;
     if r.status().is_success() {
         Ok(())
     } else {
-        Err(format!("health: answered HTTP {}", r.status().as_u16()))
+        Err((
+            format!("health: answered HTTP {}", r.status().as_u16()),
+            false,
+        ))
     }
 }
 
@@ -114,13 +133,13 @@ async fn info(
     let mut r = req
         .send()
         .await
-        .map_err(|e| format!("admin info: {}", describe(&e)))?;
+        .map_err(|e| format!("admin info: {}", describe(&e).0))?;
     let status = r.status();
     let mut body = Vec::new();
     while let Some(chunk) = r
         .chunk()
         .await
-        .map_err(|e| format!("admin info: {}", describe(&e)))?
+        .map_err(|e| format!("admin info: {}", describe(&e).0))?
     {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_INFO_BYTES {
@@ -144,10 +163,17 @@ pub async fn poll_node(
     host_port: &str,
     creds: Option<&PollCredentials>,
 ) -> NodeAnswer {
-    let live = live(client, base).await;
+    let (live, tls_failed) = match live(client, base).await {
+        Ok(()) => (Ok(()), false),
+        Err((msg, tls)) => (Err(msg), tls),
+    };
     let info = match (&live, creds) {
         (Ok(()), Some(c)) => Some(info(client, base, host_port, c).await),
         _ => None,
     };
-    NodeAnswer { live, info }
+    NodeAnswer {
+        live,
+        info,
+        tls_failed,
+    }
 }

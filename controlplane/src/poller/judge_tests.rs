@@ -93,14 +93,12 @@ fn up(i: ServerInfo) -> NodeAnswer {
     NodeAnswer {
         live: Ok(()),
         info: Some(Ok(i)),
+        tls_failed: false,
     }
 }
 
 fn dead() -> NodeAnswer {
-    NodeAnswer {
-        live: Err("connection refused".into()),
-        info: None,
-    }
+    NodeAnswer::failed("connection refused".into())
 }
 
 fn kinds(o: &Observation) -> Vec<&str> {
@@ -173,6 +171,7 @@ fn garbage_and_silence_never_panic() {
         NodeAnswer {
             live: Ok(()),
             info: Some(Err("not the expected JSON".into())),
+            tls_failed: false,
         },
         dead(),
         dead(),

@@ -5,6 +5,7 @@
 
 mod fetch;
 mod judge;
+pub mod tls;
 
 pub use fetch::NodeAnswer;
 pub use judge::judge;
@@ -13,7 +14,6 @@ use crate::api::{NodeState, Scheme};
 use crate::db::{now_millis, Db, PollTarget};
 use crate::metrics;
 use futures::future::join_all;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Semaphore};
@@ -31,41 +31,12 @@ pub struct PollerConfig {
     pub down_after: u32,
 }
 
-/// HTTP clients per CA (`None`: the system roots); built once, reused every round.
-#[derive(Default)]
-struct Clients(HashMap<Option<String>, reqwest::Client>);
-
-impl Clients {
-    fn get(
-        &mut self,
-        ca_pem: Option<&String>,
-        timeout: Duration,
-    ) -> Result<reqwest::Client, String> {
-        if let Some(c) = self.0.get(&ca_pem.cloned()) {
-            return Ok(c.clone());
-        }
-        let mut b = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = ca_pem {
-            let cert = reqwest::Certificate::from_pem(pem.as_bytes())
-                .map_err(|e| format!("the registered ca_pem is not usable: {e}"))?;
-            b = b.add_root_certificate(cert);
-        }
-        let c = b.build().map_err(|e| format!("http client: {e}"))?;
-        self.0.insert(ca_pem.cloned(), c.clone());
-        Ok(c)
-    }
-}
-
 /// Runs rounds until `shutdown` turns true.
 pub async fn run(db: Db, cfg: PollerConfig, mut shutdown: watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(cfg.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let permits = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
-    let mut clients = Clients::default();
+    let mut clients = tls::Clients::default();
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -85,12 +56,17 @@ async fn round(
     db: &Db,
     cfg: &PollerConfig,
     permits: &Arc<Semaphore>,
-    clients: &mut Clients,
+    clients: &mut tls::Clients,
 ) -> crate::error::Result<()> {
     let targets = db.poll_targets().await?;
+    // series and clients of clusters deleted since the last round go
+    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+    metrics::retain_clusters(&names);
+    let roots: Vec<Option<&str>> = targets.iter().map(|t| t.ca_pem.as_deref()).collect();
+    clients.retain(&roots);
     let mut jobs = Vec::new();
     for t in targets {
-        let client = clients.get(t.ca_pem.as_ref(), cfg.timeout);
+        let client = clients.get(t.ca_pem.as_deref(), cfg.timeout);
         let (db, cfg, permits) = (db.clone(), cfg.clone(), permits.clone());
         // a task per cluster: one cluster's trouble (even a panic) never stops the others
         jobs.push(tokio::spawn(async move {
@@ -124,12 +100,7 @@ async fn poll_cluster(
         async move {
             let client = match client {
                 Ok(c) => c,
-                Err(e) => {
-                    return NodeAnswer {
-                        live: Err(e),
-                        info: None,
-                    }
-                }
+                Err(e) => return NodeAnswer::failed(e),
             };
             let _permit = permits.acquire_owned().await.ok();
             let hp = h.host_port();
@@ -150,9 +121,8 @@ async fn poll_cluster(
                 fetch::poll_node(&client, &base, &host_header, creds),
             )
             .await
-            .unwrap_or_else(|_| NodeAnswer {
-                live: Err(format!("no answer within {:?}", cfg.timeout * 2)),
-                info: None,
+            .unwrap_or_else(|_| {
+                NodeAnswer::failed(format!("no answer within {:?}", cfg.timeout * 2))
             });
             metrics::poll_observed(&cluster, started.elapsed(), &answer);
             answer
@@ -165,6 +135,12 @@ async fn poll_cluster(
             h.error.get_or_insert_with(|| e.clone());
         }
     }
+    for e in &o.events {
+        tracing::info!(cluster = %t.name, node = ?e.node, drive = ?e.drive, kind = e.kind, "{}", e.message);
+    }
+    if !db.apply_observation(&t, &o).await? {
+        return Ok(()); // deleted meanwhile: no series for it
+    }
     let count = |s: NodeState| o.hosts.iter().filter(|h| h.state == s).count();
     metrics::set_nodes(
         &t.name,
@@ -172,8 +148,12 @@ async fn poll_cluster(
         count(NodeState::Down),
         count(NodeState::Unknown),
     );
-    for e in &o.events {
-        tracing::info!(cluster = %t.name, node = ?e.node, drive = ?e.drive, kind = e.kind, "{}", e.message);
-    }
-    db.apply_observation(&t, &o).await
+    let reachable: Vec<(&str, bool)> = t
+        .hosts
+        .iter()
+        .zip(&answers)
+        .map(|(h, a)| (h.name.as_str(), a.live.is_ok()))
+        .collect();
+    metrics::set_reachable(&t.name, &reachable);
+    Ok(())
 }
