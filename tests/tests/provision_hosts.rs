@@ -231,13 +231,13 @@ fn foreign_rpc_is_refused(d: &Deploy, target: &ContainerHost) {
     let url = format!("https://{}:9000/rustfs/rpc/v1/info", target.address);
     let rt = runtime();
     let anonymous = rt
-        .block_on(client(None).get(&url).send())
+        .block_on(async { client(None).get(&url).send().await })
         .expect("RPC over TLS without a client certificate");
     assert_eq!(anonymous.status(), 403, "RPC without a client certificate");
     let id =
         reqwest::Identity::from_pem(format!("{}{}", cert.pem(), key.serialize_pem()).as_bytes())
             .unwrap();
-    let r = rt.block_on(client(Some(id)).get(&url).send());
+    let r = rt.block_on(async { client(Some(id)).get(&url).send().await });
     assert!(
         r.is_err(),
         "{}: RPC with another CA's certificate was accepted: {r:?}",
@@ -248,6 +248,7 @@ fn foreign_rpc_is_refused(d: &Deploy, target: &ContainerHost) {
 /// A run that must fail at `connect` on `host` (and nowhere else), changing nothing.
 fn fails_at_connect(d: &Deploy, host: &str, before: &[String]) {
     let run = d.run("apply", &["--yes"], RUN_LIMIT);
+    eprintln!("{host} unreachable, apply said: {}", run.stderr.trim());
     assert_eq!(run.code, 1, "{run}");
     assert!(
         run.stderr
@@ -323,6 +324,8 @@ fn tls_cluster_on_container_hosts() {
                 h.exec_text("systemctl show rustfs -p User --value"),
                 "rustfs"
             );
+            // Logged to the journal under its own name (not as the `current` link it runs from).
+            h.exec_ok("journalctl -t rustfs --no-pager -o cat | grep -q 'serving S3'");
             assert_eq!(
                 h.exec_text("stat -c %U /data/drive1 /etc/rustfs/tls/node.key"),
                 "rustfs\nroot"

@@ -6,7 +6,7 @@
 //! non-systemd path. Hosts can be stopped, killed, paused and cut off the network.
 //!
 //! The image is built locally from the Debian mirror by `scripts/test-host-image.sh` (debootstrap
-//! + `docker import`, cached by a hash of the recipe). Every container and network made here is
+//! and `docker import`, cached by a hash of the recipe). Every container and network made here is
 //! labelled with this process's id and removed on drop (also when a test panics); leftovers of a
 //! test process that was killed are removed by the next one. The harness only ever runs docker
 //! commands on what it created, and only talks to its containers' addresses.
