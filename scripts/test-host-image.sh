@@ -48,7 +48,15 @@ fi
 
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ROOT=$(mktemp -d "${TMPDIR:-/var/tmp}/rustfs-test-host.XXXXXX")
-trap '$SUDO rm -rf "$ROOT"' EXIT
+# debootstrap may leave /proc, /sys or a bind-mounted /dev mounted in ROOT when it fails: unmount
+# them first and never let rm cross into another filesystem.
+cleanup() {
+  for m in $(awk -v r="$ROOT/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r); do
+    $SUDO umount -l "$m" 2>/dev/null || true
+  done
+  $SUDO rm -rf --one-file-system "$ROOT"
+}
+trap cleanup EXIT
 log "debootstrap $SUITE from $MIRROR into $ROOT (a few minutes, once per recipe)"
 started=$(date +%s)
 # Downloaded packages are kept for the next recipe change.
@@ -81,4 +89,8 @@ log "docker import as $TAG"
 $SUDO tar -C "$ROOT" --numeric-owner -c . |
   $SUDO docker import --change 'CMD ["/sbin/init"]' - "$TAG" >&2
 log "built $TAG in $(($(date +%s) - started))s"
+# Images of older recipes are dead weight (one still used by a running container stays).
+for old in $($SUDO docker images "$NAME" --format '{{.Repository}}:{{.Tag}}'); do
+  [ "$old" = "$TAG" ] || $SUDO docker rmi "$old" >/dev/null 2>&1 || true
+done
 echo "$TAG"
