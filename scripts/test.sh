@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of RustFS Cluster: formatting, lints, unit + property tests, end-to-end suites
 # against the real binary, and the smoke test with off-the-shelf S3 clients. Installs missing
-# tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo openssl prometheus; pip:
-# awscli) first, so it works on a fresh machine.
+# tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo openssl prometheus
+# docker.io debootstrap; pip: awscli) and builds the container test hosts' image first, so it works on
+# a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,9 @@ command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # observability: a real Prometheus and promtool (dashboards/, tests/tests/observability.rs)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# container test hosts (tests/src/hosts/): Docker and debootstrap for their image
+command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test: installing ${missing[*]} (apt)"
   $SUDO apt-get update -qq
@@ -41,6 +45,8 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo build (binaries the end-to-end suites start)"
 cargo build --workspace --bins --quiet
+echo "== container test host image (built once per recipe: debootstrap + docker import)"
+scripts/test-host-image.sh
 echo "== cargo test"
 cargo test --workspace
 echo "== schemathesis against the control plane's OpenAPI document"

@@ -319,9 +319,10 @@ impl std::fmt::Display for HostStatus {
 pub async fn status(inv: &Inventory, opts: &RunOptions) -> Result<Vec<HostStatus>> {
     let state = opts.state(inv)?;
     let hosts: Vec<&Host> = inv.hosts.iter().collect();
+    let ca_pem = pki::ca_pem(&state);
     let (results, health) = futures::join!(
         gather_all(inv, opts, &state),
-        crate::health::probe_all(inv, &hosts)
+        crate::health::probe_all(inv, &hosts, ca_pem.as_deref())
     );
     Ok(inv
         .hosts

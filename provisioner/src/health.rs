@@ -1,6 +1,7 @@
 //! Cluster health as the nodes report it: `GET /rustfs/health/cluster` on every node (200 when
 //! every erasure set has a write quorum, 503 otherwise), asked from the provisioner's machine so
-//! it also proves the S3 port is reachable from outside the host.
+//! it also proves the S3 port is reachable from outside the host. With TLS on, the probes trust
+//! the cluster CA and nothing else.
 
 use std::time::{Duration, Instant};
 
@@ -44,23 +45,33 @@ impl std::fmt::Display for NodeHealth {
     }
 }
 
-/// An HTTP client for health probes.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+/// An HTTP client for health probes. With `inv.tls` on it speaks https and trusts only
+/// `ca_pem`, the cluster CA ([`crate::pki::ca_pem`]); without the CA it cannot check anything.
+pub fn client(inv: &Inventory, ca_pem: Option<&str>) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
         .timeout(PROBE_TIMEOUT)
         .connect_timeout(PROBE_TIMEOUT)
-        .no_proxy()
-        .build()
-        .unwrap_or_default()
+        .no_proxy();
+    if inv.tls.enabled {
+        let Some(pem) = ca_pem else {
+            return Err(
+                "TLS is on but the state directory holds no cluster CA — run `rustfs-provision ca` or `apply`"
+                    .into(),
+            );
+        };
+        let ca = reqwest::Certificate::from_pem(pem.as_bytes())
+            .map_err(|e| format!("the cluster CA is not a PEM certificate: {e}"))?;
+        b = b
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca);
+    }
+    b.build()
+        .map_err(|e| format!("cannot build the health client: {e}"))
 }
 
 /// Asks one node.
 pub async fn probe(client: &reqwest::Client, inv: &Inventory, host: &Host) -> NodeHealth {
-    if inv.tls.enabled {
-        return NodeHealth::Unreachable(
-            "TLS health checks need nodes serving TLS, which this build does not do yet".into(),
-        );
-    }
     let url = format!("{}/rustfs/health/cluster", endpoint(inv, host));
     match client.get(&url).send().await {
         Ok(r) if r.status().is_success() => NodeHealth::Healthy,
@@ -80,21 +91,32 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     last
 }
 
-/// Asks every host in `hosts`, all at once.
-pub async fn probe_all(inv: &Inventory, hosts: &[&Host]) -> Vec<NodeHealth> {
-    let client = client();
-    futures::future::join_all(hosts.iter().map(|h| probe(&client, inv, h))).await
+/// Asks every host in `hosts`, all at once (`ca_pem` as for [`client`]).
+pub async fn probe_all(inv: &Inventory, hosts: &[&Host], ca_pem: Option<&str>) -> Vec<NodeHealth> {
+    match client(inv, ca_pem) {
+        Ok(client) => futures::future::join_all(hosts.iter().map(|h| probe(&client, inv, h))).await,
+        Err(e) => hosts
+            .iter()
+            .map(|_| NodeHealth::Unreachable(e.clone()))
+            .collect(),
+    }
 }
 
-/// Waits until every host reports healthy, polling for at most `timeout`. On timeout, returns
-/// each host that was not healthy with its last answer.
+/// Waits until every host reports healthy, polling for at most `timeout` (`ca_pem` as for
+/// [`client`]). On timeout, returns each host that was not healthy with its last answer.
 pub async fn wait_healthy(
     inv: &Inventory,
     hosts: &[&Host],
+    ca_pem: Option<&str>,
     timeout: Duration,
 ) -> Result<Duration, Vec<(String, NodeHealth)>> {
     let started = Instant::now();
-    let client = client();
+    let client = client(inv, ca_pem).map_err(|e| {
+        hosts
+            .iter()
+            .map(|h| (h.name().to_string(), NodeHealth::Unreachable(e.clone())))
+            .collect::<Vec<_>>()
+    })?;
     loop {
         let answers = futures::future::join_all(hosts.iter().map(|h| probe(&client, inv, h))).await;
         let sick: Vec<(String, NodeHealth)> = hosts

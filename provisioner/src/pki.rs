@@ -189,6 +189,12 @@ pub fn ensure_node_tls(
     })
 }
 
+/// The cluster CA certificate (PEM) when the state directory holds one: what health checks
+/// and S3 checks trust with TLS on.
+pub fn ca_pem(state: &StateDir) -> Option<String> {
+    read_opt(&state.path().join(CA_CERT))
+}
+
 /// Creates the cluster CA unless it exists; either way returns where it is.
 pub fn ensure_ca(state: &StateDir, cluster: &str) -> Result<CaInfo> {
     let cert_path = state.path().join(CA_CERT);

@@ -2,10 +2,13 @@
 //! the cluster's root credentials. Each node gets a PUT of an object large enough to be
 //! erasure-coded across the nodes (not inlined), a GET through it and through the next node, and a
 //! DELETE. The objects live in a bucket of their own, removed afterwards when this run made it.
+//! With TLS on, the SDK speaks https and trusts only the cluster CA.
 
+use aws_sdk_s3::config::SharedHttpClient;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 
 use crate::error::{Error, Result};
 use crate::health::endpoint;
@@ -16,8 +19,28 @@ pub const VERIFY_BUCKET: &str = "rustfs-provision-verify";
 /// Size of each test object: past the inline threshold, a block and a half.
 const OBJECT_BYTES: usize = (1 << 20) + (1 << 19);
 
-/// An S3 client for one node.
-pub fn s3_client(inv: &Inventory, host: &Host) -> Client {
+/// The SDK's HTTP client: plain http, or https trusting only `ca_pem` when TLS is on.
+fn http_client(inv: &Inventory, ca_pem: Option<&str>) -> Result<SharedHttpClient> {
+    if !inv.tls.enabled {
+        return Ok(aws_smithy_http_client::Builder::new().build_http());
+    }
+    let Some(pem) = ca_pem else {
+        return Err(Error::Pki(
+            "TLS is on but the state directory holds no cluster CA — run `rustfs-provision ca` or `apply`".into(),
+        ));
+    };
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(pem.as_bytes()))
+        .build()
+        .map_err(|e| Error::Pki(format!("the cluster CA cannot be used for S3 checks: {e}")))?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(context)
+        .build_https())
+}
+
+/// An S3 client for one node (`ca_pem`: the cluster CA, needed when TLS is on).
+pub fn s3_client(inv: &Inventory, host: &Host, ca_pem: Option<&str>) -> Result<Client> {
     let user = inv
         .credentials
         .user
@@ -40,9 +63,9 @@ pub fn s3_client(inv: &Inventory, host: &Host) -> Client {
             None,
             "rustfs-provision",
         ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .http_client(http_client(inv, ca_pem)?)
         .build();
-    Client::from_conf(conf)
+    Ok(Client::from_conf(conf))
 }
 
 fn fail(host: &Host, what: &str, e: impl std::fmt::Display) -> Error {
@@ -50,11 +73,14 @@ fn fail(host: &Host, what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 /// Runs the round trip through every host; returns how many objects went through.
-pub async fn round_trip(inv: &Inventory, hosts: &[&Host]) -> Result<usize> {
+pub async fn round_trip(inv: &Inventory, hosts: &[&Host], ca_pem: Option<&str>) -> Result<usize> {
     let Some(first) = hosts.first() else {
         return Ok(0);
     };
-    let clients: Vec<Client> = hosts.iter().map(|h| s3_client(inv, h)).collect();
+    let clients: Vec<Client> = hosts
+        .iter()
+        .map(|h| s3_client(inv, h, ca_pem))
+        .collect::<Result<_>>()?;
     let made_bucket = match clients[0]
         .create_bucket()
         .bucket(VERIFY_BUCKET)

@@ -5,6 +5,7 @@
 //! Every wait is bounded; every process is killed on drop.
 
 pub mod cluster;
+pub mod hosts;
 pub mod raw;
 
 use aws_credential_types::Credentials;

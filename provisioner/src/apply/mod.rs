@@ -385,7 +385,10 @@ async fn run_phases(
     for l in live.iter() {
         progress.step(l.host.name(), Step::Health);
     }
-    match health::wait_healthy(inv, &hosts, opts.health_timeout).await {
+    // With TLS on, health and S3 checks trust the cluster CA and nothing else.
+    let cluster_ca = pki::ca_pem(state);
+    let cluster_ca = cluster_ca.as_deref().filter(|_| inv.tls.enabled);
+    match health::wait_healthy(inv, &hosts, cluster_ca, opts.health_timeout).await {
         Ok(waited) => {
             report.health_wait = Some(waited);
             progress.note(&format!(
@@ -470,7 +473,7 @@ async fn run_phases(
     for l in live.iter() {
         progress.step(l.host.name(), Step::Verify);
     }
-    match verify::round_trip(inv, &hosts).await {
+    match verify::round_trip(inv, &hosts, cluster_ca).await {
         Ok(n) => {
             report.verified_nodes = n;
             progress.note(&format!(

@@ -1,0 +1,479 @@
+//! `rustfs-provision` against container test hosts (Debian bookworm, real sshd, systemd as PID 1
+//! where the engine allows it; see `rustfs_tests::hosts`): plan → apply a 4-host × 4-drive TLS
+//! cluster → S3 through every node with the AWS SDK and the aws CLI, trusting only the cluster CA
+//! → a clean plan and a second apply that restarts nothing → the node is a real systemd unit that
+//! comes back after a host reboot → inter-node RPC with a certificate from another CA is refused →
+//! a paused and a disconnected host fail the run by name while the others keep serving →
+//! destroy. A smaller cluster takes the start-script path with sshd as PID 1. Prints the apply
+//! timings as figures (`bench:` lines).
+//!
+//! Needs root and Docker; the host image is built on first use (scripts/test-host-image.sh).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rustfs_tests::hosts::s3::{cli_round_trips, sdk_client, sdk_round_trips};
+use rustfs_tests::hosts::{provision, ContainerHost, Init, InitChoice, Run, TestHosts};
+
+const USER: &str = "admin";
+const PASSWORD: &str = "password123";
+/// Bound on one run that starts nodes (the health wait inside it is bounded too).
+const APPLY_LIMIT: Duration = Duration::from_secs(400);
+/// Bound on a run that starts nothing.
+const RUN_LIMIT: Duration = Duration::from_secs(90);
+/// Bound on waiting for S3 to answer after a fault.
+const S3_LIMIT: Duration = Duration::from_secs(120);
+
+/// One cluster on test hosts: the inventory, its state directory, the binary it installs.
+struct Deploy {
+    hosts: TestHosts,
+    inventory: PathBuf,
+    state: PathBuf,
+}
+
+impl Deploy {
+    fn new(hosts: TestHosts, name: &str) -> Deploy {
+        let bin = hosts.path("rustfs");
+        std::fs::copy(rustfs_tests::rustfs_bin(), &bin).unwrap();
+        let extra = format!(
+            "credentials: {{ user: {USER}, password: {PASSWORD} }}\ntls: {{ enabled: true }}\n"
+        );
+        let inventory = hosts.inventory(name, &bin, &extra);
+        let state = hosts.path("state");
+        Deploy {
+            hosts,
+            inventory,
+            state,
+        }
+    }
+
+    /// `rustfs-provision VERB INVENTORY --state-dir STATE --connect-timeout-secs 5 EXTRA…`.
+    fn run(&self, verb: &str, extra: &[&str], limit: Duration) -> Run {
+        let mut args = vec![
+            verb,
+            self.inventory.to_str().unwrap(),
+            "--state-dir",
+            self.state.to_str().unwrap(),
+            "--connect-timeout-secs",
+            "5",
+        ];
+        args.extend_from_slice(extra);
+        provision(&args, limit)
+    }
+
+    fn ca_path(&self) -> PathBuf {
+        self.state.join("ca/ca.pem")
+    }
+
+    fn ca_pem(&self) -> String {
+        std::fs::read_to_string(self.ca_path())
+            .expect("apply leaves the cluster CA in the state dir")
+    }
+
+    fn clients(&self, which: &[usize]) -> Vec<(String, aws_sdk_s3::Client)> {
+        let ca = self.ca_pem();
+        let eps = self.hosts.endpoints("https");
+        which
+            .iter()
+            .map(|&i| {
+                (
+                    eps[i].clone(),
+                    sdk_client(&eps[i], USER, PASSWORD, Some(&ca)),
+                )
+            })
+            .collect()
+    }
+}
+
+/// What identifies the running node on a host: systemd's main pid and start time, or the pid
+/// file of the start script. Changes exactly when the node was (re)started.
+fn node_identity(h: &ContainerHost) -> String {
+    let script = match h.init {
+        Init::Systemd => {
+            "systemctl show rustfs -p MainPID -p ExecMainStartTimestampMonotonic --value"
+        }
+        Init::Sshd => "cat /opt/rustfs/run/rustfs.pid && kill -0 $(cat /opt/rustfs/run/rustfs.pid)",
+    };
+    let id = h
+        .exec_ok(script)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        !id.is_empty() && !id.starts_with("0 "),
+        "{}: no running node ({id:?})",
+        h.name
+    );
+    id
+}
+
+fn identities(d: &Deploy) -> Vec<String> {
+    d.hosts.hosts.iter().map(node_identity).collect()
+}
+
+/// Polls `f` until it returns true, for at most `limit`.
+fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !f() {
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// PUT + GET through the given nodes, retried until it works (a node that lost a peer waits out
+/// an RPC deadline before marking it offline).
+fn s3_still_answers(d: &Deploy, which: &[usize], prefix: &str) {
+    let rt = runtime();
+    let clients = d.clients(which);
+    let deadline = Instant::now() + S3_LIMIT;
+    loop {
+        let attempt = rt.block_on(async {
+            let body = rustfs_tests::pattern(600_000, 7);
+            for (ep, c) in &clients {
+                let key = format!("{prefix}/{}", ep.replace([':', '/'], "_"));
+                c.put_object()
+                    .bucket("hosts-sdk")
+                    .key(&key)
+                    .body(body.clone().into())
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "PutObject via {ep}: {}",
+                            aws_sdk_s3::error::DisplayErrorContext(e)
+                        )
+                    })?;
+                let got = c
+                    .get_object()
+                    .bucket("hosts-sdk")
+                    .key(&key)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "GetObject via {ep}: {}",
+                            aws_sdk_s3::error::DisplayErrorContext(e)
+                        )
+                    })?;
+                let bytes = got
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .into_bytes();
+                if bytes.as_ref() != body.as_slice() {
+                    return Err(format!("{key} came back different via {ep}"));
+                }
+            }
+            Ok::<_, String>(())
+        });
+        match attempt {
+            Ok(()) => return,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("s3 not answering yet: {e}");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            Err(e) => panic!("S3 did not answer within {S3_LIMIT:?}: {e}"),
+        }
+    }
+}
+
+/// An inter-node RPC from a client presenting a certificate of another CA: the node refuses the
+/// handshake. Without any client certificate the RPC is refused with 403.
+fn foreign_rpc_is_refused(d: &Deploy, target: &ContainerHost) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose, SanType,
+    };
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name
+        .push(DnType::CommonName, "someone else's CA");
+    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate().unwrap();
+    p.self_signed(&ca_key).unwrap();
+    let foreign = Issuer::new(p, ca_key);
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    let peer = &d.hosts.hosts[0].address;
+    leaf.subject_alt_names = vec![SanType::IpAddress(peer.parse().unwrap())];
+    leaf.distinguished_name
+        .push(DnType::CommonName, peer.as_str());
+    leaf.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    let key = KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &foreign).unwrap();
+    let ca = reqwest::Certificate::from_pem(d.ca_pem().as_bytes()).unwrap();
+    let client = |identity: Option<reqwest::Identity>| {
+        let mut b = reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca.clone())
+            .no_proxy()
+            .timeout(Duration::from_secs(10));
+        if let Some(id) = identity {
+            b = b.identity(id);
+        }
+        b.build().unwrap()
+    };
+    let url = format!("https://{}:9000/rustfs/rpc/v1/info", target.address);
+    let rt = runtime();
+    let anonymous = rt
+        .block_on(async { client(None).get(&url).send().await })
+        .expect("RPC over TLS without a client certificate");
+    assert_eq!(anonymous.status(), 403, "RPC without a client certificate");
+    let id =
+        reqwest::Identity::from_pem(format!("{}{}", cert.pem(), key.serialize_pem()).as_bytes())
+            .unwrap();
+    let r = rt.block_on(async { client(Some(id)).get(&url).send().await });
+    assert!(
+        r.is_err(),
+        "{}: RPC with another CA's certificate was accepted: {r:?}",
+        target.name
+    );
+}
+
+/// A run that must fail at `connect` on `host` (and nowhere else), changing nothing.
+fn fails_at_connect(d: &Deploy, host: &str, before: &[String]) {
+    let run = d.run("apply", &["--yes"], RUN_LIMIT);
+    eprintln!("{host} unreachable, apply said: {}", run.stderr.trim());
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stderr
+            .contains(&format!("apply failed on host {host} at step 'connect'")),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with(host) && l.ends_with("FAILED at connect")),
+        "{run}"
+    );
+    assert_eq!(run.stdout.matches("not reached").count(), 3, "{run}");
+    for (h, id) in d.hosts.hosts.iter().zip(before) {
+        if h.name != host {
+            assert_eq!(&node_identity(h), id, "{} was restarted", h.name);
+        }
+    }
+}
+
+#[test]
+fn tls_cluster_on_container_hosts() {
+    let d = Deploy::new(TestHosts::start(4, 4, InitChoice::Auto), "hosts");
+    let systemd = d.hosts.init == Init::Systemd;
+
+    // plan: the whole install on every host, exit 2.
+    let run = d.run("plan", &[], RUN_LIMIT);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stdout.contains("on 4 host(s)"), "{run}");
+    let unit_or_script = if systemd {
+        "install systemd unit rustfs.service"
+    } else {
+        "install start script"
+    };
+    for needle in [
+        "install binary",
+        "install TLS certificate",
+        unit_or_script,
+        "start rustfs",
+    ] {
+        assert_eq!(
+            run.stdout.matches(needle).count(),
+            4,
+            "{needle:?} on every host: {run}"
+        );
+    }
+
+    let run = d.run("apply", &["--yes"], APPLY_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    let first_apply = run.elapsed;
+    assert!(
+        run.stdout.contains("S3 verified through 4 node(s)"),
+        "{run}"
+    );
+    assert_eq!(run.stdout.matches("ok, changed").count(), 4, "{run}");
+
+    // Each node is a real systemd unit, running as the service user (or the start script's).
+    for h in &d.hosts.hosts {
+        if systemd {
+            assert_eq!(
+                h.exec_text("systemctl is-active rustfs"),
+                "active",
+                "{}",
+                h.name
+            );
+            assert_eq!(
+                h.exec_text("systemctl is-enabled rustfs"),
+                "enabled",
+                "{}",
+                h.name
+            );
+            assert_eq!(
+                h.exec_text("systemctl show rustfs -p User --value"),
+                "rustfs"
+            );
+            // Logged to the journal under its own name (not as the `current` link it runs from).
+            h.exec_ok("journalctl -t rustfs --no-pager -o cat | grep -q 'serving S3'");
+            assert_eq!(
+                h.exec_text("stat -c %U /data/drive1 /etc/rustfs/tls/node.key"),
+                "rustfs\nroot"
+            );
+        } else {
+            assert!(h
+                .exec_text("/opt/rustfs/bin/rustfs-ctl status")
+                .starts_with("running"));
+        }
+        for d in &h.drives {
+            h.exec_ok(&format!("test -f {d}/.rustfs.sys/format.json"));
+        }
+    }
+
+    // Real clients through every node, trusting only the cluster CA.
+    runtime().block_on(sdk_round_trips(
+        &d.clients(&[0, 1, 2, 3]),
+        "hosts-sdk",
+        "sdk",
+    ));
+    cli_round_trips(
+        &d.hosts.endpoints("https"),
+        Some(&d.ca_path()),
+        USER,
+        PASSWORD,
+        "hosts-sdk",
+        d.hosts.dir.path(),
+    );
+
+    // Everything matches: plan exits 0, a second apply changes and restarts nothing.
+    let run = d.run("plan", &[], RUN_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("plan: no changes"), "{run}");
+    let before = identities(&d);
+    let run = d.run("apply", &["--yes"], APPLY_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    let reapply = run.elapsed;
+    assert!(run.stdout.contains("apply: no changes;"), "{run}");
+    assert_eq!(run.stdout.matches("ok, no changes").count(), 4, "{run}");
+    assert_eq!(identities(&d), before, "a no-change apply restarted a node");
+    eprintln!(
+        "bench: apply 4 bare container hosts x 4 drives (TLS, {:?}): {:.1}s; no-change re-apply: {:.1}s",
+        d.hosts.init,
+        first_apply.as_secs_f64(),
+        reapply.as_secs_f64()
+    );
+
+    foreign_rpc_is_refused(&d, &d.hosts.hosts[1]);
+
+    // A paused host (its kernel still completes TCP handshakes, sshd never answers) and a host
+    // cut off the network each fail the run by name at `connect`; the others keep serving.
+    let paused = &d.hosts.hosts[3];
+    paused.pause();
+    fails_at_connect(&d, "h4", &before);
+    s3_still_answers(&d, &[0, 1, 2], "while-h4-paused");
+    paused.unpause();
+    let cut = &d.hosts.hosts[2];
+    cut.disconnect();
+    fails_at_connect(&d, "h3", &before);
+    s3_still_answers(&d, &[0, 1, 3], "while-h3-cut-off");
+    cut.reconnect();
+
+    if systemd {
+        // A host that crashes and boots again brings its node back by itself (the unit is
+        // enabled); one shut down cleanly does too.
+        let h = &d.hosts.hosts[1];
+        h.kill();
+        h.start();
+        wait_until(
+            "rustfs active again after a crash",
+            Duration::from_secs(60),
+            || h.exec_text("systemctl is-active rustfs") == "active",
+        );
+        let h = &d.hosts.hosts[0];
+        h.stop();
+        h.start();
+        wait_until(
+            "rustfs active again after a reboot",
+            Duration::from_secs(60),
+            || h.exec_text("systemctl is-active rustfs") == "active",
+        );
+        assert_ne!(node_identity(h), before[0]);
+    }
+    let run = d.run("status", &[], RUN_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    wait_until(
+        "every node healthy over TLS",
+        Duration::from_secs(120),
+        || {
+            let run = d.run("status", &[], RUN_LIMIT);
+            run.stdout.matches(", running, healthy").count() == 4
+        },
+    );
+    s3_still_answers(&d, &[0, 1, 2, 3], "after-faults");
+
+    // destroy: services stopped and removed, drives kept.
+    let run = d.run("destroy", &["--yes"], APPLY_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    for h in &d.hosts.hosts {
+        if systemd {
+            assert_ne!(h.exec_text("systemctl is-active rustfs"), "active");
+            h.exec_ok("test ! -e /etc/systemd/system/rustfs.service");
+        }
+        h.exec_ok("test ! -e /opt/rustfs/bin && test -f /data/drive1/.rustfs.sys/format.json");
+    }
+}
+
+/// The provisioner's path for hosts without systemd: sshd is PID 1, the node runs under the
+/// rendered start script.
+#[test]
+fn start_script_path_on_sshd_hosts() {
+    let d = Deploy::new(
+        TestHosts::start(4, 1, InitChoice::Force(Init::Sshd)),
+        "plain",
+    );
+    let run = d.run("apply", &["--yes"], APPLY_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains("S3 verified through 4 node(s)"),
+        "{run}"
+    );
+    for h in &d.hosts.hosts {
+        assert!(
+            h.exec_text("/opt/rustfs/bin/rustfs-ctl status")
+                .starts_with("running"),
+            "{}",
+            h.name
+        );
+        h.exec_ok("test ! -d /run/systemd/system && test ! -e /etc/systemd/system/rustfs.service");
+    }
+    runtime().block_on(sdk_round_trips(
+        &d.clients(&[0, 1, 2, 3]),
+        "plain-sdk",
+        "sdk",
+    ));
+    let before = identities(&d);
+    let run = d.run("apply", &["--yes"], APPLY_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("apply: no changes;"), "{run}");
+    assert_eq!(identities(&d), before);
+    // A killed node is started again by the next apply, and only that one.
+    let h = &d.hosts.hosts[2];
+    h.exec_ok("kill -9 $(cat /opt/rustfs/run/rustfs.pid)");
+    let run = d.run("apply", &["--yes"], APPLY_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    let after = identities(&d);
+    for i in [0, 1, 3] {
+        assert_eq!(after[i], before[i]);
+    }
+    assert_ne!(after[2], before[2]);
+}
