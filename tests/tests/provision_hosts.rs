@@ -33,10 +33,15 @@ struct Deploy {
 
 impl Deploy {
     fn new(hosts: TestHosts, name: &str) -> Deploy {
+        Deploy::with(hosts, name, "")
+    }
+
+    /// With `more` appended to the inventory.
+    fn with(hosts: TestHosts, name: &str, more: &str) -> Deploy {
         let bin = hosts.path("rustfs");
         std::fs::copy(rustfs_tests::rustfs_bin(), &bin).unwrap();
         let extra = format!(
-            "credentials: {{ user: {USER}, password: {PASSWORD} }}\ntls: {{ enabled: true }}\n"
+            "credentials: {{ user: {USER}, password: {PASSWORD} }}\ntls: {{ enabled: true }}\n{more}"
         );
         let inventory = hosts.inventory(name, &bin, &extra);
         let state = hosts.path("state");
@@ -271,8 +276,32 @@ fn fails_at_connect(d: &Deploy, host: &str, before: &[String]) {
 
 #[test]
 fn tls_cluster_on_container_hosts() {
-    let d = Deploy::new(TestHosts::start(4, 4, InitChoice::Auto), "hosts");
+    // The control plane is installed on h1 too, and polls the nodes over TLS.
+    let hosts = TestHosts::start(4, 4, InitChoice::Auto);
+    let cp_bin = hosts.path("rustfs-controlplane");
+    std::fs::copy(
+        rustfs_tests::workspace_bin(
+            "rustfs-controlplane",
+            "RUSTFS_CONTROLPLANE_BIN",
+            "rustfs-controlplane",
+        ),
+        &cp_bin,
+    )
+    .unwrap();
+    let install = format!(
+        "control_plane: {{ install: {{ host: h1, binary: {} }} }}\n",
+        cp_bin.display()
+    );
+    let d = Deploy::with(hosts, "hosts", &install);
     let systemd = d.hosts.init == Init::Systemd;
+    let cp_active = |h: &ContainerHost| {
+        if systemd {
+            h.exec_text("systemctl is-active rustfs-controlplane") == "active"
+        } else {
+            h.exec_text("/opt/rustfs/bin/rustfs-controlplane-ctl status || true")
+                .starts_with("running")
+        }
+    };
 
     // plan: the whole install on every host, exit 2.
     let run = d.run("plan", &[], RUN_LIMIT);
@@ -295,6 +324,9 @@ fn tls_cluster_on_container_hosts() {
             "{needle:?} on every host: {run}"
         );
     }
+    for needle in ["install control plane binary", "start the control plane"] {
+        assert_eq!(run.stdout.matches(needle).count(), 1, "{needle:?}: {run}");
+    }
 
     let run = d.run("apply", &["--yes"], APPLY_LIMIT);
     assert_eq!(run.code, 0, "{run}");
@@ -304,6 +336,32 @@ fn tls_cluster_on_container_hosts() {
         "{run}"
     );
     assert_eq!(run.stdout.matches("ok, changed").count(), 4, "{run}");
+    assert!(
+        run.stdout
+            .contains("control plane: cluster hosts registered"),
+        "{run}"
+    );
+    // The installed control plane runs (a unit of the service user with systemd) and polls
+    // every node over TLS with the cluster CA it was given: `status` shows them up.
+    assert!(
+        cp_active(&d.hosts.hosts[0]),
+        "control plane not running on h1"
+    );
+    if systemd {
+        assert_eq!(
+            d.hosts.hosts[0].exec_text("systemctl show rustfs-controlplane -p User --value"),
+            "rustfs"
+        );
+    }
+    wait_until(
+        "the control plane sees 4 nodes up over TLS",
+        Duration::from_secs(60),
+        || {
+            d.run("status", &[], RUN_LIMIT)
+                .stdout
+                .contains("cluster hosts healthy, nodes up 4/4")
+        },
+    );
 
     // Each node is a real systemd unit, running as the service user (or the start script's).
     for h in &d.hosts.hosts {
@@ -408,6 +466,11 @@ fn tls_cluster_on_container_hosts() {
             || h.exec_text("systemctl is-active rustfs") == "active",
         );
         assert_ne!(node_identity(h), before[0]);
+        wait_until(
+            "the control plane active again after h1's reboot",
+            Duration::from_secs(60),
+            || cp_active(h),
+        );
     }
     let run = d.run("status", &[], RUN_LIMIT);
     assert_eq!(run.code, 0, "{run}");
@@ -431,6 +494,12 @@ fn tls_cluster_on_container_hosts() {
         }
         h.exec_ok("test ! -e /opt/rustfs/bin && test -f /data/drive1/.rustfs.sys/format.json");
     }
+    // The control plane is gone too; its database stays (deleted only with --delete-data).
+    let h1 = &d.hosts.hosts[0];
+    assert!(!cp_active(h1));
+    h1.exec_ok(
+        "test ! -e /etc/systemd/system/rustfs-controlplane.service && test -f /var/lib/rustfs-controlplane/controlplane.db",
+    );
 }
 
 /// The provisioner's path for hosts without systemd: sshd is PID 1, the node runs under the
