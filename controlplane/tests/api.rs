@@ -2,19 +2,18 @@
 //! idempotent registration, the documented error codes with no partial writes, the audit trail,
 //! tokens, metrics, and a walk over every operation of the OpenAPI document.
 
+mod support;
+
 use reqwest::{Client, Method, StatusCode};
 use rustfs_controlplane::config::{Config, ServeArgs};
 use serde_json::{json, Value};
-use std::os::unix::fs::PermissionsExt;
-use tokio::sync::oneshot;
 
 struct Cp {
     base: String,
     token: String,
     http: Client,
     _dir: tempfile::TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    running: Option<support::Running>,
 }
 
 impl Cp {
@@ -28,43 +27,15 @@ impl Cp {
             ..Default::default()
         })
         .unwrap();
-        let token_file = cfg.admin_token_file.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            rustfs_controlplane::server::run(cfg, listener, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
+        let running = support::start(cfg).await;
+        let (base, token) = (running.base.clone(), running.token.clone());
         let http = Client::new();
-        // bounded wait for readiness (the token file is written before serving)
-        let mut ready = false;
-        for _ in 0..200 {
-            if let Ok(r) = http.get(format!("{base}/live")).send().await {
-                ready = r.status() == StatusCode::OK;
-                if ready {
-                    break;
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-        assert!(ready, "control plane did not come up");
-        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "admin token file must be private");
-        let token = std::fs::read_to_string(&token_file)
-            .unwrap()
-            .trim()
-            .to_string();
         Cp {
             base,
             token,
             http,
             _dir: dir,
-            stop: Some(tx),
-            task: Some(task),
+            running: Some(running),
         }
     }
 
@@ -98,8 +69,7 @@ impl Cp {
     }
 
     async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.task.take().unwrap().await.unwrap();
+        self.running.take().unwrap().stop().await;
     }
 }
 

@@ -3,10 +3,11 @@
 //! (made with rcgen, like the provisioner's) registers, is shown back, and the same body twice
 //! changes nothing.
 
+mod support;
+
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustfs_controlplane::config::{Config, ServeArgs};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 fn ca_pem(name: &str) -> String {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -23,27 +24,9 @@ async fn ca_pem_is_checked_stored_and_idempotent() {
         ..Default::default()
     })
     .unwrap();
-    let token_file = cfg.admin_token_file.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        rustfs_controlplane::server::run(cfg, listener, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
+    let cp = support::start(cfg).await;
+    let (base, token) = (cp.base.clone(), cp.token.clone());
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !token_file.exists() || http.get(format!("{base}/live")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "control plane did not come up");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let token = std::fs::read_to_string(&token_file)
-        .unwrap()
-        .trim()
-        .to_string();
     let put = |body: Value| {
         let req = http
             .put(format!("{base}/v1/clusters/tls"))
@@ -97,6 +80,5 @@ async fn ca_pem_is_checked_stored_and_idempotent() {
     let (s, r) = put(body(&ca_pem("another CA"))).await;
     assert_eq!((s, &r["changed"]), (200, &json!(true)), "{r}");
 
-    let _ = tx.send(());
-    server.await.unwrap();
+    cp.stop().await;
 }

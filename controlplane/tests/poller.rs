@@ -2,6 +2,8 @@
 //! one that is live but answers garbage admin info, one reached with TLS that speaks plain HTTP,
 //! and a port nobody listens on. Each only produces an error on its own node; rounds go on.
 
+mod support;
+
 use axum::routing::get;
 use rustfs_controlplane::config::{Config, ServeArgs};
 use serde_json::{json, Value};
@@ -59,27 +61,9 @@ async fn misbehaving_nodes_only_fail_themselves() {
         ..Default::default()
     })
     .unwrap();
-    let token_file = cfg.admin_token_file.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        rustfs_controlplane::server::run(cfg, listener, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
+    let cp = support::start(cfg).await;
+    let (base, token) = (cp.base.clone(), cp.token.clone());
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !token_file.exists() || http.get(format!("{base}/live")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "control plane did not come up");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let token = std::fs::read_to_string(&token_file)
-        .unwrap()
-        .trim()
-        .to_string();
     let call = |method: reqwest::Method, path: String, body: Option<Value>| {
         let mut req = http
             .request(method, format!("{base}{path}"))
@@ -228,8 +212,7 @@ async fn misbehaving_nodes_only_fail_themselves() {
         metrics.contains("rustfs_controlplane_poll_errors_total{cluster=\"tls\",stage=\"tls\"}"),
         "{metrics}"
     );
-    let _ = tx.send(());
-    server.await.unwrap();
+    cp.stop().await;
     t1.abort();
     t2.abort();
 }

@@ -2,6 +2,8 @@
 //! are deleted by the periodic prune (here every 200 ms), younger ones stay, and the prune is
 //! counted in `/metrics`.
 
+mod support;
+
 use rustfs_controlplane::config::{Config, ServeArgs};
 use serde_json::Value;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -21,27 +23,9 @@ async fn old_events_are_pruned_periodically() {
     .unwrap();
     assert_eq!(cfg.retention.max_age, Some(Duration::from_secs(7 * 86_400)));
     cfg.retention.every = Duration::from_millis(200);
-    let token_file = cfg.admin_token_file.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        rustfs_controlplane::server::run(cfg, listener, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
+    let cp = support::start(cfg).await;
+    let (base, token) = (cp.base.clone(), cp.token.clone());
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !token_file.exists() || http.get(format!("{base}/live")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "control plane did not come up");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let token = std::fs::read_to_string(&token_file)
-        .unwrap()
-        .trim()
-        .to_string();
 
     // another writer on the same file while the server runs: events 8 days and 6 days old
     let pool = sqlx::SqlitePool::connect_with(
@@ -104,6 +88,5 @@ async fn old_events_are_pruned_periodically() {
         metrics.contains("rustfs_controlplane_events_pruned_total 1"),
         "{metrics}"
     );
-    let _ = tx.send(());
-    server.await.unwrap();
+    cp.stop().await;
 }

@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod hosts;
+pub mod pki;
 pub mod raw;
 
 use aws_credential_types::Credentials;

@@ -194,32 +194,8 @@ fn s3_still_answers(d: &Deploy, which: &[usize], prefix: &str) {
 /// An inter-node RPC from a client presenting a certificate of another CA: the node refuses the
 /// handshake. Without any client certificate the RPC is refused with 403.
 fn foreign_rpc_is_refused(d: &Deploy, target: &ContainerHost) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-        KeyPair, KeyUsagePurpose, SanType,
-    };
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.distinguished_name
-        .push(DnType::CommonName, "someone else's CA");
-    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    p.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_key = KeyPair::generate().unwrap();
-    p.self_signed(&ca_key).unwrap();
-    let foreign = Issuer::new(p, ca_key);
-    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let peer = &d.hosts.hosts[0].address;
-    leaf.subject_alt_names = vec![SanType::IpAddress(peer.parse().unwrap())];
-    leaf.distinguished_name
-        .push(DnType::CommonName, peer.as_str());
-    leaf.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
-    let key = KeyPair::generate().unwrap();
-    let cert = leaf.signed_by(&key, &foreign).unwrap();
+    let (cert, key) =
+        rustfs_tests::pki::Ca::new("someone else's CA").leaf(&d.hosts.hosts[0].address);
     let ca = reqwest::Certificate::from_pem(d.ca_pem().as_bytes()).unwrap();
     let client = |identity: Option<reqwest::Identity>| {
         let mut b = reqwest::Client::builder()
@@ -239,9 +215,7 @@ fn foreign_rpc_is_refused(d: &Deploy, target: &ContainerHost) {
         .block_on(async { client(None).get(&url).send().await })
         .expect("RPC over TLS without a client certificate");
     assert_eq!(anonymous.status(), 403, "RPC without a client certificate");
-    let id =
-        reqwest::Identity::from_pem(format!("{}{}", cert.pem(), key.serialize_pem()).as_bytes())
-            .unwrap();
+    let id = reqwest::Identity::from_pem(format!("{cert}{key}").as_bytes()).unwrap();
     let r = rt.block_on(async { client(Some(id)).get(&url).send().await });
     assert!(
         r.is_err(),

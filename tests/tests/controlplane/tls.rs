@@ -5,55 +5,11 @@
 //! control plane keeps serving.
 
 use super::harness::{has_event, node_state, ControlPlane};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType,
-};
 use rustfs_tests::cluster::{allocate_addresses, CLUSTER_ENV};
+use rustfs_tests::pki::{write, Ca};
 use rustfs_tests::{Server, ACCESS_KEY, SECRET_KEY};
 use serde_json::{json, Value};
-use std::path::Path;
 use std::time::{Duration, Instant};
-
-struct Ca {
-    cert_pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-fn ca(name: &str) -> Ca {
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.distinguished_name.push(DnType::CommonName, name);
-    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    p.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let key = KeyPair::generate().unwrap();
-    let cert = p.self_signed(&key).unwrap();
-    Ca {
-        cert_pem: cert.pem(),
-        issuer: Issuer::new(p, key),
-    }
-}
-
-/// (certificate PEM, key PEM) for `ip`, server and client usage.
-fn leaf(ca: &Ca, ip: &str) -> (String, String) {
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.subject_alt_names = vec![SanType::IpAddress(ip.parse().unwrap())];
-    p.distinguished_name.push(DnType::CommonName, ip);
-    p.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ServerAuth,
-        ExtendedKeyUsagePurpose::ClientAuth,
-    ];
-    let key = KeyPair::generate().unwrap();
-    let cert = p.signed_by(&key, &ca.issuer).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
-
-fn write(path: &Path, body: &str) -> String {
-    std::fs::write(path, body).unwrap();
-    path.display().to_string()
-}
 
 /// Four `rustfs server` processes over https, one drive each (EC 2+2).
 struct TlsCluster {
@@ -78,7 +34,7 @@ impl TlsCluster {
             .collect();
         let mut nodes = Vec::new();
         for (i, a) in addresses.iter().enumerate() {
-            let (cert, key) = leaf(ca, a.split(':').next().unwrap());
+            let (cert, key) = ca.leaf(a.split(':').next().unwrap());
             let cert_path = write(&dir.path().join(format!("node{i}.crt")), &cert);
             let key_path = write(&dir.path().join(format!("node{i}.key")), &key);
             let mut env: Vec<(&str, &str)> = CLUSTER_ENV.to_vec();
@@ -160,8 +116,8 @@ fn nodes(h: &Value) -> &Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polls_a_tls_cluster_with_its_ca_and_only_errs_with_a_wrong_one() {
-    let cluster_ca = ca("control-plane test cluster CA");
-    let wrong_ca = ca("a CA that signed none of the nodes");
+    let cluster_ca = Ca::new("control-plane test cluster CA");
+    let wrong_ca = Ca::new("a CA that signed none of the nodes");
     let mut cluster = TlsCluster::start(&cluster_ca);
     cluster.wait_ready(&cluster_ca).await;
     let cp_dir = tempfile::tempdir().expect("tempdir");
