@@ -2,13 +2,15 @@
 //!
 //! Everything here is pure (no I/O) so the node, the provisioner and the control plane agree on the
 //! same rules: how pool arguments expand into drives ([`ellipsis`], [`endpoint`]), how drives form
-//! erasure sets and what their quorums are ([`layout`]), and which bucket and object names are valid
-//! ([`names`]).
+//! erasure sets and what their quorums are ([`layout`]), which bucket and object names are valid
+//! ([`names`]), and the metric table the node and the control plane are checked against
+//! ([`metric_table`]).
 
 pub mod admin;
 pub mod ellipsis;
 pub mod endpoint;
 pub mod layout;
+pub mod metric_table;
 pub mod names;
 
 /// Version of this build, reported by every binary.

@@ -247,15 +247,7 @@ pub fn render() -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// One registered metric family.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogEntry {
-    pub name: String,
-    /// `counter`, `gauge` or `histogram`.
-    pub kind: &'static str,
-    pub labels: Vec<String>,
-    pub help: String,
-}
+pub use rustfs_common::metric_table::CatalogEntry;
 
 /// Every family the control plane registers, sorted by name.
 pub fn catalog() -> Vec<CatalogEntry> {

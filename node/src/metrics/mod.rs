@@ -33,15 +33,7 @@ pub const FAST_LATENCY_BUCKETS: &[f64] = &[
     30.0,
 ];
 
-/// One metric family a collector registered: what the documentation table must list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogEntry {
-    pub name: String,
-    /// `counter`, `gauge` or `histogram`.
-    pub kind: &'static str,
-    pub labels: Vec<String>,
-    pub help: String,
-}
+pub use rustfs_common::metric_table::CatalogEntry;
 
 /// S3 API figures, updated by the request layer ([`http::S3Probe`]).
 pub struct S3Metrics {

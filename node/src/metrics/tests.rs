@@ -3,100 +3,22 @@ use super::*;
 use ::http::{HeaderMap, HeaderValue, StatusCode};
 use http_body_util::BodyExt;
 
-/// The metric table of `dashboards/README.md`: (name, kind, labels, source).
-fn documented() -> Vec<(String, String, Vec<String>, String)> {
+/// `dashboards/README.md`, whose metric table the registries are checked against.
+fn metric_doc() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../dashboards/README.md");
-    let text = std::fs::read_to_string(path).expect("dashboards/README.md");
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        // | `name` | kind | labels | source | meaning |
-        if cells.len() < 6 || !cells[1].starts_with("`rustfs_") {
-            continue;
-        }
-        let labels = cells[3]
-            .split(',')
-            .map(|l| l.trim().trim_matches('`').to_string())
-            .filter(|l| !l.is_empty() && l != "—")
-            .collect();
-        rows.push((
-            cells[1].trim_matches('`').to_string(),
-            cells[2].to_string(),
-            labels,
-            cells[4].to_string(),
-        ));
-    }
-    rows
-}
-
-fn table_row(e: &CatalogEntry) -> String {
-    let labels = if e.labels.is_empty() {
-        "—".to_string()
-    } else {
-        e.labels
-            .iter()
-            .map(|l| format!("`{l}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    format!(
-        "| `{}` | {} | {} | node | {} |",
-        e.name, e.kind, labels, e.help
-    )
+    std::fs::read_to_string(path).expect("dashboards/README.md")
 }
 
 /// The documentation table cannot drift from the code: every family the node registers is
-/// listed as `node` with its type and labels, and every `node` row is registered. Rows owned by
-/// other parts (heal, control plane, TLS) must not be registered by the node yet — once they
-/// are, their row must say `node`.
+/// listed as `node` with its type and labels, and every `node` row is registered.
 #[test]
 fn docs_table_matches_the_registry() {
-    let m = Metrics::new();
-    let catalog = m.catalog();
-    let docs = documented();
-    let mut problems = Vec::new();
-    for e in &catalog {
-        match docs.iter().find(|d| d.0 == e.name) {
-            None => problems.push(format!("missing from the table: {}", table_row(e))),
-            Some((_, kind, labels, source)) => {
-                if source != "node" {
-                    problems.push(format!(
-                        "{} is registered by the node; its Source cell says {source:?}: make it `node`",
-                        e.name
-                    ));
-                }
-                if kind != e.kind || *labels != e.labels {
-                    problems.push(format!(
-                        "{} is documented as {kind} {labels:?}, registered as {} {:?}: {}",
-                        e.name,
-                        e.kind,
-                        e.labels,
-                        table_row(e)
-                    ));
-                }
-            }
-        }
-    }
-    for (name, _, _, source) in &docs {
-        if source == "node" && !catalog.iter().any(|e| e.name == *name) {
-            problems.push(format!(
-                "{name} is documented as registered by the node but is not"
-            ));
-        }
-    }
+    let problems =
+        rustfs_common::metric_table::problems(&metric_doc(), "node", &Metrics::new().catalog());
     assert!(
         problems.is_empty(),
         "dashboards/README.md and the metrics registry disagree:\n{}",
         problems.join("\n")
-    );
-    let pending: Vec<&String> = docs
-        .iter()
-        .filter(|d| d.3 != "node")
-        .map(|d| &d.0)
-        .collect();
-    assert!(
-        pending.iter().all(|n| n.starts_with("rustfs_")),
-        "{pending:?}"
     );
 }
 
