@@ -38,6 +38,7 @@ pub struct ApplyOptions {
     pub health_timeout: Duration,
 }
 
+mod control_plane;
 mod report;
 
 pub use report::{ApplyReport, HostReport, Outcome};
@@ -438,7 +439,7 @@ async fn run_phases(
             return;
         }
     }
-    if !install_control_plane(inv, state, live, report, progress).await {
+    if !control_plane::install(inv, state, live, report, progress).await {
         return;
     }
     if let Some(cp) = &inv.control_plane {
@@ -492,63 +493,6 @@ async fn run_phases(
                 _ => None,
             };
             report.fail(i, Step::Verify, message(&e));
-        }
-    }
-}
-
-/// With `control_plane.install`: carries out the control plane's actions on its host, waits until
-/// it answers and keeps its admin token. False (and the report says why) when that failed.
-async fn install_control_plane(
-    inv: &Inventory,
-    state: &StateDir,
-    live: &[Live<'_>],
-    report: &mut ApplyReport,
-    progress: &Progress,
-) -> bool {
-    let (Some((_, host)), Some(cp)) = (cpinstall::target(inv), &inv.control_plane) else {
-        return true;
-    };
-    let Some(l) = live.iter().find(|l| l.host.name() == host.name()) else {
-        return true;
-    };
-    let (Some(desired), Some(_)) = (&l.desired.control_plane, &l.facts.control_plane) else {
-        report.fail(
-            Some(l.index),
-            Step::ControlPlane,
-            "the control plane's facts were not gathered".into(),
-        );
-        return false;
-    };
-    let todo: Vec<cpinstall::CpAction> = l
-        .actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::ControlPlane(c) => Some(c.clone()),
-            _ => None,
-        })
-        .collect();
-    let have_token = state.path().join(cpinstall::TOKEN_IN_STATE).is_file();
-    if todo.is_empty() && have_token {
-        return true;
-    }
-    progress.step(l.host.name(), Step::ControlPlane);
-    let paths = cpinstall::CpPaths::of(inv, l.host);
-    let result = async {
-        cpinstall::install(&l.conn, &paths, l.facts.init, desired, &todo).await?;
-        for a in &todo {
-            progress.did(l.host.name(), &a.to_string());
-        }
-        cpinstall::wait_and_fetch_token(&l.conn, &paths, l.facts.init, &cp.address, state).await
-    }
-    .await;
-    match result {
-        Ok(_) => {
-            progress.note(&format!("control plane answers at {}", cp.address));
-            true
-        }
-        Err(e) => {
-            report.fail(Some(l.index), Step::ControlPlane, message(&e));
-            false
         }
     }
 }
