@@ -161,3 +161,79 @@ fn local_connection_plans_and_stages_without_ssh() {
     assert_eq!(code, Some(0));
     assert!(out.contains("stage: no changes"), "{out}");
 }
+
+/// Serves `body` to every request on 127.0.0.1 (a thread, until the test ends); the base URL.
+fn serve(body: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            let _ = s.read(&mut [0u8; 4096]);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    url
+}
+
+#[test]
+fn binary_url_is_downloaded_checked_and_staged() {
+    use sha2::{Digest, Sha256};
+    let body = std::fs::read("/bin/true").unwrap();
+    let sha = hex::encode(Sha256::digest(&body));
+    let url = serve(body.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().display().to_string();
+    let inventory = |sha: &str, name: &str| {
+        let path = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(
+            &path,
+            format!(
+                "version: 1\ncluster: {{ name: {name} }}\n\
+                 binary: {{ url: \"{url}/rustfs\", sha256: \"{sha}\" }}\nhosts:\n\
+                 \x20 - {{ name: l1, address: 127.0.0.1, connection: local, drives: [{root}/{name}/d1, {root}/{name}/d2] }}\n\
+                 credentials: {{ user: admin, password: password123 }}\n\
+                 ports: {{ s3: 1, console: 2 }}\n\
+                 install_dir: {root}/{name}/opt\nconfig_dir: {root}/{name}/etc\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let stage = |path: &std::path::Path, state: &str| {
+        let out = provision(
+            &["stage", path.to_str().unwrap(), "--state-dir", state],
+            LIMIT,
+        );
+        let (stdout, stderr) = texts(&out);
+        (out.status.code(), stdout, stderr)
+    };
+    let state = format!("{root}/state");
+    let (code, out, err) = stage(&inventory(&sha, "good"), &state);
+    assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    assert_eq!(
+        std::fs::read(format!("{state}/binaries/{sha}")).unwrap(),
+        body,
+        "kept in the state directory"
+    );
+    assert_eq!(
+        std::fs::read(format!("{root}/good/opt/l1/bin/current")).unwrap(),
+        body,
+        "staged on the host"
+    );
+    // A hash that does not match stops the run before the host is touched.
+    let wrong = "0".repeat(64);
+    let (code, _, err) = stage(&inventory(&wrong, "bad"), &format!("{root}/state-bad"));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(&sha) && err.contains(&wrong) && err.contains("discarded"),
+        "{err}"
+    );
+    assert!(!dir.path().join("bad/opt").exists());
+}

@@ -12,10 +12,10 @@ mod harness;
 #[path = "controlplane/tls.rs"]
 mod tls;
 
-use harness::{has_event, node_state, ControlPlane};
+use harness::{has_event, host_specs, node_state, ControlPlane};
 use rustfs_tests::cluster::Cluster;
 use rustfs_tests::{ACCESS_KEY, SECRET_KEY};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,20 +24,9 @@ async fn watches_a_real_cluster_and_survives_kill_9() {
     let cp_dir = tempfile::tempdir().expect("tempdir");
     let mut cp = ControlPlane::start(cp_dir.path());
 
-    let hosts: Vec<Value> = cluster
-        .addresses
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let (ip, port) = a.rsplit_once(':').unwrap();
-            json!({
-                "name": format!("n{}", i + 1),
-                "address": ip,
-                "s3_port": port.parse::<u16>().unwrap(),
-                "drives": [cluster.drive(i, 1).display().to_string()],
-            })
-        })
-        .collect();
+    let hosts = host_specs(&cluster.addresses, |i| {
+        cluster.drive(i, 1).display().to_string()
+    });
     let registration = json!({
         "site": "local",
         "version": "0.1.0",

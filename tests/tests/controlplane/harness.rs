@@ -153,6 +153,24 @@ impl Drop for ControlPlane {
     }
 }
 
+/// The `hosts` of a registration: node `n{i+1}` at `addresses[i]` (`IP:PORT`) with one drive,
+/// `drive(i)`.
+pub fn host_specs(addresses: &[String], drive: impl Fn(usize) -> String) -> Vec<Value> {
+    addresses
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let (ip, port) = a.rsplit_once(':').unwrap();
+            serde_json::json!({
+                "name": format!("n{}", i + 1),
+                "address": ip,
+                "s3_port": port.parse::<u16>().unwrap(),
+                "drives": [drive(i)],
+            })
+        })
+        .collect()
+}
+
 pub fn has_event(page: &Value, kind: &str, node: &str, drive: Option<&str>) -> bool {
     page["events"].as_array().is_some_and(|es| {
         es.iter().any(|e| {

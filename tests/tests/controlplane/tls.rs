@@ -4,7 +4,7 @@
 //! sign the nodes, where every poll is a TLS error on its node, no node is ever up, and the
 //! control plane keeps serving.
 
-use super::harness::{has_event, node_state, ControlPlane};
+use super::harness::{has_event, host_specs, node_state, ControlPlane};
 use rustfs_tests::cluster::{allocate_addresses, CLUSTER_ENV};
 use rustfs_tests::pki::{write, Ca};
 use rustfs_tests::{Server, ACCESS_KEY, SECRET_KEY};
@@ -86,20 +86,13 @@ impl TlsCluster {
 
     /// The registration body, trusting `ca_pem`.
     fn registration(&self, ca_pem: &str) -> Value {
-        let hosts: Vec<Value> = self
-            .addresses
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let (ip, port) = a.rsplit_once(':').unwrap();
-                json!({
-                    "name": format!("n{}", i + 1),
-                    "address": ip,
-                    "s3_port": port.parse::<u16>().unwrap(),
-                    "drives": [self.dir.path().join(format!("n{}/d1", i + 1)).display().to_string()],
-                })
-            })
-            .collect();
+        let hosts = host_specs(&self.addresses, |i| {
+            self.dir
+                .path()
+                .join(format!("n{}/d1", i + 1))
+                .display()
+                .to_string()
+        });
         json!({
             "site": "local",
             "scheme": "https",
