@@ -256,14 +256,13 @@ async fn cluster_heals_lost_and_rotten_shards_within_scanner_cycles() {
 }
 
 fn wipe(drive: &Path) {
-    for e in std::fs::read_dir(drive).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            std::fs::remove_dir_all(&p).unwrap();
-        } else {
-            std::fs::remove_file(&p).unwrap();
-        }
-    }
+    // All at once, as a replaced disk appears: the old contents are moved aside in one rename and
+    // an empty directory takes their place, so the node never sees a half-deleted drive (which it
+    // could format mid-wipe and then lose its new format to the rest of the deletion).
+    let aside = drive.with_extension("wiped");
+    std::fs::rename(drive, &aside).unwrap();
+    std::fs::create_dir(drive).unwrap();
+    std::fs::remove_dir_all(&aside).unwrap();
 }
 
 /// This node's rebuild progress of `drive`, if it is rebuilding it.
