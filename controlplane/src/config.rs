@@ -43,6 +43,12 @@ pub struct ServeArgs {
     /// Address to serve the API on (default 127.0.0.1:7070; port 0 picks a free one).
     #[arg(long, env = "RUSTFS_CP_LISTEN")]
     pub listen: Option<String>,
+    /// PEM certificate chain to serve HTTPS with (leaf first); needs --tls-key.
+    #[arg(long, env = "RUSTFS_CP_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert; needs --tls-cert.
+    #[arg(long, env = "RUSTFS_CP_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
     /// Where the admin token is written at first start (default: `admin.token` next to the db).
     #[arg(long, env = "RUSTFS_CP_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
@@ -50,6 +56,21 @@ pub struct ServeArgs {
     /// to the db). Back it up with the database.
     #[arg(long, env = "RUSTFS_CP_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
+    /// Time a client has to send a request's whole head, and to finish the TLS handshake, in
+    /// milliseconds (default 10000); slower connections are closed.
+    #[arg(long, env = "RUSTFS_CP_HEADER_READ_TIMEOUT_MILLIS")]
+    pub header_read_timeout_millis: Option<u64>,
+    /// A connection that reads and writes nothing for this long is closed, in milliseconds
+    /// (default 60000): idle keep-alive connections and clients stalled mid-request.
+    #[arg(long, env = "RUSTFS_CP_IDLE_TIMEOUT_MILLIS")]
+    pub idle_timeout_millis: Option<u64>,
+    /// Connections served at once (default 1024); more wait in the listen backlog.
+    #[arg(long, env = "RUSTFS_CP_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Largest request body accepted, in bytes (default 1048576); larger ones are refused
+    /// with 413 before they are read.
+    #[arg(long, env = "RUSTFS_CP_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
     /// Time between poll rounds, in milliseconds (default 2000).
     #[arg(long, env = "RUSTFS_CP_POLL_INTERVAL_MILLIS")]
     pub poll_interval_millis: Option<u64>,
@@ -66,6 +87,10 @@ pub struct ServeArgs {
     /// forever).
     #[arg(long, env = "RUSTFS_CP_EVENT_RETENTION_DAYS")]
     pub event_retention_days: Option<u32>,
+    /// Days audit entries are kept; older ones are deleted every hour (default 90; 0 keeps
+    /// them forever).
+    #[arg(long, env = "RUSTFS_CP_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u32>,
     /// Log line format (default text).
     #[arg(long, env = "RUSTFS_CP_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -77,13 +102,20 @@ pub struct ServeArgs {
 struct FileConfig {
     db: Option<PathBuf>,
     listen: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     admin_token_file: Option<PathBuf>,
     secret_key_file: Option<PathBuf>,
+    header_read_timeout_millis: Option<u64>,
+    idle_timeout_millis: Option<u64>,
+    max_connections: Option<usize>,
+    max_body_bytes: Option<usize>,
     poll_interval_millis: Option<u64>,
     poll_timeout_millis: Option<u64>,
     poll_concurrency: Option<usize>,
     down_after: Option<u32>,
     event_retention_days: Option<u32>,
+    audit_retention_days: Option<u32>,
     log_format: Option<LogFormat>,
 }
 
@@ -92,26 +124,59 @@ struct FileConfig {
 pub struct Config {
     pub db: PathBuf,
     pub listen: String,
+    /// Certificate and key to serve HTTPS with; `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
     pub admin_token_file: PathBuf,
     pub secret_key_file: PathBuf,
+    pub http: HttpConfig,
     pub poller: PollerConfig,
     pub retention: RetentionConfig,
     pub log_format: LogFormat,
 }
 
-/// How long events are kept.
+/// PEM files of the serving certificate (chain, leaf first) and its private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Limits on every client connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Time to send a request's whole head (and to finish the TLS handshake).
+    pub header_read_timeout: Duration,
+    /// A connection with no byte read or written for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// How long history is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetentionConfig {
     /// Events older than this are deleted; `None` keeps them forever.
-    pub max_age: Option<Duration>,
+    pub events_max_age: Option<Duration>,
+    /// Audit entries older than this are deleted; `None` keeps them forever.
+    pub audit_max_age: Option<Duration>,
     /// Time between two prunes (the first runs at start). One hour; tests set it shorter.
     pub every: Duration,
 }
 
 /// Default of `event_retention_days`.
 pub const DEFAULT_EVENT_RETENTION_DAYS: u32 = 30;
-/// Longest `event_retention_days` accepted (100 years).
-const MAX_EVENT_RETENTION_DAYS: u32 = 36_500;
+/// Default of `audit_retention_days`.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 90;
+/// Longest retention accepted (100 years).
+const MAX_RETENTION_DAYS: u32 = 36_500;
+/// Default of `max_body_bytes`: JSON bodies are small.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+
+fn days(d: u32) -> Option<Duration> {
+    (d > 0).then(|| Duration::from_secs(u64::from(d) * 86_400))
+}
 
 impl Config {
     /// Resolves flags/env over the file over defaults, then validates.
@@ -128,11 +193,24 @@ impl Config {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .to_path_buf();
+        let tls = match (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => return Err(half_tls("tls_cert", "tls_key")),
+            (None, Some(_)) => return Err(half_tls("tls_key", "tls_cert")),
+        };
+        let millis = |flag: Option<u64>, file: Option<u64>, default: u64| {
+            Duration::from_millis(flag.or(file).unwrap_or(default))
+        };
         let cfg = Config {
             listen: args
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:7070".into()),
+            tls,
             admin_token_file: args
                 .admin_token_file
                 .or(file.admin_token_file)
@@ -141,17 +219,25 @@ impl Config {
                 .secret_key_file
                 .or(file.secret_key_file)
                 .unwrap_or_else(|| dir.join("controlplane.key")),
+            http: HttpConfig {
+                header_read_timeout: millis(
+                    args.header_read_timeout_millis,
+                    file.header_read_timeout_millis,
+                    10_000,
+                ),
+                idle_timeout: millis(args.idle_timeout_millis, file.idle_timeout_millis, 60_000),
+                max_connections: args
+                    .max_connections
+                    .or(file.max_connections)
+                    .unwrap_or(1024),
+                max_body_bytes: args
+                    .max_body_bytes
+                    .or(file.max_body_bytes)
+                    .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            },
             poller: PollerConfig {
-                interval: Duration::from_millis(
-                    args.poll_interval_millis
-                        .or(file.poll_interval_millis)
-                        .unwrap_or(2000),
-                ),
-                timeout: Duration::from_millis(
-                    args.poll_timeout_millis
-                        .or(file.poll_timeout_millis)
-                        .unwrap_or(2000),
-                ),
+                interval: millis(args.poll_interval_millis, file.poll_interval_millis, 2000),
+                timeout: millis(args.poll_timeout_millis, file.poll_timeout_millis, 2000),
                 concurrency: args
                     .poll_concurrency
                     .or(file.poll_concurrency)
@@ -159,14 +245,16 @@ impl Config {
                 down_after: args.down_after.or(file.down_after).unwrap_or(2),
             },
             retention: RetentionConfig {
-                max_age: match args
-                    .event_retention_days
-                    .or(file.event_retention_days)
-                    .unwrap_or(DEFAULT_EVENT_RETENTION_DAYS)
-                {
-                    0 => None,
-                    days => Some(Duration::from_secs(u64::from(days) * 86_400)),
-                },
+                events_max_age: days(
+                    args.event_retention_days
+                        .or(file.event_retention_days)
+                        .unwrap_or(DEFAULT_EVENT_RETENTION_DAYS),
+                ),
+                audit_max_age: days(
+                    args.audit_retention_days
+                        .or(file.audit_retention_days)
+                        .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS),
+                ),
                 every: Duration::from_secs(3600),
             },
             log_format: args
@@ -180,27 +268,43 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        let in_range = |what: &str, v: u128, lo: u128, hi: u128| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{what} must be {lo}-{hi}, not {v}"))
+            }
+        };
         let p = &self.poller;
-        if !(100..=600_000).contains(&p.interval.as_millis()) {
-            return Err("poll_interval_millis must be 100-600000".into());
-        }
-        if !(100..=60_000).contains(&p.timeout.as_millis()) {
-            return Err("poll_timeout_millis must be 100-60000".into());
-        }
-        if !(1..=1024).contains(&p.concurrency) {
-            return Err("poll_concurrency must be 1-1024".into());
-        }
-        if !(1..=100).contains(&p.down_after) {
-            return Err("down_after must be 1-100".into());
-        }
-        if self
-            .retention
-            .max_age
-            .is_some_and(|a| a.as_secs() > u64::from(MAX_EVENT_RETENTION_DAYS) * 86_400)
-        {
-            return Err(format!(
-                "event_retention_days must be 0-{MAX_EVENT_RETENTION_DAYS} (0 keeps events forever)"
-            ));
+        in_range("poll_interval_millis", p.interval.as_millis(), 100, 600_000)?;
+        in_range("poll_timeout_millis", p.timeout.as_millis(), 100, 60_000)?;
+        in_range("poll_concurrency", p.concurrency as u128, 1, 1024)?;
+        in_range("down_after", p.down_after.into(), 1, 100)?;
+        let h = &self.http;
+        in_range(
+            "header_read_timeout_millis",
+            h.header_read_timeout.as_millis(),
+            100,
+            600_000,
+        )?;
+        in_range(
+            "idle_timeout_millis",
+            h.idle_timeout.as_millis(),
+            100,
+            3_600_000,
+        )?;
+        in_range("max_connections", h.max_connections as u128, 1, 65_536)?;
+        in_range("max_body_bytes", h.max_body_bytes as u128, 1024, 64 << 20)?;
+        let max_age = u128::from(MAX_RETENTION_DAYS) * 86_400;
+        for (what, age) in [
+            ("event_retention_days", self.retention.events_max_age),
+            ("audit_retention_days", self.retention.audit_max_age),
+        ] {
+            if age.is_some_and(|a| u128::from(a.as_secs()) > max_age) {
+                return Err(format!(
+                    "{what} must be 0-{MAX_RETENTION_DAYS} (0 keeps them forever)"
+                ));
+            }
         }
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!(
@@ -212,6 +316,20 @@ impl Config {
     }
 }
 
+fn half_tls(given: &str, missing: &str) -> String {
+    let flag = |k: &str| format!("--{}", k.replace('_', "-"));
+    let env = |k: &str| format!("RUSTFS_CP_{}", k.to_uppercase());
+    format!(
+        "{} is set but {} is not: HTTPS needs both the certificate and its key; pass {} (or {}, \
+         or `{missing}` in the config file), or drop {} for plain HTTP",
+        flag(given),
+        flag(missing),
+        flag(missing),
+        env(missing),
+        flag(given),
+    )
+}
+
 fn read_file(p: &Path) -> Result<FileConfig, String> {
     let text = std::fs::read_to_string(p)
         .map_err(|e| format!("cannot read the config file {}: {e}", p.display()))?;
@@ -219,67 +337,5 @@ fn read_file(p: &Path) -> Result<FileConfig, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flag_beats_file_beats_default() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("cp.toml");
-        std::fs::write(
-            &f,
-            "db = \"/var/lib/cp/cp.db\"\nlisten = \"0.0.0.0:1\"\ndown_after = 3\n",
-        )
-        .unwrap();
-        let c = Config::resolve(ServeArgs {
-            config: Some(f.clone()),
-            listen: Some("127.0.0.1:0".into()),
-            ..Default::default()
-        })
-        .unwrap();
-        assert_eq!(c.listen, "127.0.0.1:0");
-        assert_eq!(c.poller.down_after, 3);
-        assert_eq!(c.poller.interval, Duration::from_secs(2));
-        assert_eq!(c.admin_token_file, PathBuf::from("/var/lib/cp/admin.token"));
-        assert_eq!(
-            c.retention.max_age,
-            Some(Duration::from_secs(30 * 86_400)),
-            "default retention"
-        );
-        std::fs::write(&f, "db = \"x\"\nbogus = 1\n").unwrap();
-        let e = Config::resolve(ServeArgs {
-            config: Some(f),
-            ..Default::default()
-        })
-        .unwrap_err();
-        assert!(e.contains("unknown field `bogus`"), "{e}");
-        let e = Config::resolve(ServeArgs::default()).unwrap_err();
-        assert!(e.contains("--db"), "{e}");
-    }
-}
-
-#[cfg(test)]
-mod retention_tests {
-    use super::*;
-
-    fn resolve(file: &str, flag: Option<u32>) -> Result<Config, String> {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("cp.toml");
-        std::fs::write(&f, format!("db = \"x.db\"\n{file}")).unwrap();
-        Config::resolve(ServeArgs {
-            config: Some(f),
-            event_retention_days: flag,
-            ..Default::default()
-        })
-    }
-
-    #[test]
-    fn event_retention_from_file_and_flag() {
-        let c = resolve("event_retention_days = 7\n", None).unwrap();
-        assert_eq!(c.retention.max_age, Some(Duration::from_secs(7 * 86_400)));
-        let c = resolve("event_retention_days = 7\n", Some(0)).unwrap();
-        assert_eq!(c.retention.max_age, None, "0 keeps events forever");
-        let e = resolve("event_retention_days = 36501\n", None).unwrap_err();
-        assert!(e.contains("event_retention_days must be 0-36500"), "{e}");
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

@@ -16,6 +16,8 @@ pub enum Error {
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -39,6 +41,7 @@ impl Error {
             Error::InvalidJson(_) => ErrorCode::InvalidJson,
             Error::InvalidArgument(_) => ErrorCode::InvalidArgument,
             Error::Unauthorized(_) => ErrorCode::Unauthorized,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Error::Conflict(_) => ErrorCode::Conflict,

@@ -26,12 +26,12 @@ async fn main() -> anyhow::Result<()> {
             )
         })?;
     let addr = listener.local_addr()?;
-    // the database and the admin token are ready before anyone is told where to connect
-    let db = rustfs_controlplane::server::open(&cfg).await?;
+    // the certificate, the database and the admin token are ready before anyone is told where
+    // to connect
+    let ready = rustfs_controlplane::server::open(&cfg).await?;
     // the test harness reads this line to find the port
-    println!("endpoint: http://{addr}");
-    tracing::info!(%addr, db = %cfg.db.display(), "control plane serving");
-    rustfs_controlplane::server::serve(cfg, db, listener, shutdown_signal()).await
+    println!("endpoint: {}://{addr}", ready.scheme());
+    rustfs_controlplane::server::serve(cfg, ready, listener, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -2,6 +2,7 @@
 //! `rustfs_controlplane_nodes{cluster,state}`, `rustfs_controlplane_node_reachable{cluster,node}`,
 //! `rustfs_controlplane_poll_seconds{cluster}`, `rustfs_controlplane_poll_errors_total{cluster,stage}`,
 //! `rustfs_controlplane_events_total{kind}`, `rustfs_controlplane_events_pruned_total`,
+//! `rustfs_controlplane_audit_pruned_total`, `rustfs_controlplane_connections`,
 //! `rustfs_controlplane_api_requests_total{route,method,status}` and
 //! `rustfs_controlplane_api_request_seconds{route,method}`. The table in `dashboards/README.md`
 //! lists them and is checked against [`catalog`] (`metrics_tests.rs`).
@@ -9,8 +10,8 @@
 use crate::poller::NodeAnswer;
 use prometheus::core::Collector;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{LazyLock, Mutex};
@@ -25,6 +26,8 @@ struct Metrics {
     /// The nodes each cluster has `reachable` series for, to drop the ones that went away.
     reachable_nodes: Mutex<BTreeMap<String, BTreeSet<String>>>,
     events_pruned: IntCounter,
+    audit_pruned: IntCounter,
+    connections: IntGauge,
     poll_seconds: HistogramVec,
     poll_errors: IntCounterVec,
     events: IntCounterVec,
@@ -57,6 +60,16 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let events_pruned = IntCounter::new(
         "rustfs_controlplane_events_pruned_total",
         "Events deleted for being older than the event retention",
+    )
+    .expect("metric");
+    let audit_pruned = IntCounter::new(
+        "rustfs_controlplane_audit_pruned_total",
+        "Audit entries deleted for being older than the audit retention",
+    )
+    .expect("metric");
+    let connections = IntGauge::new(
+        "rustfs_controlplane_connections",
+        "Client connections open now (at most max_connections)",
     )
     .expect("metric");
     let poll_seconds = HistogramVec::new(
@@ -109,6 +122,8 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         (Box::new(poll_errors.clone()), "counter"),
         (Box::new(events.clone()), "counter"),
         (Box::new(events_pruned.clone()), "counter"),
+        (Box::new(audit_pruned.clone()), "counter"),
+        (Box::new(connections.clone()), "gauge"),
         (Box::new(api_requests.clone()), "counter"),
         (Box::new(api_seconds.clone()), "histogram"),
     ] {
@@ -129,6 +144,8 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         reachable,
         reachable_nodes: Mutex::default(),
         events_pruned,
+        audit_pruned,
+        connections,
         poll_seconds,
         poll_errors,
         events,
@@ -225,6 +242,26 @@ pub fn event_recorded(kind: &str) {
 
 pub fn events_pruned(n: u64) {
     METRICS.events_pruned.inc_by(n);
+}
+
+pub fn audit_pruned(n: u64) {
+    METRICS.audit_pruned.inc_by(n);
+}
+
+/// Counts a client connection as open until the guard is dropped.
+pub fn connection_opened() -> OpenConnection {
+    METRICS.connections.inc();
+    OpenConnection(())
+}
+
+/// See [`connection_opened`].
+#[derive(Debug)]
+pub struct OpenConnection(());
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        METRICS.connections.dec();
+    }
 }
 
 pub fn api_answered(route: &str, method: &str, status: u16, took: Duration) {

@@ -27,7 +27,7 @@ fn docs_table_matches_the_registry() {
 #[test]
 fn names_follow_the_convention() {
     let c = catalog();
-    assert_eq!(c.len(), 8);
+    assert_eq!(c.len(), 10);
     for e in c {
         assert!(e.name.starts_with("rustfs_controlplane_"), "{}", e.name);
         match e.kind {

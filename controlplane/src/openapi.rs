@@ -3,6 +3,7 @@
 //! end-to-end suite calls every documented operation and checks the answer is documented.
 
 use crate::api::ErrorCode;
+use crate::routes::Access;
 use serde_json::{json, Value};
 
 /// One documented operation.
@@ -15,10 +16,11 @@ struct Op {
     /// Success status and its schema (`None`: no body, or not JSON).
     ok: (u16, Option<&'static str>),
     query: &'static [(&'static str, &'static str)],
-    auth: bool,
+    access: Access,
 }
 
-const fn op(
+/// An operation that needs a token: `read` for `get`, else `admin`.
+fn op(
     method: &'static str,
     path: &'static str,
     id: &'static str,
@@ -34,7 +36,11 @@ const fn op(
         body,
         ok,
         query: &[],
-        auth: true,
+        access: if method == "get" {
+            Access::Read
+        } else {
+            Access::Admin
+        },
     }
 }
 
@@ -59,7 +65,7 @@ const AUDIT_QUERY: &[(&str, &str)] = &[
 fn ops() -> Vec<Op> {
     vec![
         Op {
-            auth: false,
+            access: Access::Public,
             ..op(
                 "get",
                 "/live",
@@ -70,7 +76,7 @@ fn ops() -> Vec<Op> {
             )
         },
         Op {
-            auth: false,
+            access: Access::Public,
             ..op(
                 "get",
                 "/metrics",
@@ -81,7 +87,7 @@ fn ops() -> Vec<Op> {
             )
         },
         Op {
-            auth: false,
+            access: Access::Public,
             ..op(
                 "get",
                 "/v1/openapi.json",
@@ -188,7 +194,7 @@ fn ops() -> Vec<Op> {
                 "get",
                 "/v1/audit",
                 "listAudit",
-                "Audit trail of mutating calls",
+                "Audit trail of authenticated mutating calls",
                 None,
                 (200, Some("AuditPage")),
             )
@@ -197,7 +203,7 @@ fn ops() -> Vec<Op> {
             "get",
             "/v1/tokens",
             "listTokens",
-            "API tokens (never their secrets)",
+            "API tokens with their scope and expiry (never their secrets)",
             None,
             (200, Some("TokenList")),
         ),
@@ -205,7 +211,7 @@ fn ops() -> Vec<Op> {
             "post",
             "/v1/tokens",
             "createToken",
-            "Create a token; the secret is shown only in this answer",
+            "Create a `read` or `admin` token, optionally expiring; the secret is shown only in this answer",
             Some("CreateToken"),
             (201, Some("CreatedToken")),
         ),
@@ -213,7 +219,7 @@ fn ops() -> Vec<Op> {
             "delete",
             "/v1/tokens/{id}",
             "revokeToken",
-            "Revoke a token",
+            "Revoke a token (409 for the last working admin token)",
             None,
             (204, None),
         ),
@@ -311,6 +317,8 @@ fn schemas() -> Value {
                "read_tolerance": int(), "write_tolerance": int()}),
     );
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    let scope = json!({"type": "string", "enum": ["read", "admin"],
+        "description": "read: GET routes only; admin: every route"});
     json!({
         "Error": obj(&["code", "message"], json!({"code": {"type": "string", "enum": codes}, "message": s()})),
         "RegisterCluster": {
@@ -369,10 +377,13 @@ fn schemas() -> Value {
             &["id", "time", "actor", "method", "path", "status"],
             json!({"id": int(), "time": s(), "actor": s(), "method": s(), "path": s(), "status": int(), "code": ns()}),
         ))})),
-        "Token": obj(&["id", "name", "created_at"], json!({"id": s(), "name": s(), "created_at": s(), "revoked_at": ns()})),
+        "Token": obj(&["id", "name", "scope", "created_at"], json!({"id": s(), "name": s(), "scope": scope, "created_at": s(), "expires_at": ns(), "revoked_at": ns()})),
         "TokenList": obj(&["tokens"], json!({"tokens": arr(schema_ref("Token"))})),
-        "CreateToken": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string", "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]{1,64}$"}}},
-        "CreatedToken": obj(&["id", "name", "created_at", "token"], json!({"id": s(), "name": s(), "created_at": s(), "token": s()})),
+        "CreateToken": {"type": "object", "additionalProperties": false, "required": ["name", "scope"], "properties": {
+            "name": {"type": "string", "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]{1,64}$"},
+            "scope": scope,
+            "expires_at": {"type": ["string", "null"], "format": "date-time", "description": "RFC 3339, in the future; null or absent: never expires"}}},
+        "CreatedToken": obj(&["id", "name", "scope", "created_at", "token"], json!({"id": s(), "name": s(), "scope": scope, "created_at": s(), "expires_at": ns(), "token": s()})),
     })
 }
 
@@ -404,18 +415,33 @@ pub fn document() -> Value {
         if o.id == "registerCluster" {
             responses.insert("201".into(), json!({"description": "created", "content": {"application/json": {"schema": schema_ref("RegisterResponse")}}}));
         }
-        if o.auth {
+        if o.access != Access::Public {
             responses.insert(
                 "400".into(),
                 error_response("invalid_json or invalid_argument"),
             );
-            responses.insert("401".into(), error_response("unauthorized"));
+            responses.insert(
+                "401".into(),
+                error_response("unauthorized: no token, or an unknown, revoked or expired one"),
+            );
             responses.insert("404".into(), error_response("not_found"));
             responses.insert("503".into(), error_response("unavailable"));
         }
         if o.body.is_some() {
             responses.insert("413".into(), error_response("payload_too_large"));
             responses.insert("415".into(), error_response("unsupported_media_type"));
+        }
+        if o.access == Access::Admin {
+            responses.insert(
+                "403".into(),
+                error_response("forbidden: a read token on a route that needs admin"),
+            );
+        }
+        if o.id == "revokeToken" {
+            responses.insert(
+                "409".into(),
+                error_response("conflict: the last working admin token"),
+            );
         }
         let mut operation = json!({
             "operationId": o.id,
@@ -426,9 +452,11 @@ pub fn document() -> Value {
         if let Some(body) = o.body {
             operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema_ref(body)}}});
         }
-        if !o.auth {
-            operation["security"] = json!([]);
-        }
+        // OpenAPI 3.1 lets an http scheme's requirement name roles: the scope needed
+        operation["security"] = match o.access.scope() {
+            None => json!([]),
+            Some(scope) => json!([{"bearer": [scope.as_str()]}]),
+        };
         let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
         entry[o.method] = operation;
     }
@@ -437,7 +465,7 @@ pub fn document() -> Value {
         "info": {
             "title": "RustFS control plane",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Topology, health and events of RustFS clusters. Errors are {\"code\",\"message\"} with a closed set of codes."
+            "description": "Topology, health and events of RustFS clusters. Every operation but the public ones needs `Authorization: Bearer <token>`; its security requirement names the token scope it needs (read: GET routes; admin: everything). Errors are {\"code\",\"message\"} with a closed set of codes."
         },
         "security": [{"bearer": []}],
         "components": {

@@ -23,12 +23,17 @@ fn documented_routes_are_exactly_the_router_routes() {
         .map(|p| p.as_object().unwrap().len())
         .sum();
     assert_eq!(n, routed.len());
-    // auth flags agree too
+    // and so do the scopes they need
     for r in crate::routes::table() {
         let op = &doc["paths"][r.path][r.method.as_str().to_lowercase()];
+        let want = match r.access.scope() {
+            None => serde_json::json!([]),
+            Some(s) => serde_json::json!([{"bearer": [s.as_str()]}]),
+        };
+        assert_eq!(op["security"], want, "{} {}", r.method, r.path);
         assert_eq!(
-            op.get("security").is_none(),
-            r.auth,
+            op["responses"]["403"].is_object(),
+            r.access == crate::routes::Access::Admin,
             "{} {}",
             r.method,
             r.path

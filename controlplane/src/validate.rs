@@ -1,7 +1,8 @@
 //! Validation of names and registrations, done before any write so a bad request writes
 //! nothing. Messages name the field and say what is allowed.
 
-use crate::api::{PollCredentials, RegisterCluster};
+use crate::api::{CreateToken, PollCredentials, RegisterCluster};
+use crate::db::{parse_rfc3339, NewToken};
 use crate::error::{Error, Result};
 use std::collections::HashSet;
 
@@ -46,6 +47,32 @@ pub fn token_id(s: &str) -> Result<()> {
             "token id {s:?} is not valid: token ids are 16 hex digits, as `GET /v1/tokens` lists them"
         )))
     }
+}
+
+/// `POST /v1/tokens` at `now_millis`: the name is checked when stored; `expires_at` must be an
+/// RFC 3339 time in the future.
+pub fn token_request(t: &CreateToken, now_millis: i64) -> Result<NewToken> {
+    let expires_at = match &t.expires_at {
+        None => None,
+        Some(s) => {
+            let at = parse_rfc3339(s).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "expires_at {s:?} is not an RFC 3339 time such as 2027-01-02T03:04:05Z"
+                ))
+            })?;
+            if at <= now_millis {
+                return Err(Error::InvalidArgument(format!(
+                    "expires_at {s:?} is not in the future; leave it out for a token that does not expire"
+                )));
+            }
+            Some(at)
+        }
+    };
+    Ok(NewToken {
+        name: t.name.clone(),
+        scope: t.scope,
+        expires_at,
+    })
 }
 
 fn address(at: &str, s: &str) -> Result<()> {
@@ -184,5 +211,23 @@ mod tests {
         assert!(node_name("node", "a b").is_err());
         token_id("0123456789abcdef").unwrap();
         assert!(token_id("xyz").is_err());
+    }
+
+    #[test]
+    fn token_expiry_is_a_future_rfc3339_time() {
+        use crate::api::TokenScope;
+        let now = crate::db::parse_rfc3339("2026-06-01T00:00:00Z").unwrap();
+        let req = |e: Option<&str>| CreateToken {
+            name: "ci".into(),
+            scope: TokenScope::Read,
+            expires_at: e.map(str::to_string),
+        };
+        let t = token_request(&req(Some("2026-06-01T01:00:00+01:00")), now);
+        assert!(t.unwrap_err().to_string().contains("not in the future"));
+        let t = token_request(&req(Some("2026-06-02T00:00:00Z")), now).unwrap();
+        assert_eq!(t.expires_at, Some(now + 86_400_000));
+        assert_eq!(token_request(&req(None), now).unwrap().expires_at, None);
+        let e = token_request(&req(Some("tomorrow")), now).unwrap_err();
+        assert!(e.to_string().contains("RFC 3339"), "{e}");
     }
 }

@@ -124,7 +124,11 @@ async fn auth_is_required_and_tokens_work() {
     }
     // a new token works until revoked; its secret is never listed
     let (s, t) = cp
-        .call(Method::POST, "/v1/tokens", Some(r#"{"name":"ci"}"#))
+        .call(
+            Method::POST,
+            "/v1/tokens",
+            Some(r#"{"name":"ci","scope":"read"}"#),
+        )
         .await;
     assert_eq!(s, 201, "{t}");
     let secret = t["token"].as_str().unwrap().to_string();
@@ -155,13 +159,16 @@ async fn auth_is_required_and_tokens_work() {
         404,
         "not_found",
     );
-    // the audit trail has the refused PUT as anonymous and the token calls by the admin
+    // the audit trail has the token calls by the admin and none of the refused ones: calls
+    // without a valid token are not recorded (anyone could fill the table with them)
     let (_, audit) = cp.call(Method::GET, "/v1/audit?limit=1000", None).await;
     let entries = audit["entries"].as_array().unwrap();
-    assert!(entries.iter().any(|e| e["actor"] == "anonymous"
-        && e["method"] == "PUT"
-        && e["status"] == 401
-        && e["code"] == "unauthorized"));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["status"] != 401 && e["actor"] != "anonymous"),
+        "{audit}"
+    );
     assert!(entries
         .iter()
         .any(|e| e["actor"].as_str().unwrap().starts_with("admin")
@@ -364,8 +371,12 @@ async fn bad_input_gets_the_documented_code_and_writes_nothing() {
         assert_error(&got, 400, "invalid_argument");
     }
     assert_error(
-        &cp.call(Method::POST, "/v1/tokens", Some(r#"{"name":""}"#))
-            .await,
+        &cp.call(
+            Method::POST,
+            "/v1/tokens",
+            Some(r#"{"name":"","scope":"read"}"#),
+        )
+        .await,
         400,
         "invalid_argument",
     );
@@ -410,7 +421,11 @@ async fn every_documented_operation_answers_as_documented() {
         .unwrap()
         .clone();
     let (_, t) = cp
-        .call(Method::POST, "/v1/tokens", Some(r#"{"name":"walk"}"#))
+        .call(
+            Method::POST,
+            "/v1/tokens",
+            Some(r#"{"name":"walk","scope":"read"}"#),
+        )
         .await;
     let token_id = t["id"].as_str().unwrap().to_string();
     let (s, _) = cp
@@ -434,7 +449,7 @@ async fn every_documented_operation_answers_as_documented() {
         let url = fill(path, &token_id);
         let body = op.get("requestBody").map(|_| {
             if path == "/v1/tokens" {
-                r#"{"name":"walked"}"#.to_string()
+                r#"{"name":"walked","scope":"admin"}"#.to_string()
             } else {
                 registration("dc1").to_string()
             }
@@ -458,7 +473,7 @@ async fn every_documented_operation_answers_as_documented() {
             }
         }
         // and without a token, protected operations answer the documented 401
-        if op.get("security").is_none() {
+        if op["security"] != json!([]) {
             let (s, e) = cp
                 .call_as(
                     None,

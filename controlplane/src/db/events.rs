@@ -117,27 +117,4 @@ impl Db {
         tx.commit().await?;
         Ok(())
     }
-
-    /// Deletes events older than `before_millis`, `PRUNE_BATCH` per transaction so the poller's
-    /// writes go on in between. Returns how many went.
-    pub async fn prune_events(&self, before_millis: i64) -> Result<u64> {
-        let mut total = 0;
-        loop {
-            let done = sqlx::query(
-                "DELETE FROM events WHERE id IN \
-                 (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?)",
-            )
-            .bind(before_millis)
-            .bind(PRUNE_BATCH)
-            .execute(&self.write)
-            .await?;
-            total += done.rows_affected();
-            if done.rows_affected() < PRUNE_BATCH as u64 {
-                return Ok(total);
-            }
-        }
-    }
 }
-
-/// Events deleted per statement by [`Db::prune_events`].
-const PRUNE_BATCH: i64 = 5000;

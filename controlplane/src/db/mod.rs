@@ -9,11 +9,14 @@ mod audit;
 mod clusters;
 mod events;
 mod observe;
+mod prune;
 mod tokens;
 mod views;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tokens_tests;
 
 pub use audit::NewAudit;
 pub use clusters::Registered;
@@ -21,7 +24,7 @@ pub use events::{EventFilter, NewEvent};
 pub use observe::{
     DriveTarget, DriveUpdate, HostTarget, HostUpdate, Observation, ObservedEvent, PollTarget,
 };
-pub use tokens::{new_token, Caller, TOKEN_PREFIX};
+pub use tokens::{new_token, Caller, NewToken, TokenCheck, TOKEN_PREFIX};
 
 use crate::error::{Error, Result};
 use crate::secrets::SecretBox;

@@ -2,7 +2,7 @@
 
 use super::{ApiJson, AppState};
 use crate::api::{event_kind, CreateToken, SiteList, TokenList};
-use crate::db::{parse_rfc3339, EventFilter};
+use crate::db::{now_millis, parse_rfc3339, EventFilter};
 use crate::error::{Error, Result};
 use crate::validate;
 use axum::extract::{Path, Query, State};
@@ -148,7 +148,9 @@ pub async fn create_token(
     State(s): State<AppState>,
     ApiJson(body): ApiJson<CreateToken>,
 ) -> Result<Response> {
-    let t = s.db.create_token(&body.name).await?;
+    let t =
+        s.db.create_token(&validate::token_request(&body, now_millis())?)
+            .await?;
     Ok((StatusCode::CREATED, Json(t)).into_response())
 }
 

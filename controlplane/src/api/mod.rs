@@ -3,6 +3,12 @@
 //! Serde only, so clients (the provisioner) can depend on the crate with
 //! `default-features = false` and share these shapes without the server.
 
+mod errors;
+mod tokens;
+
+pub use errors::{ErrorBody, ErrorCode};
+pub use tokens::{CreateToken, CreatedToken, Token, TokenList, TokenScope};
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -304,7 +310,7 @@ pub struct EventPage {
     pub next_after: Option<i64>,
 }
 
-/// One audit-trail entry (a mutating API call).
+/// One audit-trail entry (an authenticated mutating API call).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -320,113 +326,6 @@ pub struct AuditEntry {
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub next_after: Option<i64>,
-}
-
-/// `POST /v1/tokens`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateToken {
-    pub name: String,
-}
-
-/// A token's record (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Token {
-    pub id: String,
-    pub name: String,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenList {
-    pub tokens: Vec<Token>,
-}
-
-/// Answer to `POST /v1/tokens`: the only time the secret is shown.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreatedToken {
-    pub id: String,
-    pub name: String,
-    pub created_at: String,
-    pub token: String,
-}
-
-impl fmt::Debug for CreatedToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatedToken")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Every error answer: `{"code", "message"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-/// The closed set of error codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    InvalidJson,
-    InvalidArgument,
-    Unauthorized,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    Unavailable,
-    Internal,
-}
-
-impl ErrorCode {
-    pub const ALL: [ErrorCode; 10] = [
-        ErrorCode::InvalidJson,
-        ErrorCode::InvalidArgument,
-        ErrorCode::Unauthorized,
-        ErrorCode::NotFound,
-        ErrorCode::MethodNotAllowed,
-        ErrorCode::Conflict,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::Unavailable,
-        ErrorCode::Internal,
-    ];
-
-    /// The HTTP status this code is answered with.
-    pub fn http_status(self) -> u16 {
-        match self {
-            ErrorCode::InvalidJson | ErrorCode::InvalidArgument => 400,
-            ErrorCode::Unauthorized => 401,
-            ErrorCode::NotFound => 404,
-            ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::Conflict => 409,
-            ErrorCode::PayloadTooLarge => 413,
-            ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::Unavailable => 503,
-            ErrorCode::Internal => 500,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidJson => "invalid_json",
-            ErrorCode::InvalidArgument => "invalid_argument",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::MethodNotAllowed => "method_not_allowed",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::Internal => "internal",
-        }
-    }
 }
 
 /// Event kinds the control plane records.
