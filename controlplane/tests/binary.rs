@@ -88,6 +88,18 @@ impl Proc {
         }
     }
 
+    /// All of stdout and stderr, for a process that has exited (the reader threads end at EOF).
+    fn output(&self) -> (String, String) {
+        let drain = |rx: &mpsc::Receiver<String>| {
+            let mut all = Vec::new();
+            while let Ok(line) = rx.recv_timeout(BOUND) {
+                all.push(line);
+            }
+            all.join("\n")
+        };
+        (drain(&self.stdout), drain(&self.stderr))
+    }
+
     /// The exit code, for a process expected to stop by itself.
     fn exit_code(&mut self) -> i32 {
         let deadline = Instant::now() + BOUND;
@@ -154,7 +166,7 @@ fn a_certificate_without_its_key_is_refused_at_start() {
         &[("RUSTFS_CP_TLS_CERT", "/nonexistent/cert.pem")],
     );
     assert_ne!(p.exit_code(), 0);
-    let log: String = p.stderr.try_iter().collect::<Vec<_>>().join("\n");
+    let (_, log) = p.output();
     assert!(
         log.contains("--tls-cert is set but --tls-key is not"),
         "{log}"
@@ -182,12 +194,9 @@ fn a_certificate_without_its_key_is_refused_at_start() {
         &[],
     );
     assert_ne!(p.exit_code(), 0);
-    let log: String = p.stderr.try_iter().collect::<Vec<_>>().join("\n");
+    let (out, log) = p.output();
     assert!(log.contains("cannot serve the certificate"), "{log}");
-    assert!(
-        p.stdout.try_iter().next().is_none(),
-        "no endpoint announced"
-    );
+    assert!(!out.contains("endpoint:"), "no endpoint announced: {out}");
 }
 
 #[test]
