@@ -3,9 +3,11 @@
 //!
 //! [`api`] holds the REST API's wire types (see `controlplane/API.md`) and is all a client gets
 //! with `default-features = false`; the `server` feature (default) adds the service itself:
-//! [`config`] → [`server::run`], which opens the [`db`] (repository layer, migrations), starts
-//! the [`poller`] and the event [`retention`], and serves the [`routes`] (auth, audit,
-//! [`metrics`], [`openapi`]).
+//! [`config`] → [`server::run`], which loads the TLS certificate ([`server::tls`]), opens the
+//! [`db`] (repository layer, migrations), starts the [`poller`] and the [`retention`] of events
+//! and audit entries, and serves the [`routes`] (token scopes, audit, body limit, [`metrics`],
+//! [`openapi`]) through the [`server::listen`] loop (connection cap, header-read and idle
+//! timeouts).
 
 #![recursion_limit = "256"]
 
