@@ -128,6 +128,9 @@ fn normalize_path(p: &str) -> String {
 fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
     if let Some(rest) = s.strip_prefix('[') {
         let (host, after) = rest.split_once(']')?;
+        // Brackets hold an IPv6 address and nothing else (anything else would reach the
+        // endpoint's host unchecked, and print as a URL that does not parse back).
+        host.parse::<std::net::Ipv6Addr>().ok()?;
         let port = match after.strip_prefix(':') {
             Some(p) => Some(p.parse().ok()?),
             None if after.is_empty() => None,
@@ -290,5 +293,27 @@ mod tests {
     fn ipv6_hosts() {
         let ep = Endpoint::parse("http://[::1]:9000/d").unwrap();
         assert_eq!(ep.host_port().unwrap(), "[::1]:9000");
+    }
+
+    /// Fuzzing (`fuzz/fuzz_targets/endpoints.rs`) found that brackets took any text as the host:
+    /// `http://[0\x1a1]:9/d` was accepted and printed as a URL that is refused.
+    #[test]
+    fn brackets_hold_only_ipv6_addresses() {
+        for bad in [
+            "http://[0\u{1a}1]:9/000//d.",
+            "http://[]:9000/d",
+            "http://[node1]:9000/d",
+            "http://[a b]/d",
+            "http://[10.0.0.1]:9000/d",
+        ] {
+            assert!(
+                matches!(Endpoint::parse(bad), Err(EndpointError::Invalid(_))),
+                "{bad:?}"
+            );
+        }
+        for good in ["http://[::1]/d", "https://[fe80::1:2]:9443/d"] {
+            let ep = Endpoint::parse(good).unwrap();
+            assert_eq!(Endpoint::parse(&ep.to_string()).unwrap(), ep, "{good}");
+        }
     }
 }
