@@ -19,7 +19,7 @@ use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan, UNISSUE
 use crate::render::{render, Rendered};
 use crate::ssh::SshOptions;
 use crate::state::StateDir;
-use crate::{monitoring, stage};
+use crate::{monitoring, rpc_secret, stage};
 
 /// Options shared by the commands that reach hosts.
 #[derive(Debug, Clone)]
@@ -87,6 +87,12 @@ pub struct HostFailures(pub Vec<Error>);
 
 impl std::fmt::Display for HostFailures {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let [e] = &self.0[..] {
+            if matches!(e, Error::State(_) | Error::Read { .. } | Error::Pki(_)) {
+                // About this machine (the state directory, a local file), not a host.
+                return write!(f, "{e}");
+            }
+        }
         let n = self.0.len();
         write!(f, "{n} host(s) failed")?;
         for e in &self.0 {
@@ -141,6 +147,7 @@ pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailur
     let (sha, arch) = binary_identity(inv).map_err(one)?;
     let desired = Desired {
         metrics_token: monitoring::planned_token(&state),
+        rpc_secret: rpc_secret::planned(&state).map_err(one)?,
         ..Desired::new(inv, sha)
     };
     let deployment = known_deployment(&state);
@@ -158,7 +165,7 @@ pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailur
     }
     let mut plan = Plan::default();
     for (host, f) in &gathered {
-        let (mut desired, _) = desired_for(inv, host, f, &desired).map_err(one)?;
+        let (mut desired, _) = desired_for(inv, &state, host, f, &desired).map_err(one)?;
         if inv.tls.enabled {
             // Planning never issues certificates; an unissued one is simply pending.
             let tls = pki::existing_node_tls(&state, host.name(), &node_names(host));
@@ -177,9 +184,17 @@ pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailur
     Ok(plan)
 }
 
-/// The names a node's certificate carries: its address, and its name when that differs.
+/// The names a node's certificate carries: its address, its cluster address (other nodes reach
+/// it there), and its name when that differs.
 pub fn node_names(host: &Host) -> Vec<String> {
     let mut names = vec![host.address.clone()];
+    if let Some(c) = host
+        .cluster_address
+        .as_ref()
+        .filter(|c| **c != host.address)
+    {
+        names.push(c.clone());
+    }
     if host.name() != host.address {
         names.push(host.name().to_string());
     }
@@ -189,6 +204,7 @@ pub fn node_names(host: &Host) -> Vec<String> {
 /// The desired state of one host: the cluster-wide part plus its rendered files.
 pub fn desired_for(
     inv: &Inventory,
+    state: &StateDir,
     host: &Host,
     facts: &Facts,
     base: &Desired,
@@ -196,7 +212,7 @@ pub fn desired_for(
     let rendered = render(inv, host, &base.metrics_token)?;
     let control_plane = match crate::cpinstall::target(inv) {
         Some((install, h)) if h.name() == host.name() => {
-            Some(crate::cpinstall::desired(inv, install, host)?)
+            Some(crate::cpinstall::desired(inv, install, host, state)?)
         }
         _ => None,
     };
@@ -220,6 +236,7 @@ pub async fn stage(
     let (sha, _) = binary_identity(inv).map_err(one)?;
     let base = Desired {
         metrics_token: monitoring::ensure_token(&state).map_err(one)?,
+        rpc_secret: rpc_secret::ensure(&state).map_err(one)?,
         ..Desired::new(inv, sha)
     };
     // Certificates are issued up front, on this machine, before any host is touched.
@@ -236,12 +253,12 @@ pub async fn stage(
     }
     let policy = HostKeyPolicy {
         known_hosts: inv.known_hosts_path(),
-        state,
+        state: state.clone(),
         accept_new: opts.accept_new,
     };
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let work = inv.hosts.iter().zip(&tls).map(|(host, tls)| {
-        let (limit, policy, base) = (limit.clone(), &policy, &base);
+        let (limit, policy, base, state) = (limit.clone(), &policy, &base, &state);
         async move {
             let _permit = limit
                 .acquire()
@@ -250,7 +267,7 @@ pub async fn stage(
             let conn = HostConn::connect(inv, host, policy, opts.ssh).await?;
             let result = async {
                 let facts = facts::gather(&conn, inv, host).await?;
-                let (mut desired, rendered) = desired_for(inv, host, &facts, base)?;
+                let (mut desired, rendered) = desired_for(inv, state, host, &facts, base)?;
                 desired.tls_sha256 = tls.as_ref().map(|t| t.sha256());
                 stage::stage_host(&conn, inv, host, &facts, &desired, &rendered, tls.as_ref()).await
             }
@@ -349,7 +366,7 @@ pub async fn control_plane_view(inv: &Inventory, opts: &RunOptions) -> Result<Ve
             "control plane: no token (set control_plane.token, or apply once to install it)".into(),
         ));
     };
-    crate::register::view(inv, &token).await
+    crate::register::view(inv, &state, &token).await
 }
 
 /// With `binary.url`: the binary downloaded into (or found in) the state directory and checked;

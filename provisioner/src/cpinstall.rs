@@ -2,8 +2,9 @@
 //! one host of the inventory, as the systemd unit `rustfs-controlplane.service` where systemd runs
 //! and through `bin/rustfs-controlplane-ctl` elsewhere (always on `connection: local` hosts, so
 //! local mode runs it as a local process). Like the node it is planned from facts and changed only
-//! where it differs: the binary (`bin/rustfs-controlplane`), its env file, its service definition,
-//! and a start or restart. After it answers `/live`, its admin token is read off the host and kept
+//! where it differs: the binary (`bin/rustfs-controlplane`), its env file, its TLS certificate
+//! (from the cluster CA, issued by `apply`: it serves HTTPS), its service definition, and a start
+//! or restart. After it answers `/live`, its admin token is read off the host and kept
 //! in the provisioner's state (`controlplane/admin.token`, 0600) for registering and `status`.
 //! Its database stays on the host (`/var/lib/rustfs-controlplane`; local hosts: under the host's
 //! install directory) and is deleted only by `destroy --delete-data`.
@@ -14,10 +15,11 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::exec::{shell_quote, HostConn, Payload};
-use crate::facts::{InitSystem, InstallFacts};
+use crate::facts::InitSystem;
 use crate::inventory::{Connection, ControlPlaneInstall, Host, Inventory, Secret};
 use crate::paths::HostPaths;
-use crate::render::{engine, render_one, sha256_hex, CtlContext, SERVICE_USER};
+use crate::pki::{self, Leaf, NodeTls};
+use crate::render::{engine, render_one, CtlContext, SERVICE_USER};
 use crate::state::StateDir;
 
 /// The program and service name.
@@ -38,6 +40,9 @@ pub struct CpPaths {
     pub log_file: String,
     /// Database, admin token and sealing key.
     pub data_dir: String,
+    /// Its TLS certificate and key (`RUSTFS_CP_TLS_CERT` / `RUSTFS_CP_TLS_KEY`), 0600.
+    pub tls_cert: String,
+    pub tls_key: String,
 }
 
 impl CpPaths {
@@ -55,6 +60,8 @@ impl CpPaths {
             pidfile: format!("{}/{CP_NAME}.pid", p.run_dir()),
             log_file: format!("{}/{CP_NAME}.log", p.log_dir()),
             data_dir,
+            tls_cert: format!("{}/{CP_NAME}.crt", p.config_dir),
+            tls_key: format!("{}/{CP_NAME}.key", p.config_dir),
         }
     }
 
@@ -70,7 +77,7 @@ pub fn target(inv: &Inventory) -> Option<(&ControlPlaneInstall, &Host)> {
     Some((install, host))
 }
 
-/// The control plane's files for its host, rendered, and the binary's sha256.
+/// The control plane's files for its host, rendered, the binary's sha256 and its certificate.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CpDesired {
     pub binary_path: String,
@@ -78,6 +85,10 @@ pub struct CpDesired {
     pub env: String,
     pub unit: String,
     pub ctl: String,
+    /// The names its certificate carries ([`names`]).
+    pub tls_names: Vec<String>,
+    /// Its certificate when issued with those names; `None` until `apply` issues it.
+    pub tls: Option<NodeTls>,
 }
 
 impl std::fmt::Debug for CpDesired {
@@ -89,7 +100,7 @@ impl std::fmt::Debug for CpDesired {
 }
 
 impl CpDesired {
-    fn service(&self, init: InitSystem) -> &str {
+    pub(crate) fn service(&self, init: InitSystem) -> &str {
         match init {
             InitSystem::Systemd => &self.unit,
             InitSystem::Other => &self.ctl,
@@ -101,14 +112,40 @@ impl CpDesired {
 struct EnvContext<'a> {
     cluster: &'a str,
     data_dir: &'a str,
+    tls_cert: &'a str,
+    tls_key: &'a str,
     listen: String,
     service_user: &'static str,
     env_file: &'a str,
     binary: &'a str,
 }
 
-/// Renders the control plane's files for `host` and hashes its binary.
-pub fn desired(inv: &Inventory, install: &ControlPlaneInstall, host: &Host) -> Result<CpDesired> {
+/// The names the control plane's certificate carries: its host's (address, cluster address,
+/// name) and the host of `control_plane.address` when that is another.
+pub fn names(inv: &Inventory, host: &Host) -> Vec<String> {
+    let mut names = crate::commands::node_names(host);
+    let url_host = inv.control_plane.as_ref().and_then(|cp| {
+        let rest = cp.address.split_once("://")?.1;
+        let authority = rest.split('/').next()?;
+        Some(match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next()?.to_string(),
+            None => authority.split(':').next()?.to_string(),
+        })
+    });
+    if let Some(h) = url_host.filter(|h| !h.is_empty() && !names.contains(h)) {
+        names.push(h);
+    }
+    names
+}
+
+/// Renders the control plane's files for `host`, hashes its binary and finds its certificate in
+/// `state` (issued by `apply`, never here).
+pub fn desired(
+    inv: &Inventory,
+    install: &ControlPlaneInstall,
+    host: &Host,
+    state: &StateDir,
+) -> Result<CpDesired> {
     let paths = CpPaths::of(inv, host);
     let binary_sha256 =
         crate::download::sha256_of(std::path::Path::new(&install.binary)).map_err(|source| {
@@ -125,6 +162,8 @@ pub fn desired(inv: &Inventory, install: &ControlPlaneInstall, host: &Host) -> R
     let ctx = EnvContext {
         cluster: &inv.cluster.name,
         data_dir: &paths.data_dir,
+        tls_cert: &paths.tls_cert,
+        tls_key: &paths.tls_key,
         listen,
         service_user: SERVICE_USER,
         env_file: &paths.env_file,
@@ -139,8 +178,14 @@ pub fn desired(inv: &Inventory, install: &ControlPlaneInstall, host: &Host) -> R
         env_file: paths.env_file.clone(),
         pidfile: paths.pidfile.clone(),
         log_file: paths.log_file.clone(),
+        // The control plane has no privilege drop of its own: without systemd it runs as the
+        // user the script is started as.
+        run_as: None,
     };
+    let tls_names = names(inv, host);
     Ok(CpDesired {
+        tls: pki::existing_tls(state, Leaf::ControlPlane, &tls_names),
+        tls_names,
         binary_path: install.binary.clone(),
         binary_sha256,
         env: render_one(&hb, "cp-env", &ctx)?,
@@ -149,121 +194,13 @@ pub fn desired(inv: &Inventory, install: &ControlPlaneInstall, host: &Host) -> R
     })
 }
 
-/// The facts script's part for the control plane (its lines are prefixed `cp_`).
-pub fn facts_script(inv: &Inventory, host: &Host) -> String {
-    let p = CpPaths::of(inv, host);
-    let (svc, active) = match host.connection {
-        Connection::Ssh => (
-            format!(
-                "if [ -d /run/systemd/system ]; then s={}; else s={}; fi",
-                shell_quote(&p.unit),
-                shell_quote(&p.ctl)
-            ),
-            format!(
-                "if [ -d /run/systemd/system ]; then systemctl is-active --quiet {CP_NAME} && a=1; else [ -x {c} ] && {c} status >/dev/null 2>&1 && a=1; fi",
-                c = shell_quote(&p.ctl)
-            ),
-        ),
-        Connection::Local => (
-            format!("s={}", shell_quote(&p.ctl)),
-            format!(
-                "[ -x {c} ] && {c} status >/dev/null 2>&1 && a=1",
-                c = shell_quote(&p.ctl)
-            ),
-        ),
-    };
-    format!(
-        r#"cpsha() {{ if [ -f "$1" ]; then sha256sum "$1" | cut -d' ' -f1; fi; }}
-echo "cp_binary_sha256=$(cpsha {bin})"
-echo "cp_config_sha256=$(cpsha {env})"
-{svc}
-if [ -f "$s" ]; then echo cp_service_installed=1; echo "cp_service_sha256=$(cpsha "$s")"; fi
-a=0; {active}; echo "cp_service_active=$a""#,
-        bin = shell_quote(&p.binary),
-        env = shell_quote(&p.env_file),
-    )
-}
-
-/// Reads the `cp_` lines of the facts output.
-pub fn parse_facts(text: &str) -> InstallFacts {
-    let mut f = InstallFacts::default();
-    let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
-    for line in text.lines() {
-        match line.split_once('=') {
-            Some(("cp_binary_sha256", v)) => f.current_sha256 = some(v),
-            Some(("cp_config_sha256", v)) => f.config_sha256 = some(v),
-            Some(("cp_service_installed", v)) => f.service_installed = v == "1",
-            Some(("cp_service_sha256", v)) => f.service_sha256 = some(v),
-            Some(("cp_service_active", v)) => f.service_active = v == "1",
-            _ => {}
-        }
-    }
-    f
-}
-
-/// What `apply` does to the control plane.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CpAction {
-    InstallBinary { path: String },
-    WriteConfig { path: String },
-    InstallService { init: InitSystem },
-    Start { restart: bool },
-}
-
-impl std::fmt::Display for CpAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CpAction::InstallBinary { path } => write!(f, "install control plane binary {path}"),
-            CpAction::WriteConfig { path } => write!(f, "write control plane configuration {path}"),
-            CpAction::InstallService { init } => match init {
-                InitSystem::Systemd => write!(f, "install systemd unit {CP_NAME}.service"),
-                InitSystem::Other => write!(f, "install control plane start script"),
-            },
-            CpAction::Start { restart: false } => write!(f, "start the control plane"),
-            CpAction::Start { restart: true } => {
-                write!(f, "restart the control plane (its files changed)")
-            }
-        }
-    }
-}
-
-/// The actions that bring the control plane on a host with `facts` (init system `init`) to
-/// `desired`; empty when it matches.
-pub fn plan(
-    paths: &CpPaths,
-    init: InitSystem,
-    facts: &InstallFacts,
-    desired: &CpDesired,
-) -> Vec<CpAction> {
-    let mut actions = Vec::new();
-    if facts.current_sha256.as_deref() != Some(desired.binary_sha256.as_str()) {
-        actions.push(CpAction::InstallBinary {
-            path: paths.binary.clone(),
-        });
-    }
-    if facts.config_sha256 != Some(sha256_hex(desired.env.as_bytes())) {
-        actions.push(CpAction::WriteConfig {
-            path: paths.env_file.clone(),
-        });
-    }
-    let svc = sha256_hex(desired.service(init).as_bytes());
-    if !facts.service_installed || facts.service_sha256.as_deref() != Some(svc.as_str()) {
-        actions.push(CpAction::InstallService { init });
-    }
-    if !facts.service_active {
-        actions.push(CpAction::Start { restart: false });
-    } else if !actions.is_empty() {
-        actions.push(CpAction::Start { restart: true });
-    }
-    actions
-}
-
 /// Carries out `actions` on the control plane's host: one upload, one privileged script, then
-/// the start or restart.
+/// the start or restart. On SSH hosts (`ssh`) its certificate and key belong to the service user.
 pub async fn install(
     conn: &HostConn,
     paths: &CpPaths,
     init: InitSystem,
+    ssh: bool,
     desired: &CpDesired,
     actions: &[CpAction],
 ) -> Result<()> {
@@ -320,6 +257,24 @@ if [ "$got" != {sha} ]; then echo "uploaded control plane binary has sha256 $got
                     "0644",
                 ));
             }
+            CpAction::InstallCertificate { .. } => {
+                let Some(tls) = &desired.tls else {
+                    return Err(Error::host(
+                        &conn.label,
+                        "the control plane's certificate was not issued",
+                    ));
+                };
+                for (name, pem, dest) in [
+                    ("cp.crt", &tls.cert_pem, &paths.tls_cert),
+                    ("cp.key", &tls.key_pem, &paths.tls_key),
+                ] {
+                    uploads.push((
+                        format!("{tmp}/{name}"),
+                        Payload::Bytes(pem.clone().into_bytes()),
+                    ));
+                    script.push(crate::stage::place_private(ssh, name, dest));
+                }
+            }
             CpAction::InstallService { .. } if systemd => {
                 uploads.push((
                     format!("{tmp}/{CP_NAME}.service"),
@@ -370,16 +325,14 @@ if [ "$got" != {sha} ]; then echo "uploaded control plane binary has sha256 $got
 /// Waits until the control plane answers `/live`, then reads its admin token off the host and
 /// keeps it in the state directory. On a timeout, the error carries its last log lines.
 pub async fn wait_and_fetch_token(
+    inv: &Inventory,
     conn: &HostConn,
     paths: &CpPaths,
     init: InitSystem,
     url: &str,
     state: &StateDir,
 ) -> Result<Secret> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(3))
-        .build()
-        .map_err(|e| Error::State(format!("cannot make an HTTP client: {e}")))?;
+    let client = crate::register::client(inv, state, Duration::from_secs(3))?;
     let started = Instant::now();
     loop {
         let ok = client
@@ -434,7 +387,7 @@ pub fn token(inv: &Inventory, state: &StateDir) -> Option<Secret> {
     })
 }
 
-/// Stops the control plane and removes its binary, script, unit and env file; with
+/// Stops the control plane and removes its binary, script, unit, env file and certificate; with
 /// `delete_data`, its database too.
 pub async fn remove(
     conn: &HostConn,
@@ -454,6 +407,8 @@ pub async fn remove(
         &paths.binary,
         &paths.ctl,
         &paths.env_file,
+        &paths.tls_cert,
+        &paths.tls_key,
         &paths.pidfile,
         &paths.log_file,
     ];
@@ -467,5 +422,8 @@ pub async fn remove(
         .map(|_| ())
 }
 
+mod plan;
 #[cfg(test)]
 mod tests;
+
+pub use plan::{facts_script, parse_facts, plan, CpAction};

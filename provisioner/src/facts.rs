@@ -35,6 +35,8 @@ pub struct DriveFacts {
     pub own_filesystem: bool,
     /// `Some(deployment id)` when it has `.rustfs.sys/format.json` (empty string if unreadable).
     pub formatted: Option<String>,
+    /// Mode (octal) and owner of the directory, `700 rustfs`, when it is one.
+    pub perm: Option<String>,
 }
 
 /// What the rustfs install on the host looks like.
@@ -52,6 +54,10 @@ pub struct InstallFacts {
     pub tls_sha256: Option<String>,
     /// sha256 of the systemd unit or start script.
     pub service_sha256: Option<String>,
+    /// sha256 of the installed cluster RPC secret file.
+    pub rpc_secret_sha256: Option<String>,
+    /// Mode (octal) and owner of that file, `600 rustfs`.
+    pub rpc_secret_perm: Option<String>,
     /// The node is running.
     pub service_active: bool,
 }
@@ -88,6 +94,7 @@ pub fn script(inv: &Inventory, host: &Host) -> String {
     let start = shell_quote(&paths.ctl());
     let pidfile = shell_quote(&paths.pidfile());
     let tls = shell_quote(&paths.tls_dir());
+    let secret = shell_quote(&paths.rpc_secret_file());
     let unit = shell_quote(&unit_path());
     let systemd_test = match host.connection {
         Connection::Ssh => "[ -d /run/systemd/system ]",
@@ -106,10 +113,11 @@ echo "clock=$(date +%s)"
 root_dev=$(stat -c %d /)
 i=0
 for d in {drives}; do
-  e=0; dir=0; free=; empty=0; own=0; fmt=-
+  e=0; dir=0; free=; empty=0; own=0; fmt=-; perm=
   [ -e "$d" ] && e=1
   if [ -d "$d" ]; then
     dir=1
+    perm=$(stat -c '%a %U' "$d")
     free=$(df -Pk "$d" 2>/dev/null | awk 'NR==2 {{print $4}}')
     [ -z "$(ls -A "$d" 2>/dev/null | head -n 1)" ] && empty=1
     [ "$(stat -c %d "$d")" != "$root_dev" ] && own=1
@@ -118,7 +126,7 @@ for d in {drives}; do
       [ -n "$fmt" ] || fmt=?
     fi
   fi
-  echo "drive=$i|$e|$dir|$free|$empty|$own|$fmt"
+  echo "drive=$i|$e|$dir|$free|$empty|$own|$fmt|$perm"
   i=$((i+1))
 done
 awk '$4 == "0A" {{print "listen=" $2}}' /proc/net/tcp 2>/dev/null
@@ -128,6 +136,10 @@ if [ -e {bin} ]; then
   echo "current_sha256=$(sha256sum {bin} | cut -d' ' -f1)"
 fi
 [ -f {env} ] && echo "config_sha256=$(sha256sum {env} | cut -d' ' -f1)"
+if [ -f {secret} ]; then
+  echo "rpc_secret_sha256=$(sha256sum {secret} | cut -d' ' -f1)"
+  echo "rpc_secret_perm=$(stat -c '%a %U' {secret})"
+fi
 if [ -f {tls}/ca.crt ] && [ -f {tls}/node.crt ] && [ -f {tls}/node.key ]; then
   echo "tls_sha256=$(cat {tls}/ca.crt {tls}/node.crt {tls}/node.key | sha256sum | cut -d' ' -f1)"
 fi
@@ -266,6 +278,8 @@ pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Res
             "current_sha256" => f.install.current_sha256 = Some(value.to_string()),
             "config_sha256" => f.install.config_sha256 = Some(value.to_string()),
             "tls_sha256" => f.install.tls_sha256 = Some(value.to_string()),
+            "rpc_secret_sha256" => f.install.rpc_secret_sha256 = Some(value.to_string()),
+            "rpc_secret_perm" => f.install.rpc_secret_perm = Some(value.to_string()),
             "service_installed" => f.install.service_installed = value == "1",
             "service_sha256" => f.install.service_sha256 = Some(value.to_string()),
             "service_active" => f.install.service_active = value == "1",
@@ -301,7 +315,7 @@ fn listen_ip(v6: bool, hex: &str) -> String {
 
 fn parse_drive(value: &str, drives: &[String]) -> std::result::Result<DriveFacts, String> {
     let parts: Vec<&str> = value.split('|').collect();
-    let [idx, exists, dir, free, empty, own, fmt] = parts[..] else {
+    let [idx, exists, dir, free, empty, own, fmt, perm] = parts[..] else {
         return Err(format!("bad drive line {value:?}"));
     };
     let idx: usize = idx
@@ -323,6 +337,7 @@ fn parse_drive(value: &str, drives: &[String]) -> std::result::Result<DriveFacts
             "?" => Some(String::new()),
             id => Some(id.to_string()),
         },
+        perm: (!perm.is_empty()).then(|| perm.to_string()),
     })
 }
 
@@ -331,9 +346,10 @@ mod tests {
     use super::*;
 
     const SAMPLE: &str = "os=debian 12\narch=x86_64\nhostname=n1\ncpus=4\nmem_kb=16384000\n\
-init=systemd\nclock=1000\ndrive=0|1|1|2048|1|0|-\ndrive=1|1|1|4096|0|1|7f3e\n\
-drive=2|0|0||0|0|-\nlisten=00000000:0016\nlisten=0100007F:2328\n\
-current_target=/opt/rustfs/bin/rustfs-1.0\ncurrent_sha256=abc\nservice_installed=1\nend=1\n";
+init=systemd\nclock=1000\ndrive=0|1|1|2048|1|0|-|755 root\ndrive=1|1|1|4096|0|1|7f3e|700 rustfs\n\
+drive=2|0|0||0|0|-|\nlisten=00000000:0016\nlisten=0100007F:2328\n\
+current_target=/opt/rustfs/bin/rustfs-1.0\ncurrent_sha256=abc\nservice_installed=1\n\
+rpc_secret_sha256=def\nrpc_secret_perm=600 rustfs\nend=1\n";
 
     #[test]
     fn parses_a_full_report() {
@@ -351,7 +367,11 @@ current_target=/opt/rustfs/bin/rustfs-1.0\ncurrent_sha256=abc\nservice_installed
         assert!(f.drives[0].empty && f.drives[0].formatted.is_none());
         assert_eq!(f.drives[1].formatted.as_deref(), Some("7f3e"));
         assert!(f.drives[1].own_filesystem);
-        assert!(!f.drives[2].exists);
+        assert_eq!(f.drives[0].perm.as_deref(), Some("755 root"));
+        assert_eq!(f.drives[1].perm.as_deref(), Some("700 rustfs"));
+        assert!(!f.drives[2].exists && f.drives[2].perm.is_none());
+        assert_eq!(f.install.rpc_secret_sha256.as_deref(), Some("def"));
+        assert_eq!(f.install.rpc_secret_perm.as_deref(), Some("600 rustfs"));
         assert_eq!(f.install.current_sha256.as_deref(), Some("abc"));
         assert!(f.install.service_installed && !f.install.service_active);
     }

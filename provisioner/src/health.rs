@@ -81,7 +81,7 @@ pub async fn probe(client: &reqwest::Client, inv: &Inventory, host: &Host) -> No
 }
 
 /// An error with its sources, short: `connection refused` rather than reqwest's wrapper text.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut last = e.to_string();
     let mut src = e.source();
     while let Some(s) = src {

@@ -10,7 +10,7 @@
 //! [`register`] (control plane), [`verify`] (S3 round trip) and [`progress`] (display);
 //! [`cpinstall`] installs the control plane itself. [`download`] fetches a `binary.url` into the state directory. `destroy` is [`destroy`].
 //! [`paths`] says where things live on a host; [`monitoring`] makes the scrape token and the
-//! Prometheus configuration.
+//! Prometheus configuration; [`rpc_secret`] makes and checks the secret nodes sign RPC with.
 
 pub mod apply;
 pub mod checks;
@@ -32,6 +32,7 @@ pub mod plan;
 pub mod progress;
 pub mod register;
 pub mod render;
+pub mod rpc_secret;
 pub mod service;
 pub mod ssh;
 pub mod stage;

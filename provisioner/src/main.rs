@@ -227,6 +227,18 @@ fn apply(
     if let Some(r) = &report.registration {
         println!("apply: control plane: {r}");
     }
+    if inv.tls.enabled {
+        let ca = opts
+            .run
+            .state(&inv)?
+            .path()
+            .join(rustfs_provision::pki::CA_CERT);
+        println!(
+            "apply: S3 is served over https with certificates of the cluster CA {} (e.g. aws --ca-bundle {})",
+            ca.display(),
+            ca.display()
+        );
+    }
     if let Some(dir) = &report.monitoring {
         println!(
             "apply: Prometheus configuration and scrape token in {} (prometheus --config.file={}/prometheus.yml)",
@@ -312,10 +324,18 @@ fn load(file: &std::path::Path) -> anyhow::Result<Inventory> {
     Ok(Inventory::load(file)?)
 }
 
+/// Prints what the inventory weakens (`validate`, `plan`, `stage`, `apply`).
+fn warn(inv: &Inventory) {
+    for w in inv.warnings() {
+        eprintln!("warning: {w}");
+    }
+}
+
 /// Loads the inventory for a command that stages or compares the binary: with `binary.url`, the
 /// binary is downloaded into the state directory first (or found there) and checked.
 fn load_with_binary(file: &std::path::Path, run: &RunArgs) -> anyhow::Result<Inventory> {
     let mut inv = load(file)?;
+    warn(&inv);
     runtime()?
         .block_on(commands::fetch_binary(&mut inv, &run.options()))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -359,6 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Validate { file } => {
             let inv = load(&file)?;
+            warn(&inv);
             let drives: usize = inv.hosts.iter().map(|h| h.drives.len()).sum();
             println!(
                 "{}: valid — cluster {}, {} host(s), {drives} drive(s), {} pool(s)",

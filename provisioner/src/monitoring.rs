@@ -5,7 +5,7 @@
 //! `prometheus/metrics.token` (0600); every node's env file carries it as `RUSTFS_METRICS_TOKEN`.
 //! `prometheus/` also gets `prometheus.yml` (one target per node, labelled with the cluster and the
 //! node's name, plus the control plane when one is configured), `alerts.yml` (the project's alert
-//! rules) and, with TLS on, `ca.pem`, all referenced by relative paths, so the directory can be
+//! rules) and, with TLS on or an installed control plane, `ca.pem`, all referenced by relative paths, so the directory can be
 //! copied to the Prometheus host as it is.
 
 use std::path::PathBuf;
@@ -63,6 +63,8 @@ struct Target {
 struct ControlPlaneTarget {
     scheme: String,
     target: String,
+    /// Its certificate comes from the cluster CA (the provisioner installed it).
+    cluster_ca: bool,
 }
 
 #[derive(Serialize)]
@@ -90,6 +92,7 @@ pub fn prometheus_yml(inv: &Inventory) -> Result<String> {
         let (scheme, rest) = cp.address.split_once("://")?;
         let target = rest.split('/').next().unwrap_or(rest).to_string();
         Some(ControlPlaneTarget {
+            cluster_ca: scheme == "https" && cp.install.is_some(),
             scheme: scheme.to_string(),
             target,
         })
@@ -118,7 +121,11 @@ pub fn write_prometheus_dir(inv: &Inventory, state: &StateDir) -> Result<PathBuf
         ALERT_RULES.as_bytes(),
         0o644,
     )?;
-    if inv.tls.enabled {
+    let cp_installed = inv
+        .control_plane
+        .as_ref()
+        .is_some_and(|cp| cp.install.is_some());
+    if inv.tls.enabled || cp_installed {
         let ca = pki::ensure_ca(state, &inv.cluster.name)?;
         let pem = std::fs::read(&ca.cert_path).map_err(|source| Error::Read {
             path: ca.cert_path.clone(),
@@ -174,10 +181,33 @@ mod tests {
         assert!(yml.contains("targets: [\"10.0.0.1:9000\"]"), "{yml}");
         assert!(yml.contains("node: n2"), "{yml}");
         assert!(yml.contains("targets: [\"cp.example.com:7070\"]"), "{yml}");
-        let plain = prometheus_yml(&inventory("")).unwrap();
+        // A control plane the provisioner did not install is not assumed to use the cluster CA.
+        assert_eq!(yml.matches("ca_file: ca.pem").count(), 1, "{yml}");
+        // TLS is the default.
+        let default = prometheus_yml(&inventory("")).unwrap();
+        assert!(default.contains("scheme: https"), "{default}");
+        let plain = prometheus_yml(&inventory("tls: false\n")).unwrap();
         assert!(plain.contains("scheme: http\n"), "{plain}");
         assert!(!plain.contains("tls_config"), "{plain}");
         assert!(!plain.contains("rustfs-controlplane"), "{plain}");
+    }
+
+    #[test]
+    fn an_installed_control_plane_is_scraped_trusting_the_cluster_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("rustfs-controlplane");
+        std::fs::write(&bin, b"cp").unwrap();
+        let inv = inventory(&format!(
+            "tls: false\ncontrol_plane: {{ install: {{ host: n1, binary: \"{}\" }} }}\n",
+            bin.display()
+        ));
+        let yml = prometheus_yml(&inv).unwrap();
+        let cp = yml.split("job_name: rustfs-controlplane").nth(1).unwrap();
+        assert!(cp.contains("scheme: https"), "{yml}");
+        assert!(cp.contains("ca_file: ca.pem"), "{yml}");
+        let state = StateDir::open(dir.path().join("state")).unwrap();
+        let out = write_prometheus_dir(&inv, &state).unwrap();
+        assert!(out.join("ca.pem").is_file(), "the CA is written for it");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::inventory::{Connection, Host, Inventory};
 pub struct HostPaths {
     /// Binaries, `run/` and `log/` live here.
     pub install_dir: String,
-    /// The env file and `tls/` live here.
+    /// The env file, the RPC secret and `tls/` live here.
     pub config_dir: String,
 }
 
@@ -60,6 +60,10 @@ impl HostPaths {
     }
     pub fn tls_dir(&self) -> String {
         format!("{}/tls", self.config_dir)
+    }
+    /// The cluster RPC secret (`RUSTFS_RPC_SECRET_FILE`), beside the env file.
+    pub fn rpc_secret_file(&self) -> String {
+        format!("{}/{}", self.config_dir, crate::rpc_secret::RPC_SECRET)
     }
 }
 

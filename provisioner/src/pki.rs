@@ -79,7 +79,7 @@ fn ca_params(cluster: &str) -> Result<CertificateParams> {
     Ok(params)
 }
 
-/// A node's TLS material as installed on the host.
+/// A node's (or the control plane's) TLS material as installed on the host.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NodeTls {
     pub ca_pem: String,
@@ -104,21 +104,52 @@ impl NodeTls {
     }
 }
 
-fn node_paths(name: &str) -> (String, String, String) {
-    (
-        format!("nodes/{name}.pem"),
-        format!("nodes/{name}.key"),
-        format!("nodes/{name}.sans"),
-    )
+/// Whose certificate: a node's (server and client usage: it also calls its peers) or the
+/// installed control plane's (server only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaf<'a> {
+    /// The node of the host with this name.
+    Node(&'a str),
+    ControlPlane,
+}
+
+impl Leaf<'_> {
+    /// Certificate, key and recorded names inside the state directory.
+    fn paths(&self) -> (String, String, String) {
+        let base = match self {
+            Leaf::Node(name) => format!("nodes/{name}"),
+            Leaf::ControlPlane => "controlplane/tls".to_string(),
+        };
+        (
+            format!("{base}.pem"),
+            format!("{base}.key"),
+            format!("{base}.sans"),
+        )
+    }
+
+    fn common_name(&self, cluster: &str) -> String {
+        match self {
+            Leaf::Node(name) => format!("{name}.{cluster}"),
+            Leaf::ControlPlane => format!("controlplane.{cluster}"),
+        }
+    }
+
+    fn usages(&self) -> Vec<rcgen::ExtendedKeyUsagePurpose> {
+        use rcgen::ExtendedKeyUsagePurpose::{ClientAuth, ServerAuth};
+        match self {
+            Leaf::Node(_) => vec![ServerAuth, ClientAuth],
+            Leaf::ControlPlane => vec![ServerAuth],
+        }
+    }
 }
 
 fn read_opt(path: &std::path::Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
-/// The node certificate already issued for `name` with exactly `sans`, if any.
-pub fn existing_node_tls(state: &StateDir, name: &str, sans: &[String]) -> Option<NodeTls> {
-    let (cert, key, recorded) = node_paths(name);
+/// The certificate already issued for `leaf` with exactly `sans`, if any.
+pub fn existing_tls(state: &StateDir, leaf: Leaf<'_>, sans: &[String]) -> Option<NodeTls> {
+    let (cert, key, recorded) = leaf.paths();
     let p = state.path();
     if read_opt(&p.join(&recorded))? != sans.join("\n") {
         return None;
@@ -130,16 +161,31 @@ pub fn existing_node_tls(state: &StateDir, name: &str, sans: &[String]) -> Optio
     })
 }
 
-/// The certificate of node `name` (server + client auth, `sans` as DNS names or IPs, random
-/// serial) signed by the cluster CA: issued once and kept in the state directory, reissued only
-/// when its names change. Creates the CA when missing.
+/// The node certificate already issued for `name` with exactly `sans`, if any.
+pub fn existing_node_tls(state: &StateDir, name: &str, sans: &[String]) -> Option<NodeTls> {
+    existing_tls(state, Leaf::Node(name), sans)
+}
+
+/// The certificate of node `name`: see [`ensure_tls`].
 pub fn ensure_node_tls(
     state: &StateDir,
     cluster: &str,
     name: &str,
     sans: &[String],
 ) -> Result<NodeTls> {
-    if let Some(tls) = existing_node_tls(state, name, sans) {
+    ensure_tls(state, cluster, Leaf::Node(name), sans)
+}
+
+/// The certificate of `leaf` (`sans` as DNS names or IPs, random serial) signed by the cluster
+/// CA: issued once and kept in the state directory, reissued only when its names change.
+/// Creates the CA when missing.
+pub fn ensure_tls(
+    state: &StateDir,
+    cluster: &str,
+    leaf: Leaf<'_>,
+    sans: &[String],
+) -> Result<NodeTls> {
+    if let Some(tls) = existing_tls(state, leaf, sans) {
         return Ok(tls);
     }
     ensure_ca(state, cluster)?;
@@ -161,30 +207,27 @@ pub fn ensure_node_tls(
             });
     }
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("{name}.{cluster}"));
+    dn.push(DnType::CommonName, leaf.common_name(cluster));
     dn.push(DnType::OrganizationName, "RustFS Cluster");
     params.distinguished_name = dn;
     params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::KeyEncipherment,
     ];
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-    ];
+    params.extended_key_usages = leaf.usages();
     params.use_authority_key_identifier_extension = true;
     params.serial_number = Some(random_serial());
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::hours(1);
     params.not_after = now + time::Duration::days(NODE_VALIDITY_DAYS);
     let cert = params.signed_by(&key, &issuer).map_err(pki)?;
-    let (cert_rel, key_rel, sans_rel) = node_paths(name);
+    let (cert_rel, key_rel, sans_rel) = leaf.paths();
     state.write_atomic(&key_rel, key.serialize_pem().as_bytes(), 0o600)?;
     state.write_atomic(&cert_rel, cert.pem().as_bytes(), 0o644)?;
     state.write_atomic(&sans_rel, sans.join("\n").as_bytes(), 0o644)?;
-    existing_node_tls(state, name, sans).ok_or_else(|| {
+    existing_tls(state, leaf, sans).ok_or_else(|| {
         pki(format!(
-            "node certificate of {name} vanished after writing it"
+            "the certificate of {leaf:?} vanished after writing it"
         ))
     })
 }
@@ -266,6 +309,47 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("only one of"));
+    }
+
+    #[test]
+    fn the_control_plane_gets_a_server_certificate_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path().join("state")).unwrap();
+        let sans = vec!["10.0.0.1".to_string()];
+        let node = ensure_node_tls(&state, "t", "controlplane", &sans).unwrap();
+        let cp = ensure_tls(&state, "t", Leaf::ControlPlane, &sans).unwrap();
+        assert_ne!(
+            node.cert_pem, cp.cert_pem,
+            "a host named controlplane is another leaf"
+        );
+        assert_eq!(
+            existing_tls(&state, Leaf::ControlPlane, &sans).as_ref(),
+            Some(&cp)
+        );
+        let cert = dir.path().join("cp.pem");
+        std::fs::write(&cert, &cp.cert_pem).unwrap();
+        let verify = |purpose: &str| {
+            std::process::Command::new("openssl")
+                .args([
+                    "verify",
+                    "-purpose",
+                    purpose,
+                    "-verify_ip",
+                    "10.0.0.1",
+                    "-CAfile",
+                ])
+                .arg(state.path().join(CA_CERT))
+                .arg(&cert)
+                .output()
+                .expect("openssl is missing: apt-get install openssl")
+                .status
+                .success()
+        };
+        assert!(verify("sslserver"));
+        assert!(
+            !verify("sslclient"),
+            "the control plane's certificate is for serving only"
+        );
     }
 
     #[test]

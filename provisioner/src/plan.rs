@@ -26,6 +26,9 @@ pub struct Desired {
     /// The bearer token Prometheus scrapes the nodes with (`monitoring`); rendered into the env
     /// file, so part of `config_sha256`.
     pub metrics_token: Secret,
+    /// The cluster RPC secret file's content ([`crate::rpc_secret`]); a placeholder before it
+    /// is made, which never matches a host.
+    pub rpc_secret: Secret,
     /// The control plane's files, on the host `control_plane.install` names.
     pub control_plane: Option<crate::cpinstall::CpDesired>,
 }
@@ -48,6 +51,7 @@ impl Desired {
             service_sha256: None,
             tls_sha256: None,
             metrics_token: Secret::new(crate::monitoring::UNISSUED_TOKEN),
+            rpc_secret: Secret::new(crate::rpc_secret::UNISSUED_SECRET),
             control_plane: None,
         }
     }
@@ -65,10 +69,14 @@ pub enum Action {
     WriteConfig { path: String, exists: bool },
     /// Install the node's CA-signed certificate, its key and the cluster CA.
     InstallCertificates { dir: String },
+    /// Install the cluster RPC secret (0600, owned by the node's user).
+    InstallRpcSecret { path: String },
     /// Install the systemd unit, or the start script where there is no systemd.
     InstallService { init: InitSystem },
-    /// Make missing drive directories (`connection: local` hosts only).
+    /// Make missing drive directories, 0700 (`connection: local` hosts only).
     CreateDrives { paths: Vec<String> },
+    /// Make drive directories 0700 and owned by the node's user (SSH hosts; local hosts: 0700).
+    SecureDrives { paths: Vec<String> },
     /// Empty drives the node formats into the cluster on its first start.
     FormatDrives { paths: Vec<String> },
     /// Start (or restart, after a change) the node.
@@ -95,6 +103,14 @@ impl fmt::Display for Action {
             Action::InstallCertificates { dir } => {
                 write!(f, "install TLS certificate, key and cluster CA in {dir}")
             }
+            Action::InstallRpcSecret { path } => {
+                write!(f, "install the cluster RPC secret {path}")
+            }
+            Action::SecureDrives { paths } => write!(
+                f,
+                "make drive directories {} private to the node (mode 0700)",
+                paths.join(", ")
+            ),
             Action::InstallService { init } => match init {
                 InitSystem::Systemd => write!(f, "install systemd unit {SERVICE_NAME}.service"),
                 InitSystem::Other => write!(f, "install start script (no systemd on this host)"),
@@ -195,6 +211,16 @@ pub fn summarize(facts: &Facts) -> String {
     )
 }
 
+/// Whether `perm` (`MODE OWNER` as the facts report it) is `mode`, owned by the node's user on
+/// SSH hosts (on `connection: local` hosts the node runs as whoever runs the provisioner).
+fn perm_is(host: &Host, perm: Option<&str>, mode: &str) -> bool {
+    let Some((have_mode, owner)) = perm.and_then(|p| p.split_once(' ')) else {
+        return false;
+    };
+    have_mode == mode
+        && (host.connection == Connection::Local || owner == crate::render::SERVICE_USER)
+}
+
 /// The actions that bring a host with `facts` to `desired`.
 pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired) -> Vec<Action> {
     let paths = HostPaths::of(inv, host);
@@ -227,6 +253,13 @@ pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired)
             dir: paths.tls_dir(),
         });
     }
+    let secret_sha256 = crate::render::sha256_hex(desired.rpc_secret.expose().as_bytes());
+    let secret_changed = install.rpc_secret_sha256.as_deref() != Some(secret_sha256.as_str());
+    if secret_changed || !perm_is(host, install.rpc_secret_perm.as_deref(), "600") {
+        actions.push(Action::InstallRpcSecret {
+            path: paths.rpc_secret_file(),
+        });
+    }
     let service_changed = match (&install.service_sha256, &desired.service_sha256) {
         _ if !install.service_installed => true,
         (Some(have), Some(want)) => have != want,
@@ -246,6 +279,15 @@ pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired)
             paths: missing.clone(),
         });
     }
+    let loose: Vec<String> = facts
+        .drives
+        .iter()
+        .filter(|d| d.is_dir && !perm_is(host, d.perm.as_deref(), "700"))
+        .map(|d| d.path.clone())
+        .collect();
+    if !loose.is_empty() {
+        actions.push(Action::SecureDrives { paths: loose });
+    }
     let empty: Vec<String> = facts
         .drives
         .iter()
@@ -257,7 +299,7 @@ pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired)
     }
     if !install.service_active {
         actions.push(Action::StartService { restart: false });
-    } else if binary_changed || config_changed || service_changed || tls_changed {
+    } else if binary_changed || config_changed || service_changed || tls_changed || secret_changed {
         actions.push(Action::StartService { restart: true });
     }
     if let (Some(have), Some(want)) = (&facts.control_plane, &desired.control_plane) {

@@ -1,6 +1,6 @@
 //! Registering the cluster with the control plane (`PUT /v1/clusters/{cluster}`, see
 //! `controlplane/API.md`) once it is healthy: its pools, hosts, drives and the credentials the
-//! control plane polls the nodes' admin API with. Idempotent on the control plane's side, so every
+//! control plane polls the nodes' admin API with — so only over https, or http on loopback. Idempotent on the control plane's side, so every
 //! `apply` may call it; the answer says whether anything changed.
 
 use rustfs_controlplane::api::{
@@ -8,10 +8,49 @@ use rustfs_controlplane::api::{
     RegisterCluster, RegisterResponse, Scheme,
 };
 
+use std::time::Duration;
+
 use crate::error::{Error, Result};
 use crate::health::endpoint;
-use crate::inventory::{Inventory, Secret};
+use crate::inventory::{control_plane_transport, Inventory, Secret};
 use crate::plan::Desired;
+use crate::state::StateDir;
+
+/// An HTTP client for the control plane. Over https it trusts the cluster CA (from `state`) —
+/// only that CA for a control plane the provisioner installed (its certificate comes from it),
+/// and the usual public roots as well for one it did not. Plain http is refused unless the
+/// address is this machine's loopback: the provisioner sends it credentials.
+pub fn client(inv: &Inventory, state: &StateDir, timeout: Duration) -> Result<reqwest::Client> {
+    let Some(cp) = &inv.control_plane else {
+        return Err(Error::State("no control plane is configured".into()));
+    };
+    let err = |m: String| Error::State(format!("control plane {}: {m}", cp.address));
+    control_plane_transport(&cp.address).map_err(err)?;
+    let mut b = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .use_rustls_tls();
+    if cp.address.starts_with("https://") {
+        match crate::pki::ca_pem(state) {
+            Some(pem) => {
+                let ca = reqwest::Certificate::from_pem(pem.as_bytes())
+                    .map_err(|e| err(format!("the cluster CA is not a PEM certificate: {e}")))?;
+                b = b.add_root_certificate(ca);
+                if cp.install.is_some() {
+                    b = b.tls_built_in_root_certs(false);
+                }
+            }
+            None if cp.install.is_some() => {
+                return Err(err(
+                    "its certificate comes from the cluster CA, but the state directory holds none — run apply".into(),
+                ))
+            }
+            None => {}
+        }
+    }
+    b.build()
+        .map_err(|e| err(format!("cannot make an HTTP client: {e}")))
+}
 
 /// The registration body for `inv`.
 pub fn request(
@@ -76,6 +115,7 @@ pub fn request(
 /// Registers (or updates) the cluster; returns a one-line account of what the control plane did.
 pub async fn register(
     inv: &Inventory,
+    state: &StateDir,
     desired: &Desired,
     ca_pem: Option<String>,
     token: &Secret,
@@ -90,11 +130,7 @@ pub async fn register(
         inv.cluster.name
     );
     let body = request(inv, Some(desired.version.clone()), ca_pem);
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(|e| err(format!("cannot make an HTTP client: {e}")))?;
-    let resp = client
+    let resp = client(inv, state, Duration::from_secs(30))?
         .put(&url)
         .bearer_auth(token.expose())
         .json(&body)
@@ -102,7 +138,8 @@ pub async fn register(
         .await
         .map_err(|e| {
             err(format!(
-                "cannot reach it ({e}) — is it running at that address?"
+                "cannot reach it ({}) — is it running at that address?",
+                crate::health::error_chain(&e)
             ))
         })?;
     let status = resp.status();
@@ -145,7 +182,7 @@ fn api_name<T: serde::Serialize>(v: &T) -> String {
 /// The control plane's view of the cluster (`GET /v1/clusters/{cluster}/health`), as lines for
 /// `status`: overall state, nodes up/down, drives offline, and each node the control plane does
 /// not see up.
-pub async fn view(inv: &Inventory, token: &Secret) -> Result<Vec<String>> {
+pub async fn view(inv: &Inventory, state: &StateDir, token: &Secret) -> Result<Vec<String>> {
     let Some(cp) = &inv.control_plane else {
         return Ok(Vec::new());
     };
@@ -155,15 +192,17 @@ pub async fn view(inv: &Inventory, token: &Secret) -> Result<Vec<String>> {
         cp.address.trim_end_matches('/'),
         inv.cluster.name
     );
-    let resp = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .map_err(|e| err(format!("cannot make an HTTP client: {e}")))?
+    let resp = client(inv, state, Duration::from_secs(10))?
         .get(&url)
         .bearer_auth(token.expose())
         .send()
         .await
-        .map_err(|e| err(format!("cannot reach it ({e})")))?;
+        .map_err(|e| {
+            err(format!(
+                "cannot reach it ({})",
+                crate::health::error_chain(&e)
+            ))
+        })?;
     let status = resp.status();
     let text = resp
         .text()
@@ -232,11 +271,12 @@ control_plane: { address: "http://127.0.0.1:7070", token: tok, site: dc1 }
         assert_eq!(r.pools.len(), 1);
         assert_eq!(r.pools[0].hosts[1].address, "127.0.0.3");
         assert_eq!(r.pools[0].hosts[1].drives, vec!["/d1", "/d2"]);
-        assert_eq!(r.s3_endpoints[0], "http://127.0.0.2:9000");
+        // TLS is the default.
+        assert_eq!(r.s3_endpoints[0], "https://127.0.0.2:9000");
         assert_eq!(r.credentials.access_key, "admin");
         // The wire shape the control plane reads (it rejects unknown fields).
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["credentials"]["secret_key"], "password123");
-        assert_eq!(json["scheme"], "http");
+        assert_eq!(json["scheme"], "https");
     }
 }

@@ -60,9 +60,13 @@ pub struct CtlContext {
     pub env_file: String,
     pub pidfile: String,
     pub log_file: String,
+    /// Set as `RUSTFS_RUN_AS` when the script runs as root: the program binds its ports, then
+    /// drops to this user. `None`: it runs as whoever starts it.
+    pub run_as: Option<String>,
 }
 
-/// The account the systemd unit runs the node as.
+/// The account the node runs as (the systemd unit's user; on hosts without systemd the node
+/// drops to it after binding).
 pub const SERVICE_USER: &str = "rustfs";
 
 /// The files one host gets, with their destinations. `Debug` shows paths only: the env file
@@ -108,6 +112,8 @@ struct Context {
     volumes: String,
     /// Empty (every interface) on SSH hosts; the host's own address on local hosts.
     listen_host: String,
+    /// The host's `cluster_address`, when it has one.
+    cluster_address: Option<String>,
     s3_port: u32,
     console_port: u32,
     storage_class: Option<String>,
@@ -117,6 +123,7 @@ struct Context {
     metrics_token: String,
     tls: bool,
     tls_dir: String,
+    rpc_secret_file: String,
     service_user: &'static str,
     env_file: String,
     binary: String,
@@ -128,6 +135,7 @@ struct Context {
 /// The server-pool arguments every node gets. One pool: the endpoints listed one by one (any
 /// addresses and paths work), drive-major so consecutive drives sit on different hosts. Several
 /// pools: one ellipsis argument per pool, which needs numbered addresses and drive paths.
+/// Endpoints name each host's cluster address when it has one, so inter-node RPC goes there.
 pub fn volumes(inv: &Inventory) -> Result<String> {
     let scheme = if inv.tls.enabled { "https" } else { "http" };
     let port = inv.ports.s3;
@@ -138,7 +146,11 @@ pub fn volumes(inv: &Inventory) -> Result<String> {
         let mut out = Vec::new();
         for d in 0..per_host {
             for h in &hosts {
-                out.push(format!("{scheme}://{}:{port}{}", h.address, h.drives[d]));
+                out.push(format!(
+                    "{scheme}://{}:{port}{}",
+                    h.rpc_address(),
+                    h.drives[d]
+                ));
             }
         }
         return Ok(out.join(" "));
@@ -147,7 +159,7 @@ pub fn volumes(inv: &Inventory) -> Result<String> {
     for (p, members) in pools.iter().enumerate() {
         let addrs: Vec<&str> = members
             .iter()
-            .map(|&i| inv.hosts[i].address.as_str())
+            .map(|&i| inv.hosts[i].rpc_address())
             .collect();
         let first = &inv.hosts[members[0]];
         let (Some(a), Some(d)) = (
@@ -220,6 +232,7 @@ pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Re
         cluster: inv.cluster.name.clone(),
         volumes: volumes(inv)?,
         listen_host,
+        cluster_address: host.cluster_address.clone(),
         s3_port: inv.ports.s3,
         console_port: inv.ports.console,
         storage_class: inv.storage_class.clone(),
@@ -229,6 +242,7 @@ pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Re
         metrics_token: metrics_token.expose().to_string(),
         tls: inv.tls.enabled,
         tls_dir: paths.tls_dir(),
+        rpc_secret_file: paths.rpc_secret_file(),
         service_user: SERVICE_USER,
         env_file: env_file.clone(),
         binary: paths.current(),
@@ -245,6 +259,8 @@ pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Re
         env_file: ctx.env_file.clone(),
         pidfile: ctx.pidfile.clone(),
         log_file: ctx.log_file.clone(),
+        // Local nodes run as whoever runs the provisioner; a host's node never stays root.
+        run_as: (host.connection == Connection::Ssh).then(|| SERVICE_USER.to_string()),
     };
     Ok(Rendered {
         env: (env_file, render_one(&hb, "env", &ctx)?),

@@ -54,7 +54,7 @@ pub async fn log_tail(conn: &HostConn, paths: &HostPaths, init: InitSystem, line
 }
 
 /// Stops the node and removes everything the provisioner installed: the service definition, the
-/// binaries, the env file and certificates, pid file and log. Drives are left alone.
+/// binaries, the env file, RPC secret and certificates, pid file and log. Drives are left alone.
 pub async fn remove(conn: &HostConn, paths: &HostPaths, init: InitSystem) -> Result<()> {
     let mut script = vec!["set -u".to_string()];
     let ctl = shell_quote(&paths.ctl());
@@ -75,6 +75,7 @@ pub async fn remove(conn: &HostConn, paths: &HostPaths, init: InitSystem) -> Res
         paths.log_dir(),
         paths.tls_dir(),
         paths.env_file(),
+        paths.rpc_secret_file(),
     ];
     let quoted: Vec<String> = remove.iter().map(|p| shell_quote(p)).collect();
     script.push(format!("rm -rf {}", quoted.join(" ")));

@@ -8,7 +8,7 @@
 use crate::error::{Error, Result};
 use crate::exec::{shell_quote, HostConn, Payload};
 use crate::facts::{Facts, InitSystem, SERVICE_NAME};
-use crate::inventory::{Host, Inventory};
+use crate::inventory::{Connection, Host, Inventory};
 use crate::paths::HostPaths;
 use crate::pki::NodeTls;
 use crate::plan::{plan_host, Action, Desired};
@@ -34,7 +34,9 @@ pub async fn stage_host(
                     | Action::WriteConfig { .. }
                     | Action::InstallService { .. }
                     | Action::InstallCertificates { .. }
+                    | Action::InstallRpcSecret { .. }
                     | Action::CreateDrives { .. }
+                    | Action::SecureDrives { .. }
             )
         })
         .collect();
@@ -59,6 +61,9 @@ pub async fn stage_actions(
         return Ok(());
     }
     let systemd = facts.init == InitSystem::Systemd;
+    // On SSH hosts the node runs as the service user (systemd's `User=`, or dropping to it after
+    // binding); local nodes run as whoever runs the provisioner and own what it writes.
+    let ssh = host.connection == Connection::Ssh;
     let paths = HostPaths::of(inv, host);
     let tmp = conn.temp_dir().await?;
     let mut uploads = Vec::new();
@@ -114,20 +119,26 @@ pub async fn stage_actions(
                 script.push(format!("mkdir -p {}", shell_quote(dir)));
                 script.push(place("ca.crt", &format!("{dir}/ca.crt"), "0644"));
                 script.push(place("node.crt", &format!("{dir}/node.crt"), "0644"));
-                if systemd {
-                    // The service user reads the key through its group.
-                    script.push(ensure_user());
-                    script.push(format!(
-                        "install -m 0640 -g {SERVICE_USER} \"$T\"/node.key {k}.rustfs-tmp && mv -f {k}.rustfs-tmp {k}",
-                        k = shell_quote(&format!("{dir}/node.key"))
-                    ));
-                } else {
-                    script.push(place("node.key", &format!("{dir}/node.key"), "0600"));
-                }
+                script.push(place_private(ssh, "node.key", &format!("{dir}/node.key")));
+            }
+            Action::InstallRpcSecret { path } => {
+                uploads.push((
+                    format!("{tmp}/rpc.secret"),
+                    Payload::Bytes(desired.rpc_secret.expose().as_bytes().to_vec()),
+                ));
+                script.push(place_private(ssh, "rpc.secret", path));
             }
             Action::CreateDrives { paths } => {
                 let quoted: Vec<String> = paths.iter().map(|d| shell_quote(d)).collect();
-                script.push(format!("mkdir -p {}", quoted.join(" ")));
+                script.push(format!("mkdir -p -m 0700 {}", quoted.join(" ")));
+            }
+            Action::SecureDrives { paths } => {
+                if ssh {
+                    script.push(ensure_user());
+                }
+                for d in paths {
+                    script.push(secure_drive(ssh, d));
+                }
             }
             Action::InstallService { .. } if systemd => {
                 uploads.push((
@@ -135,8 +146,6 @@ pub async fn stage_actions(
                     Payload::Bytes(rendered.unit.1.clone().into_bytes()),
                 ));
                 script.push(ensure_user());
-                let drives: Vec<String> = host.drives.iter().map(|d| shell_quote(d)).collect();
-                script.push(format!("chown {SERVICE_USER}: {}", drives.join(" ")));
                 script.push(place(
                     &format!("{SERVICE_NAME}.service"),
                     &rendered.unit.0,
@@ -173,6 +182,34 @@ pub(crate) fn ensure_user() -> String {
         "id -u {u} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {u}",
         u = SERVICE_USER
     )
+}
+
+/// Shell lines installing the secret `$T/name` at `dest`: 0600 and, on SSH hosts (`ssh`), owned
+/// by the service user (created when missing), atomically.
+pub(crate) fn place_private(ssh: bool, name: &str, dest: &str) -> String {
+    if !ssh {
+        return place(name, dest, "0600");
+    }
+    let d = shell_quote(dest);
+    let t = shell_quote(&format!("{dest}.rustfs-tmp"));
+    format!(
+        "{user}\ninstall -m 0600 -o {SERVICE_USER} -g {SERVICE_USER} \"$T\"/{n} {t} && mv -f {t} {d}",
+        user = ensure_user(),
+        n = shell_quote(name)
+    )
+}
+
+/// Shell lines making drive directory `d` 0700 and, on SSH hosts, the service user's: what a
+/// node that ran as root (a start script before least privilege) wrote is handed over too, once.
+fn secure_drive(ssh: bool, d: &str) -> String {
+    let q = shell_quote(d);
+    if ssh {
+        format!(
+            "[ \"$(stat -c %U {q})\" = {SERVICE_USER} ] || chown -R {SERVICE_USER}: {q}\nchmod 0700 {q}"
+        )
+    } else {
+        format!("chmod 0700 {q}")
+    }
 }
 
 /// Shell lines installing `$T/name` at `dest` with `mode`, atomically (temp name, then rename).

@@ -1,11 +1,15 @@
 //! `rustfs-provision apply` end to end against real test hosts (network namespaces running
 //! OpenSSH, the real `rustfs` binary): plan → apply → S3 through every node with the AWS SDK and
 //! the aws CLI → a clean plan → a second apply that touches nothing → drift and a changed setting
-//! restart only what changed → refused host keys, unreachable hosts and foreign drives stop the
-//! run before anything changes → destroy. Prints the apply timings as figures.
+//! restart only what changed (a secret whose mode drifted is fixed without a restart) → refused
+//! host keys, unreachable hosts and foreign drives stop the run before anything changes →
+//! destroy. The inventory says `tls: false` (and apply warns about it); the hosts get the RPC
+//! secret and private drives, and the node is started as root told to drop to `rustfs`.
+//! Prints the apply timings as figures.
 
 mod support;
 
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -68,6 +72,72 @@ fn cli_round_trips(endpoints: &[String], bucket: &str, dir: &Path) {
     assert_eq!(listing.lines().count(), n, "{listing}");
 }
 
+/// What the hosts hold after the first apply: the RPC secret (the state's, 0600, the node's
+/// user's, named by the env file), drives 0700 of the node's user, and a node started as root
+/// with `RUSTFS_RUN_AS` under `umask 077` (so what it wrote is private).
+fn least_privilege(c: &Cluster) {
+    let kept = std::fs::read_to_string(c.path("state/rpc.secret")).unwrap();
+    let uid: u32 = String::from_utf8_lossy(
+        &Command::new("id")
+            .args(["-u", "rustfs"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .trim()
+    .parse()
+    .expect("the provisioner made the rustfs user");
+    let state_mode = std::fs::metadata(c.path("state/rpc.secret"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(state_mode & 0o777, 0o600);
+    for (i, h) in c.hosts.iter().enumerate() {
+        let etc = h.private_dir(1);
+        let secret = etc.join("rpc.secret");
+        assert_eq!(
+            std::fs::read_to_string(&secret).unwrap(),
+            kept,
+            "{}",
+            h.name
+        );
+        let meta = std::fs::metadata(&secret).unwrap();
+        assert_eq!(
+            (meta.permissions().mode() & 0o777, meta.uid()),
+            (0o600, uid)
+        );
+        let env = std::fs::read_to_string(etc.join("rustfs.env")).unwrap();
+        let named = format!(
+            "RUSTFS_RPC_SECRET_FILE='{}'",
+            c.path("etc/rpc.secret").display()
+        );
+        assert!(env.contains(&named), "{env}");
+        for d in &h.drives {
+            let meta = std::fs::metadata(d).unwrap();
+            assert_eq!(
+                (meta.permissions().mode() & 0o777, meta.uid()),
+                (0o700, uid),
+                "{d:?}"
+            );
+            let format = std::fs::metadata(d.join(".rustfs.sys/format.json")).unwrap();
+            assert_eq!(
+                format.permissions().mode() & 0o077,
+                0,
+                "{d:?}: the node's files are its own only"
+            );
+        }
+        let pid = c.node_pid(i).expect("node pid");
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+        assert!(
+            environ
+                .split(|b| *b == 0)
+                .any(|v| v == b"RUSTFS_RUN_AS=rustfs"),
+            "{}: the node was not told to drop root",
+            h.name
+        );
+    }
+}
+
 fn pids(c: &Cluster) -> Vec<Option<u32>> {
     (0..c.hosts.len()).map(|i| c.node_pid(i)).collect()
 }
@@ -84,7 +154,7 @@ fn apply_brings_up_a_cluster_then_changes_only_what_differs() {
     // plan shows the whole install on every host.
     let (code, out, err) = c.plan(&inv, &["--accept-new"]);
     assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("plan: 20 change(s) on 4 host(s)"), "{out}");
+    assert!(out.contains("plan: 28 change(s) on 4 host(s)"), "{out}");
 
     // Without a terminal to ask on, apply refuses to change anything unless --yes.
     let (code, out, err) = c.run("apply", &inv, &[], RUN_LIMIT);
@@ -97,6 +167,7 @@ fn apply_brings_up_a_cluster_then_changes_only_what_differs() {
     let first_apply = started.elapsed();
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("S3 verified through 4 node(s)"), "{out}");
+    assert!(err.contains("warning: tls: false"), "{err}");
     for h in &c.hosts {
         assert!(
             out.lines()
@@ -110,10 +181,11 @@ fn apply_brings_up_a_cluster_then_changes_only_what_differs() {
     }
     let deployment = std::fs::read_to_string(c.path("state/deployment_id")).unwrap();
     assert_eq!(deployment.trim().len(), 36, "{deployment}");
+    least_privilege(&c);
 
     // Real clients through every node.
     let eps = endpoints(&c);
-    support::s3::sdk_round_trips(&eps, USER, PASSWORD, "e2e-sdk");
+    support::s3::sdk_round_trips(&eps, USER, PASSWORD, "e2e-sdk", None);
     cli_round_trips(&eps, "e2e-sdk", c.dir.path());
 
     // Everything matches now.
@@ -155,6 +227,16 @@ fn apply_brings_up_a_cluster_then_changes_only_what_differs() {
         assert_eq!(after[i], before[i], "host {i} was left alone");
     }
     assert!(!std::fs::read_to_string(&env2).unwrap().contains("json"));
+
+    // A secret whose mode drifted is made private again, without restarting the node.
+    let secret3 = c.hosts[2].private_dir(1).join("rpc.secret");
+    std::fs::set_permissions(&secret3, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, out, err) = c.run("apply", &inv, &["--yes"], APPLY_LIMIT);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("h3: install the cluster RPC secret"), "{out}");
+    assert_eq!(pids(&c), after, "no node was restarted");
+    let mode = std::fs::metadata(&secret3).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
 
     // A changed setting: every env file re-rendered, every node restarted, no binary upload.
     let text = std::fs::read_to_string(&inv).unwrap() + "storage_class: EC:1\n";
@@ -236,6 +318,7 @@ fn apply_brings_up_a_cluster_then_changes_only_what_differs() {
         assert!(!alive(pid.unwrap()), "node {i} still runs");
         assert!(!c.hosts[i].private_dir(0).join("bin").exists());
         assert!(!c.hosts[i].private_dir(1).join("rustfs.env").exists());
+        assert!(!c.hosts[i].private_dir(1).join("rpc.secret").exists());
         assert!(c.hosts[i].drives[0]
             .join(".rustfs.sys/format.json")
             .is_file());

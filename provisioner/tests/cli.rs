@@ -76,6 +76,49 @@ fn validate_accepts_a_good_inventory() {
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("valid — cluster demo, 2 host(s), 4 drive(s), 1 pool(s)"));
     assert!(!stdout.contains("password123") && !stderr.contains("password123"));
+    // TLS is on by default: nothing to warn about.
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
+fn validate_refuses_a_borrowed_cluster_address_and_warns_about_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rustfs"), "bin").unwrap();
+    std::fs::write(dir.path().join("id"), "key").unwrap();
+    let path = dir.path().join("net.yaml");
+    let write = |second: &str| {
+        std::fs::write(
+            &path,
+            format!(
+                "version: 1\ncluster: {{ name: demo }}\nbinary: {{ path: ./rustfs }}\n\
+                 ssh: {{ key: ./id }}\nhosts:\n\
+                 \x20 - {{ address: 10.0.0.1, cluster_address: 10.1.0.1, drives: [/d1, /d2] }}\n\
+                 \x20 - {{ address: 10.0.0.2, cluster_address: {second}, drives: [/d1, /d2] }}\n\
+                 credentials: {{ user: admin, password: password123 }}\ntls: false\n"
+            ),
+        )
+        .unwrap()
+    };
+    write("10.0.0.1");
+    let out = provision(&["validate", path.to_str().unwrap()], LIMIT);
+    let (_, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("hosts[1].cluster_address: 10.0.0.1 is the address of hosts[0] (10.0.0.1): a cluster address must be this host's own address on the cluster network"),
+        "{err}"
+    );
+    write("10.1.0.2");
+    let out = provision(&["validate", path.to_str().unwrap()], LIMIT);
+    let (stdout, err) = texts(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        stdout.contains("valid — cluster demo, 2 host(s)"),
+        "{stdout}"
+    );
+    assert!(
+        err.contains("warning: tls: false — S3 requests and data, and inter-node RPC, cross the network in plaintext"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -151,10 +194,16 @@ fn local_connection_plans_and_stages_without_ssh() {
     let (code, out, err) = run("plan");
     assert_eq!(code, Some(2), "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("host l1 (127.0.0.1)"), "{out}");
-    assert!(out.contains("plan: 5 change(s) on 1 host(s)"), "{out}");
+    // Binary, env file, TLS certificates (on by default), RPC secret, start script, drives made
+    // private, format, start.
+    assert!(out.contains("plan: 8 change(s) on 1 host(s)"), "{out}");
     let (code, out, err) = run("stage");
     assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("stage: 3 change(s) made"), "{out}");
+    assert!(out.contains("stage: 6 change(s) made"), "{out}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("etc/l1/rpc.secret")), 0o600);
+    assert_eq!(mode(&dir.path().join("d1")), 0o700);
     // Local hosts get install_dir/NAME of their own.
     assert!(dir.path().join("opt/l1/bin/current").exists());
     let (code, out, _) = run("stage");

@@ -1,12 +1,15 @@
 //! Local mode end to end: `rustfs-provision apply examples/local-cluster.yaml --yes` starts a
-//! 4-node × 4-drive cluster of local processes on loopback addresses (no SSH), it serves S3
-//! through every node, a second apply changes nothing, and `destroy --delete-data` removes it.
+//! 4-node × 4-drive TLS cluster of local processes on loopback addresses (no SSH), it serves S3
+//! over https through every node, every node holds the kept RPC secret (0600) its env file names,
+//! a second apply changes nothing, a kept secret others may read stops the run, an added secret
+//! reaches every node and restarts them, and `destroy --delete-data` removes it.
 //! The example file is used as shipped; only its `${…}` variables are pointed at a random
 //! `127.A.B.0/24`, free ports and a temp dir so runs never collide.
 
 mod support;
 
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -198,6 +201,31 @@ fn scrape_with_generated_config(dir: &Path, listen: &str, want: usize) {
     }
 }
 
+/// The state's RPC secret (0600) is on every node, 0600, named by its env file; its drives are
+/// 0700.
+fn rpc_secret_is_installed(dir: &Path, state: &Path) {
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let kept = state.join("rpc.secret");
+    assert_eq!(mode(&kept), 0o600);
+    let secret = std::fs::read_to_string(&kept).unwrap();
+    assert!(secret.lines().all(|l| l.len() >= 32), "{secret}");
+    for n in 1..=4 {
+        let etc = dir.join(format!("etc/node{n}"));
+        let on_node = etc.join("rpc.secret");
+        assert_eq!(std::fs::read_to_string(&on_node).unwrap(), secret);
+        assert_eq!(mode(&on_node), 0o600, "{on_node:?}");
+        let env = std::fs::read_to_string(etc.join("rustfs.env")).unwrap();
+        assert!(
+            env.contains(&format!("RUSTFS_RPC_SECRET_FILE='{}'", on_node.display())),
+            "{env}"
+        );
+        for d in 1..=4 {
+            let drive = dir.join(format!("node{n}/data{d}"));
+            assert_eq!(mode(&drive), 0o700, "{drive:?}");
+        }
+    }
+}
+
 struct KillOnDrop(std::process::Child);
 
 impl Drop for KillOnDrop {
@@ -241,16 +269,64 @@ fn local_cluster_example_applies_serves_s3_and_is_destroyed() {
     assert!(out.contains("create drive directories"), "{out}");
     assert_eq!(nodes.pids().len(), 4);
 
+    // TLS by default: the nodes speak https with certificates of the cluster CA in the state
+    // directory, and apply says where it is.
+    let ca_path = state.join("ca/ca.pem");
+    assert!(
+        out.contains(&format!("aws --ca-bundle {}", ca_path.display())),
+        "{out}"
+    );
+    let ca = std::fs::read_to_string(&ca_path).unwrap();
     let endpoints: Vec<String> = (2..=5)
-        .map(|i| format!("http://{net}.{i}:{port}"))
+        .map(|i| format!("https://{net}.{i}:{port}"))
         .collect();
-    support::s3::sdk_round_trips(&endpoints, USER, PASSWORD, "local-e2e");
+    support::s3::sdk_round_trips(&endpoints, USER, PASSWORD, "local-e2e", Some(&ca));
+    rpc_secret_is_installed(dir.path(), &state);
 
     let (code, out, err) = run(&["status"]);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert_eq!(out.matches(", running, healthy").count(), 4, "{out}");
 
     let before = nodes.pids();
+    let (code, out, err) = run(&["apply", "--yes"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("apply: no changes;"), "{out}");
+    assert_eq!(nodes.pids(), before);
+
+    // A kept secret that others may read stops every run before anything is touched.
+    let kept = state.join("rpc.secret");
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for verb in [&["apply", "--yes"][..], &["plan"][..]] {
+        let (code, out, err) = run(verb);
+        assert_eq!(code, 1, "{verb:?}\nstdout:\n{out}\nstderr:\n{err}");
+        assert!(
+            err.contains("has mode 0644: other users may read the cluster RPC secret")
+                && err.contains(&format!("chmod 600 {}", kept.display())),
+            "{verb:?}: {err}"
+        );
+    }
+    assert_eq!(nodes.pids(), before, "nothing was restarted");
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // Rotation, first step: a second secret appended (nodes keep signing with the first) reaches
+    // every node, and a changed secret restarts them all; then nothing is left to change.
+    let second = "5ec0nd5ec0nd5ec0nd5ec0nd5ec0nd5ec0nd5ec0nd5ec0nd";
+    let rotated = format!("{}{second}\n", std::fs::read_to_string(&kept).unwrap());
+    std::fs::write(&kept, &rotated).unwrap();
+    let (code, out, err) = run(&["apply", "--yes"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.matches("install the cluster RPC secret").count() >= 4,
+        "on every node: {out}"
+    );
+    assert_eq!(out.matches("ok, changed, restarted").count(), 4, "{out}");
+    let after = nodes.pids();
+    assert!(
+        before.iter().all(|p| !after.contains(p)),
+        "{before:?} {after:?}"
+    );
+    rpc_secret_is_installed(dir.path(), &state);
+    let before = after;
     let (code, out, err) = run(&["apply", "--yes"]);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("apply: no changes;"), "{out}");
@@ -334,6 +410,10 @@ fn local_cluster_example_applies_serves_s3_and_is_destroyed() {
     assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("+ install control plane binary"), "{out}");
     assert!(out.contains("+ start the control plane"), "{out}");
+    assert!(
+        out.contains("+ install the control plane's TLS certificate"),
+        "{out}"
+    );
     let (code, out, err) = run_inst(&["apply", "--yes"]);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert!(
@@ -347,12 +427,43 @@ fn local_cluster_example_applies_serves_s3_and_is_destroyed() {
     );
     let cp_pid = nodes.control_plane().expect("the control plane runs");
     assert!(state.join("controlplane/admin.token").is_file());
+    // It serves HTTPS with a certificate from the cluster CA (key 0600), and nothing in plain.
+    let cp_url = format!("https://{net}.2:{cp_port}");
+    let key = dir.path().join("etc/node1/rustfs-controlplane.key");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let trusting = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let live = rt.block_on(async { trusting.get(format!("{cp_url}/live")).send().await });
+    assert!(live.is_ok_and(|r| r.status() == 200), "{cp_url}/live");
+    let plain = rt.block_on(async {
+        reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap()
+            .get(format!("http://{net}.2:{cp_port}/live"))
+            .send()
+            .await
+    });
+    assert!(
+        !plain.is_ok_and(|r| r.status().is_success()),
+        "plain http is not served"
+    );
     // Its poller sees every node up within a few rounds.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let (code, out, err) = run_inst(&["status"]);
         assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-        let view = format!("control plane http://{net}.2:{cp_port}: cluster local");
+        let view = format!("control plane {cp_url}: cluster local");
         assert!(out.contains(&view), "{out}");
         if out.contains("cluster local healthy, nodes up 4/4") {
             break;

@@ -13,6 +13,17 @@ fn no_extra(_: usize) -> String {
     String::new()
 }
 
+/// The uid of the service account (the provisioner makes it on the hosts, which share this
+/// machine's /etc).
+fn service_uid() -> u32 {
+    let out = std::process::Command::new("id")
+        .args(["-u", "rustfs"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "no rustfs user after staging");
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
 #[test]
 fn plan_shows_facts_derived_actions_and_accept_new_records_keys() {
     let c = Cluster::start(2, 2);
@@ -42,7 +53,19 @@ fn plan_shows_facts_derived_actions_and_accept_new_records_keys() {
         out.contains("install binary") && out.contains("/opt/bin/rustfs-"),
         "{out}"
     );
-    assert!(out.contains("plan: 10 change(s) on 2 host(s)"), "{out}");
+    // Binary, env file, RPC secret, start script, drives made private, format, start.
+    assert!(out.contains("plan: 14 change(s) on 2 host(s)"), "{out}");
+    assert!(out.contains("install the cluster RPC secret"), "{out}");
+    assert!(out.contains("private to the node (mode 0700)"), "{out}");
+    assert!(
+        !c.path("state/rpc.secret").exists(),
+        "plan must not make the RPC secret"
+    );
+    // The inventory says `tls: false`: plan warns about plaintext.
+    assert!(
+        err.contains("warning: tls: false — S3 requests and data, and inter-node RPC, cross the network in plaintext"),
+        "{err}"
+    );
 
     // --accept-new recorded both keys in the provisioner's state, with OpenSSH's fingerprints.
     let recorded = std::fs::read_to_string(c.path("state/host_keys.json")).unwrap();
@@ -235,12 +258,16 @@ fn stage_installs_over_sftp_then_changes_nothing_and_keeps_the_previous_binary()
         for what in [
             "install binary",
             "write configuration",
+            "install the cluster RPC secret",
             "install start script",
+            "make drive directories",
         ] {
             assert!(out.contains(&format!("host {}: {what}", h.name)), "{out}");
         }
     }
-    assert!(out.contains("stage: 6 change(s) made"), "{out}");
+    assert!(out.contains("stage: 10 change(s) made"), "{out}");
+    let kept = std::fs::read_to_string(c.path("state/rpc.secret")).unwrap();
+    assert_eq!(kept.trim().len(), 64, "{kept}");
     let original = std::fs::read("/bin/true").unwrap();
     for h in &c.hosts {
         let (opt, etc) = (h.private_dir(0), h.private_dir(1));
@@ -262,8 +289,28 @@ fn stage_installs_over_sftp_then_changes_nothing_and_keeps_the_previous_binary()
                 "{text}"
             );
         }
+        // The secret (0600, the node's user's) is the state's, and the env file names it.
+        let secret = etc.join("rpc.secret");
+        assert_eq!(std::fs::read_to_string(&secret).unwrap(), kept);
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(&secret).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(meta.uid(), service_uid());
+        let on_host = c.path("etc/rpc.secret");
+        assert!(
+            text.contains(&format!("RUSTFS_RPC_SECRET_FILE='{}'", on_host.display())),
+            "{text}"
+        );
+        // Drives: 0700, the node's user's.
+        for d in &h.drives {
+            let meta = std::fs::metadata(d).unwrap();
+            assert_eq!(meta.permissions().mode() & 0o777, 0o700, "{d:?}");
+            assert_eq!(meta.uid(), service_uid(), "{d:?}");
+        }
         let ctl = std::fs::metadata(opt.join("bin/rustfs-ctl")).unwrap();
         assert_eq!(ctl.permissions().mode() & 0o777, 0o755);
+        let script = std::fs::read_to_string(opt.join("bin/rustfs-ctl")).unwrap();
+        assert!(script.contains("RUSTFS_RUN_AS=rustfs"), "{script}");
         // Nothing else leaked into the host's directories (temp names are renamed away).
         let mut bin: Vec<String> = std::fs::read_dir(opt.join("bin"))
             .unwrap()
@@ -281,6 +328,10 @@ fn stage_installs_over_sftp_then_changes_nothing_and_keeps_the_previous_binary()
         "{out}"
     );
     assert!(!out.contains("start script"), "{out}");
+    assert!(
+        !out.contains("RPC secret") && !out.contains("drive directories"),
+        "{out}"
+    );
     assert!(out.contains("plan: 4 change(s) on 2 host(s)"), "{out}");
 
     // A second stage touches nothing.
@@ -340,7 +391,7 @@ fn non_root_users_work_through_sudo_and_a_refusal_is_explained() {
     std::fs::write(&inv, text).unwrap();
     let (code, out, err) = stage(&c, &inv);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("stage: 3 change(s) made"), "{out}");
+    assert!(out.contains("stage: 5 change(s) made"), "{out}");
     let opt = c.hosts[0].private_dir(0);
     let meta = std::fs::symlink_metadata(opt.join("bin/current")).unwrap();
     assert!(meta.file_type().is_symlink());
@@ -352,9 +403,7 @@ fn non_root_users_work_through_sudo_and_a_refusal_is_explained() {
 #[test]
 fn stage_with_tls_installs_ca_signed_node_certificates_once() {
     let c = Cluster::start(2, 1);
-    let inv = c.inventory(&no_extra);
-    let text = std::fs::read_to_string(&inv).unwrap() + "tls: { enabled: true }\n";
-    std::fs::write(&inv, text).unwrap();
+    let inv = c.inventory_tls(&no_extra, true);
 
     let (code, out, err) = c.plan(&inv, &["--accept-new"]);
     assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
@@ -369,7 +418,7 @@ fn stage_with_tls_installs_ca_signed_node_certificates_once() {
 
     let (code, out, err) = stage(&c, &inv);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("stage: 8 change(s) made"), "{out}");
+    assert!(out.contains("stage: 12 change(s) made"), "{out}");
     let ca = c.path("state/ca/ca.pem");
     for h in &c.hosts {
         let tls = h.private_dir(1).join("tls");
@@ -392,12 +441,10 @@ fn stage_with_tls_installs_ca_signed_node_certificates_once() {
             "{}",
             String::from_utf8_lossy(&verify.stderr)
         );
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(tls.join("node.key"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let key = std::fs::metadata(tls.join("node.key")).unwrap();
+        assert_eq!(key.permissions().mode() & 0o777, 0o600);
+        assert_eq!(key.uid(), service_uid(), "the key is the node's user's");
         let env = std::fs::read_to_string(h.private_dir(1).join("rustfs.env")).unwrap();
         assert!(
             env.contains(&format!("https://{}:9000", h.address)),

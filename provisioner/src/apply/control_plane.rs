@@ -1,13 +1,13 @@
 //! The control-plane phase of `apply` (`control_plane.install`): after the cluster is healthy and
-//! before registering, the control plane's actions are carried out on its host (see
-//! [`crate::cpinstall`]).
+//! before registering, the control plane's certificate is issued (when it has none with its
+//! current names) and its actions are carried out on its host (see [`crate::cpinstall`]).
 
 use super::{message, ApplyReport, Live};
-use crate::cpinstall;
-use crate::inventory::Inventory;
+use crate::inventory::{Connection, Inventory};
 use crate::plan::Action;
 use crate::progress::{Progress, Step};
 use crate::state::StateDir;
+use crate::{cpinstall, pki};
 
 /// With `control_plane.install`: carries out the control plane's actions on its host, waits until
 /// it answers and keeps its admin token. False (and the report says why) when that failed.
@@ -46,12 +46,27 @@ pub(super) async fn install(
     }
     progress.step(l.host.name(), Step::ControlPlane);
     let paths = cpinstall::CpPaths::of(inv, l.host);
+    let ssh = l.host.connection == Connection::Ssh;
     let result = async {
-        cpinstall::install(&l.conn, &paths, l.facts.init, desired, &todo).await?;
+        // Its certificate is issued here, on this machine, when the plan installs one.
+        let mut desired = desired.clone();
+        if todo
+            .iter()
+            .any(|a| matches!(a, cpinstall::CpAction::InstallCertificate { .. }))
+        {
+            desired.tls = Some(pki::ensure_tls(
+                state,
+                &inv.cluster.name,
+                pki::Leaf::ControlPlane,
+                &desired.tls_names,
+            )?);
+        }
+        cpinstall::install(&l.conn, &paths, l.facts.init, ssh, &desired, &todo).await?;
         for a in &todo {
             progress.did(l.host.name(), &a.to_string());
         }
-        cpinstall::wait_and_fetch_token(&l.conn, &paths, l.facts.init, &cp.address, state).await
+        cpinstall::wait_and_fetch_token(inv, &l.conn, &paths, l.facts.init, &cp.address, state)
+            .await
     }
     .await;
     match result {

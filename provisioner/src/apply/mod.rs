@@ -2,7 +2,7 @@
 //!
 //! Phases: connect → gather facts → validate hosts → plan ([`prepare`]; nothing is changed yet, so
 //! an unreachable or unfit host stops the run with every other host untouched) → stage (binary)
-//! → configure (env file, certificates, service definition, drive directories) → start (or
+//! → configure (env file, certificates, RPC secret, service definition, drive directories) → start (or
 //! restart what changed) → wait for cluster health → register with the control plane → verify
 //! (an S3 round trip through every node) ([`execute`]). Each mutating step is derived from the
 //! host's facts, so a host that already matches is not touched and a second `apply` changes
@@ -28,7 +28,7 @@ use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan, UNISSUE
 use crate::progress::{Progress, Step};
 use crate::render::Rendered;
 use crate::state::StateDir;
-use crate::{cpinstall, monitoring, register, service, stage, verify};
+use crate::{cpinstall, monitoring, register, rpc_secret, service, stage, verify};
 
 /// Options of `apply`.
 #[derive(Debug, Clone)]
@@ -125,10 +125,13 @@ pub async fn prepare<'a>(
         Ok(x) => x,
         Err(e) => return Err(cluster_fail(report, Step::Plan, e)),
     };
-    // The scrape token is made up front, like the certificates: the env files carry it.
-    let base = match monitoring::ensure_token(&state) {
-        Ok(metrics_token) => Desired {
+    // The scrape token and the RPC secret are made up front, like the certificates: the hosts'
+    // files carry them. A kept secret other users may read stops the run here.
+    let made = monitoring::ensure_token(&state).and_then(|t| Ok((t, rpc_secret::ensure(&state)?)));
+    let base = match made {
+        Ok((metrics_token, rpc_secret)) => Desired {
             metrics_token,
+            rpc_secret,
             ..Desired::new(inv, sha)
         },
         Err(e) => return Err(cluster_fail(report, Step::Plan, e)),
@@ -159,7 +162,7 @@ pub async fn prepare<'a>(
     let mut live = Vec::new();
     for (i, (host, r)) in inv.hosts.iter().zip(gathered).enumerate() {
         match r {
-            Ok((conn, facts)) => match desired_for(inv, host, &facts, &base) {
+            Ok((conn, facts)) => match desired_for(inv, &state, host, &facts, &base) {
                 Ok((desired, rendered)) => live.push(Live {
                     index: i,
                     host,
@@ -255,8 +258,10 @@ fn is_configure(a: &Action) -> bool {
         a,
         Action::WriteConfig { .. }
             | Action::InstallCertificates { .. }
+            | Action::InstallRpcSecret { .. }
             | Action::InstallService { .. }
             | Action::CreateDrives { .. }
+            | Action::SecureDrives { .. }
     )
 }
 
@@ -463,7 +468,7 @@ async fn run_phases(
         } else {
             None
         };
-        match register::register(inv, desired, ca_pem, &token).await {
+        match register::register(inv, state, desired, ca_pem, &token).await {
             Ok(what) => report.registration = Some(what),
             Err(e) => {
                 report.fail(None, Step::Register, e.to_string());

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use super::*;
+use crate::facts::InstallFacts;
 use crate::inventory::Inventory;
+use crate::render::sha256_hex;
 
 /// Two SSH hosts with `extra` appended; `dir` holds the key and the control plane binary.
 fn inventory_in(dir: &Path, extra: &str) -> std::result::Result<Inventory, String> {
@@ -33,7 +35,8 @@ fn install_derives_the_address_and_takes_no_token() {
     let dir = tempfile::tempdir().unwrap();
     let inv = inventory_in(dir.path(), INSTALL).unwrap();
     let cp = inv.control_plane.as_ref().unwrap();
-    assert_eq!(cp.address, "http://10.0.0.2:7070");
+    // It serves HTTPS with a certificate the provisioner issues from the cluster CA.
+    assert_eq!(cp.address, "https://10.0.0.2:7070");
     let (install, host) = target(&inv).unwrap();
     assert_eq!(host.name(), "n2");
     assert!(
@@ -68,8 +71,31 @@ fn install_derives_the_address_and_takes_no_token() {
 fn desired_for_n2(dir: &Path, extra: &str) -> (Inventory, CpDesired) {
     let inv = inventory_in(dir, &format!("{INSTALL}\n{extra}")).unwrap();
     let (install, host) = target(&inv).unwrap();
-    let d = desired(&inv, install, host).unwrap();
+    let d = desired(&inv, install, host, &state_in(dir)).unwrap();
     (inv.clone(), d)
+}
+
+fn state_in(dir: &Path) -> StateDir {
+    StateDir::open(dir.join("state")).unwrap()
+}
+
+#[test]
+fn an_explicit_address_is_named_by_the_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inventory_in(
+        dir.path(),
+        "control_plane: { address: \"https://cp.example.com:7070\", install: { host: n2, binary: rustfs-controlplane } }",
+    )
+    .unwrap();
+    let names = names(&inv, &inv.hosts[1]);
+    assert_eq!(names, vec!["10.0.0.2", "n2", "cp.example.com"]);
+    // Plain http to another machine is refused: the provisioner would send it credentials.
+    let err = inventory_in(
+        dir.path(),
+        "control_plane: { address: \"http://10.0.0.2:7070\", install: { host: n2, binary: rustfs-controlplane } }",
+    )
+    .unwrap_err();
+    assert!(err.contains("is plain http to another machine"), "{err}");
 }
 
 #[test]
@@ -96,6 +122,15 @@ fn rendered_files_point_at_the_data_dir_and_the_unit_verifies() {
         .ctl
         .contains(&format!("\"{root}/opt/bin/rustfs-controlplane\" serve")));
     assert!(d.ctl.contains("rustfs-controlplane-ctl start|stop|status"));
+    for line in [
+        format!("RUSTFS_CP_TLS_CERT='{root}/etc/rustfs-controlplane.crt'"),
+        format!("RUSTFS_CP_TLS_KEY='{root}/etc/rustfs-controlplane.key'"),
+    ] {
+        assert!(d.env.contains(&line), "{}", d.env);
+    }
+    // Its certificate names its host; none is issued while only planning.
+    assert_eq!(d.tls_names, vec!["10.0.0.2".to_string(), "n2".to_string()]);
+    assert!(d.tls.is_none());
     let paths = CpPaths::of(&inv, &inv.hosts[1]);
     std::fs::create_dir_all(dir.path().join("opt/bin")).unwrap();
     std::os::unix::fs::symlink("/bin/true", &paths.binary).unwrap();
@@ -134,7 +169,7 @@ install_dir: /srv/opt
     );
     let inv = Inventory::from_str_with(&dir.path().join("inv.yaml"), &text, &|_| None).unwrap();
     let (install, host) = target(&inv).unwrap();
-    let d = desired(&inv, install, host).unwrap();
+    let d = desired(&inv, install, host, &state_in(dir.path())).unwrap();
     assert!(
         d.env.contains("RUSTFS_CP_LISTEN='127.0.0.2:7171'"),
         "{}",
@@ -146,7 +181,7 @@ install_dir: /srv/opt
         "{}",
         d.env
     );
-    assert_eq!(inv.control_plane.unwrap().address, "http://127.0.0.2:7171");
+    assert_eq!(inv.control_plane.unwrap().address, "https://127.0.0.2:7171");
 }
 
 #[test]
@@ -157,6 +192,9 @@ fn facts_are_read_back_and_plans_change_only_what_differs() {
     let init = InitSystem::Systemd;
     let fresh = parse_facts("cp_binary_sha256=\ncp_config_sha256=\ncp_service_active=0\n");
     assert_eq!(fresh, InstallFacts::default());
+    let certificate = CpAction::InstallCertificate {
+        path: paths.tls_cert.clone(),
+    };
     assert_eq!(
         plan(&paths, init, &fresh, &d),
         vec![
@@ -166,14 +204,26 @@ fn facts_are_read_back_and_plans_change_only_what_differs() {
             CpAction::WriteConfig {
                 path: paths.env_file.clone()
             },
+            certificate.clone(),
             CpAction::InstallService { init },
             CpAction::Start { restart: false },
         ]
     );
+    // Once issued (by apply), the certificate is found in the state directory.
+    let tls = crate::pki::ensure_tls(
+        &state_in(dir.path()),
+        "cpi",
+        crate::pki::Leaf::ControlPlane,
+        &d.tls_names,
+    )
+    .unwrap();
+    let (_, d) = desired_for_n2(dir.path(), "");
+    assert_eq!(d.tls.as_ref(), Some(&tls));
     let matching = parse_facts(&format!(
-        "cp_binary_sha256={}\ncp_config_sha256={}\ncp_service_installed=1\ncp_service_sha256={}\ncp_service_active=1\n",
+        "cp_binary_sha256={}\ncp_config_sha256={}\ncp_tls_sha256={}\ncp_service_installed=1\ncp_service_sha256={}\ncp_service_active=1\n",
         d.binary_sha256,
         sha256_hex(d.env.as_bytes()),
+        sha256_hex(format!("{}{}", tls.cert_pem, tls.key_pem).as_bytes()),
         sha256_hex(d.unit.as_bytes()),
     ));
     assert!(plan(&paths, init, &matching, &d).is_empty());
@@ -194,6 +244,14 @@ fn facts_are_read_back_and_plans_change_only_what_differs() {
     assert_eq!(
         plan(&paths, init, &stopped, &d),
         vec![CpAction::Start { restart: false }]
+    );
+    let old_cert = InstallFacts {
+        tls_sha256: Some("0".repeat(64)),
+        ..matching.clone()
+    };
+    assert_eq!(
+        plan(&paths, init, &old_cert, &d),
+        vec![certificate, CpAction::Start { restart: true }]
     );
     let old_config = InstallFacts {
         config_sha256: Some("0".repeat(64)),

@@ -6,6 +6,7 @@
 //! the network.
 
 mod envsubst;
+mod network;
 mod validate;
 
 #[cfg(test)]
@@ -19,6 +20,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 pub use envsubst::substitute;
+pub use network::{control_plane_transport, is_loopback_url};
 pub use validate::{FieldError, FieldErrors};
 
 /// The only inventory version this provisioner reads.
@@ -29,6 +31,11 @@ pub const DEFAULT_S3_PORT: u32 = 9000;
 pub const DEFAULT_CONSOLE_PORT: u32 = 9001;
 /// Default SSH port.
 pub const DEFAULT_SSH_PORT: u32 = 22;
+
+/// What `validate`, `plan` and `apply` print for a `tls: false` inventory.
+pub const TLS_OFF_WARNING: &str =
+    "tls: false — S3 requests and data, and inter-node RPC, cross the network in plaintext; \
+remove `tls: false` from the inventory to serve them over TLS with the cluster CA";
 
 /// A whole inventory file.
 #[derive(Debug, Clone, Deserialize)]
@@ -59,7 +66,7 @@ pub struct Inventory {
     pub ports: Ports,
     /// The cluster's root credentials.
     pub credentials: Credentials,
-    /// TLS for S3 and inter-node RPC.
+    /// TLS for S3 and inter-node RPC: on unless the inventory says `tls: false`.
     #[serde(default)]
     pub tls: Tls,
     /// Where the control plane listens; the cluster registers there when set.
@@ -158,8 +165,13 @@ pub struct Host {
     /// Name used in pools and output (default: the address).
     #[serde(default)]
     pub name: Option<String>,
-    /// IP address or DNS name the provisioner and the other nodes use.
+    /// IP address or DNS name clients, the provisioner's checks and the control plane use (and
+    /// the other nodes too, unless `cluster_address` is set).
     pub address: String,
+    /// Address on a dedicated cluster network: the pool endpoints name it, so inter-node RPC
+    /// goes there. Every host has one or none does.
+    #[serde(default)]
+    pub cluster_address: Option<String>,
     #[serde(default)]
     pub connection: Connection,
     #[serde(default)]
@@ -172,6 +184,11 @@ impl Host {
     /// The host's display name.
     pub fn name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.address)
+    }
+
+    /// The address the other nodes reach this one at: `cluster_address`, else `address`.
+    pub fn rpc_address(&self) -> &str {
+        self.cluster_address.as_deref().unwrap_or(&self.address)
     }
 }
 
@@ -245,21 +262,62 @@ pub struct Credentials {
     pub password_file: Option<String>,
 }
 
-/// TLS settings.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// TLS settings, written `tls: true|false` or `tls: { enabled: BOOL }`; on when omitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tls {
     /// Serve S3 and inter-node RPC over TLS with certificates from the cluster CA.
-    #[serde(default)]
     pub enabled: bool,
+}
+
+impl Default for Tls {
+    fn default() -> Self {
+        Tls { enabled: true }
+    }
+}
+
+impl<'de> Deserialize<'de> for Tls {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        /// The long form; unknown fields are errors (with their path).
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Long {
+            #[serde(default = "enabled_by_default")]
+            enabled: bool,
+        }
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = Tls;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("true, false or a mapping with `enabled`")
+            }
+            fn visit_bool<E: serde::de::Error>(self, enabled: bool) -> std::result::Result<Tls, E> {
+                Ok(Tls { enabled })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<Tls, A::Error> {
+                let long = Long::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Tls {
+                    enabled: long.enabled,
+                })
+            }
+        }
+        d.deserialize_any(Either)
+    }
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 /// The control plane the cluster registers with.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ControlPlane {
-    /// Base URL, e.g. `https://cp.example.com:7070`; with `install`, defaults to
-    /// `http://HOST_ADDRESS:PORT` of the host it is installed on.
+    /// Base URL, e.g. `https://cp.example.com:7070` (`http://` only on loopback: the provisioner
+    /// sends it credentials); with `install`, defaults to `https://HOST_ADDRESS:PORT` of the host
+    /// it is installed on.
     #[serde(default)]
     pub address: String,
     /// Bearer token for the control plane's API (usually `${ENV}`), or `token_file`.
@@ -354,6 +412,16 @@ impl Inventory {
         } else {
             Err(invalid(FieldErrors(errors)))
         }
+    }
+
+    /// Things that work but weaken the cluster, for the CLI to print (`validate`, `plan`,
+    /// `apply`): today a plaintext (`tls: false`) cluster.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.tls.enabled {
+            out.push(TLS_OFF_WARNING.to_string());
+        }
+        out
     }
 
     /// Resolved SSH settings for `host`.

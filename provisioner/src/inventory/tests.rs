@@ -202,6 +202,38 @@ const BROKEN: &[(&str, &[(&str, &str)], &[&str])] = &[
         &["set_drive_count: RUSTFS_ERASURE_SET_DRIVE_COUNT=3 does not divide"],
     ),
     (
+        "cluster address that is another host's address",
+        &[("name: n2, address: 10.9.0.2,", "name: n2, address: 10.9.0.2, cluster_address: 10.9.0.3,")],
+        &["hosts[1].cluster_address: 10.9.0.3 is the address of hosts[2] (n3): a cluster address must be this host's own"],
+    ),
+    (
+        "duplicate cluster addresses, and hosts without one",
+        &[
+            ("name: n1, address: 10.9.0.1,", "name: n1, address: 10.9.0.1, cluster_address: 10.8.0.1,"),
+            ("name: n2, address: 10.9.0.2,", "name: n2, address: 10.9.0.2, cluster_address: 10.8.0.1,"),
+        ],
+        &[
+            "hosts[1].cluster_address: duplicate cluster address 10.8.0.1 (also hosts[0])",
+            "hosts[2].cluster_address: required: hosts[0] has a cluster_address, so every host needs one",
+            "hosts[3].cluster_address: required",
+        ],
+    ),
+    (
+        "cluster address that is not an address",
+        &[("name: n1, address: 10.9.0.1,", "name: n1, address: 10.9.0.1, cluster_address: 'a b',")],
+        &["hosts[0].cluster_address: \"a b\" is not a host name or IP address"],
+    ),
+    (
+        "tls neither a boolean nor a mapping",
+        &[("tls: { enabled: true }", "tls: maybe")],
+        &["tls: invalid type: string \"maybe\", expected true, false or a mapping with `enabled`"],
+    ),
+    (
+        "control plane over plain http to another machine",
+        &[("tls: { enabled: true }", "tls: { enabled: true }\ncontrol_plane: { address: \"http://10.9.0.9:7070\", token: t }")],
+        &["control_plane.address: \"http://10.9.0.9:7070\" is plain http to another machine, and the provisioner sends the control plane its token and the cluster's root credentials — use https://"],
+    ),
+    (
         "control plane without scheme",
         &[("tls: { enabled: true }", "tls: { enabled: true }\ncontrol_plane: { address: cp:7070 }")],
         &["control_plane.address: \"cp:7070\" must be an http:// or https:// URL"],
@@ -224,6 +256,96 @@ fn broken_inventories_name_their_fields() {
                 "{what}: expected {want:?} among {got:#?}"
             );
         }
+    }
+}
+
+#[test]
+fn tls_is_on_unless_turned_off_and_off_warns() {
+    let f = fixture();
+    for (tls, enabled) in [
+        ("", true),
+        ("tls: true", true),
+        ("tls: {}", true),
+        ("tls: { enabled: true }", true),
+        ("tls: false", false),
+        ("tls: { enabled: false }", false),
+    ] {
+        let inv = load(&f, &GOOD.replace("tls: { enabled: true }", tls)).unwrap();
+        assert_eq!(inv.tls.enabled, enabled, "{tls:?}");
+        let warnings = inv.warnings();
+        if enabled {
+            assert!(warnings.is_empty(), "{tls:?}: {warnings:?}");
+        } else {
+            assert_eq!(warnings, vec![TLS_OFF_WARNING.to_string()], "{tls:?}");
+            assert!(TLS_OFF_WARNING.contains("plaintext"));
+        }
+    }
+}
+
+#[test]
+fn cluster_addresses_are_used_for_endpoints_only() {
+    let f = fixture();
+    let mut text = GOOD.to_string();
+    for i in 1..=4 {
+        text = text.replace(
+            &format!("address: 10.9.0.{i},"),
+            &format!("address: 10.9.0.{i}, cluster_address: 192.168.50.{i},"),
+        );
+    }
+    let inv = load(&f, &text).unwrap();
+    assert_eq!(inv.hosts[2].rpc_address(), "192.168.50.3");
+    assert_eq!(inv.hosts[2].address, "10.9.0.3");
+    // SSH still goes to the address.
+    assert_eq!(inv.ssh_target(&inv.hosts[2]).address, "10.9.0.3");
+    // A host's own address as its cluster address is allowed (one network, said explicitly).
+    let same = GOOD.replace(
+        "address: 10.9.0.1,",
+        "address: 10.9.0.1, cluster_address: 10.9.0.1,",
+    );
+    let got = errors_of(&f, &same);
+    assert!(
+        got.iter().all(|e| !e.contains("is the address of")),
+        "{got:#?}"
+    );
+    // Local hosts listen on one address: no cluster network for them.
+    let local = GOOD
+        .replace("  key: id_test\n", "")
+        .replace("address: 10.9.0.", "connection: local, address: 127.0.0.");
+    let mut local_ca = local.clone();
+    for i in 1..=4 {
+        local_ca = local_ca.replace(
+            &format!("address: 127.0.0.{i},"),
+            &format!("address: 127.0.0.{i}, cluster_address: 127.0.1.{i},"),
+        );
+    }
+    let got = errors_of(&f, &local_ca);
+    assert!(
+        got.iter()
+            .any(|e| e.starts_with("hosts[0].cluster_address: not with connection: local")),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn plain_http_control_planes_only_on_loopback() {
+    for url in [
+        "http://127.0.0.1:7070",
+        "http://127.3.4.5:7070/",
+        "http://localhost:7070",
+        "http://[::1]:7070",
+        "https://10.0.0.1:7070",
+        "https://cp.example.com",
+    ] {
+        assert_eq!(control_plane_transport(url), Ok(()), "{url}");
+    }
+    for url in [
+        "http://10.0.0.1:7070",
+        "http://cp.example.com:7070",
+        "http://[fe80::1]:7070",
+        "http://127.0.0.1.example.com",
+        "http://localhost.example.com:7070",
+    ] {
+        assert!(control_plane_transport(url).is_err(), "{url}");
     }
 }
 

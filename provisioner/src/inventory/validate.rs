@@ -50,10 +50,10 @@ impl fmt::Display for FieldErrors {
     }
 }
 
-struct Errors(Vec<FieldError>);
+pub(super) struct Errors(pub(super) Vec<FieldError>);
 
 impl Errors {
-    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError::new(path, message));
     }
 }
@@ -74,6 +74,7 @@ pub fn validate(inv: &mut Inventory, base: &Path) -> Result<(), FieldErrors> {
     check_binary(&mut e, inv, base);
     check_ssh_defaults(&mut e, inv, base);
     check_hosts(&mut e, inv, base);
+    super::network::check_cluster_addresses(&mut e, inv);
     check_pools(&mut e, inv);
     check_ports(&mut e, inv);
     check_credentials(&mut e, inv, base);
@@ -85,76 +86,7 @@ pub fn validate(inv: &mut Inventory, base: &Path) -> Result<(), FieldErrors> {
             e.add(field, "must be an absolute path other than /");
         }
     }
-    let hosts: Vec<(String, String)> = inv
-        .hosts
-        .iter()
-        .map(|h| (h.name().to_string(), h.address.clone()))
-        .collect();
-    if let Some(cp) = &mut inv.control_plane {
-        if let Some(install) = &mut cp.install {
-            install.binary = resolve(base, &install.binary);
-            if !Path::new(&install.binary).is_file() {
-                e.add(
-                    "control_plane.install.binary",
-                    format!(
-                        "{} is not a file — build it (cargo build --release -p rustfs-controlplane) or fix the path",
-                        install.binary
-                    ),
-                );
-            }
-            if install.port == 0 {
-                e.add("control_plane.install.port", "must be 1–65535");
-            }
-            match hosts.iter().find(|(name, _)| *name == install.host) {
-                None => e.add(
-                    "control_plane.install.host",
-                    format!("{:?} is not the name of a host in hosts[]", install.host),
-                ),
-                Some((_, address)) if cp.address.is_empty() => {
-                    let a = if address.contains(':') {
-                        format!("[{address}]")
-                    } else {
-                        address.clone()
-                    };
-                    cp.address = format!("http://{a}:{}", install.port);
-                }
-                Some(_) => {}
-            }
-        }
-        if !(cp.address.starts_with("http://") || cp.address.starts_with("https://")) {
-            e.add(
-                "control_plane.address",
-                format!("{:?} must be an http:// or https:// URL", cp.address),
-            );
-        }
-        match (&cp.token, &cp.token_file) {
-            (Some(_), _) | (_, Some(_)) if cp.install.is_some() => e.add(
-                "control_plane.token",
-                "not with control_plane.install: the token is read from the installed control plane",
-            ),
-            (None, None) if cp.install.is_some() => {}
-            (Some(_), Some(_)) => e.add("control_plane.token", "set token or token_file, not both"),
-            (None, None) => e.add(
-                "control_plane.token",
-                "required: set token (e.g. ${RUSTFS_CONTROLPLANE_TOKEN}) or token_file (the control plane's admin.token)",
-            ),
-            (None, Some(f)) => {
-                let resolved = resolve(base, f);
-                match std::fs::read_to_string(&resolved) {
-                    Ok(t) => cp.token = Some(Secret::new(t.trim())),
-                    Err(err) => e.add(
-                        "control_plane.token_file",
-                        format!("cannot read {resolved}: {err}"),
-                    ),
-                }
-                cp.token_file = Some(resolved);
-            }
-            (Some(_), None) => {}
-        }
-        if let Some(site) = &cp.site {
-            check_name(&mut e, "control_plane.site", site);
-        }
-    }
+    super::network::check_control_plane(&mut e, inv, base);
     if e.0.is_empty() {
         Ok(())
     } else {
@@ -162,7 +94,7 @@ pub fn validate(inv: &mut Inventory, base: &Path) -> Result<(), FieldErrors> {
     }
 }
 
-fn check_name(e: &mut Errors, path: &str, name: &str) {
+pub(super) fn check_name(e: &mut Errors, path: &str, name: &str) {
     let ok = !name.is_empty()
         && name.len() <= 63
         && name
@@ -179,7 +111,7 @@ fn check_name(e: &mut Errors, path: &str, name: &str) {
     }
 }
 
-fn resolve(base: &Path, p: &str) -> String {
+pub(super) fn resolve(base: &Path, p: &str) -> String {
     let expanded = expand_home(p);
     if expanded.is_absolute() {
         expanded.to_string_lossy().into_owned()
@@ -283,7 +215,7 @@ fn check_hosts(e: &mut Errors, inv: &mut Inventory, base: &Path) {
     for (i, h) in inv.hosts.iter_mut().enumerate() {
         let at = format!("hosts[{i}]");
         let addr = h.address.trim();
-        if addr.is_empty() || addr.contains(char::is_whitespace) || addr.contains('/') {
+        if !super::network::is_host_address(addr) {
             e.add(
                 format!("{at}.address"),
                 format!("{:?} is not a host name or IP address", h.address),

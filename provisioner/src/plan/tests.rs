@@ -33,6 +33,18 @@ fn drive(path: &str, empty: bool, formatted: Option<&str>) -> DriveFacts {
         empty,
         own_filesystem: true,
         formatted: formatted.map(String::from),
+        perm: Some("700 root".into()),
+    }
+}
+
+/// The kept RPC secret the tests' hosts hold.
+const SECRET: &str = "0123456789abcdef0123456789abcdef\n";
+
+/// What the inventory wants, with the RPC secret made.
+fn want(inv: &Inventory, binary_sha256: String) -> Desired {
+    Desired {
+        rpc_secret: Secret::new(SECRET),
+        ..Desired::new(inv, binary_sha256)
     }
 }
 
@@ -73,6 +85,8 @@ fn installed() -> Facts {
             service_sha256: Some("s0".into()),
             tls_sha256: None,
             service_active: true,
+            rpc_secret_sha256: Some(crate::render::sha256_hex(SECRET.as_bytes())),
+            rpc_secret_perm: Some("600 root".into()),
         },
         ..bare()
     }
@@ -81,8 +95,12 @@ fn installed() -> Facts {
 #[test]
 fn bare_host_gets_the_full_install() {
     let inv = inventory();
-    let desired = Desired::new(&inv, SHA.into());
+    let desired = want(&inv, SHA.into());
     assert_eq!(desired.version, "aaaaaaaaaaaa");
+    assert_eq!(
+        Desired::new(&inv, SHA.into()).rpc_secret.expose(),
+        crate::rpc_secret::UNISSUED_SECRET
+    );
     let actions = plan_host(&inv, &inv.hosts[0], &bare(), &desired);
     assert_eq!(
         actions,
@@ -94,6 +112,9 @@ fn bare_host_gets_the_full_install() {
             Action::WriteConfig {
                 path: "/etc/rustfs/a/rustfs.env".into(),
                 exists: false
+            },
+            Action::InstallRpcSecret {
+                path: "/etc/rustfs/a/rpc.secret".into()
             },
             Action::InstallService {
                 init: InitSystem::Systemd
@@ -111,7 +132,7 @@ fn matching_host_has_no_changes() {
     let inv = inventory();
     let desired = Desired {
         config_sha256: Some("c0".into()),
-        ..Desired::new(&inv, SHA.into())
+        ..want(&inv, SHA.into())
     };
     assert!(plan_host(&inv, &inv.hosts[0], &installed(), &desired).is_empty());
     let plan = Plan {
@@ -140,7 +161,7 @@ fn new_binary_or_config_restarts_and_keeps_the_old_binary() {
     let inv = inventory();
     let desired = Desired {
         config_sha256: Some("c1".into()),
-        ..Desired::new(&inv, "b".repeat(64))
+        ..want(&inv, "b".repeat(64))
     };
     let actions = plan_host(&inv, &inv.hosts[0], &installed(), &desired);
     assert_eq!(
@@ -199,7 +220,7 @@ fn host_checks_refuse_what_cannot_work() {
 #[test]
 fn local_hosts_get_missing_drives_made_and_their_own_directories() {
     let inv = inventory();
-    let desired = Desired::new(&inv, SHA.into());
+    let desired = want(&inv, SHA.into());
     let mut f = bare();
     f.drives[1].exists = false;
     f.drives[1].is_dir = false;
@@ -245,7 +266,7 @@ fn changed_service_definition_is_reinstalled_and_restarted() {
     let desired = Desired {
         config_sha256: Some("c0".into()),
         service_sha256: Some("s1".into()),
-        ..Desired::new(&inv, SHA.into())
+        ..want(&inv, SHA.into())
     };
     assert_eq!(
         plan_host(&inv, &inv.hosts[0], &installed(), &desired),
@@ -264,7 +285,7 @@ fn tls_certificates_are_installed_until_they_match() {
     let mut desired = Desired {
         config_sha256: Some("c0".into()),
         tls_sha256: Some(UNISSUED.into()),
-        ..Desired::new(&inv, SHA.into())
+        ..want(&inv, SHA.into())
     };
     let tls = Action::InstallCertificates {
         dir: "/etc/rustfs/a/tls".into(),
@@ -277,4 +298,105 @@ fn tls_certificates_are_installed_until_they_match() {
     host.install.tls_sha256 = Some("t0".into());
     desired.tls_sha256 = Some("t0".into());
     assert!(plan_host(&inv, &inv.hosts[0], &host, &desired).is_empty());
+}
+
+/// The same two hosts reached over SSH (a key file must exist for validation).
+fn ssh_inventory(key: &Path) -> Inventory {
+    let text = format!(
+        r#"
+version: 1
+cluster: {{ name: t }}
+binary: {{ url: "https://example.invalid/rustfs", sha256: "{SHA}" }}
+ssh: {{ key: "{key}" }}
+hosts:
+  - {{ name: a, address: 10.0.0.2, drives: [/d1, /d2] }}
+  - {{ name: b, address: 10.0.0.3, drives: [/d1, /d2] }}
+credentials: {{ user: admin, password: password123 }}
+"#,
+        key = key.display()
+    );
+    Inventory::from_str_with(Path::new("inv.yaml"), &text, &|_| None).unwrap()
+}
+
+#[test]
+fn a_changed_rpc_secret_is_installed_and_restarts_the_node() {
+    let inv = inventory();
+    let mut desired = Desired {
+        config_sha256: Some("c0".into()),
+        ..want(&inv, SHA.into())
+    };
+    desired.rpc_secret = Secret::new(format!("{}\n{SECRET}", "f".repeat(64)));
+    assert_eq!(
+        plan_host(&inv, &inv.hosts[0], &installed(), &desired),
+        vec![
+            Action::InstallRpcSecret {
+                path: "/etc/rustfs/a/rpc.secret".into()
+            },
+            Action::StartService { restart: true },
+        ]
+    );
+    // Before the secret is made, planning shows it pending.
+    desired.rpc_secret = Desired::new(&inv, SHA.into()).rpc_secret;
+    assert!(plan_host(&inv, &inv.hosts[0], &installed(), &desired)
+        .contains(&Action::StartService { restart: true }));
+}
+
+#[test]
+fn loose_permissions_are_fixed_without_a_restart() {
+    let key = tempfile::NamedTempFile::new().unwrap();
+    let local = inventory();
+    let ssh = ssh_inventory(key.path());
+    for inv in [&local, &ssh] {
+        let desired = Desired {
+            config_sha256: Some("c0".into()),
+            ..want(inv, SHA.into())
+        };
+        let mut host = installed();
+        host.install.rpc_secret_perm = Some("600 rustfs".into());
+        host.drives[0].perm = Some("700 rustfs".into());
+        host.drives[1].perm = Some("700 rustfs".into());
+        assert!(
+            plan_host(inv, &inv.hosts[0], &host, &desired).is_empty(),
+            "{:?}",
+            inv.hosts[0].connection
+        );
+        // A secret others may read and a drive others may list are made private again; the
+        // running node keeps running (nothing it reads changed).
+        host.install.rpc_secret_perm = Some("644 rustfs".into());
+        host.drives[1].perm = Some("755 rustfs".into());
+        let secret = match inv.hosts[0].connection {
+            Connection::Local => "/etc/rustfs/a/rpc.secret",
+            Connection::Ssh => "/etc/rustfs/rpc.secret",
+        };
+        assert_eq!(
+            plan_host(inv, &inv.hosts[0], &host, &desired),
+            vec![
+                Action::InstallRpcSecret {
+                    path: secret.into()
+                },
+                Action::SecureDrives {
+                    paths: vec!["/d2".into()]
+                },
+            ]
+        );
+    }
+    // On SSH hosts the node's user must own them too; a local node runs as whoever runs the
+    // provisioner, so there only the mode counts.
+    let desired = Desired {
+        config_sha256: Some("c0".into()),
+        ..want(&ssh, SHA.into())
+    };
+    let host = installed();
+    assert_eq!(
+        plan_host(&ssh, &ssh.hosts[0], &host, &desired),
+        vec![
+            Action::InstallRpcSecret {
+                path: "/etc/rustfs/rpc.secret".into()
+            },
+            Action::SecureDrives {
+                paths: vec!["/d1".into(), "/d2".into()]
+            },
+        ]
+    );
+    assert!(plan_host(&local, &local.hosts[0], &host, &desired).is_empty());
 }

@@ -62,6 +62,8 @@ fn files_match_their_golden_copies() {
     assert_eq!(r.unit.0, "/etc/systemd/system/rustfs.service");
     assert_eq!(r.ctl.0, "/opt/rustfs/bin/rustfs-ctl");
     check_golden("rustfs.env", &r.env.1);
+    // Least privilege: whatever the node creates is its own only.
+    assert!(r.unit.1.contains("\nUMask=0077\n"), "{}", r.unit.1);
     check_golden("rustfs.service", &r.unit.1);
     check_golden("rustfs-ctl", &r.ctl.1);
 }
@@ -75,15 +77,82 @@ fn every_node_gets_identical_pool_arguments() {
         .map(|h| render(&inv, h, &token()).unwrap().env.1)
         .collect();
     assert!(envs.windows(2).all(|w| w[0] == w[1]));
+    // TLS is on unless the inventory turns it off.
     assert!(envs[0].contains(
-        "RUSTFS_VOLUMES='http://10.0.0.1:9000/mnt/disk1 http://10.0.0.2:9000/mnt/disk1 \
-         http://10.0.0.3:9000/mnt/disk1 http://10.0.0.4:9000/mnt/disk1 \
-         http://10.0.0.1:9000/mnt/disk2"
+        "RUSTFS_VOLUMES='https://10.0.0.1:9000/mnt/disk1 https://10.0.0.2:9000/mnt/disk1 \
+         https://10.0.0.3:9000/mnt/disk1 https://10.0.0.4:9000/mnt/disk1 \
+         https://10.0.0.1:9000/mnt/disk2"
     ));
-    assert!(!envs[0].contains("RUSTFS_TLS_CERT") && !envs[0].contains("STORAGE_CLASS"));
+    assert!(envs[0].contains("RUSTFS_TLS_CERT='/etc/rustfs/tls/node.crt'"));
+    assert!(!envs[0].contains("STORAGE_CLASS"));
+    assert!(envs[0].contains("RUSTFS_RPC_SECRET_FILE='/etc/rustfs/rpc.secret'"));
     // No HTML escaping: `$` and `-` reach the file verbatim ($$ is the inventory's literal $).
     assert!(envs[0].contains("RUSTFS_ROOT_PASSWORD='pa$word-123'"));
     assert!(envs[0].contains("RUSTFS_ADDRESS=':9000'"));
+    // Plaintext only when asked for.
+    let plain = inventory("tls: false\n");
+    let env = render(&plain, &plain.hosts[0], &token()).unwrap().env.1;
+    assert!(
+        env.contains("RUSTFS_VOLUMES='http://10.0.0.1:9000/mnt/disk1 "),
+        "{env}"
+    );
+    assert!(!env.contains("RUSTFS_TLS_"), "{env}");
+}
+
+/// The four hosts with a second network, `192.168.7.N`.
+fn with_cluster_network(extra: &str) -> Inventory {
+    let mut inv = inventory(extra);
+    for (i, h) in inv.hosts.iter_mut().enumerate() {
+        h.cluster_address = Some(format!("192.168.7.{}", i + 1));
+    }
+    inv
+}
+
+#[test]
+fn endpoints_name_the_cluster_addresses() {
+    let inv = with_cluster_network("");
+    let env = render(&inv, &inv.hosts[2], &token()).unwrap().env.1;
+    assert!(
+        env.contains(
+            "RUSTFS_VOLUMES='https://192.168.7.1:9000/mnt/disk1 https://192.168.7.2:9000/mnt/disk1 \
+             https://192.168.7.3:9000/mnt/disk1 https://192.168.7.4:9000/mnt/disk1 \
+             https://192.168.7.1:9000/mnt/disk2"
+        ),
+        "{env}"
+    );
+    assert!(!env.contains("10.0.0."), "{env}");
+    // The node still listens on every interface, so clients reach it at its address; RPC it
+    // answers only on its cluster address.
+    assert!(env.contains("RUSTFS_ADDRESS=':9000'"), "{env}");
+    assert!(
+        env.contains("\nRUSTFS_CLUSTER_ADDRESS='192.168.7.3'\n"),
+        "{env}"
+    );
+    let single = inventory("");
+    let env = render(&single, &single.hosts[2], &token()).unwrap().env.1;
+    assert!(!env.contains("RUSTFS_CLUSTER_ADDRESS"), "{env}");
+    let pools = with_cluster_network("pools:\n  - hosts: [n1, n2]\n  - hosts: [n3, n4]\n");
+    assert_eq!(
+        volumes(&pools).unwrap(),
+        "https://192.168.7.{1...2}:9000/mnt/disk{1...2} https://192.168.7.{3...4}:9000/mnt/disk{1...2}"
+    );
+}
+
+#[test]
+fn the_start_script_drops_root_on_hosts_but_not_in_local_mode() {
+    let inv = inventory("");
+    let ctl = render(&inv, &inv.hosts[0], &token()).unwrap().ctl.1;
+    assert!(
+        ctl.contains(
+            "if [ \"$(id -u)\" = 0 ]; then RUSTFS_RUN_AS=rustfs; export RUSTFS_RUN_AS; fi"
+        ),
+        "{ctl}"
+    );
+    assert!(ctl.contains("umask 077"), "{ctl}");
+    let local = inventory_with("", true);
+    let ctl = render(&local, &local.hosts[0], &token()).unwrap().ctl.1;
+    assert!(!ctl.contains("RUSTFS_RUN_AS"), "{ctl}");
+    assert!(ctl.contains("umask 077"), "{ctl}");
 }
 
 #[test]
@@ -102,15 +171,20 @@ fn local_nodes_listen_on_their_own_address_with_their_own_directories() {
         .ctl
         .1
         .contains("PIDFILE=\"/opt/rustfs/n2/run/rustfs.pid\""));
-    // Apart from the listening address, every node's env file is the same.
-    let strip = |s: &str| -> String {
+    assert!(r
+        .env
+        .1
+        .contains("RUSTFS_RPC_SECRET_FILE='/etc/rustfs/n2/rpc.secret'"));
+    // Apart from the listening address and its own directory, every node's env file is the same.
+    let strip = |s: &str, name: &str| -> String {
         s.lines()
             .filter(|l| !l.contains("_ADDRESS="))
+            .map(|l| l.replace(&format!("/etc/rustfs/{name}/"), "/etc/rustfs/NODE/"))
             .collect::<Vec<_>>()
             .join("\n")
     };
     let first = render(&inv, &inv.hosts[0], &token()).unwrap();
-    assert_eq!(strip(&first.env.1), strip(&r.env.1));
+    assert_eq!(strip(&first.env.1, "n1"), strip(&r.env.1, "n2"));
 }
 
 #[test]
@@ -119,7 +193,7 @@ fn several_pools_use_ellipsis_arguments_that_expand_back() {
     let v = volumes(&inv).unwrap();
     assert_eq!(
         v,
-        "http://10.0.0.{1...2}:9000/mnt/disk{1...2} http://10.0.0.{3...4}:9000/mnt/disk{1...2}"
+        "https://10.0.0.{1...2}:9000/mnt/disk{1...2} https://10.0.0.{3...4}:9000/mnt/disk{1...2}"
     );
     let args: Vec<String> = v.split(' ').map(String::from).collect();
     let pools = rustfs_common::endpoint::parse_pools(&args).unwrap();

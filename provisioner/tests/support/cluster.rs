@@ -26,6 +26,28 @@ pub fn rustfs_bin() -> PathBuf {
     );
 }
 
+/// Makes the service account on this machine unless it exists. The namespace hosts share this
+/// machine's /etc, where the provisioner makes it itself; but a host with the operator account
+/// reads copies of /etc/passwd bind-mounted over the real ones, which `useradd` cannot replace,
+/// so the copies must hold it from the start.
+fn ensure_service_user() {
+    let exists = std::process::Command::new("id")
+        .args(["-u", "rustfs"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        super::run_ok(std::process::Command::new("useradd").args([
+            "--system",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            "rustfs",
+        ]));
+    }
+}
+
 /// Test hosts on one network with a client key, a binary to install and an empty known_hosts.
 pub struct Cluster {
     // Dropped in this order: hosts (and everything they run), their network, the files.
@@ -55,7 +77,17 @@ impl Cluster {
         operator_sudo: &dyn Fn(usize) -> Option<bool>,
     ) -> Cluster {
         require_root_and_tools();
+        if (0..num_hosts).any(|i| operator_sudo(i).is_some()) {
+            ensure_service_user();
+        }
         let dir = tempfile::tempdir().unwrap();
+        // The hosts' nodes drop to the service user, which must reach the drives and config
+        // below this directory.
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
         let client_key = dir.path().join("id_client");
         keygen(&client_key);
         // install_dir and config_dir: one path in the inventory, private to each host.
@@ -92,8 +124,14 @@ impl Cluster {
         self.dir.path().join(rel)
     }
 
-    /// Writes an inventory for the hosts; `host_extra(i)` adds YAML to host i's flow mapping.
+    /// Writes an inventory for the hosts, plaintext (`tls: false`, said explicitly);
+    /// `host_extra(i)` adds YAML to host i's flow mapping.
     pub fn inventory(&self, host_extra: &dyn Fn(usize) -> String) -> PathBuf {
+        self.inventory_tls(host_extra, false)
+    }
+
+    /// Like [`Cluster::inventory`], with TLS on or off.
+    pub fn inventory_tls(&self, host_extra: &dyn Fn(usize) -> String, tls: bool) -> PathBuf {
         let mut hosts = String::new();
         for (i, h) in self.hosts.iter().enumerate() {
             let drives: Vec<String> = h.drives.iter().map(|d| d.display().to_string()).collect();
@@ -109,7 +147,7 @@ impl Cluster {
             "version: 1\ncluster: {{ name: nstest }}\nbinary: {{ path: ./rustfs }}\n\
              ssh: {{ user: root, key: {key}, known_hosts: ./known_hosts }}\nhosts:\n{hosts}\
              credentials: {{ user: admin, password: '${{TEST_UNUSED:-password123}}' }}\n\
-             install_dir: {dir}/opt\nconfig_dir: {dir}/etc\n",
+             tls: {tls}\ninstall_dir: {dir}/opt\nconfig_dir: {dir}/etc\n",
             key = self.client_key.display(),
             dir = self.dir.path().display(),
         );

@@ -1,8 +1,28 @@
 //! S3 checks with the AWS SDK for Rust, independent of the provisioner's own verification.
 
-/// PUT through node i, GET through node i+1 and i+2, with the AWS SDK for Rust.
-pub fn sdk_round_trips(endpoints: &[String], user: &str, password: &str, bucket: &str) {
+/// PUT through node i, GET through node i+1 and i+2, with the AWS SDK for Rust; over https
+/// trusting only `ca_pem` when given.
+pub fn sdk_round_trips(
+    endpoints: &[String],
+    user: &str,
+    password: &str,
+    bucket: &str,
+    ca_pem: Option<&str>,
+) {
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    let http = || match ca_pem {
+        Some(pem) => aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .tls_context(
+                TlsContext::builder()
+                    .with_trust_store(TrustStore::empty().with_pem_certificate(pem.as_bytes()))
+                    .build()
+                    .expect("the cluster CA makes a TLS context"),
+            )
+            .build_https(),
+        None => aws_smithy_http_client::Builder::new().build_http(),
+    };
     let client = |ep: &str| {
         let conf = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -10,7 +30,7 @@ pub fn sdk_round_trips(endpoints: &[String], user: &str, password: &str, bucket:
             .endpoint_url(ep)
             .force_path_style(true)
             .credentials_provider(Credentials::new(user, password, None, None, "test"))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .http_client(http())
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     };
