@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of RustFS Cluster: formatting, lints, unit + property tests, end-to-end suites
 # against the real binary, and the smoke test with off-the-shelf S3 clients. Installs missing
-# tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo openssl prometheus
+# tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo openssl strace prometheus
 # docker.io debootstrap; pip: awscli) and builds the container test hosts' image first, so it works on
-# a fresh machine.
+# a fresh machine. Terraform (/usr/local/bin/terraform, with the aws provider mirrored in
+# /opt/tf-plugins) cannot be installed from here: without it the run stops at once, saying so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,8 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# durability order: tests/tests/races.rs traces a PUT's syscalls
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 # observability: a real Prometheus and promtool (dashboards/, tests/tests/observability.rs)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 # container test hosts (tests/src/hosts/): Docker and debootstrap for their image
@@ -34,6 +37,9 @@ if ! command -v aws >/dev/null 2>&1; then
   hash -r
 fi
 
+# Terraform: not in apt, so it must be there already (scripts/terraform-test.sh says what is missing).
+scripts/terraform-test.sh --check
+
 TARGET=${CARGO_TARGET_DIR:-target}
 
 echo "== promtool: alert rules and their unit tests"
@@ -45,6 +51,12 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo build (binaries the end-to-end suites start)"
 cargo build --workspace --bins --quiet
+
+# ---- Terraform (terraform/) --------------------------------------------------------------------
+echo "== terraform: fmt, init + validate (local provider mirror), terraform test, rustfs-provision validate, drive script"
+RUSTFS_PROVISION_BIN="$TARGET/debug/rustfs-provision" scripts/terraform-test.sh
+# ------------------------------------------------------------------------------------------------
+
 echo "== container test host image (built once per recipe: debootstrap + docker import)"
 scripts/test-host-image.sh
 echo "== cargo test"

@@ -92,8 +92,19 @@ pub struct ServerConfig {
     /// client certificate it signed. Required with TLS in distributed mode.
     #[arg(long, env = "RUSTFS_TLS_CA", requires = "tls_cert")]
     pub tls_ca: Option<std::path::PathBuf>,
+    /// This node's address on a dedicated cluster network: inter-node RPC is answered only on
+    /// connections to it (S3 and health are served on every address). Unset: RPC is answered on
+    /// any address (still authenticated). The endpoints must name the nodes by these addresses.
+    #[arg(long, env = "RUSTFS_CLUSTER_ADDRESS")]
+    pub cluster_address: Option<std::net::IpAddr>,
+    /// On a host without systemd, started as root: the user to serve as. The node binds its
+    /// port, then drops to this user (and its groups) before it touches a drive.
+    #[arg(long, env = "RUSTFS_RUN_AS")]
+    pub run_as: Option<String>,
     #[command(flatten)]
     pub heal: crate::heal::HealConfig,
+    #[command(flatten)]
+    pub limits: crate::server::limits::ConnLimits,
     /// Drives, one pool per argument with ellipses: `/data{1...4}`.
     #[arg(required = true, env = "RUSTFS_VOLUMES", value_delimiter = ' ')]
     pub drives: Vec<String>,
@@ -161,6 +172,15 @@ pub fn credentials_from_env() -> Result<Option<Credentials>, String> {
         }
         _ => Err("set both RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD, or neither".into()),
     }
+}
+
+/// The cluster RPC keys from `RUSTFS_RPC_SECRET` or `RUSTFS_RPC_SECRET_FILE` (required in
+/// distributed mode; see `rpc::auth`).
+pub fn rpc_keys_from_env() -> Result<crate::rpc::auth::RpcKeys, String> {
+    let setting = secret_env("RUSTFS_RPC_SECRET")?.ok_or_else(|| {
+        "distributed mode needs the cluster RPC secret: set RUSTFS_RPC_SECRET_FILE (or RUSTFS_RPC_SECRET) to the same random secret on every node, e.g. from `openssl rand -hex 32`; rustfs-provision generates one".to_string()
+    })?;
+    crate::rpc::auth::RpcKeys::from_secrets(&setting).map_err(|e| e.to_string())
 }
 
 /// Fresh random credentials.

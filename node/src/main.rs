@@ -28,8 +28,12 @@ async fn main() {
 }
 
 async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
+    // Drives, keys and certificates this node creates are its own: directories 0700, files 0600.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let addr = parse_address(&cfg.address).map_err(anyhow::Error::msg)?;
     cfg.heal.validate().map_err(anyhow::Error::msg)?;
+    cfg.limits.validate().map_err(anyhow::Error::msg)?;
+    server::limits::raise_open_files_limit();
     let scrape_auth =
         rustfs_node::metrics::auth::ScrapeAuth::from_config(&cfg).map_err(anyhow::Error::msg)?;
     rustfs_node::metrics::global().set_auth(scrape_auth);
@@ -52,12 +56,20 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         tracing::info!("shutting down");
     };
     if !distributed {
+        let listener = bind(addr).await?;
+        server::privileges::drop_to(cfg.run_as.as_deref())?;
         let layer = server::bootstrap::build(&cfg, &pools).await?;
         let (creds, generated) = server::bootstrap::credentials(&layer).await?;
-        let listener = bind(addr).await?;
         announce(&listener, &creds, generated, tls.is_some())?;
-        let state =
-            server::ServerState::new(creds, cfg.region.clone(), None, pools, "local".into(), tls);
+        let state = server::ServerState::new(
+            creds,
+            cfg.region.clone(),
+            None,
+            pools,
+            "local".into(),
+            tls,
+            cfg.limits.clone(),
+        );
         state.set_layer(layer).await;
         state.start_healing(cfg.heal.clone());
         return server::run(state, listener, shutdown).await;
@@ -67,8 +79,14 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     let creds = rustfs_node::config::credentials_from_env()
         .map_err(anyhow::Error::msg)?
         .context("distributed mode needs RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD (or their _FILE forms), set identically on every node")?;
-    let part = server::cluster::prepare(pools, addr, &creds, tls.as_ref())?;
+    rustfs_node::rpc::auth::mark_start();
+    let keys = rustfs_node::config::rpc_keys_from_env().map_err(anyhow::Error::msg)?;
+    if tls.is_none() {
+        tracing::warn!("this cluster runs over plain http://: S3 credentials, data and inter-node calls cross the network unencrypted — use https:// endpoints with --tls-cert, --tls-key and --tls-ca (rustfs-provision does by default)");
+    }
     let listener = bind(addr).await?;
+    server::privileges::drop_to(cfg.run_as.as_deref())?;
+    let part = server::cluster::prepare(pools, addr, keys, tls.as_ref())?;
     announce(&listener, &creds, false, tls.is_some())?;
     tracing::info!(node = %part.me, "this node is {}", part.me);
     let state = server::ServerState::new(
@@ -78,7 +96,12 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         part.pools.clone(),
         part.me.clone(),
         tls,
+        cfg.limits.clone(),
     );
+    if let Some(ip) = cfg.cluster_address {
+        server::check_cluster_address(ip, &part.me)?;
+        state.set_cluster_address(ip);
+    }
     let mut serving = tokio::spawn(server::run(state.clone(), listener, shutdown));
     let layer = tokio::select! {
         formed = server::cluster::form(&cfg, &part) => formed?,

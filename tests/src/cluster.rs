@@ -124,6 +124,23 @@ impl Cluster {
         self.wait_ready(i);
     }
 
+    /// Waits (bounded) until every node sees every drive it needs online: each one answers
+    /// `/rustfs/health/cluster?maintenance=true` with 200, so any one of them may be stopped
+    /// next (what a rolling restart waits for between nodes).
+    pub fn wait_healthy(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        for i in 0..self.nodes.len() {
+            while self.health(i, "cluster?maintenance=true") != Some(200) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "node {} does not see a healthy cluster after 60 s",
+                    i + 1
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
     /// `GET /rustfs/health/<what>` on node `i`.
     pub fn health(&self, i: usize, what: &str) -> Option<u16> {
         crate::http_status(&format!("{}/rustfs/health/{what}", self.nodes[i].endpoint))

@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 
 pub const ACCESS_KEY: &str = "rustfs-test-admin";
 pub const SECRET_KEY: &str = "rustfs-test-secret-key";
+/// The cluster RPC secret every test node shares (`RUSTFS_RPC_SECRET`).
+pub const RPC_SECRET: &str = "rustfs-test-rpc-secret-0123456789abcdef";
 
 /// The `rustfs` binary: `$RUSTFS_BIN`, else next to this test executable's target dir.
 pub fn rustfs_bin() -> PathBuf {
@@ -82,6 +84,12 @@ impl Server {
         }
     }
 
+    /// Sets (or replaces) an environment variable for the next start.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
     /// Starts the server expecting it to exit with an error; returns its stderr.
     pub fn start_failing(args: &[String], env: &[(&str, &str)]) -> String {
         Self::start_failing_at("127.0.0.1:0", args, env)
@@ -97,6 +105,7 @@ impl Server {
             .args(args)
             .env("RUSTFS_ROOT_USER", ACCESS_KEY)
             .env("RUSTFS_ROOT_PASSWORD", SECRET_KEY)
+            .env("RUSTFS_RPC_SECRET", RPC_SECRET)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -141,6 +150,7 @@ impl Server {
             .args(&self.args)
             .env("RUSTFS_ROOT_USER", ACCESS_KEY)
             .env("RUSTFS_ROOT_PASSWORD", SECRET_KEY)
+            .env("RUSTFS_RPC_SECRET", RPC_SECRET)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -349,7 +359,8 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-/// Every file under `root` (relative path → size), skipping the temp area.
+/// Every file under `root` (relative path → size), skipping the transient areas (writes in
+/// progress, undo records of commits not yet settled, trash readers still hold).
 pub fn tree(root: &Path) -> std::collections::BTreeMap<String, u64> {
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -364,7 +375,10 @@ pub fn tree(root: &Path) -> std::collections::BTreeMap<String, u64> {
                 .expect("under root")
                 .display()
                 .to_string();
-            if rel.contains(".rustfs.sys/tmp") {
+            if [".rustfs.sys/tmp", ".rustfs.sys/undo", ".rustfs.sys/trash"]
+                .iter()
+                .any(|t| rel.contains(t))
+            {
                 continue;
             }
             match e.metadata() {

@@ -25,9 +25,53 @@ pub fn signed_headers(
     headers: &[(&str, String)],
     payload: Option<&[u8]>,
 ) -> Vec<(String, String)> {
+    let body = match payload {
+        Some(b) => SignableBody::Bytes(b),
+        None => SignableBody::UnsignedPayload,
+    };
+    sign_with(method, url, headers, body, None).0
+}
+
+/// Signs with a given `x-amz-content-sha256` value (e.g. `STREAMING-UNSIGNED-PAYLOAD-TRAILER`).
+pub fn signed_headers_with_payload_hash(
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    payload_hash: &str,
+) -> Vec<(String, String)> {
+    let body = SignableBody::Precomputed(payload_hash.to_string());
+    sign_with(method, url, headers, body, None).0
+}
+
+/// A presigned URL for `method url`, valid for `expires` (any length: the signer is not the
+/// judge of what a server accepts).
+pub fn presigned_url(method: &str, url: &str, expires: std::time::Duration) -> String {
+    sign_with(
+        method,
+        url,
+        &[],
+        SignableBody::UnsignedPayload,
+        Some(expires),
+    )
+    .1
+}
+
+/// The signed headers and the (possibly presigned) URL.
+fn sign_with(
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: SignableBody<'_>,
+    presign: Option<std::time::Duration>,
+) -> (Vec<(String, String)>, String) {
     let identity = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "rustfs-tests").into();
     let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    if let Some(expires) = presign {
+        settings.signature_location = aws_sigv4::http_request::SignatureLocation::QueryParams;
+        settings.expires_in = Some(expires);
+    } else {
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    }
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
@@ -37,10 +81,6 @@ pub fn signed_headers(
         .build()
         .expect("signing params")
         .into();
-    let body = match payload {
-        Some(b) => SignableBody::Bytes(b),
-        None => SignableBody::UnsignedPayload,
-    };
     let host = url
         .trim_start_matches("http://")
         .split('/')
@@ -66,7 +106,7 @@ pub fn signed_headers(
     for (k, v) in req.headers() {
         out.push((k.to_string(), v.to_str().unwrap_or_default().to_string()));
     }
-    out
+    (out, req.uri().to_string())
 }
 
 fn builder(method: &str, url: &str, headers: Vec<(String, String)>) -> reqwest::RequestBuilder {

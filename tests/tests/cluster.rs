@@ -177,14 +177,23 @@ async fn staggered_start_and_a_node_with_another_layout_or_secret_is_refused() {
         err.contains("different pool layout"),
         "expected a layout refusal, got:\n{err}"
     );
-    // Node 4 comes back with another secret.
+    // Node 4 comes back with another cluster RPC secret, a short one, or none.
     let mut env = CLUSTER_ENV.to_vec();
-    env.push(("RUSTFS_ROOT_PASSWORD", "another-secret-key"));
+    env.push(("RUSTFS_RPC_SECRET", "another-cluster-rpc-secret-0123456789"));
     let err = Server::start_failing_at(&addr, &c.args, &env);
     assert!(
-        err.contains("must be identical on every node"),
-        "expected a credentials refusal, got:\n{err}"
+        err.contains("RUSTFS_RPC_SECRET must be the same on every node"),
+        "expected an RPC secret refusal, got:\n{err}"
     );
+    for (secret, says) in [
+        ("short", "at least 32"),
+        ("", "needs the cluster RPC secret"),
+    ] {
+        let mut env = CLUSTER_ENV.to_vec();
+        env.push(("RUSTFS_RPC_SECRET", secret));
+        let err = Server::start_failing_at(&addr, &c.args, &env);
+        assert!(err.contains(says), "RUSTFS_RPC_SECRET={secret:?}: {err}");
+    }
     // Without credentials at all a cluster node refuses to start.
     let err = Server::start_failing_at(
         &addr,
@@ -316,42 +325,56 @@ async fn rpc_status(url: &str, auth: Option<String>) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_refuses_calls_without_a_valid_token() {
-    use rustfs_node::config::Credentials;
-    use rustfs_node::rpc::auth::TokenKey;
+    use rustfs_node::rpc::auth::RpcKeys;
     let c = Cluster::start(4, 1);
-    let url = format!("{}/rustfs/rpc/v1/ping", c.nodes[0].endpoint);
-    let key = TokenKey::new(&Credentials {
-        access_key: ACCESS_KEY.into(),
-        secret_key: SECRET_KEY.into(),
-    });
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    assert_eq!(rpc_status(&url, None).await, 401);
+    let path = "/rustfs/rpc/v2/ping";
+    let url = |i: usize| format!("{}{path}", c.nodes[i].endpoint);
+    let keys = RpcKeys::from_secrets(rustfs_tests::RPC_SECRET).unwrap();
+    let empty = RpcKeys::body_hash(b"");
+    let sign = |i: usize, p: &str| keys.sign("GET", p, &c.addresses[i], &empty).header;
+    assert_eq!(rpc_status(&url(0), None).await, 401);
+    let wrong = RpcKeys::from_secrets("not-the-cluster-secret-not-the-cluster-secret").unwrap();
     assert_eq!(
-        rpc_status(&url, Some(format!("Bearer {}", key.token_until(now - 5)))).await,
+        rpc_status(
+            &url(0),
+            Some(wrong.sign("GET", path, &c.addresses[0], &empty).header)
+        )
+        .await,
         401,
-        "an expired token is refused"
+        "another secret"
     );
-    let wrong = TokenKey::new(&Credentials {
-        access_key: ACCESS_KEY.into(),
-        secret_key: "not-the-secret".into(),
-    });
+    let captured = sign(0, path);
+    assert_eq!(rpc_status(&url(0), Some(captured.clone())).await, 200);
     assert_eq!(
-        rpc_status(&url, Some(format!("Bearer {}", wrong.fresh().0))).await,
-        401
+        rpc_status(&url(0), Some(captured.clone())).await,
+        401,
+        "a captured call replayed to its node"
     );
     assert_eq!(
-        rpc_status(&url, Some(format!("Bearer {}", key.fresh().0))).await,
-        200
+        rpc_status(&url(1), Some(sign(0, path))).await,
+        401,
+        "a call for node 1 sent to node 2"
+    );
+    assert_eq!(
+        rpc_status(
+            &format!("{}/rustfs/rpc/v2/info", c.nodes[0].endpoint),
+            Some(sign(0, path))
+        )
+        .await,
+        401,
+        "a call for /ping sent to /info"
+    );
+    assert_eq!(
+        rpc_status(&url(0), Some(format!("Bearer {}", "0".repeat(64)))).await,
+        401,
+        "the old token format"
     );
     let log = c.nodes[0].log();
     assert!(
         log.contains("refused an RPC call"),
         "refusals are logged:\n{log}"
     );
-    assert!(log.contains("expired"), "the log says why:\n{log}");
+    assert!(log.contains("replay"), "the log says why:\n{log}");
     // The admin API answers signed root requests only.
     let info = admin_info(&c, 2).await;
     assert_eq!(info["this_node"], c.addresses[2].as_str());
@@ -396,4 +419,153 @@ async fn an_upload_may_outlast_the_rpc_deadline_while_it_progresses() {
         !log.contains("peer marked offline"),
         "a progressing upload marked a peer offline:\n{log}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_credentials_rotate_with_a_rolling_restart_while_rpc_keeps_working() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let mut c = Cluster::start(4, 1);
+    create_bucket(&c.client(0), "rotate").await;
+    const NEW: &str = "rotated-root-secret-2026";
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let ops = Arc::new(AtomicUsize::new(0));
+    // A client keeps writing and reading through node `via` with `secret` until told to stop.
+    let workload = |client: Client, tag: &'static str| {
+        let (stop, failures, ops) = (stop.clone(), failures.clone(), ops.clone());
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let key = format!("{tag}-{n}");
+                let data = pattern(20_000, n);
+                let written = put(&client, "rotate", &key, &data).await;
+                let read = get(&client, "rotate", &key).await;
+                let failed = written.is_err() || read.as_deref() != Ok(&data[..]);
+                if failed && failures.fetch_add(1, Ordering::Relaxed) < 3 {
+                    eprintln!("{key}: put {written:?}, get {:?}", read.map(|b| b.len()));
+                }
+                ops.fetch_add(1, Ordering::Relaxed);
+                n += 1;
+            }
+        })
+    };
+    // Node 1 keeps the old key while nodes 2–4 restart, one at a time, with the new one: its
+    // calls to them must keep working (RPC does not use the root credentials).
+    let old_side = workload(c.client(0), "old");
+    for i in 1..4 {
+        c.nodes[i].set_env("RUSTFS_ROOT_PASSWORD", NEW);
+        c.restart(i);
+        c.wait_healthy();
+    }
+    stop.store(true, Ordering::Relaxed);
+    old_side.await.unwrap();
+    // Then node 1 restarts while a client with the new key works through node 2.
+    stop.store(false, Ordering::Relaxed);
+    let new_client =
+        |c: &Cluster, i: usize| rustfs_tests::client(&c.nodes[i].endpoint, ACCESS_KEY, NEW);
+    let new_side = workload(new_client(&c, 1), "new");
+    c.nodes[0].set_env("RUSTFS_ROOT_PASSWORD", NEW);
+    c.restart(0);
+    c.wait_healthy();
+    stop.store(true, Ordering::Relaxed);
+    new_side.await.unwrap();
+    assert!(ops.load(Ordering::Relaxed) > 10, "the workloads ran");
+    assert_eq!(
+        failures.load(Ordering::Relaxed),
+        0,
+        "requests failed during the rotation; node 1's log:\n{}",
+        c.nodes[0].log()
+    );
+    for i in 0..4 {
+        assert_eq!(
+            get(&new_client(&c, i), "rotate", "old-0").await.unwrap(),
+            pattern(20_000, 0)
+        );
+        assert_eq!(
+            get(&c.client(i), "rotate", "old-0").await.unwrap_err(),
+            403,
+            "the old key is refused"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rpc_is_answered_only_on_the_cluster_address() {
+    use rustfs_node::rpc::auth::RpcKeys;
+    // Each node listens on every address of its own port, and names its cluster address.
+    let cluster_ips = rustfs_tests::cluster::allocate_addresses(4);
+    let ports: Vec<u16> = (0..4)
+        .map(|_| {
+            std::net::TcpListener::bind("0.0.0.0:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        })
+        .collect();
+    let ips: Vec<String> = cluster_ips
+        .iter()
+        .map(|a| a.split(':').next().unwrap().to_string())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let args: Vec<String> = (0..4)
+        .map(|i| {
+            format!(
+                "http://{}:{}{}/n{i}",
+                ips[i],
+                ports[i],
+                dir.path().display()
+            )
+        })
+        .collect();
+    let mut nodes: Vec<Server> = (0..4)
+        .map(|i| {
+            let env = [
+                ("RUSTFS_CLUSTER_ADDRESS", ips[i].as_str()),
+                ("RUSTFS_RPC_TIMEOUT_SECS", "2"),
+            ];
+            let log = dir.path().join(format!("node{i}.log"));
+            Server::new(&format!("0.0.0.0:{}", ports[i]), &args, &env, &log)
+        })
+        .collect();
+    for n in &mut nodes {
+        n.spawn_process().unwrap();
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        n.wait_for("/rustfs/health/ready", Duration::from_secs(90))
+            .unwrap_or_else(|e| panic!("node {i}: {e}\n{}", n.log()));
+    }
+    // Clients reach S3 on any address; RPC on a client address is refused before its signature
+    // is even looked at, and answered on the cluster address.
+    let client_side = format!("http://127.0.0.1:{}", ports[0]);
+    let s3 = rustfs_tests::client(&client_side, ACCESS_KEY, SECRET_KEY);
+    create_bucket(&s3, "split").await;
+    put(&s3, "split", "k", b"through the client address")
+        .await
+        .unwrap();
+    let keys = RpcKeys::from_secrets(rustfs_tests::RPC_SECRET).unwrap();
+    let target = format!("{}:{}", ips[0], ports[0]);
+    let call = |base: String| {
+        let header = keys
+            .sign(
+                "GET",
+                "/rustfs/rpc/v2/info",
+                &target,
+                &RpcKeys::body_hash(b""),
+            )
+            .header;
+        async move {
+            reqwest::Client::new()
+                .get(format!("{base}/rustfs/rpc/v2/info"))
+                .header("authorization", header)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let refused = call(client_side.clone()).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("cluster address"));
+    assert_eq!(call(format!("http://{target}")).await.status(), 200);
 }

@@ -4,7 +4,8 @@
 //! → a clean plan and a second apply that restarts nothing → the node is a real systemd unit that
 //! comes back after a host reboot → inter-node RPC with a certificate from another CA is refused →
 //! a paused and a disconnected host fail the run by name while the others keep serving →
-//! destroy. A smaller cluster takes the start-script path with sshd as PID 1. Prints the apply
+//! destroy. A smaller cluster takes the start-script path with sshd as PID 1, on hosts with a
+//! second network that carries its inter-node traffic (`cluster_address`). Prints the apply
 //! timings as figures (`bench:` lines).
 //!
 //! Needs root and Docker; the host image is built on first use (scripts/test-host-image.sh).
@@ -40,9 +41,8 @@ impl Deploy {
     fn with(hosts: TestHosts, name: &str, more: &str) -> Deploy {
         let bin = hosts.path("rustfs");
         std::fs::copy(rustfs_tests::rustfs_bin(), &bin).unwrap();
-        let extra = format!(
-            "credentials: {{ user: {USER}, password: {PASSWORD} }}\ntls: {{ enabled: true }}\n{more}"
-        );
+        // TLS is the default: the inventory does not mention it.
+        let extra = format!("credentials: {{ user: {USER}, password: {PASSWORD} }}\n{more}");
         let inventory = hosts.inventory(name, &bin, &extra);
         let state = hosts.path("state");
         Deploy {
@@ -209,7 +209,7 @@ fn foreign_rpc_is_refused(d: &Deploy, target: &ContainerHost) {
         }
         b.build().unwrap()
     };
-    let url = format!("https://{}:9000/rustfs/rpc/v1/info", target.address);
+    let url = format!("https://{}:9000/rustfs/rpc/v2/info", target.address);
     let rt = runtime();
     let anonymous = rt
         .block_on(async { client(None).get(&url).send().await })
@@ -359,10 +359,23 @@ fn tls_cluster_on_container_hosts() {
             // Logged to the journal under its own name (not as the `current` link it runs from).
             h.exec_ok("journalctl -t rustfs --no-pager -o cat | grep -q 'serving S3'");
             assert_eq!(
-                h.exec_text("stat -c %U /data/drive1 /etc/rustfs/tls/node.key"),
-                "rustfs\nroot"
+                h.exec_text("systemctl show rustfs -p UMask --value"),
+                "0077"
             );
-        } else {
+        }
+        // Least privilege: the drives, the TLS key and the RPC secret are the node's only.
+        assert_eq!(
+            h.exec_text(
+                "stat -c '%a %U' /data/drive1 /etc/rustfs/tls/node.key /etc/rustfs/rpc.secret"
+            ),
+            "700 rustfs\n600 rustfs\n600 rustfs",
+            "{}",
+            h.name
+        );
+        h.exec_ok(
+            "grep -qx \"RUSTFS_RPC_SECRET_FILE='/etc/rustfs/rpc.secret'\" /etc/rustfs/rustfs.env",
+        );
+        if !systemd {
             assert!(h
                 .exec_text("/opt/rustfs/bin/rustfs-ctl status")
                 .starts_with("running"));
@@ -476,20 +489,35 @@ fn tls_cluster_on_container_hosts() {
     );
 }
 
-/// The provisioner's path for hosts without systemd: sshd is PID 1, the node runs under the
-/// rendered start script.
+/// The provisioner's path for hosts without systemd (sshd is PID 1; the node runs under the
+/// rendered start script, started as root and told to drop to `rustfs`), on hosts with two
+/// networks: each host's `cluster_address` is on the second one, so the pool endpoints (and
+/// with them inter-node RPC and the nodes' certificates) name it, while clients and the
+/// provisioner's checks use `address`.
 #[test]
-fn start_script_path_on_sshd_hosts() {
+fn start_script_path_with_a_cluster_network() {
     let d = Deploy::new(
-        TestHosts::start(4, 1, InitChoice::Force(Init::Sshd)),
+        TestHosts::start_on_two_networks(4, 1, InitChoice::Force(Init::Sshd)),
         "plain",
     );
+    let cluster: Vec<String> = d
+        .hosts
+        .hosts
+        .iter()
+        .map(|h| h.cluster_address.clone().expect("a cluster address"))
+        .collect();
     let run = d.run("apply", &["--yes"], APPLY_LIMIT);
     assert_eq!(run.code, 0, "{run}");
     assert!(
         run.stdout.contains("S3 verified through 4 node(s)"),
         "{run}"
     );
+    // The endpoints every node gets name the cluster addresses only.
+    let volumes = cluster
+        .iter()
+        .map(|a| format!("https://{a}:9000/data/drive1"))
+        .collect::<Vec<_>>()
+        .join(" ");
     for h in &d.hosts.hosts {
         assert!(
             h.exec_text("/opt/rustfs/bin/rustfs-ctl status")
@@ -498,12 +526,70 @@ fn start_script_path_on_sshd_hosts() {
             h.name
         );
         h.exec_ok("test ! -d /run/systemd/system && test ! -e /etc/systemd/system/rustfs.service");
+        let env = h.exec_ok("cat /etc/rustfs/rustfs.env");
+        assert!(
+            env.contains(&format!("RUSTFS_VOLUMES='{volumes}'")),
+            "{}: {env}",
+            h.name
+        );
+        // Started as root, told to drop to the service user, which owns its files.
+        h.exec_ok(
+            "tr '\\0' '\\n' < /proc/$(cat /opt/rustfs/run/rustfs.pid)/environ | grep -qx RUSTFS_RUN_AS=rustfs",
+        );
+        assert_eq!(
+            h.exec_text("stat -c '%a %U' /data/drive1 /etc/rustfs/rpc.secret"),
+            "700 rustfs\n600 rustfs",
+            "{}",
+            h.name
+        );
+        // Its certificate names both of its addresses (peers check the cluster one).
+        let cert = d.state.join(format!("nodes/{}.pem", h.name));
+        for ip in [&h.address, h.cluster_address.as_ref().unwrap()] {
+            let out = std::process::Command::new("openssl")
+                .args([
+                    "verify",
+                    "-purpose",
+                    "sslserver",
+                    "-verify_ip",
+                    ip,
+                    "-CAfile",
+                ])
+                .arg(d.ca_path())
+                .arg(&cert)
+                .output()
+                .expect("openssl is missing: apt-get install openssl");
+            assert!(
+                out.status.success(),
+                "{} for {ip}: {}",
+                h.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
+    // Clients use the client addresses.
     runtime().block_on(sdk_round_trips(
         &d.clients(&[0, 1, 2, 3]),
         "plain-sdk",
         "sdk",
     ));
+    // The nodes talk to each other over the cluster network: every connection a node opened to
+    // a peer's S3/RPC port goes to a cluster address.
+    for h in &d.hosts.hosts {
+        let peers = h.exec_ok("ss -Htn state established '( dport = :9000 )'");
+        let remotes: Vec<&str> = peers
+            .lines()
+            .filter_map(|l| l.split_whitespace().last())
+            .filter_map(|r| r.rsplit_once(':').map(|(ip, _)| ip))
+            .collect();
+        assert!(!remotes.is_empty(), "{}: no connection to a peer", h.name);
+        for r in &remotes {
+            assert!(
+                cluster.iter().any(|c| c == r),
+                "{}: connection to {r}, not a cluster address: {peers}",
+                h.name
+            );
+        }
+    }
     let before = identities(&d);
     let run = d.run("apply", &["--yes"], APPLY_LIMIT);
     assert_eq!(run.code, 0, "{run}");

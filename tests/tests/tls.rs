@@ -121,7 +121,7 @@ async fn a_tls_cluster_serves_s3_and_refuses_foreign_rpc() {
     }
     // RPC: no client certificate → 403; a certificate from another CA → handshake refused;
     // the cluster's certificate but no token → 401 (both checks apply); plain http → no answer.
-    let rpc = format!("{}/rustfs/rpc/v1/info", nodes[1].endpoint);
+    let rpc = format!("{}/rustfs/rpc/v2/info", nodes[1].endpoint);
     let r = client.get(&rpc).send().await.unwrap();
     assert_eq!(r.status(), 403, "{:?}", r.text().await);
     let foreign = Ca::new("someone else's CA");

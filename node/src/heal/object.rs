@@ -74,7 +74,7 @@ pub async fn heal_object(
     for id in ids {
         match set.resolve(bucket, key, &metas, Some(id)) {
             Ok(r) => heal_version(set, bucket, key, r, &metas, deep, budget, &mut report).await?,
-            Err(ObjError::ObjectNotFound(_)) => {
+            Err(ObjError::ObjectNotFound(_) | ObjError::VersionNotFound(_)) => {
                 remove_dangling(set, bucket, key, id, &mut report).await
             }
             Err(ObjError::ReadQuorum(_)) => report.incomplete(format!(
@@ -104,7 +104,7 @@ async fn remove_dangling(
     let metas = set.read_metas(bucket, key).await;
     if !matches!(
         set.resolve(bucket, key, &metas, Some(id)),
-        Err(ObjError::ObjectNotFound(_))
+        Err(ObjError::ObjectNotFound(_) | ObjError::VersionNotFound(_))
     ) {
         return;
     }
@@ -438,13 +438,19 @@ async fn commit(
         let mut v = version.clone();
         v.erasure.index = v.erasure.distribution[t];
         v.inline_data = rebuilt.inline.as_ref().map(|s| s[j].clone());
-        let mut r = d.commit(bucket, key, src, v.clone()).await;
+        let commit_id = Uuid::new_v4();
+        let mut r = d.commit(bucket, key, src, v.clone(), commit_id).await;
         if matches!(r, Err(DriveError::BucketNotFound)) {
             let _ = d.make_bucket(bucket, crate::object::now_nanos()).await;
-            r = d.commit(bucket, key, src, v.clone()).await;
+            r = d.commit(bucket, key, src, v.clone(), commit_id).await;
         }
         match r {
-            Ok(()) => committed.push((t, v)),
+            Ok(kept) => {
+                if kept {
+                    let _ = d.finish_commit(commit_id).await;
+                }
+                committed.push((t, v))
+            }
             Err(e) => report.incomplete(format!(
                 "committing the healed copy on {}: {e}",
                 d.endpoint()

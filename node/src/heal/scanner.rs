@@ -61,8 +61,9 @@ pub(crate) async fn walk_keys_after(
     rx
 }
 
-/// The buckets any drive of the set holds; a bucket that a quorum of drives holds is made on the
-/// online drives that miss it (they were away when it was created).
+/// The buckets any drive of the set holds, and the system bucket (bucket configurations); a
+/// bucket that a quorum of drives holds is made on the online drives that miss it (they were
+/// away when it was created).
 pub(crate) async fn heal_buckets(set: &ErasureSet) -> Vec<BucketInfo> {
     let lists = join_all(set.drives.iter().map(|d| d.list_buckets())).await;
     let mut all: Vec<BucketInfo> = Vec::new();
@@ -72,6 +73,10 @@ pub(crate) async fn heal_buckets(set: &ErasureSet) -> Vec<BucketInfo> {
         }
     }
     all.sort_by(|a, b| a.name.cmp(&b.name));
+    all.push(BucketInfo {
+        name: crate::store::SYS_BUCKET.to_string(),
+        created_nanos: 0,
+    });
     let quorum = set.default_quorum().read();
     for b in &all {
         let holders = lists

@@ -28,7 +28,7 @@ async fn test_set() -> TestSet {
         let d = LocalDrive::new(dir.path());
         d.prepare().unwrap();
         d.write_format(f).await.unwrap();
-        d.make_bucket("b", 1).await.unwrap();
+        d.make_bucket("bkt", 1).await.unwrap();
         drives.push(Arc::new(d));
     }
     TestSet {
@@ -41,7 +41,7 @@ async fn test_set() -> TestSet {
             parity: 2,
             codec: CodecKind::RsErasure,
             bitrot: BitrotAlgo::Xxh3_128,
-            locks: NsLock::local(),
+            locks: Arc::new(NsLock::local(std::time::Duration::from_secs(30))),
             heal: Default::default(),
         },
     }
@@ -59,7 +59,7 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 }
 
 async fn read(set: &ErasureSet, key: &str) -> Vec<u8> {
-    let obj = set.open_object("b", key).await.unwrap();
+    let obj = set.open_object("bkt", key, None).await.unwrap();
     let size = obj.info.size;
     let mut s = obj.stream(0, size).await.unwrap();
     let mut out = Vec::new();
@@ -72,12 +72,12 @@ async fn read(set: &ErasureSet, key: &str) -> Vec<u8> {
 /// Every drive holds the latest version with shards that pass a deep check.
 async fn fully_redundant(set: &ErasureSet, key: &str) -> bool {
     for d in &set.drives {
-        let Ok(meta) = d.read_meta("b", key).await else {
+        let Ok(meta) = d.read_meta("bkt", key).await else {
             return false;
         };
         let v = meta.latest().unwrap();
         if v.data_dir.is_some() {
-            match d.check_parts("b", key, v, true).await {
+            match d.check_parts("bkt", key, v, true).await {
                 Ok(p) if p.iter().all(|s| *s == PartState::Ok) => {}
                 _ => return false,
             }
@@ -87,7 +87,7 @@ async fn fully_redundant(set: &ErasureSet, key: &str) -> bool {
 }
 
 fn data_dir(root: &std::path::Path, key: &str) -> PathBuf {
-    let dir = root.join("b").join(key);
+    let dir = root.join("bkt").join(key);
     std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
@@ -101,7 +101,7 @@ async fn lost_and_rotten_shards_are_rebuilt_and_verified() {
     let t = test_set().await;
     let data = pattern(3 << 20, 7);
     t.set
-        .put_object("b", "big", body(&data), PutOptions::default())
+        .put_object("bkt", "big", body(&data), PutOptions::default())
         .await
         .unwrap();
     // Drive 0 loses its shard file, drive 1's shard rots in the middle.
@@ -115,12 +115,12 @@ async fn lost_and_rotten_shards_are_rebuilt_and_verified() {
 
     // A shallow heal finds the missing file but not the rot; a deep one finds both.
     let budget = IoBudget::unlimited();
-    let r = heal_object(&t.set, "b", "big", false, &budget)
+    let r = heal_object(&t.set, "bkt", "big", false, &budget)
         .await
         .unwrap();
     assert_eq!((r.drives_healed, r.complete), (1, true), "{r:?}");
     assert!(!fully_redundant(&t.set, "big").await);
-    let r = heal_object(&t.set, "b", "big", true, &budget)
+    let r = heal_object(&t.set, "bkt", "big", true, &budget)
         .await
         .unwrap();
     assert_eq!((r.drives_healed, r.complete), (1, true), "{r:?}");
@@ -128,7 +128,7 @@ async fn lost_and_rotten_shards_are_rebuilt_and_verified() {
     assert!(fully_redundant(&t.set, "big").await);
     assert_eq!(read(&t.set, "big").await, data);
     // Nothing left to do.
-    let r = heal_object(&t.set, "b", "big", true, &budget)
+    let r = heal_object(&t.set, "bkt", "big", true, &budget)
         .await
         .unwrap();
     assert!(!r.changed() && r.complete, "{r:?}");
@@ -140,32 +140,34 @@ async fn a_lost_meta_and_a_stale_copy_are_replaced() {
     let budget = IoBudget::unlimited();
     let small = pattern(10_000, 3);
     t.set
-        .put_object("b", "small", body(&small), PutOptions::default())
+        .put_object("bkt", "small", body(&small), PutOptions::default())
         .await
         .unwrap();
-    std::fs::remove_file(t.roots[2].join("b/small/rustfs.meta")).unwrap();
+    std::fs::remove_file(t.roots[2].join("bkt/small/rustfs.meta")).unwrap();
     // Drive 3 keeps an old copy of "big" while the others take a new one.
     let old = pattern(2 << 20, 1);
     t.set
-        .put_object("b", "big", body(&old), PutOptions::default())
+        .put_object("bkt", "big", body(&old), PutOptions::default())
         .await
         .unwrap();
-    let stale = std::fs::read(t.roots[3].join("b/big/rustfs.meta")).unwrap();
+    let stale = std::fs::read(t.roots[3].join("bkt/big/rustfs.meta")).unwrap();
     let stale_dir = data_dir(&t.roots[3], "big");
     let saved = tempfile::tempdir().unwrap();
     let saved_dir = saved.path().join("d");
     std::fs::rename(&stale_dir, &saved_dir).unwrap();
     let new = pattern(2 << 20, 2);
     t.set
-        .put_object("b", "big", body(&new), PutOptions::default())
+        .put_object("bkt", "big", body(&new), PutOptions::default())
         .await
         .unwrap();
     std::fs::remove_dir_all(data_dir(&t.roots[3], "big")).unwrap();
     std::fs::rename(&saved_dir, &stale_dir).unwrap();
-    std::fs::write(t.roots[3].join("b/big/rustfs.meta"), stale).unwrap();
+    std::fs::write(t.roots[3].join("bkt/big/rustfs.meta"), stale).unwrap();
 
     for key in ["small", "big"] {
-        let r = heal_object(&t.set, "b", key, false, &budget).await.unwrap();
+        let r = heal_object(&t.set, "bkt", key, false, &budget)
+            .await
+            .unwrap();
         assert_eq!((r.drives_healed, r.complete), (1, true), "{key}: {r:?}");
         assert!(fully_redundant(&t.set, key).await, "{key}");
     }
@@ -179,18 +181,18 @@ async fn a_version_on_too_few_drives_is_removed() {
     let t = test_set().await;
     let data = pattern(1000, 9);
     t.set
-        .put_object("b", "dangling", body(&data), PutOptions::default())
+        .put_object("bkt", "dangling", body(&data), PutOptions::default())
         .await
         .unwrap();
     // A delete that three drives saw and one missed.
     for d in &t.set.drives[1..] {
-        d.delete_version("b", "dangling", None).await.unwrap();
+        d.delete_version("bkt", "dangling", None).await.unwrap();
     }
-    let r = heal_object(&t.set, "b", "dangling", false, &IoBudget::unlimited())
+    let r = heal_object(&t.set, "bkt", "dangling", false, &IoBudget::unlimited())
         .await
         .unwrap();
     assert_eq!((r.dangling_removed, r.complete), (1, true), "{r:?}");
-    assert!(t.set.drives[0].read_meta("b", "dangling").await.is_err());
+    assert!(t.set.drives[0].read_meta("bkt", "dangling").await.is_err());
 }
 
 #[tokio::test]
@@ -198,13 +200,13 @@ async fn a_heal_short_of_good_copies_says_so() {
     let t = test_set().await;
     let data = pattern(2 << 20, 5);
     t.set
-        .put_object("b", "k", body(&data), PutOptions::default())
+        .put_object("bkt", "k", body(&data), PutOptions::default())
         .await
         .unwrap();
     for root in &t.roots[..3] {
         std::fs::remove_file(data_dir(root, "k").join("part.1")).unwrap();
     }
-    let r = heal_object(&t.set, "b", "k", false, &IoBudget::unlimited())
+    let r = heal_object(&t.set, "bkt", "k", false, &IoBudget::unlimited())
         .await
         .unwrap();
     assert!(!r.complete && r.drives_healed == 0, "{r:?}");

@@ -1,7 +1,10 @@
 //! Buckets across every drive of every set, and routing of object calls to their pool and set.
 
 use super::get::OpenObject;
-use super::{now_nanos, BodyStream, ObjError, ObjResult, ObjectInfo, ObjectLayer, PutOptions};
+use super::{
+    now_nanos, BodyStream, Deleted, ObjError, ObjResult, ObjectInfo, ObjectLayer, PutOptions,
+    VersionSel,
+};
 use crate::object::set::ErasureSet;
 use crate::store::{BucketInfo, Drive, DriveError};
 use futures::future::join_all;
@@ -137,6 +140,9 @@ impl ObjectLayer {
             }
             return Err(ObjError::BucketNotEmpty(bucket.into()));
         }
+        if let Err(e) = self.delete_bucket_config(bucket).await {
+            tracing::warn!(bucket, error = %e, "the deleted bucket's configuration stays; it is replaced if the bucket is made again");
+        }
         Ok(())
     }
 
@@ -148,8 +154,8 @@ impl ObjectLayer {
         }
         for p in &self.pools {
             let set = p.set_for(bucket, key);
-            match set.head(bucket, key).await {
-                Ok(_) => return Ok(set),
+            match set.head(bucket, key, None).await {
+                Ok(_) | Err(ObjError::DeleteMarker { .. }) => return Ok(set),
                 // A pool whose drives miss the bucket (added after it was made, and not yet
                 // synced) does not hold the object either.
                 Err(ObjError::ObjectNotFound(_) | ObjError::BucketNotFound(_)) => {}
@@ -162,6 +168,21 @@ impl ObjectLayer {
             rustfs_common::layout::weighted_pool(placement_key, &format!("{bucket}/{key}"), &free)
                 .ok_or_else(|| ObjError::StorageFull(format!("{bucket}/{key}")))?;
         Ok(self.pools[pool].set_for(bucket, key))
+    }
+
+    /// The sets of `bucket/key` in every pool but `set`'s.
+    pub(crate) fn other_pools_sets(
+        &self,
+        set: &ErasureSet,
+        bucket: &str,
+        key: &str,
+    ) -> Vec<Arc<ErasureSet>> {
+        self.pools
+            .iter()
+            .enumerate()
+            .filter(|(pi, _)| *pi != set.pool)
+            .map(|(_, p)| p.set_for(bucket, key).clone())
+            .collect()
     }
 
     /// Free bytes of each pool (usable by a write: offline drives count as none), measured at
@@ -215,34 +236,78 @@ impl ObjectLayer {
         bucket: &str,
         key: &str,
         body: BodyStream,
-        opts: PutOptions,
+        mut opts: PutOptions,
     ) -> ObjResult<ObjectInfo> {
         check_key(key)?;
         self.bucket_info(bucket).await?;
+        opts.version_id = self.new_version_id(bucket).await?;
+        let set = self.set_for(bucket, key).await?;
+        let others = self.other_pools_sets(set, bucket, key);
+        set.put_object_among(bucket, key, body, opts, &others).await
+    }
+
+    /// The id of a new version in `bucket`: fresh while versioning is enabled, else `null`.
+    pub(crate) async fn new_version_id(&self, bucket: &str) -> ObjResult<Option<uuid::Uuid>> {
+        let cfg = self.bucket_config(bucket).await?;
+        Ok(cfg.versioning.makes_versions().then(uuid::Uuid::new_v4))
+    }
+
+    pub async fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSel,
+    ) -> ObjResult<ObjectInfo> {
+        check_bucket(bucket)?;
+        check_key(key)?;
         self.set_for(bucket, key)
             .await?
-            .put_object(bucket, key, body, opts)
+            .head(bucket, key, version)
             .await
     }
 
-    pub async fn head_object(&self, bucket: &str, key: &str) -> ObjResult<ObjectInfo> {
-        check_bucket(bucket)?;
-        check_key(key)?;
-        self.set_for(bucket, key).await?.head(bucket, key).await
-    }
-
-    pub async fn open_object(&self, bucket: &str, key: &str) -> ObjResult<OpenObject> {
+    pub async fn open_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSel,
+    ) -> ObjResult<OpenObject> {
         check_bucket(bucket)?;
         check_key(key)?;
         self.set_for(bucket, key)
             .await?
-            .open_object(bucket, key)
+            .open_object(bucket, key, version)
             .await
     }
 
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> ObjResult<()> {
+    /// Deletes version `version` for good, or (`None`) the object as its bucket's versioning
+    /// state says: the `null` version goes (unversioned), or a delete marker is added.
+    pub async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSel,
+    ) -> ObjResult<Deleted> {
         check_bucket(bucket)?;
         check_key(key)?;
-        self.set_for(bucket, key).await?.delete(bucket, key).await
+        let set = self.set_for(bucket, key).await?;
+        if let Some(id) = version {
+            let delete_marker = set.delete_version(bucket, key, id).await?;
+            return Ok(Deleted {
+                version_id: id,
+                delete_marker,
+            });
+        }
+        let cfg = self.bucket_config(bucket).await?;
+        if !cfg.versioning.keeps_history() {
+            set.delete(bucket, key).await?;
+            return Ok(Deleted::default());
+        }
+        let id = cfg.versioning.makes_versions().then(uuid::Uuid::new_v4);
+        set.add_delete_marker(bucket, key, id).await?;
+        Ok(Deleted {
+            version_id: id,
+            delete_marker: true,
+        })
     }
 }

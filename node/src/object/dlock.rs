@@ -128,7 +128,7 @@ impl Locker {
     async fn call(&self, call: LockCall) -> bool {
         match self {
             Locker::Local(t) => t.apply(call),
-            Locker::Remote(p) => p.lock_call(&call).await,
+            Locker::Remote(p) => p.lock_call(call).await,
         }
     }
 }

@@ -8,7 +8,7 @@ use super::{ObjError, ObjResult, ObjectInfo, ObjectStream};
 use crate::erasure::stream::{decode_block, verify_shard, ShardGeometry};
 use crate::erasure::{new_codec, ErasureCodec};
 use crate::store::meta::ObjectVersion;
-use crate::store::{Drive, DriveError, ShardReader};
+use crate::store::{DataReader, Drive, DriveError, ShardReader};
 use bytes::Bytes;
 use futures::future::join_all;
 use std::sync::Arc;
@@ -32,23 +32,30 @@ pub struct OpenObject {
     /// Per drive: shard number (0-based) it holds, if it agrees on the version.
     shard_of: Vec<Option<usize>>,
     sources: Vec<Source>,
+    /// Per drive, for objects of several parts: the version's pinned data dir, through which
+    /// later parts are opened (an overwrite meanwhile cannot take them away).
+    data: Vec<Option<Box<dyn DataReader>>>,
     /// A copy was missing, stale or rotten on a drive that answered: queue a heal when done.
     needs_heal: bool,
     heal: Option<crate::heal::PendingHeal>,
 }
 
 impl ErasureSet {
-    /// Resolves the latest version and pins its data (shard files opened under the read lock).
-    pub async fn open_object(&self, bucket: &str, key: &str) -> ObjResult<OpenObject> {
+    /// Resolves a version (`None`: the latest) and pins its data (shard files opened under the
+    /// read lock).
+    pub async fn open_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: super::VersionSel,
+    ) -> ObjResult<OpenObject> {
         let _g = self.locks.read(bucket, key).await?;
         let metas = self.read_metas(bucket, key).await;
         // Drives that answered (so a missing or stale copy there is the object's fault, not an
         // offline drive's): such a copy queues a heal.
         let answered: Vec<bool> = metas.iter().map(|r| !is_unreachable(r)).collect();
-        let resolved = self.resolve(bucket, key, &metas, None)?;
-        if resolved.version.delete_marker {
-            return Err(ObjError::ObjectNotFound(format!("{bucket}/{key}")));
-        }
+        let resolved = self.resolve(bucket, key, &metas, version)?;
+        super::set::refuse_marker(bucket, key, &resolved.version, version.is_some())?;
         let mut obj = self.open_resolved(bucket, key, resolved).await;
         obj.needs_heal |= obj
             .shard_of
@@ -83,18 +90,35 @@ impl ErasureSet {
             })
             .collect();
         let mut needs_heal = false;
+        let mut data: Vec<Option<Box<dyn DataReader>>> =
+            (0..self.drives.len()).map(|_| None).collect();
         if let (Some(dd), Some(first)) = (version.data_dir, version.parts.first()) {
+            let several = version.parts.len() > 1;
             if version.size > 0 {
                 let opened = join_all(self.drives.iter().zip(&sources).map(|(d, s)| async move {
-                    match s {
-                        Source::Unopened => Some(d.open_shard(bucket, key, dd, first.number).await),
-                        _ => None,
+                    if !matches!(s, Source::Unopened) {
+                        return None;
                     }
+                    if !several {
+                        let r = d.open_shard(bucket, key, dd, first.number).await;
+                        return Some(r.map(|r| (None, r)));
+                    }
+                    Some(
+                        async {
+                            let data = d.open_data(bucket, key, dd).await?;
+                            let r = data.open_part(first.number).await?;
+                            Ok((Some(data), r))
+                        }
+                        .await,
+                    )
                 }))
                 .await;
                 for (i, o) in opened.into_iter().enumerate() {
                     match o {
-                        Some(Ok(r)) => sources[i] = Source::File(r),
+                        Some(Ok((pin, r))) => {
+                            sources[i] = Source::File(r);
+                            data[i] = pin;
+                        }
                         Some(Err(e)) => {
                             tracing::debug!(drive = self.drives[i].endpoint(), error = %e, "shard open failed");
                             needs_heal |= !matches!(e, DriveError::Offline(_));
@@ -113,6 +137,7 @@ impl ErasureSet {
             drives: self.drives.clone(),
             shard_of,
             sources,
+            data,
             needs_heal,
             heal: None,
         }
@@ -198,19 +223,16 @@ impl OpenObject {
         Ok(())
     }
 
+    /// Opens part `number`'s shards through the pinned data dirs.
     pub(crate) async fn open_part(&mut self, number: u32) {
-        let Some(dd) = self.version.data_dir else {
-            return;
-        };
-        let (bucket, key) = (&self.bucket, &self.key);
         let opened = join_all(
-            self.drives
+            self.data
                 .iter()
                 .zip(&self.shard_of)
                 .map(|(d, s)| async move {
-                    match s {
-                        Some(_) => Some(d.open_shard(bucket, key, dd, number).await),
-                        None => None,
+                    match (d, s) {
+                        (Some(d), Some(_)) => Some(d.open_part(number).await),
+                        _ => None,
                     }
                 }),
         )

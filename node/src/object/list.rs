@@ -203,3 +203,195 @@ impl ObjectLayer {
         Ok(page)
     }
 }
+
+/// One entry of a version listing: a version (or delete marker) with whether it is the key's
+/// latest, or a common prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionEntry {
+    Version { info: ObjectInfo, is_latest: bool },
+    Prefix(String),
+}
+
+/// A page of a version listing.
+#[derive(Debug, Default)]
+pub struct VersionsPage {
+    pub entries: Vec<VersionEntry>,
+    /// More entries follow: the next page starts after this key and (when the page ended
+    /// inside a key's versions) this version.
+    pub next: Option<(String, Option<Option<uuid::Uuid>>)>,
+}
+
+/// Per key, every agreed version (newest first); or a common prefix.
+enum KeyVersions {
+    Key(String, Vec<crate::store::meta::ObjectVersion>),
+    Prefix(String),
+}
+
+impl KeyVersions {
+    fn key(&self) -> &str {
+        match self {
+            KeyVersions::Key(k, _) | KeyVersions::Prefix(k) => k,
+        }
+    }
+}
+
+impl ErasureSet {
+    /// Walks the set, yielding each key's agreed versions in key order.
+    async fn walk_versions(
+        self: Arc<Self>,
+        bucket: String,
+        req: WalkRequest,
+    ) -> mpsc::Receiver<KeyVersions> {
+        let (tx, rx) = mpsc::channel(64);
+        let walks = join_all(self.drives.iter().map(|d| d.walk(&bucket, req.clone()))).await;
+        let rxs: Vec<mpsc::Receiver<DriveResult<WalkEntry>>> =
+            walks.into_iter().filter_map(Result::ok).collect();
+        tokio::spawn(async move {
+            let mut m = Merger::new(rxs);
+            while let Some(group) = m
+                .next_group(|r| match r {
+                    Ok(e) => e.key(),
+                    Err(_) => "",
+                })
+                .await
+            {
+                let key = match &group[0].1 {
+                    Ok(e) => e.key().to_string(),
+                    Err(_) => continue,
+                };
+                let entry = if group
+                    .iter()
+                    .any(|(_, r)| matches!(r, Ok(WalkEntry::Prefix(_))))
+                {
+                    KeyVersions::Prefix(key)
+                } else {
+                    let metas: Vec<DriveResult<crate::store::meta::ObjectMeta>> = group
+                        .into_iter()
+                        .filter_map(|(_, r)| match r {
+                            Ok(WalkEntry::Object { meta, .. }) => Some(Ok(meta)),
+                            _ => None,
+                        })
+                        .collect();
+                    let versions: Vec<_> = super::set::agreed_versions(&metas)
+                        .into_iter()
+                        .map(|a| a.version)
+                        .collect();
+                    if versions.is_empty() {
+                        continue;
+                    }
+                    KeyVersions::Key(key, versions)
+                };
+                if tx.send(entry).await.is_err() {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+}
+
+impl ObjectLayer {
+    /// One page of `bucket`'s versions under `prefix`, rolled up at `delimiter`, starting after
+    /// `key_marker` (and, within that key, after version `version_marker`), at most `max`.
+    pub async fn list_versions_page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        key_marker: Option<&str>,
+        version_marker: Option<Option<uuid::Uuid>>,
+        max: usize,
+    ) -> ObjResult<VersionsPage> {
+        self.bucket_info(bucket).await?;
+        let delimiter = delimiter.filter(|d| !d.is_empty());
+        let mut page = VersionsPage::default();
+        // The rest of the marker key's versions first.
+        if let (Some(key), Some(after)) = (key_marker, version_marker) {
+            if key.starts_with(prefix) {
+                let set = self.set_for(bucket, key).await?;
+                let metas = set.read_metas(bucket, key).await;
+                let versions: Vec<_> = super::set::agreed_versions(&metas)
+                    .into_iter()
+                    .map(|a| a.version)
+                    .collect();
+                if let Some(pos) = versions.iter().position(|v| v.version_id == after) {
+                    for (i, v) in versions.iter().enumerate().skip(pos + 1) {
+                        if page.entries.len() == max {
+                            page.next = Some((key.to_string(), Some(versions[i - 1].version_id)));
+                            return Ok(page);
+                        }
+                        page.entries.push(VersionEntry::Version {
+                            info: ObjectInfo::from_version(bucket, key, v),
+                            is_latest: i == 0,
+                        });
+                    }
+                }
+            }
+        }
+        let req = WalkRequest {
+            prefix: prefix.into(),
+            start_after: key_marker.map(str::to_string),
+            recursive: delimiter != Some("/"),
+        };
+        let mut rxs = Vec::new();
+        for set in self.sets() {
+            rxs.push(
+                set.clone()
+                    .walk_versions(bucket.to_string(), req.clone())
+                    .await,
+            );
+        }
+        let mut merger = Merger::new(rxs);
+        let mut last_prefix: Option<String> = None;
+        while let Some(group) = merger.next_group(KeyVersions::key).await {
+            let entry = group
+                .into_iter()
+                .map(|(_, e)| e)
+                .next()
+                .expect("groups are never empty");
+            let rolled = match (&entry, delimiter) {
+                (KeyVersions::Prefix(p), _) => Some(p.clone()),
+                (KeyVersions::Key(k, _), Some(d)) if d != "/" => k[prefix.len()..]
+                    .find(d)
+                    .map(|pos| k[..prefix.len() + pos + d.len()].to_string()),
+                _ => None,
+            };
+            if let Some(p) = rolled {
+                if last_prefix.as_deref() == Some(p.as_str())
+                    || key_marker.is_some_and(|m| m.starts_with(p.as_str()))
+                {
+                    continue;
+                }
+                if page.entries.len() == max {
+                    page.next = page.entries.last().map(next_marker);
+                    return Ok(page);
+                }
+                last_prefix = Some(p.clone());
+                page.entries.push(VersionEntry::Prefix(p));
+                continue;
+            }
+            let KeyVersions::Key(key, versions) = entry else {
+                continue;
+            };
+            for (i, v) in versions.iter().enumerate() {
+                if page.entries.len() == max {
+                    page.next = page.entries.last().map(next_marker);
+                    return Ok(page);
+                }
+                page.entries.push(VersionEntry::Version {
+                    info: ObjectInfo::from_version(bucket, &key, v),
+                    is_latest: i == 0,
+                });
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// The markers that resume a listing after `e`.
+fn next_marker(e: &VersionEntry) -> (String, Option<Option<uuid::Uuid>>) {
+    match e {
+        VersionEntry::Version { info, .. } => (info.key.clone(), Some(info.version_id)),
+        VersionEntry::Prefix(p) => (p.clone(), None),
+    }
+}

@@ -3,7 +3,9 @@
 //! streaming.
 //!
 //! A single node uses a fixed array of striped in-process read/write locks keyed by a hash of
-//! `bucket/key`; a cluster uses quorum locks over the set's nodes ([`super::dlock`]).
+//! `bucket/key`; a cluster uses quorum locks over the set's nodes ([`super::dlock`]). With several
+//! pools, the sets of the later pools lock a key through the set of the first pool that the key
+//! maps to ([`NsLock::Home`]), so one key has one lock whichever pool holds (or will hold) it.
 
 use super::dlock::{DistGuard, DistLocks};
 use super::{ObjError, ObjResult};
@@ -16,11 +18,20 @@ const STRIPES: usize = 1024;
 pub struct LocalLocks {
     stripes: Vec<Arc<RwLock<()>>>,
     hasher: std::collections::hash_map::RandomState,
+    /// How long a request waits for a lock before it is answered 503 SlowDown.
+    timeout: std::time::Duration,
 }
 
 pub enum NsLock {
     Local(LocalLocks),
     Distributed(DistLocks),
+    Home(HomeLocks),
+}
+
+/// The locks of the first pool's sets, and the key that maps a key to one of them.
+pub struct HomeLocks {
+    pub placement_key: [u8; 16],
+    pub sets: Vec<Arc<NsLock>>,
 }
 
 /// A held namespace lock; released when dropped.
@@ -31,10 +42,12 @@ pub enum LockGuard {
 }
 
 impl NsLock {
-    pub fn local() -> Self {
+    /// In-process locks; a waiter gives up after `timeout`.
+    pub fn local(timeout: std::time::Duration) -> Self {
         NsLock::Local(LocalLocks {
             stripes: (0..STRIPES).map(|_| Arc::new(RwLock::new(()))).collect(),
             hasher: Default::default(),
+            timeout,
         })
     }
 
@@ -51,21 +64,38 @@ impl NsLock {
     }
 
     async fn acquire(&self, bucket: &str, key: &str, write: bool) -> ObjResult<LockGuard> {
-        match self {
+        let this = match self {
+            NsLock::Home(h) => {
+                let i = rustfs_common::layout::set_index(
+                    &h.placement_key,
+                    &format!("{bucket}/{key}"),
+                    h.sets.len(),
+                );
+                h.sets[i].as_ref()
+            }
+            other => other,
+        };
+        match this {
             NsLock::Local(l) => {
                 let stripe =
                     l.stripes[(l.hasher.hash_one((bucket, key)) as usize) % STRIPES].clone();
-                Ok(if write {
-                    LockGuard::Write(stripe.write_owned().await)
-                } else {
-                    LockGuard::Read(stripe.read_owned().await)
-                })
+                let guard = async {
+                    if write {
+                        LockGuard::Write(stripe.write_owned().await)
+                    } else {
+                        LockGuard::Read(stripe.read_owned().await)
+                    }
+                };
+                tokio::time::timeout(l.timeout, guard)
+                    .await
+                    .map_err(|_| ObjError::LockTimeout(format!("{bucket}/{key}")))
             }
             NsLock::Distributed(d) => d
                 .acquire(format!("{bucket}/{key}"), write)
                 .await
                 .map(LockGuard::Distributed)
                 .ok_or_else(|| ObjError::LockTimeout(format!("{bucket}/{key}"))),
+            NsLock::Home(_) => unreachable!("home locks route to the first pool's locks"),
         }
     }
 

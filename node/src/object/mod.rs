@@ -5,6 +5,9 @@
 //! ([`get`]), listings merge drive walks ([`list`]), multipart uploads stage parts ([`multipart`]).
 
 pub mod bucket;
+pub mod clock;
+pub mod commit;
+pub mod config;
 pub mod dlock;
 pub mod get;
 pub mod list;
@@ -38,6 +41,17 @@ pub enum ObjError {
     BucketNotEmpty(String),
     #[error("object {0} does not exist")]
     ObjectNotFound(String),
+    #[error("{0} does not exist")]
+    VersionNotFound(String),
+    /// The version asked for (or the latest, `requested == false`) is a delete marker.
+    #[error("{key} is a delete marker")]
+    DeleteMarker {
+        key: String,
+        version_id: Option<uuid::Uuid>,
+        requested: bool,
+    },
+    #[error("the precondition of the write of {0} failed")]
+    PreconditionFailed(String),
     #[error("upload {0} does not exist or was completed or aborted")]
     NoSuchUpload(String),
     #[error(
@@ -48,6 +62,10 @@ pub enum ObjError {
     WriteQuorum(String),
     #[error("could not lock {0} in time: too many concurrent writers or unreachable nodes; retry")]
     LockTimeout(String),
+    #[error("{0}")]
+    Busy(String),
+    #[error("{0}")]
+    InvalidBucketState(String),
     #[error("not enough free space on the drives to store {0}")]
     StorageFull(String),
     #[error("the Content-MD5 you specified did not match what we received")]
@@ -128,9 +146,25 @@ impl ChecksumAlgo {
 /// in a trailer).
 pub type ExpectedChecksum = Box<dyn FnOnce() -> Option<String> + Send>;
 
+/// A precondition of a write (`If-Match` / `If-None-Match` on PUT or CompleteMultipartUpload),
+/// checked under the key's write lock just before the commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteCondition {
+    /// `If-None-Match: *`: the key must not exist.
+    IfNoneMatchAny,
+    /// `If-None-Match: <etag>`: the current object must not have this ETag.
+    IfNoneMatch(String),
+    /// `If-Match: <etag>` (`None`: `*`): the object must exist (with this ETag).
+    IfMatch(Option<String>),
+}
+
 /// Options of a write.
 #[derive(Default)]
 pub struct PutOptions {
+    pub condition: Option<WriteCondition>,
+    /// The version id the write makes (`None`: the `null` version); the object layer sets it
+    /// from the bucket's versioning state.
+    pub version_id: Option<uuid::Uuid>,
     pub content_type: Option<String>,
     pub user_meta: BTreeMap<String, String>,
     /// Declared body length, checked against what arrives.
@@ -153,6 +187,21 @@ pub struct ObjectInfo {
     pub checksum: Option<StoredChecksum>,
     pub num_parts: usize,
     pub delete_marker: bool,
+    /// `None`: the `null` version.
+    pub version_id: Option<uuid::Uuid>,
+}
+
+/// Which version of a key: `None` the latest, `Some(None)` the `null` version, `Some(Some(id))`
+/// that version.
+pub type VersionSel = Option<Option<uuid::Uuid>>;
+
+/// What a delete did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Deleted {
+    /// The version removed, or the delete marker added.
+    pub version_id: Option<uuid::Uuid>,
+    /// A delete marker was added, or the version removed was one.
+    pub delete_marker: bool,
 }
 
 impl ObjectInfo {
@@ -168,13 +217,15 @@ impl ObjectInfo {
             checksum: v.checksum.clone(),
             num_parts: v.parts.len(),
             delete_marker: v.delete_marker,
+            version_id: v.version_id,
         }
     }
 }
 
-/// Nanoseconds since the Unix epoch, now.
+/// Nanoseconds since the Unix epoch, now (the wall clock; version times come from
+/// [`clock::hlc`]).
 pub fn now_nanos() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64
+    clock::hlc().wall_nanos()
 }
 
 /// One pool: its erasure sets and the key that places objects on them.
@@ -197,6 +248,8 @@ impl Pool {
 /// All pools of the deployment.
 pub struct ObjectLayer {
     pub pools: Vec<Pool>,
+    /// Cached bucket configurations ([`config`]).
+    pub configs: Arc<config::ConfigCache>,
     /// Free bytes per pool and when they were measured (placement of new objects).
     free_cache: parking_lot::Mutex<Option<(std::time::Instant, Vec<u64>)>>,
 }
@@ -205,7 +258,11 @@ impl ObjectLayer {
     pub fn new(pools: Vec<Pool>) -> Self {
         ObjectLayer {
             pools,
+            configs: Arc::default(),
             free_cache: parking_lot::Mutex::new(None),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

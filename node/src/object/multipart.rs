@@ -1,11 +1,17 @@
 //! Multipart uploads: the geometry is fixed at create time; each part is erasure coded on its own
-//! into `.rustfs.sys/multipart/<bucket>/<upload>/part.N`; completing moves the listed parts into
-//! the new version's data dir in one commit per drive.
+//! into `.rustfs.sys/multipart/<bucket>/<upload>/part.N.<data id>`; completing links the listed
+//! parts into the new version's data dir in one commit per drive.
+//!
+//! Part commits, completion and abort of one upload take the upload's own write lock (a
+//! namespace lock on `key` + NUL + upload id, a name no object can have), so two uploads of one
+//! part number never interleave their drives, a completion sees a settled set of parts, and a
+//! second completion finds the upload gone.
 
 use super::put::{abort_tmp, verify_declared, write_shards, WritePlan};
 use super::set::ErasureSet;
 use super::{now_nanos, BodyStream, ObjError, ObjResult, ObjectInfo, ObjectLayer, PutOptions};
 use crate::store::meta::{ErasureInfo, ObjectVersion, PartInfo};
+pub use crate::store::uploads::PartRecord as PartMeta;
 use crate::store::{CommitSource, DriveError};
 use futures::future::join_all;
 use md5::{Digest, Md5};
@@ -33,13 +39,9 @@ pub struct UploadMeta {
     pub erasure: ErasureInfo,
 }
 
-/// `part.N.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct PartMeta {
-    pub number: u32,
-    pub size: u64,
-    pub etag: String,
-    pub mod_time_nanos: i64,
+/// The namespace-lock name of an upload: its key, a NUL (which no key may contain) and its id.
+fn upload_lock_name(key: &str, id: Uuid) -> String {
+    format!("{key}\0upload/{id}")
 }
 
 fn parse_upload_id(id: &str) -> ObjResult<Uuid> {
@@ -84,10 +86,8 @@ impl ErasureSet {
         .await;
         let mut counts: HashMap<PartMeta, usize> = HashMap::new();
         for r in results.into_iter().flatten() {
-            for b in r {
-                if let Ok(p) = serde_json::from_slice::<PartMeta>(&b) {
-                    *counts.entry(p).or_default() += 1;
-                }
+            for p in r {
+                *counts.entry(p).or_default() += 1;
             }
         }
         let need = Quorum::new(self.num_drives(), up.erasure.parity).read();
@@ -200,16 +200,24 @@ impl ObjectLayer {
             size: w.size,
             etag: hex::encode(w.md5),
             mod_time_nanos: now_nanos(),
+            data_id: Some(w.tmp_id),
         };
-        let data = serde_json::to_vec(&part).expect("part meta serializes");
+        let _g = match set
+            .locks
+            .write(bucket, &upload_lock_name(key, up.upload_id))
+            .await
+        {
+            Ok(g) => g,
+            Err(e) => {
+                abort_tmp(set, w.tmp_id);
+                return Err(e);
+            }
+        };
         let results = join_all(set.drives.iter().zip(&w.ok).map(|(d, ok)| {
-            let data = &data;
+            let part = &part;
             async move {
                 if *ok {
-                    Some(
-                        d.commit_part(bucket, up.upload_id, number, w.tmp_id, data)
-                            .await,
-                    )
+                    Some(d.commit_part(bucket, up.upload_id, part, w.tmp_id).await)
                 } else {
                     None
                 }
@@ -251,8 +259,13 @@ impl ObjectLayer {
         key: &str,
         upload_id: &str,
         wanted: &[(i32, String)],
+        condition: Option<&super::WriteCondition>,
     ) -> ObjResult<ObjectInfo> {
-        let (set, up) = self.upload_set(bucket, key, upload_id).await?;
+        let (set, _) = self.upload_set(bucket, key, upload_id).await?;
+        let id = parse_upload_id(upload_id)?;
+        let _g = set.locks.write(bucket, &upload_lock_name(key, id)).await?;
+        // Under the upload's lock: a completion or abort that came first has removed it.
+        let up = set.read_upload(bucket, id).await?;
         if wanted.is_empty() {
             return Err(ObjError::InvalidPart(
                 "you must specify at least one part".into(),
@@ -292,9 +305,9 @@ impl ObjectLayer {
         }
         let etag = format!("{}-{}", hex::encode(md5s.finalize()), parts.len());
         let version = ObjectVersion {
-            version_id: None,
+            version_id: self.new_version_id(bucket).await?,
             delete_marker: false,
-            mod_time_nanos: now_nanos(),
+            mod_time_nanos: 0,
             size: parts.iter().map(|p| p.size).sum(),
             etag,
             content_type: up.content_type.clone(),
@@ -306,20 +319,33 @@ impl ObjectLayer {
             inline_data: None,
         };
         let online = set.online().await;
-        set.commit_version(
-            bucket,
-            key,
-            &version,
-            CommitSource::Upload(up.upload_id),
-            &online,
-            None,
+        let others = self.other_pools_sets(set, bucket, key);
+        let plan = super::commit::CommitPlan {
+            src: CommitSource::Upload(up.upload_id),
+            ok: &online,
+            inline: None,
+            condition,
+            others: &others,
+        };
+        let version = set.commit_version(bucket, key, &version, plan).await?;
+        // The object holds its own links to the parts: the upload goes, so a second completion
+        // gets NoSuchUpload. A drive that misses this keeps a stale upload, never a visible one
+        // (listing and completion need a quorum).
+        join_all(
+            set.drives
+                .iter()
+                .map(|d| d.delete_upload(bucket, up.upload_id)),
         )
-        .await?;
+        .await;
         Ok(ObjectInfo::from_version(bucket, key, &version))
     }
 
     pub async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> ObjResult<()> {
         let (set, up) = self.upload_set(bucket, key, upload_id).await?;
+        let _g = set
+            .locks
+            .write(bucket, &upload_lock_name(key, up.upload_id))
+            .await?;
         join_all(
             set.drives
                 .iter()

@@ -4,8 +4,7 @@
 
 use super::set::ErasureSet;
 use super::{
-    now_nanos, BodyStream, ChecksumAlgo, ObjError, ObjResult, ObjectInfo, PutOptions,
-    INLINE_THRESHOLD,
+    BodyStream, ChecksumAlgo, ObjError, ObjResult, ObjectInfo, PutOptions, INLINE_THRESHOLD,
 };
 use crate::erasure::stream::BlockEncoder;
 use crate::erasure::{new_codec, BLOCK_SIZE};
@@ -144,7 +143,7 @@ pub(crate) fn plan_geometry(
     })
 }
 
-fn quorum_error(errors: &[DriveError], name: &str) -> ObjError {
+pub(crate) fn quorum_error(errors: &[DriveError], name: &str) -> ObjError {
     if errors.iter().any(|e| matches!(e, DriveError::DiskFull)) {
         ObjError::StorageFull(name.into())
     } else {
@@ -331,18 +330,34 @@ pub(crate) fn verify_declared(
 }
 
 impl ErasureSet {
-    /// Stores an object (replacing the null version).
+    /// Stores an object (replacing the null version) in a single-pool deployment.
     pub async fn put_object(
         &self,
         bucket: &str,
         key: &str,
         body: BodyStream,
+        opts: PutOptions,
+    ) -> ObjResult<ObjectInfo> {
+        self.put_object_among(bucket, key, body, opts, &[]).await
+    }
+
+    /// Stores an object; `others` are the key's sets in the other pools (see
+    /// [`super::commit::CommitPlan::others`]).
+    pub(crate) async fn put_object_among(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: BodyStream,
         mut opts: PutOptions,
+        others: &[std::sync::Arc<ErasureSet>],
     ) -> ObjResult<ObjectInfo> {
         let name = format!("{bucket}/{key}");
         let plan = plan_geometry(self, self.online().await, &name)?;
         let algo = opts.checksum.as_ref().map(|(a, _)| *a);
-        let w = write_shards(self, body, &name, "part.1", true, algo, plan).await?;
+        // Versions of a versioned key keep their bytes in data dirs, so the key's meta (every
+        // version's) stays small however many versions it gathers.
+        let inline = opts.version_id.is_none();
+        let w = write_shards(self, body, &name, "part.1", inline, algo, plan).await?;
         let checksum = match verify_declared(&w, &mut opts) {
             Ok(c) => c,
             Err(e) => {
@@ -352,9 +367,9 @@ impl ErasureSet {
         };
         let etag = hex::encode(w.md5);
         let version = ObjectVersion {
-            version_id: None,
+            version_id: opts.version_id,
             delete_marker: false,
-            mod_time_nanos: now_nanos(),
+            mod_time_nanos: 0,
             size: w.size,
             etag: etag.clone(),
             content_type: opts.content_type,
@@ -374,77 +389,48 @@ impl ErasureSet {
         } else {
             CommitSource::Tmp(w.tmp_id)
         };
-        self.commit_version(bucket, key, &version, src, &w.ok, w.inline.as_deref())
-            .await?;
+        let plan = super::commit::CommitPlan {
+            src,
+            ok: &w.ok,
+            inline: w.inline.as_deref(),
+            condition: opts.condition.as_ref(),
+            others,
+        };
+        let version = self.commit_version(bucket, key, &version, plan).await?;
         Ok(ObjectInfo::from_version(bucket, key, &version))
     }
 
-    /// Commits `version` on every drive in `ok` under the namespace write lock.
-    pub(crate) async fn commit_version(
+    /// Adds a delete marker (`id`: its version id, `None` for a `null` marker).
+    pub async fn add_delete_marker(
         &self,
         bucket: &str,
         key: &str,
-        version: &ObjectVersion,
-        src: CommitSource,
-        ok: &[bool],
-        inline: Option<&[Vec<u8>]>,
+        id: Option<Uuid>,
     ) -> ObjResult<()> {
-        let q = Quorum::new(self.num_drives(), version.erasure.parity);
-        let _g = self.locks.write(bucket, key).await?;
-        let commit_on = |i: usize| {
-            let mut v = version.clone();
-            v.erasure.index = v.erasure.distribution[i];
-            v.inline_data = inline.map(|s| s[i].clone());
-            self.drives[i].commit(bucket, key, src, v)
+        let name = format!("{bucket}/{key}");
+        let plan = plan_geometry(self, self.online().await, &name)?;
+        let marker = ObjectVersion {
+            version_id: id,
+            delete_marker: true,
+            mod_time_nanos: 0,
+            size: 0,
+            etag: String::new(),
+            content_type: None,
+            user_meta: Default::default(),
+            checksum: None,
+            erasure: plan.erasure,
+            parts: Vec::new(),
+            data_dir: None,
+            inline_data: None,
         };
-        let mut results = join_all((0..self.num_drives()).map(|i| async move {
-            if ok[i] {
-                Some(commit_on(i).await)
-            } else {
-                None
-            }
-        }))
-        .await;
-        let missing_bucket: Vec<usize> = (0..results.len())
-            .filter(|&i| matches!(results[i], Some(Err(DriveError::BucketNotFound))))
-            .collect();
-        if missing_bucket.len() >= q.write() {
-            return Err(ObjError::BucketNotFound(bucket.into()));
-        }
-        // A drive that was away when the bucket was made lacks it: make it there and commit again,
-        // instead of failing a write the other drives accepted.
-        for i in missing_bucket {
-            let d = &self.drives[i];
-            tracing::info!(
-                drive = d.endpoint(),
-                bucket,
-                "creating a bucket the drive missed"
-            );
-            let _ = d.make_bucket(bucket, super::now_nanos()).await;
-            results[i] = Some(commit_on(i).await);
-        }
-        let mut done = 0;
-        let mut errors = Vec::new();
-        for (i, r) in results.into_iter().enumerate() {
-            match r {
-                Some(Ok(())) => done += 1,
-                Some(Err(e)) => {
-                    tracing::warn!(drive = self.drives[i].endpoint(), error = %e, bucket, key, "commit failed on drive");
-                    errors.push(e);
-                }
-                None => {}
-            }
-        }
-        if done < q.write() {
-            if let CommitSource::Tmp(id) = src {
-                abort_tmp(self, id);
-            }
-            return Err(quorum_error(&errors, &format!("{bucket}/{key}")));
-        }
-        if done < self.num_drives() {
-            // Some drives missed the write: they get it when they are back.
-            self.queue_heal(bucket, key);
-        }
+        let commit = super::commit::CommitPlan {
+            src: CommitSource::None,
+            ok: &plan.online,
+            inline: None,
+            condition: None,
+            others: &[],
+        };
+        self.commit_version(bucket, key, &marker, commit).await?;
         Ok(())
     }
 }

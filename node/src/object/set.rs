@@ -19,7 +19,7 @@ pub struct ErasureSet {
     pub parity: usize,
     pub codec: CodecKind,
     pub bitrot: BitrotAlgo,
-    pub locks: NsLock,
+    pub locks: Arc<NsLock>,
     /// Where damaged or partially written objects are reported for healing.
     pub heal: crate::heal::HealHook,
 }
@@ -51,8 +51,10 @@ impl ErasureSet {
         join_all(self.drives.iter().map(|d| d.read_meta(bucket, key))).await
     }
 
-    /// Picks the newest version that at least its read quorum of drives agree on.
-    /// `version_id`: `None` = latest, `Some(id)` = that version.
+    /// Picks the newest version (or version `id`) that its read quorum of drives agree on.
+    /// `version_id`: `None` = latest, `Some(id)` = that version (`Some(None)`: the null one).
+    /// Versions are merged across drives per version (not by each drive's latest), so a drive
+    /// that also holds a newer version too few drives have still counts for the agreed one.
     pub(crate) fn resolve(
         &self,
         bucket: &str,
@@ -61,68 +63,107 @@ impl ErasureSet {
         version_id: Option<Option<Uuid>>,
     ) -> ObjResult<Resolved> {
         let what = format!("{bucket}/{key}");
-        let mut groups: Vec<(ObjectVersion, Vec<usize>)> = Vec::new();
-        let per_drive_versions: Vec<Option<ObjectVersion>> = results
-            .iter()
-            .map(|r| {
-                let meta = r.as_ref().ok()?;
-                match version_id {
-                    None => meta.latest().cloned(),
-                    Some(id) => meta.versions.iter().find(|v| v.version_id == id).cloned(),
-                }
-            })
-            .collect();
+        let agreed = agreed_versions(results);
+        let best = match version_id {
+            None => agreed.into_iter().next(),
+            Some(id) => agreed.into_iter().find(|a| a.version.version_id == id),
+        };
+        if let Some(a) = best {
+            let mut per_drive = vec![None; self.drives.len()];
+            for (i, v) in a.holders {
+                per_drive[i] = Some(v);
+            }
+            return Ok(Resolved {
+                version: a.version,
+                per_drive,
+            });
+        }
         let (mut not_found, mut no_bucket) = (0, 0);
         for (i, r) in results.iter().enumerate() {
-            match (r, &per_drive_versions[i]) {
-                (Ok(_), Some(v)) => match groups.iter_mut().find(|(g, _)| g.same_as(v)) {
-                    Some((_, idx)) => idx.push(i),
-                    None => groups.push((v.clone(), vec![i])),
-                },
-                (Ok(_), None) | (Err(DriveError::NotFound), _) => not_found += 1,
-                (Err(DriveError::BucketNotFound), _) => no_bucket += 1,
-                (Err(e), _) => {
+            match r {
+                Ok(m) if version_id.is_some() || m.versions.is_empty() => not_found += 1,
+                Ok(_) => {}
+                Err(DriveError::NotFound) => not_found += 1,
+                Err(DriveError::BucketNotFound) => no_bucket += 1,
+                Err(e) => {
                     tracing::debug!(drive = self.drives[i].endpoint(), error = %e, "meta read failed")
                 }
             }
         }
-        let best = groups
-            .into_iter()
-            .filter(|(v, idx)| idx.len() >= v.erasure.data.max(1))
-            .max_by_key(|(v, idx)| (v.mod_time_nanos, idx.len()));
         let read_quorum = self.default_quorum().read();
-        match best {
-            Some((version, idx)) => {
-                let mut per_drive = vec![None; self.drives.len()];
-                for i in idx {
-                    per_drive[i] = per_drive_versions[i].clone();
-                }
-                Ok(Resolved { version, per_drive })
+        match version_id {
+            _ if no_bucket >= read_quorum => Err(ObjError::BucketNotFound(bucket.into())),
+            Some(Some(id)) if not_found + no_bucket >= read_quorum => {
+                Err(ObjError::VersionNotFound(format!("{what} version {id}")))
             }
-            None if no_bucket >= read_quorum => Err(ObjError::BucketNotFound(bucket.into())),
-            None if not_found + no_bucket >= read_quorum => Err(ObjError::ObjectNotFound(what)),
-            None => Err(ObjError::ReadQuorum(what)),
+            _ if not_found + no_bucket >= read_quorum => Err(ObjError::ObjectNotFound(what)),
+            _ => Err(ObjError::ReadQuorum(what)),
         }
     }
 
-    /// Meta of the latest version; a delete marker reads as not found.
-    pub async fn head(&self, bucket: &str, key: &str) -> ObjResult<ObjectInfo> {
+    /// Meta of a version (`None`: the latest); a delete marker answers [`ObjError::DeleteMarker`].
+    pub async fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: super::VersionSel,
+    ) -> ObjResult<ObjectInfo> {
         let _g = self.locks.read(bucket, key).await?;
         let metas = self.read_metas(bucket, key).await;
-        let r = self.resolve(bucket, key, &metas, None)?;
-        if r.version.delete_marker {
-            return Err(ObjError::ObjectNotFound(format!("{bucket}/{key}")));
-        }
+        let r = self.resolve(bucket, key, &metas, version)?;
+        refuse_marker(bucket, key, &r.version, version.is_some())?;
         Ok(ObjectInfo::from_version(bucket, key, &r.version))
     }
 
-    /// Removes the (null) version of an object. Deleting a missing object succeeds, as in S3.
+    /// Removes the `null` version of an object. Deleting a missing object succeeds, as in S3.
     pub async fn delete(&self, bucket: &str, key: &str) -> ObjResult<()> {
         let _g = self.locks.write(bucket, key).await?;
+        self.delete_version_unlocked(bucket, key, None).await
+    }
+
+    /// Removes every version of an object (the key moved to another pool).
+    pub(crate) async fn delete_unlocked(&self, bucket: &str, key: &str) -> ObjResult<()> {
+        let metas = self.read_metas(bucket, key).await;
+        let ids: std::collections::BTreeSet<Option<Uuid>> = metas
+            .iter()
+            .flatten()
+            .flat_map(|m| m.versions.iter().map(|v| v.version_id))
+            .collect();
+        for id in ids {
+            self.delete_version_unlocked(bucket, key, id).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes version `id` for good; answers whether it was a delete marker.
+    pub async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: Option<Uuid>,
+    ) -> ObjResult<bool> {
+        let _g = self.locks.write(bucket, key).await?;
+        let metas = self.read_metas(bucket, key).await;
+        let marker = match self.resolve(bucket, key, &metas, Some(id)) {
+            Ok(r) => r.version.delete_marker,
+            Err(ObjError::VersionNotFound(_) | ObjError::ObjectNotFound(_)) => false,
+            Err(e) => return Err(e),
+        };
+        self.delete_version_unlocked(bucket, key, id).await?;
+        Ok(marker)
+    }
+
+    /// Removes version `id` on every drive (caller holds the write lock).
+    async fn delete_version_unlocked(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: Option<Uuid>,
+    ) -> ObjResult<()> {
         let results = join_all(
             self.drives
                 .iter()
-                .map(|d| d.delete_version(bucket, key, None)),
+                .map(|d| d.delete_version(bucket, key, id)),
         )
         .await;
         let quorum = self.default_quorum().write();
@@ -149,4 +190,56 @@ impl ErasureSet {
             Err(ObjError::WriteQuorum(format!("{bucket}/{key}")))
         }
     }
+}
+
+/// A delete marker read as an object: not found (the latest) or not allowed (asked by id).
+pub(crate) fn refuse_marker(
+    bucket: &str,
+    key: &str,
+    v: &ObjectVersion,
+    requested: bool,
+) -> ObjResult<()> {
+    if v.delete_marker {
+        return Err(ObjError::DeleteMarker {
+            key: format!("{bucket}/{key}"),
+            version_id: v.version_id,
+            requested,
+        });
+    }
+    Ok(())
+}
+
+/// A version a quorum of drives agree on, with each holder's copy (its shard index, inline data).
+pub(crate) struct Agreed {
+    pub version: ObjectVersion,
+    pub holders: Vec<(usize, ObjectVersion)>,
+}
+
+/// Every version that at least its data-shard count of drives hold, newest first.
+pub(crate) fn agreed_versions(results: &[DriveResult<ObjectMeta>]) -> Vec<Agreed> {
+    let mut groups: Vec<Agreed> = Vec::new();
+    let mut index: std::collections::HashMap<(Option<Uuid>, i64), Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, r) in results.iter().enumerate() {
+        let Ok(meta) = r else { continue };
+        for v in &meta.versions {
+            let slot = index.entry((v.version_id, v.mod_time_nanos)).or_default();
+            match slot.iter().copied().find(|&g| groups[g].version.same_as(v)) {
+                Some(g) => groups[g].holders.push((i, v.clone())),
+                None => {
+                    slot.push(groups.len());
+                    groups.push(Agreed {
+                        version: v.clone(),
+                        holders: vec![(i, v.clone())],
+                    });
+                }
+            }
+        }
+    }
+    groups.retain(|g| g.holders.len() >= g.version.erasure.data.max(1));
+    groups.sort_by(|a, b| {
+        (b.version.mod_time_nanos, b.holders.len())
+            .cmp(&(a.version.mod_time_nanos, a.holders.len()))
+    });
+    groups
 }

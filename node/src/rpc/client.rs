@@ -2,8 +2,11 @@
 //! deadline on every call, and offline detection. A peer that fails a call is marked offline and
 //! probed in the background; until a probe succeeds, calls to it fail at once instead of waiting.
 
-use super::auth::TokenSource;
-use super::wire::{self, DriveCall, DriveReply, LockCall, PeerInfo, WireError, RPC_PREFIX};
+use super::auth::{RpcKeys, StreamMac, STREAM_BODY};
+use super::wire::{
+    self, DriveCall, DriveReply, LockCall, LockReply, LockRequest, PeerInfo, WireError,
+    MAX_CALL_BYTES, RPC_PREFIX,
+};
 use crate::store::{DriveError, DriveResult};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +20,7 @@ struct Inner {
     addr: String,
     base: String,
     http: reqwest::Client,
-    tokens: Arc<TokenSource>,
+    keys: RpcKeys,
     timeout: Duration,
     online: AtomicBool,
     probing: AtomicBool,
@@ -67,7 +70,7 @@ pub(crate) enum Deadline {
 pub enum PeerError {
     #[error("{0} is unreachable: {1}")]
     Unreachable(String, String),
-    #[error("{0} refused this node's RPC token — RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD must be identical on every node (and clocks within a few minutes)")]
+    #[error("{0} refused this node's RPC call — RUSTFS_RPC_SECRET must be the same on every node, and clocks within a minute of each other (its log says which)")]
     Refused(String),
     #[error("{0} answered RPC with status {1}: {2}")]
     Status(String, u16, String),
@@ -81,7 +84,7 @@ impl Peer {
     pub fn new(
         addr: &str,
         tls: Option<&crate::server::tls::TlsClient>,
-        tokens: Arc<TokenSource>,
+        keys: RpcKeys,
         timeout: Duration,
     ) -> Self {
         let mut builder = reqwest::Client::builder()
@@ -100,7 +103,7 @@ impl Peer {
             addr: addr.to_string(),
             base: format!("{scheme}://{addr}{RPC_PREFIX}"),
             http,
-            tokens,
+            keys,
             timeout,
             online: AtomicBool::new(true),
             probing: AtomicBool::new(false),
@@ -120,12 +123,42 @@ impl Peer {
         self.0.online.load(Ordering::Relaxed)
     }
 
-    /// A request to `path` under the RPC prefix, with the token set.
-    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    /// A request to `path` (with its query) under the RPC prefix carrying `body`, signed for
+    /// this peer.
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> reqwest::RequestBuilder {
+        let signed = self.0.keys.sign(
+            method.as_str(),
+            &format!("{RPC_PREFIX}{path}"),
+            &self.0.addr,
+            &RpcKeys::body_hash(&body),
+        );
         self.0
             .http
             .request(method, format!("{}{path}", self.0.base))
-            .bearer_auth(self.0.tokens.token())
+            .header(reqwest::header::AUTHORIZATION, signed.header)
+            .body(body)
+    }
+
+    /// A streamed POST to `path`, signed for this peer; its body must be framed with the
+    /// returned MAC key (see `rpc::auth::StreamMac`).
+    pub(crate) fn stream_request(&self, path: &str) -> (reqwest::RequestBuilder, StreamMac) {
+        let signed = self.0.keys.sign(
+            "POST",
+            &format!("{RPC_PREFIX}{path}"),
+            &self.0.addr,
+            STREAM_BODY,
+        );
+        let req = self
+            .0
+            .http
+            .post(format!("{}{path}", self.0.base))
+            .header(reqwest::header::AUTHORIZATION, signed.header);
+        (req, signed.stream)
     }
 
     fn offline_error(&self) -> DriveError {
@@ -146,7 +179,7 @@ impl Peer {
             loop {
                 tokio::time::sleep(PROBE_INTERVAL).await;
                 let probe = peer
-                    .request(reqwest::Method::GET, "/ping")
+                    .request(reqwest::Method::GET, "/ping", Vec::new())
                     .timeout(peer.0.timeout.min(Duration::from_secs(2)))
                     .send()
                     .await;
@@ -211,11 +244,31 @@ impl Peer {
     }
 
     /// Reads a whole (bounded) body under the deadline.
+    /// A reply longer than [`MAX_CALL_BYTES`] is refused (a broken or hostile peer).
     pub(crate) async fn body(&self, r: reqwest::Response) -> DriveResult<Bytes> {
-        r.bytes().await.map_err(|e| {
-            self.mark_offline(&e.to_string());
-            self.offline_error()
-        })
+        use futures::StreamExt;
+        let too_long = |n: u64| DriveError::Io {
+            drive: self.0.addr.clone(),
+            source: std::io::Error::other(format!(
+                "reply of {n} bytes refused (at most {MAX_CALL_BYTES})"
+            )),
+        };
+        if let Some(n) = r.content_length().filter(|n| *n > MAX_CALL_BYTES as u64) {
+            return Err(too_long(n));
+        }
+        let mut out = bytes::BytesMut::new();
+        let mut stream = r.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                self.mark_offline(&e.to_string());
+                self.offline_error()
+            })?;
+            if out.len() + chunk.len() > MAX_CALL_BYTES {
+                return Err(too_long((out.len() + chunk.len()) as u64));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out.freeze())
     }
 
     /// A MessagePack request/response call.
@@ -226,7 +279,7 @@ impl Peer {
     ) -> DriveResult<T> {
         let r = self
             .send(
-                self.request(reqwest::Method::POST, path).body(body),
+                self.request(reqwest::Method::POST, path, body),
                 Deadline::Total,
             )
             .await?;
@@ -273,8 +326,7 @@ impl Peer {
         let path = format!("/drive?drive={}", rustfs_common::names::url_encode(drive));
         let r = self
             .send(
-                self.request(reqwest::Method::POST, &path)
-                    .body(wire::encode(call))
+                self.request(reqwest::Method::POST, &path, wire::encode(call))
                     .timeout(limit),
                 Deadline::Caller,
             )
@@ -283,19 +335,47 @@ impl Peer {
         r.map_err(DriveError::from)
     }
 
-    /// One call on the peer's lock table; an unreachable peer counts as a refusal.
-    pub async fn lock_call(&self, call: &LockCall) -> bool {
-        self.call::<bool>("/lock", wire::encode(call))
-            .await
-            .unwrap_or(false)
+    /// One call on the peer's lock table; an unreachable peer counts as a refusal. Both sides'
+    /// clocks ride along (see `object::clock`).
+    pub async fn lock_call(&self, call: LockCall) -> bool {
+        let clock = crate::object::clock::hlc();
+        let req = LockRequest {
+            call,
+            hlc: clock.peek(),
+        };
+        match self.call::<LockReply>("/lock", wire::encode(&req)).await {
+            Ok(reply) => {
+                clock.observe(reply.hlc);
+                reply.granted
+            }
+            Err(_) => false,
+        }
     }
 
-    /// The peer's healing figures (`GET /rustfs/rpc/v1/heal/status`), bounded by the RPC deadline;
+    /// Tells the peer to drop its cached configuration of `bucket` (bounded by the deadline;
+    /// a peer that does not answer lets its copy expire).
+    pub async fn invalidate_config(&self, bucket: &str) {
+        let r = self
+            .send(
+                self.request(
+                    reqwest::Method::POST,
+                    "/config/invalidate",
+                    bucket.as_bytes().to_vec(),
+                ),
+                Deadline::Total,
+            )
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(peer = %self.0.addr, bucket, error = %e, "could not tell a peer about a configuration change; its copy expires within 30 s");
+        }
+    }
+
+    /// The peer's healing figures (`GET /rustfs/rpc/v2/heal/status`), bounded by the RPC deadline;
     /// asked even while the peer is marked offline, so the answer says why it is unreachable.
     pub async fn heal_status(&self) -> Result<rustfs_common::admin::HealFigures, PeerError> {
         let addr = self.0.addr.clone();
         let r = self
-            .request(reqwest::Method::GET, "/heal/status")
+            .request(reqwest::Method::GET, "/heal/status", Vec::new())
             .timeout(self.0.timeout)
             .send()
             .await
@@ -317,7 +397,7 @@ impl Peer {
     pub async fn info(&self) -> Result<PeerInfo, PeerError> {
         let addr = self.0.addr.clone();
         let r = self
-            .request(reqwest::Method::GET, "/info")
+            .request(reqwest::Method::GET, "/info", Vec::new())
             .timeout(self.0.timeout)
             .send()
             .await

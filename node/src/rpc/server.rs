@@ -1,19 +1,26 @@
 //! The RPC side of a node: serves its local drives, its lock table and its peer info to the
-//! other nodes, under [`RPC_PREFIX`], behind token authentication.
+//! other nodes, under [`RPC_PREFIX`], behind call authentication ([`super::auth`]).
+//!
+//! Peers are authenticated, not trusted: names they send reach a drive only through its own
+//! checks (`store::local::paths`), bodies and frames are bounded, and read lengths are capped.
 
-use super::auth::TokenKey;
-use super::wire::{self, DriveCall, DriveReply, LockCall, PeerInfo, WireError, RPC_PREFIX};
+use super::auth::{RpcKeys, TokenError, Verified, Verifier, FRAME_MAC_LEN, STREAM_BODY};
+use super::wire::{
+    self, DriveCall, DriveReply, LockReply, LockRequest, PeerInfo, WireError, MAX_CALL_BYTES,
+    MAX_FRAME_BYTES, RPC_PREFIX,
+};
 use crate::object::dlock::LockTable;
-use crate::store::{Drive, DriveError, DriveResult, ShardReader, WalkRequest};
+use crate::store::{DataReader, Drive, DriveError, DriveResult, ShardReader, WalkRequest};
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
-use bytes::Bytes;
+use axum::{Extension, Router};
+use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
+use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use serde::Deserialize;
 use serde_bytes::ByteBuf;
@@ -23,17 +30,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-/// Shard files opened for a peer stay pinned this long after their last read.
+/// Handles a peer opened stay alive this long after their last use.
 const HANDLE_IDLE: Duration = Duration::from_secs(120);
 
+/// Something a peer holds open on this node.
+enum Opened {
+    /// A pinned data dir.
+    Data(Arc<dyn DataReader>),
+    /// A shard file, and the data dir handle it was opened through (kept alive by its reads).
+    Shard(Arc<dyn ShardReader>, Option<u64>),
+}
+
 struct OpenHandle {
-    reader: Arc<dyn ShardReader>,
+    opened: Opened,
     last_used: Instant,
 }
 
 /// Everything the RPC routes serve.
 pub struct RpcState {
-    key: TokenKey,
+    verifier: Verifier,
     drives: HashMap<String, Arc<dyn Drive>>,
     pub locks: Arc<LockTable>,
     info: Mutex<PeerInfo>,
@@ -43,17 +58,21 @@ pub struct RpcState {
     pub heal: std::sync::OnceLock<Arc<crate::heal::HealManager>>,
     /// The other nodes, once the cluster has formed.
     pub peers: std::sync::OnceLock<Vec<crate::rpc::client::Peer>>,
+    /// This node's cached bucket configurations, once the cluster has formed.
+    pub configs: std::sync::OnceLock<Arc<crate::object::config::ConfigCache>>,
 }
 
 impl RpcState {
-    /// `drives`: this node's local drives by path.
+    /// `keys`: the cluster's RPC keys; `this_node`: this node's `host:port` (calls addressed to
+    /// any other node are refused); `drives`: this node's local drives by path.
     pub fn new(
-        key: TokenKey,
+        keys: RpcKeys,
+        this_node: &str,
         drives: HashMap<String, Arc<dyn Drive>>,
         info: PeerInfo,
     ) -> Arc<Self> {
         let state = Arc::new(RpcState {
-            key,
+            verifier: Verifier::new(keys, this_node),
             drives,
             locks: Arc::new(LockTable::default()),
             info: Mutex::new(info),
@@ -61,6 +80,7 @@ impl RpcState {
             next_handle: AtomicU64::new(1),
             heal: std::sync::OnceLock::new(),
             peers: std::sync::OnceLock::new(),
+            configs: std::sync::OnceLock::new(),
         });
         let weak = Arc::downgrade(&state);
         tokio::spawn(async move {
@@ -92,11 +112,20 @@ impl RpcState {
             .ok_or_else(|| DriveError::Offline(format!("{path} (not a drive of this node)")))
     }
 
+    fn open(&self, opened: Opened) -> u64 {
+        let h = self.next_handle.fetch_add(1, Ordering::Relaxed);
+        self.handles.lock().insert(
+            h,
+            OpenHandle {
+                opened,
+                last_used: Instant::now(),
+            },
+        );
+        h
+    }
+
     async fn drive_call(&self, path: &str, call: DriveCall) -> DriveResult<DriveReply> {
         let d = self.drive(path)?;
-        if let DriveCall::ReadSysFile(name) | DriveCall::WriteSysFile(name, _) = &call {
-            check_file_name(name)?;
-        }
         use DriveCall as C;
         use DriveReply as R;
         let bytes = |v: Vec<u8>| R::Bytes(ByteBuf::from(v));
@@ -114,58 +143,65 @@ impl RpcState {
             C::DeleteBucket(b) => R::Unit.after(d.delete_bucket(&b).await)?,
             C::ReadMeta(b, k) => R::Meta(d.read_meta(&b, &k).await?),
             C::RemoveTmp(id) => R::Unit.after(d.remove_tmp(id).await)?,
-            C::Commit(b, k, src, v) => R::Unit.after(d.commit(&b, &k, src, *v).await)?,
+            C::Commit(b, k, src, v, id) => R::Bool(d.commit(&b, &k, src, *v, id).await?),
+            C::UndoCommit(b, k, id, v, kept) => {
+                R::Unit.after(d.undo_commit(&b, &k, id, &v, kept).await)?
+            }
+            C::FinishCommit(id) => R::Unit.after(d.finish_commit(id).await)?,
             C::DeleteVersion(b, k, v) => R::Unit.after(d.delete_version(&b, &k, v).await)?,
             C::OpenShard(b, k, dd, part) => {
                 let reader: Arc<dyn ShardReader> = d.open_shard(&b, &k, dd, part).await?.into();
-                let h = self.next_handle.fetch_add(1, Ordering::Relaxed);
-                self.handles.lock().insert(
-                    h,
-                    OpenHandle {
-                        reader,
-                        last_used: Instant::now(),
-                    },
-                );
-                R::Handle(h)
+                R::Handle(self.open(Opened::Shard(reader, None)))
             }
-            C::CloseShard(h) => {
+            C::OpenData(b, k, dd) => {
+                let data: Arc<dyn DataReader> = d.open_data(&b, &k, dd).await?.into();
+                R::Handle(self.open(Opened::Data(data)))
+            }
+            C::OpenPart(h, part) => {
+                let data = match self.touch(h)? {
+                    Opened::Data(data) => data,
+                    Opened::Shard(..) => return Err(DriveError::NotFound),
+                };
+                let reader: Arc<dyn ShardReader> = data.open_part(part).await?.into();
+                R::Handle(self.open(Opened::Shard(reader, Some(h))))
+            }
+            C::CloseHandle(h) => {
                 self.handles.lock().remove(&h);
                 R::Unit
             }
             C::WriteUpload(b, id, m) => R::Unit.after(d.write_upload(&b, id, &m).await)?,
             C::ReadUpload(b, id) => bytes(d.read_upload(&b, id).await?),
             C::ListUploads(b) => list(d.list_uploads(&b).await?),
-            C::CommitPart(b, id, n, tmp, m) => {
-                R::Unit.after(d.commit_part(&b, id, n, tmp, &m).await)?
+            C::CommitPart(b, id, part, tmp) => {
+                R::Unit.after(d.commit_part(&b, id, &part, tmp).await)?
             }
-            C::ListParts(b, id) => list(d.list_parts(&b, id).await?),
+            C::ListParts(b, id) => R::PartRecords(d.list_parts(&b, id).await?),
             C::DeleteUpload(b, id) => R::Unit.after(d.delete_upload(&b, id).await)?,
             C::CheckParts(b, k, v, deep) => R::Parts(d.check_parts(&b, &k, &v, deep).await?),
         })
     }
 
-    fn reader(&self, handle: u64) -> DriveResult<Arc<dyn ShardReader>> {
+    /// What handle `h` holds, marking it (and the data dir it came from) used.
+    fn touch(&self, h: u64) -> DriveResult<Opened> {
         let mut handles = self.handles.lock();
-        let h = handles.get_mut(&handle).ok_or(DriveError::NotFound)?;
-        h.last_used = Instant::now();
-        Ok(h.reader.clone())
+        let now = Instant::now();
+        let entry = handles.get_mut(&h).ok_or(DriveError::NotFound)?;
+        entry.last_used = now;
+        let (opened, parent) = match &entry.opened {
+            Opened::Data(d) => (Opened::Data(d.clone()), None),
+            Opened::Shard(r, p) => (Opened::Shard(r.clone(), *p), *p),
+        };
+        if let Some(p) = parent.and_then(|p| handles.get_mut(&p)) {
+            p.last_used = now;
+        }
+        Ok(opened)
     }
-}
 
-/// A peer names files only inside the directories a drive call implies: one plain component.
-fn check_file_name(name: &str) -> DriveResult<()> {
-    let plain = !name.is_empty()
-        && name != "."
-        && name != ".."
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-    if plain {
-        Ok(())
-    } else {
-        Err(DriveError::Corrupt(format!(
-            "refused file name {name:?} from a peer: one plain path component expected"
-        )))
+    fn reader(&self, handle: u64) -> DriveResult<Arc<dyn ShardReader>> {
+        match self.touch(handle)? {
+            Opened::Shard(r, _) => Ok(r),
+            Opened::Data(_) => Err(DriveError::NotFound),
+        }
     }
 }
 
@@ -186,19 +222,6 @@ fn reply<T: serde::Serialize>(r: DriveResult<T>) -> Response {
 
 fn bad_request(msg: String) -> Response {
     (StatusCode::BAD_REQUEST, msg).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn peers_cannot_name_files_outside_a_drive_directory() {
-        for ok in ["part", "part.12", "credentials.json"] {
-            assert!(super::check_file_name(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", ".", "..", "../x", "a/b", "/etc/passwd", "a\0b"] {
-            assert!(super::check_file_name(bad).is_err(), "{bad}");
-        }
-    }
 }
 
 #[derive(Deserialize)]
@@ -224,25 +247,48 @@ struct WriteQuery {
     name: String,
 }
 
-/// Streams the request body into a shard file; answers once it is fsynced.
+/// Streams the request body into a shard file; answers once it is fsynced. The body is a
+/// sequence of frames (length, data, MAC), each checked before it is written, ending with an
+/// empty frame: a stream cut short, reordered or altered is refused.
 async fn handle_write(
     State(s): State<Arc<RpcState>>,
     Query(q): Query<WriteQuery>,
+    Extension(auth): Extension<Arc<Verified>>,
     body: Body,
 ) -> Response {
+    let broke = |what: String| DriveError::Io {
+        drive: q.drive.clone(),
+        source: std::io::Error::other(what),
+    };
     let r: DriveResult<()> = async {
-        check_file_name(&q.name)?;
         let d = s.drive(&q.drive)?;
         let mut w = d.create_writer(q.tmp, &q.name).await?;
         let mut stream = body.into_data_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| DriveError::Io {
-                drive: q.drive.clone(),
-                source: std::io::Error::other(format!("shard stream from peer broke: {e}")),
-            })?;
-            w.write(&chunk).await?;
+        let mut buf = BytesMut::new();
+        let mut seq = 0u64;
+        loop {
+            match wire::take_frame_with(&mut buf, FRAME_MAC_LEN) {
+                Err(e) => return Err(broke(e.to_string())),
+                Ok(Some(frame)) => {
+                    let (data, mac) = frame.split_at(frame.len() - FRAME_MAC_LEN);
+                    if !auth.stream.check(seq, data, mac) {
+                        return Err(broke(format!("shard stream frame {seq} fails its MAC")));
+                    }
+                    seq += 1;
+                    if data.is_empty() {
+                        return w.finish().await;
+                    }
+                    w.write(data).await?;
+                    continue;
+                }
+                Ok(None) => {}
+            }
+            match stream.next().await {
+                Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                Some(Err(e)) => return Err(broke(format!("shard stream from peer broke: {e}"))),
+                None => return Err(broke("shard stream ended before its last frame".into())),
+            }
         }
-        w.finish().await
     }
     .await;
     reply(r)
@@ -257,9 +303,16 @@ struct ReadQuery {
 
 /// Raw shard bytes on success (200), a MessagePack `WireError` otherwise (409).
 async fn handle_read(State(s): State<Arc<RpcState>>, Query(q): Query<ReadQuery>) -> Response {
-    let r = match s.reader(q.handle) {
-        Ok(reader) => reader.read_at(q.offset, q.len).await,
-        Err(e) => Err(e),
+    let r = if q.len > MAX_FRAME_BYTES {
+        Err(DriveError::InvalidName(format!(
+            "read of {} bytes refused: at most {MAX_FRAME_BYTES} per call",
+            q.len
+        )))
+    } else {
+        match s.reader(q.handle) {
+            Ok(reader) => reader.read_at(q.offset, q.len).await,
+            Err(e) => Err(e),
+        }
     };
     match r {
         Ok(b) => (
@@ -309,10 +362,27 @@ async fn handle_walk(
 }
 
 async fn handle_lock(State(s): State<Arc<RpcState>>, body: Bytes) -> Response {
-    match wire::decode::<LockCall>(&body) {
-        Ok(call) => msgpack(wire::encode(&s.locks.apply(call))),
+    match wire::decode::<LockRequest>(&body) {
+        Ok(req) => {
+            let clock = crate::object::clock::hlc();
+            clock.observe(req.hlc);
+            let granted = s.locks.apply(req.call);
+            msgpack(wire::encode(&LockReply {
+                granted,
+                hlc: clock.peek(),
+            }))
+        }
         Err(e) => bad_request(format!("undecodable lock call: {e}")),
     }
+}
+
+/// Another node changed a bucket's configuration: drop this node's copy.
+async fn handle_config_invalidate(State(s): State<Arc<RpcState>>, body: Bytes) -> Response {
+    let bucket = String::from_utf8_lossy(&body);
+    if let Some(c) = s.configs.get() {
+        c.invalidate(&bucket);
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn handle_info(State(s): State<Arc<RpcState>>) -> Response {
@@ -330,26 +400,56 @@ async fn handle_heal_status(State(s): State<Arc<RpcState>>) -> Response {
     }
 }
 
-/// Refuses calls without a valid token, and says so in the log (with the caller's address when
-/// the connection carries it).
+/// Refuses calls whose authorization does not verify (saying why in the log, with the caller's
+/// address when the connection carries it), and non-stream bodies that are too large or do not
+/// match their signed hash.
 async fn authenticate(State(s): State<Arc<RpcState>>, req: Request, next: Next) -> Response {
-    let token = req
+    let header = req
         .headers()
         .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match s.key.verify(token) {
-        Ok(()) => next.run(req).await,
-        Err(e) => {
-            let peer = req
-                .extensions()
-                .get::<std::net::SocketAddr>()
-                .map(ToString::to_string)
-                .unwrap_or_else(|| "unknown".into());
-            tracing::warn!(peer, path = %req.uri().path(), reason = %e, "refused an RPC call");
-            (StatusCode::UNAUTHORIZED, format!("rpc call refused: {e}")).into_response()
-        }
+        .and_then(|v| v.to_str().ok());
+    let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("");
+    let refused = |req: &Request, e: TokenError| {
+        let peer = req
+            .extensions()
+            .get::<std::net::SocketAddr>()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "unknown".into());
+        tracing::warn!(peer, path = %req.uri().path(), reason = %e, "refused an RPC call");
+        (StatusCode::UNAUTHORIZED, format!("rpc call refused: {e}")).into_response()
+    };
+    let verified = match s.verifier.verify(req.method().as_str(), path, header) {
+        Ok(v) => v,
+        Err(e) => return refused(&req, e),
+    };
+    let is_write = req.uri().path() == format!("{RPC_PREFIX}/write");
+    if (verified.body == STREAM_BODY) != is_write {
+        return refused(&req, TokenError::BodyMismatch);
     }
+    if is_write {
+        let mut req = req;
+        req.extensions_mut().insert(Arc::new(verified));
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let body = match http_body_util::Limited::new(body, MAX_CALL_BYTES)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("rpc body refused: {e} (at most {MAX_CALL_BYTES} bytes)"),
+            )
+                .into_response()
+        }
+    };
+    let req = Request::from_parts(parts, Body::from(body.clone()));
+    if RpcKeys::body_hash(&body) != verified.body {
+        return refused(&req, TokenError::BodyMismatch);
+    }
+    next.run(req).await
 }
 
 /// The RPC routes, all under [`RPC_PREFIX`].
@@ -363,6 +463,10 @@ pub fn router(state: Arc<RpcState>) -> Router {
         .route(&format!("{RPC_PREFIX}/walk"), post(handle_walk))
         .route(&format!("{RPC_PREFIX}/lock"), post(handle_lock))
         .route(
+            &format!("{RPC_PREFIX}/config/invalidate"),
+            post(handle_config_invalidate),
+        )
+        .route(
             &format!("{RPC_PREFIX}/heal/status"),
             get(handle_heal_status),
         )
@@ -370,6 +474,6 @@ pub fn router(state: Arc<RpcState>) -> Router {
             state.clone(),
             authenticate,
         ))
-        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_CALL_BYTES))
         .with_state(state)
 }

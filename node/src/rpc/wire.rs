@@ -3,13 +3,19 @@
 
 use crate::store::format::Format;
 use crate::store::meta::{ObjectMeta, ObjectVersion};
+use crate::store::uploads::PartRecord;
 use crate::store::{BucketInfo, CommitSource, DiskInfo, DriveError, PartState};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use uuid::Uuid;
 
-/// Path prefix of every internal RPC route.
-pub const RPC_PREFIX: &str = "/rustfs/rpc/v1";
+/// Path prefix of every internal RPC route; the version changes whenever calls or their
+/// authentication change incompatibly (ARCHITECTURE.md, "Versions").
+pub const RPC_PREFIX: &str = "/rustfs/rpc/v2";
+/// Largest frame (walk entry, shard-stream chunk) a node accepts from a peer.
+pub const MAX_FRAME_BYTES: usize = 16 << 20;
+/// Largest request/response body of a drive, lock or walk call.
+pub const MAX_CALL_BYTES: usize = 16 << 20;
 
 /// One request/response call on a drive of the peer.
 #[derive(Debug, Serialize, Deserialize)]
@@ -26,15 +32,21 @@ pub enum DriveCall {
     DeleteBucket(String),
     ReadMeta(String, String),
     RemoveTmp(Uuid),
-    Commit(String, String, CommitSource, Box<ObjectVersion>),
+    Commit(String, String, CommitSource, Box<ObjectVersion>, Uuid),
+    UndoCommit(String, String, Uuid, Box<ObjectVersion>, bool),
+    FinishCommit(Uuid),
     DeleteVersion(String, String, Option<Uuid>),
-    /// Opens (pins) a shard file and answers a handle for `read` calls.
+    /// Opens one part's shard file (a single-part read needs no data dir pin).
     OpenShard(String, String, Uuid, u32),
-    CloseShard(u64),
+    /// Pins a version's data dir and answers a handle for `OpenPart` calls.
+    OpenData(String, String, Uuid),
+    /// Opens a part's shard file in a pinned data dir; answers a handle for `read` calls.
+    OpenPart(u64, u32),
+    CloseHandle(u64),
     WriteUpload(String, Uuid, ByteBuf),
     ReadUpload(String, Uuid),
     ListUploads(String),
-    CommitPart(String, Uuid, u32, Uuid, ByteBuf),
+    CommitPart(String, Uuid, PartRecord, Uuid),
     ListParts(String, Uuid),
     DeleteUpload(String, Uuid),
     /// Checks the version's shard files on the drive (deep: every block's hash).
@@ -54,6 +66,7 @@ pub enum DriveReply {
     Meta(ObjectMeta),
     Handle(u64),
     Parts(Vec<PartState>),
+    PartRecords(Vec<PartRecord>),
 }
 
 /// A [`DriveError`] on the wire.
@@ -66,6 +79,7 @@ pub enum WireError {
     DiskFull,
     Offline(String),
     Corrupt(String),
+    InvalidName(String),
     Io(String, String),
 }
 
@@ -79,6 +93,7 @@ impl From<DriveError> for WireError {
             DriveError::DiskFull => WireError::DiskFull,
             DriveError::Offline(d) => WireError::Offline(d),
             DriveError::Corrupt(m) => WireError::Corrupt(m),
+            DriveError::InvalidName(m) => WireError::InvalidName(m),
             DriveError::Io { drive, source } => WireError::Io(drive, source.to_string()),
         }
     }
@@ -94,6 +109,7 @@ impl From<WireError> for DriveError {
             WireError::DiskFull => DriveError::DiskFull,
             WireError::Offline(d) => DriveError::Offline(d),
             WireError::Corrupt(m) => DriveError::Corrupt(m),
+            WireError::InvalidName(m) => DriveError::InvalidName(m),
             WireError::Io(drive, msg) => DriveError::Io {
                 drive,
                 source: std::io::Error::other(msg),
@@ -120,6 +136,20 @@ pub enum LockCall {
         resource: String,
         uid: Uuid,
     },
+}
+
+/// A lock call as it travels: the caller's clock rides along (see `object::clock`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LockRequest {
+    pub call: LockCall,
+    pub hlc: i64,
+}
+
+/// A locker's answer, with the locker's clock.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LockReply {
+    pub granted: bool,
+    pub hlc: i64,
 }
 
 /// What a node says about itself, so peers can refuse to form a cluster with a different layout.
@@ -150,17 +180,35 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Takes one complete frame off the front of `buf`, if there is one.
-pub fn take_frame(buf: &mut bytes::BytesMut) -> Option<bytes::Bytes> {
+/// A frame longer than [`MAX_FRAME_BYTES`]: the peer is broken or hostile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a peer sent a frame of {0} bytes (the limit is {MAX_FRAME_BYTES})")]
+pub struct FrameTooLarge(pub usize);
+
+/// Takes one complete frame off the front of `buf`, if there is one; a declared length over
+/// [`MAX_FRAME_BYTES`] is an error before anything is buffered for it.
+pub fn take_frame(buf: &mut bytes::BytesMut) -> Result<Option<bytes::Bytes>, FrameTooLarge> {
+    take_frame_with(buf, 0)
+}
+
+/// [`take_frame`] for frames followed by a trailer of `trailer` bytes (a frame MAC), which is
+/// returned as part of the frame.
+pub fn take_frame_with(
+    buf: &mut bytes::BytesMut,
+    trailer: usize,
+) -> Result<Option<bytes::Bytes>, FrameTooLarge> {
     if buf.len() < 4 {
-        return None;
+        return Ok(None);
     }
     let len = u32::from_le_bytes(buf[..4].try_into().expect("4 bytes")) as usize;
-    if buf.len() < 4 + len {
-        return None;
+    if len > MAX_FRAME_BYTES {
+        return Err(FrameTooLarge(len));
     }
-    let mut f = buf.split_to(4 + len);
-    Some(f.split_off(4).freeze())
+    if buf.len() < 4 + len + trailer {
+        return Ok(None);
+    }
+    let mut f = buf.split_to(4 + len + trailer);
+    Ok(Some(f.split_off(4).freeze()))
 }
 
 #[cfg(test)]
@@ -175,15 +223,26 @@ mod tests {
         for cut in 0..all.len() {
             let mut buf = bytes::BytesMut::from(&all[..cut]);
             let mut got = Vec::new();
-            while let Some(f) = take_frame(&mut buf) {
+            while let Some(f) = take_frame(&mut buf).unwrap() {
                 got.push(f);
             }
             buf.extend_from_slice(&all[cut..]);
-            while let Some(f) = take_frame(&mut buf) {
+            while let Some(f) = take_frame(&mut buf).unwrap() {
                 got.push(f);
             }
             assert_eq!(got, vec![&b"hello"[..], &b""[..]], "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn oversized_frames_are_refused_before_they_are_buffered() {
+        let mut buf = bytes::BytesMut::from(&((MAX_FRAME_BYTES as u32 + 1).to_le_bytes())[..]);
+        assert_eq!(
+            take_frame(&mut buf),
+            Err(FrameTooLarge(MAX_FRAME_BYTES + 1))
+        );
+        let mut buf = bytes::BytesMut::from(&(u32::MAX.to_le_bytes())[..]);
+        assert!(take_frame(&mut buf).is_err());
     }
 
     #[test]

@@ -9,6 +9,33 @@ impl From<ObjError> for S3Error {
     fn from(e: ObjError) -> Self {
         use S3ErrorCode as C;
         let msg = e.to_string();
+        if let ObjError::DeleteMarker {
+            version_id,
+            requested,
+            ..
+        } = &e
+        {
+            // As AWS: the latest is a marker → 404 NoSuchKey; a marker asked for by id → 405.
+            let (code, status) = if *requested {
+                (C::MethodNotAllowed, StatusCode::METHOD_NOT_ALLOWED)
+            } else {
+                (C::NoSuchKey, StatusCode::NOT_FOUND)
+            };
+            let mut err = S3Error::with_message(code, msg);
+            err.set_status_code(status);
+            let mut h = http::HeaderMap::new();
+            h.insert(
+                "x-amz-delete-marker",
+                http::HeaderValue::from_static("true"),
+            );
+            let id = version_id.map_or("null".to_string(), |v| v.to_string());
+            h.insert(
+                "x-amz-version-id",
+                http::HeaderValue::from_str(&id).expect("a uuid is a header value"),
+            );
+            err.set_headers(h);
+            return err;
+        }
         let code = match &e {
             ObjError::Name(NameError::Bucket(_)) => C::InvalidBucketName,
             ObjError::Name(NameError::KeyTooLong) => C::KeyTooLongError,
@@ -17,9 +44,12 @@ impl From<ObjError> for S3Error {
             ObjError::BucketExists(_) => C::BucketAlreadyOwnedByYou,
             ObjError::BucketNotEmpty(_) => C::BucketNotEmpty,
             ObjError::ObjectNotFound(_) => C::NoSuchKey,
+            ObjError::VersionNotFound(_) => C::NoSuchVersion,
+            ObjError::DeleteMarker { .. } => unreachable!("answered above"),
             ObjError::NoSuchUpload(_) => C::NoSuchUpload,
+            ObjError::PreconditionFailed(_) => C::PreconditionFailed,
             ObjError::ReadQuorum(_) | ObjError::WriteQuorum(_) => C::ServiceUnavailable,
-            ObjError::LockTimeout(_) => C::SlowDown,
+            ObjError::LockTimeout(_) | ObjError::Busy(_) => C::SlowDown,
             ObjError::StorageFull(_) => {
                 let mut err = S3Error::with_message(
                     C::Custom("XRustfsStorageFull".into()),
@@ -34,6 +64,7 @@ impl From<ObjError> for S3Error {
             ObjError::InvalidPartOrder => C::InvalidPartOrder,
             ObjError::EntityTooSmall(_) => C::EntityTooSmall,
             ObjError::InvalidArgument(_) => C::InvalidArgument,
+            ObjError::InvalidBucketState(_) => C::InvalidBucketState,
             ObjError::Internal(_) => {
                 tracing::error!(error = %msg, "internal error");
                 C::InternalError
@@ -42,12 +73,39 @@ impl From<ObjError> for S3Error {
         let mut err = S3Error::with_message(code, msg);
         if matches!(
             e,
-            ObjError::ReadQuorum(_) | ObjError::WriteQuorum(_) | ObjError::LockTimeout(_)
+            ObjError::ReadQuorum(_)
+                | ObjError::WriteQuorum(_)
+                | ObjError::LockTimeout(_)
+                | ObjError::Busy(_)
         ) {
             err.set_status_code(StatusCode::SERVICE_UNAVAILABLE);
         }
         err
     }
+}
+
+/// An S3 XML error answered before a request reaches `s3s` (the front door's refusals).
+pub fn error_response(
+    status: u16,
+    code: &str,
+    message: &str,
+) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message></Error>",
+        esc(code),
+        esc(message)
+    );
+    http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/xml")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .expect("a static status and header")
 }
 
 #[cfg(test)]

@@ -153,6 +153,23 @@ pub fn checksum_spec(
     ))
 }
 
+/// The precondition of a write from its `If-Match` / `If-None-Match` headers (`If-Match` wins
+/// when both are sent).
+pub fn write_condition(
+    if_match: Option<&s3s::dto::ETagCondition>,
+    if_none_match: Option<&s3s::dto::ETagCondition>,
+) -> Option<crate::object::WriteCondition> {
+    use crate::object::WriteCondition as W;
+    use s3s::dto::ETagCondition as E;
+    match (if_match, if_none_match) {
+        (Some(E::Any), _) => Some(W::IfMatch(None)),
+        (Some(E::ETag(e)), _) => Some(W::IfMatch(Some(e.value().to_string()))),
+        (None, Some(E::Any)) => Some(W::IfNoneMatchAny),
+        (None, Some(E::ETag(e))) => Some(W::IfNoneMatch(e.value().to_string())),
+        (None, None) => None,
+    }
+}
+
 /// Fills the common write options.
 pub fn put_options(
     headers: &HeaderMap,
@@ -163,6 +180,8 @@ pub fn put_options(
     checksum: Option<(ChecksumAlgo, ExpectedChecksum)>,
 ) -> PutOptions {
     PutOptions {
+        condition: None,
+        version_id: None,
         content_type,
         user_meta: meta,
         content_length: declared_length(headers, content_length),

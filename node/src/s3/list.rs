@@ -49,7 +49,7 @@ fn render(page: &ListPage, encode: bool) -> Rendered {
     }
 }
 
-fn wants_url(e: &Option<EncodingType>) -> S3Result<bool> {
+pub(super) fn wants_url(e: &Option<EncodingType>) -> S3Result<bool> {
     match e {
         None => Ok(false),
         Some(e) if e.as_str().eq_ignore_ascii_case("url") => Ok(true),
@@ -61,7 +61,7 @@ fn wants_url(e: &Option<EncodingType>) -> S3Result<bool> {
     }
 }
 
-fn max_keys(m: Option<i32>) -> S3Result<usize> {
+pub(super) fn max_keys(m: Option<i32>) -> S3Result<usize> {
     match m {
         Some(m) if m < 0 => Err(s3_error!(
             InvalidArgument,

@@ -4,10 +4,15 @@
 
 mod bucket;
 mod error;
-mod headers;
+pub mod guard;
+pub(crate) mod headers;
 mod list;
 mod multipart;
 mod object;
+pub mod post_object;
+mod versions;
+
+pub use error::error_response;
 
 use crate::object::ObjectLayer;
 use s3s::dto::*;
@@ -149,5 +154,23 @@ impl S3 for S3Api {
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         multipart::handle_list_multipart_uploads(self, req).await
+    }
+    async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        versions::handle_get_bucket_versioning(self, req).await
+    }
+    async fn put_bucket_versioning(
+        &self,
+        req: S3Request<PutBucketVersioningInput>,
+    ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
+        versions::handle_put_bucket_versioning(self, req).await
+    }
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        versions::handle_list_object_versions(self, req).await
     }
 }

@@ -129,11 +129,14 @@ pub async fn handle_complete_multipart_upload(
             .ok_or_else(|| s3_error!(MalformedXML, "part {n} is missing its ETag"))?;
         wanted.push((n, etag.value().to_string()));
     }
+    let condition = super::headers::write_condition(i.if_match.as_ref(), i.if_none_match.as_ref());
     let info = api
         .layer
-        .complete_multipart(&i.bucket, &i.key, &i.upload_id, &wanted)
+        .complete_multipart(&i.bucket, &i.key, &i.upload_id, &wanted, condition.as_ref())
         .await?;
+    let version_id = super::versions::version_header(api, &i.bucket, info.version_id).await;
     Ok(S3Response::new(CompleteMultipartUploadOutput {
+        version_id,
         bucket: Some(i.bucket.clone()),
         key: Some(i.key.clone()),
         e_tag: Some(ETag::Strong(info.etag)),

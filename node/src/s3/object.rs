@@ -4,6 +4,7 @@ use super::headers::{
     body_stream, checksum_spec, put_options, split_meta, stored_headers, timestamp, ts_secs,
     user_meta,
 };
+use super::versions::{parse_version, version_header, version_str};
 use super::S3Api;
 use crate::object::{ObjError, ObjectInfo, PutOptions};
 use http::StatusCode;
@@ -134,7 +135,7 @@ pub async fn handle_put_object(
     let headers = req.headers;
     let input = req.input;
     if input.if_none_match.is_some() || input.if_match.is_some() {
-        match api.layer.head_object(&input.bucket, &input.key).await {
+        match api.layer.head_object(&input.bucket, &input.key, None).await {
             Ok(info) => check_conditions(
                 &info,
                 Conditions {
@@ -156,7 +157,7 @@ pub async fn handle_put_object(
                     "If-Match given but the object does not exist"
                 ))
             }
-            Err(ObjError::ObjectNotFound(_)) => {}
+            Err(ObjError::ObjectNotFound(_) | ObjError::DeleteMarker { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -168,7 +169,7 @@ pub async fn handle_put_object(
         input.checksum_sha256,
     );
     let meta = user_meta(input.metadata, stored_headers!(input));
-    let opts = put_options(
+    let mut opts = put_options(
         &headers,
         input.content_type,
         meta,
@@ -176,13 +177,19 @@ pub async fn handle_put_object(
         input.content_md5,
         checksum,
     );
+    // Checked again under the write lock, where it decides; the check above only saves
+    // uploading a body that would be refused.
+    opts.condition =
+        super::headers::write_condition(input.if_match.as_ref(), input.if_none_match.as_ref());
     let info = api
         .layer
         .put_object(&input.bucket, &input.key, body_stream(input.body), opts)
         .await?;
     let (crc32, crc32c, sha256) = checksum_fields(&info, true);
+    let version_id = version_header(api, &input.bucket, info.version_id).await;
     Ok(S3Response::new(PutObjectOutput {
         e_tag: Some(ETag::Strong(info.etag)),
+        version_id,
         checksum_crc32: crc32,
         checksum_crc32c: crc32c,
         checksum_sha256: sha256,
@@ -201,9 +208,14 @@ pub async fn handle_get_object(
             "GetObject with partNumber is not supported yet"
         ));
     }
-    let obj = api.layer.open_object(&input.bucket, &input.key).await?;
+    let version = parse_version(input.version_id.as_deref())?;
+    let obj = api
+        .layer
+        .open_object(&input.bucket, &input.key, version)
+        .await?;
     let info = obj.info.clone();
     check_conditions(&info, conditions!(input))?;
+    let version_id = version_header(api, &input.bucket, info.version_id).await;
     let (start, end, ranged) = match &input.range {
         Some(r) => {
             let span = r.check(info.size).map_err(|_| {
@@ -220,6 +232,7 @@ pub async fn handle_get_object(
     let body = obj.stream(start, end).await?;
     let checksum = wants_checksum(input.checksum_mode.as_ref()) && !ranged;
     let out = object_output!(GetObjectOutput, &info, checksum, {
+        version_id: version_id,
         body: Some(StreamingBlob::wrap(body)),
         content_length: Some((end - start) as i64),
         content_range: ranged.then(|| format!("bytes {start}-{}/{}", end.saturating_sub(1), info.size)),
@@ -236,12 +249,18 @@ pub async fn handle_head_object(
     req: S3Request<HeadObjectInput>,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
     let input = req.input;
-    let info = api.layer.head_object(&input.bucket, &input.key).await?;
+    let version = parse_version(input.version_id.as_deref())?;
+    let info = api
+        .layer
+        .head_object(&input.bucket, &input.key, version)
+        .await?;
     check_conditions(&info, conditions!(input))?;
     let checksum = wants_checksum(input.checksum_mode.as_ref());
+    let version_id = version_header(api, &input.bucket, info.version_id).await;
     Ok(S3Response::new(
         object_output!(HeadObjectOutput, &info, checksum, {
             content_length: Some(info.size as i64),
+            version_id: version_id,
         }),
     ))
 }
@@ -251,17 +270,17 @@ pub async fn handle_delete_object(
     req: S3Request<DeleteObjectInput>,
 ) -> S3Result<S3Response<DeleteObjectOutput>> {
     let input = req.input;
-    if input.version_id.as_deref().is_some_and(|v| v != "null") {
-        return Err(s3_error!(
-            NoSuchVersion,
-            "versioning is not enabled on this bucket"
-        ));
-    }
-    api.layer.delete_object(&input.bucket, &input.key).await?;
-    Ok(S3Response::with_status(
-        DeleteObjectOutput::default(),
-        StatusCode::NO_CONTENT,
-    ))
+    let version = parse_version(input.version_id.as_deref())?;
+    let d = api
+        .layer
+        .delete_object(&input.bucket, &input.key, version)
+        .await?;
+    let out = DeleteObjectOutput {
+        delete_marker: d.delete_marker.then_some(true),
+        version_id: (version.is_some() || d.delete_marker).then(|| version_str(d.version_id)),
+        ..Default::default()
+    };
+    Ok(S3Response::with_status(out, StatusCode::NO_CONTENT))
 }
 
 pub async fn handle_delete_objects(
@@ -280,17 +299,29 @@ pub async fn handle_delete_objects(
     let mut deleted = Vec::new();
     let mut errors = Vec::new();
     for o in input.delete.objects {
-        match api.layer.delete_object(&input.bucket, &o.key).await {
-            Ok(()) => {
+        let outcome = match parse_version(o.version_id.as_deref()) {
+            Ok(version) => api
+                .layer
+                .delete_object(&input.bucket, &o.key, version)
+                .await
+                .map(|d| (version, d))
+                .map_err(S3Error::from),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok((version, d)) => {
                 if !quiet {
+                    let marker_id =
+                        (version.is_none() && d.delete_marker).then(|| version_str(d.version_id));
                     deleted.push(DeletedObject {
                         key: Some(o.key),
-                        ..Default::default()
+                        version_id: version.map(|_| version_str(d.version_id)),
+                        delete_marker: d.delete_marker.then_some(true),
+                        delete_marker_version_id: marker_id,
                     })
                 }
             }
-            Err(e) => {
-                let s3: S3Error = e.into();
+            Err(s3) => {
                 errors.push(Error {
                     code: Some(s3.code().as_str().to_string()),
                     message: s3.message().map(str::to_string),
@@ -324,13 +355,8 @@ pub(super) async fn open_copy_source(
             "access point copy sources are not supported"
         ));
     };
-    if version_id.as_deref().is_some_and(|v| v != "null") {
-        return Err(s3_error!(
-            NoSuchVersion,
-            "versioning is not enabled on the source bucket"
-        ));
-    }
-    let obj = api.layer.open_object(bucket, key).await?;
+    let version = parse_version(version_id.as_deref())?;
+    let obj = api.layer.open_object(bucket, key, version).await?;
     check_conditions(&obj.info, conditions)
         .map_err(|_| s3_error!(PreconditionFailed, "a copy-source precondition failed"))?;
     Ok(obj)
@@ -371,7 +397,14 @@ pub async fn handle_copy_object(
         .layer
         .put_object(&input.bucket, &input.key, Box::pin(body), opts)
         .await?;
+    let copy_source_version_id = match &input.copy_source {
+        CopySource::Bucket { bucket, .. } => version_header(api, bucket, info.version_id).await,
+        _ => None,
+    };
+    let version_id = version_header(api, &input.bucket, out.version_id).await;
     Ok(S3Response::new(CopyObjectOutput {
+        copy_source_version_id,
+        version_id,
         copy_object_result: Some(CopyObjectResult {
             e_tag: Some(ETag::Strong(out.etag)),
             last_modified: Some(timestamp(out.mod_time_nanos)),

@@ -188,7 +188,7 @@ pub(crate) fn build_pool_sets(
     pool: usize,
     drives: &[Arc<dyn Drive>],
     geo: &PoolGeometry,
-    locks: impl Fn(&[Arc<dyn Drive>], usize) -> NsLock,
+    locks: impl Fn(&[Arc<dyn Drive>], usize) -> Arc<NsLock>,
 ) -> Vec<Arc<ErasureSet>> {
     let codec = match cfg.codec {
         CodecChoice::RsSimd => CodecKind::RsSimd,
@@ -260,12 +260,27 @@ pub async fn build(cfg: &ServerConfig, pools: &[PoolEndpoints]) -> Result<Arc<Ob
                 Settled::Waiting(why) => bail!("pool {pi}: {why}"),
             };
         deployment = Some(reference.deployment_id);
+        let placement_key = *reference.deployment_id.as_bytes();
+        let home = out.first().map(|p: &Pool| home_locks(p));
         out.push(Pool {
-            sets: build_pool_sets(cfg, pi, &drives, &geo, |_, _| NsLock::local()),
-            placement_key: *reference.deployment_id.as_bytes(),
+            sets: build_pool_sets(cfg, pi, &drives, &geo, |_, _| match &home {
+                None => Arc::new(NsLock::local(std::time::Duration::from_secs(
+                    cfg.lock_timeout_secs.max(1),
+                ))),
+                Some(h) => h.clone(),
+            }),
+            placement_key,
         });
     }
     Ok(Arc::new(ObjectLayer::new(out)))
+}
+
+/// The lock every set of a later pool takes: the first pool's lock for the same key.
+pub(crate) fn home_locks(first: &Pool) -> Arc<NsLock> {
+    Arc::new(NsLock::Home(crate::object::lock::HomeLocks {
+        placement_key: first.placement_key,
+        sets: first.sets.iter().map(|s| s.locks.clone()).collect(),
+    }))
 }
 
 /// Root credentials: from the environment, else the ones stored on the drives, else fresh ones

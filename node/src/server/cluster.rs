@@ -4,11 +4,11 @@
 //! together or in any order.
 
 use super::bootstrap::{build_pool_sets, check_drive_dir, settle_pool, PoolGeometry, Settled};
-use crate::config::{Credentials, ServerConfig};
+use crate::config::ServerConfig;
 use crate::object::dlock::{DistLocks, Locker};
 use crate::object::lock::NsLock;
 use crate::object::{ObjectLayer, Pool};
-use crate::rpc::auth::{TokenKey, TokenSource};
+use crate::rpc::auth::RpcKeys;
 use crate::rpc::client::{Peer, PeerError};
 use crate::rpc::server::RpcState;
 use crate::rpc::wire::PeerInfo;
@@ -97,7 +97,7 @@ pub struct LocalPart {
     pub me: String,
     pub pools: Vec<PoolEndpoints>,
     pub rpc: Arc<RpcState>,
-    pub tokens: Arc<TokenSource>,
+    keys: RpcKeys,
     local: HashMap<String, Arc<LocalDrive>>,
     /// This node's TLS client identity, when nodes talk over mutual TLS.
     tls_client: Option<super::tls::TlsClient>,
@@ -107,7 +107,7 @@ pub struct LocalPart {
 pub fn prepare(
     pools: Vec<PoolEndpoints>,
     addr: SocketAddr,
-    creds: &Credentials,
+    keys: RpcKeys,
     tls: Option<&super::tls::Tls>,
 ) -> Result<LocalPart> {
     let tls_client = tls.and_then(|t| t.client.clone());
@@ -141,7 +141,6 @@ pub fn prepare(
             .with_context(|| format!("preparing drive {}", ep.path()))?;
         local.insert(ep.path().to_string(), d);
     }
-    let key = TokenKey::new(creds);
     let drives: HashMap<String, Arc<dyn Drive>> = local
         .iter()
         .map(|(p, d)| (p.clone(), d.clone() as Arc<dyn Drive>))
@@ -153,10 +152,10 @@ pub fn prepare(
         ready: false,
     };
     Ok(LocalPart {
+        rpc: RpcState::new(keys.clone(), &me, drives, info),
         me,
         pools,
-        rpc: RpcState::new(key.clone(), drives, info),
-        tokens: Arc::new(TokenSource::new(key)),
+        keys,
         local,
         tls_client,
     })
@@ -181,7 +180,7 @@ pub async fn form(cfg: &ServerConfig, part: &LocalPart) -> Result<Arc<ObjectLaye
         if hp != part.me && !peers.contains_key(&hp) {
             peers.insert(
                 hp.clone(),
-                Peer::new(&hp, part.tls_client.as_ref(), part.tokens.clone(), timeout),
+                Peer::new(&hp, part.tls_client.as_ref(), part.keys.clone(), timeout),
             );
         }
     }
@@ -278,38 +277,39 @@ pub async fn form(cfg: &ServerConfig, part: &LocalPart) -> Result<Arc<ObjectLaye
         if waiting.is_empty() {
             let deployment = deployment.expect("at least one pool");
             part.rpc.set_info(|i| i.deployment_id = Some(deployment));
-            let pools = settled
-                .iter()
-                .enumerate()
-                .map(|(pi, f)| {
-                    let geo = &geometry[pi];
-                    let locks = |_: &[Arc<dyn Drive>], si: usize| {
-                        let mut lockers = Vec::new();
-                        let mut hosts = Vec::new();
-                        for ep in &part.pools[pi].endpoints
-                            [si * geo.set_drives..(si + 1) * geo.set_drives]
-                        {
-                            let hp = ep.host_port().expect("url endpoint");
-                            if hosts.contains(&hp) {
-                                continue;
-                            }
-                            lockers.push(match peers.get(&hp) {
-                                None => Locker::Local(part.rpc.locks.clone()),
-                                Some(p) => Locker::Remote(p.clone()),
-                            });
-                            hosts.push(hp);
-                        }
-                        NsLock::Distributed(DistLocks {
-                            lockers,
-                            acquire_timeout: Duration::from_secs(cfg.lock_timeout_secs.max(1)),
-                        })
-                    };
-                    Pool {
-                        sets: build_pool_sets(cfg, pi, &drives[pi], geo, locks),
-                        placement_key: *f.deployment_id.as_bytes(),
+            let mut pools: Vec<Pool> = Vec::new();
+            for (pi, f) in settled.iter().enumerate() {
+                let geo = &geometry[pi];
+                let home = pools.first().map(super::bootstrap::home_locks);
+                let locks = |_: &[Arc<dyn Drive>], si: usize| {
+                    if let Some(h) = &home {
+                        return h.clone();
                     }
-                })
-                .collect();
+                    let mut lockers = Vec::new();
+                    let mut hosts = Vec::new();
+                    for ep in
+                        &part.pools[pi].endpoints[si * geo.set_drives..(si + 1) * geo.set_drives]
+                    {
+                        let hp = ep.host_port().expect("url endpoint");
+                        if hosts.contains(&hp) {
+                            continue;
+                        }
+                        lockers.push(match peers.get(&hp) {
+                            None => Locker::Local(part.rpc.locks.clone()),
+                            Some(p) => Locker::Remote(p.clone()),
+                        });
+                        hosts.push(hp);
+                    }
+                    Arc::new(NsLock::Distributed(DistLocks {
+                        lockers,
+                        acquire_timeout: Duration::from_secs(cfg.lock_timeout_secs.max(1)),
+                    }))
+                };
+                pools.push(Pool {
+                    sets: build_pool_sets(cfg, pi, &drives[pi], geo, locks),
+                    placement_key: *f.deployment_id.as_bytes(),
+                });
+            }
             tracing::info!(node = %part.me, %deployment, peers = peers.len(), "cluster formed");
             let _ = part.rpc.peers.set(peers.values().cloned().collect());
             return Ok(Arc::new(ObjectLayer::new(pools)));

@@ -4,8 +4,11 @@
 pub mod admin;
 pub mod bootstrap;
 pub mod cluster;
+mod conn;
 pub mod heal_api;
 pub mod health;
+pub mod limits;
+pub mod privileges;
 pub mod tls;
 
 use crate::config::Credentials;
@@ -41,6 +44,9 @@ pub struct ServerState {
     this_node: String,
     heal: Arc<OnceLock<Arc<HealManager>>>,
     tls: Option<tls::Tls>,
+    limits: limits::ConnLimits,
+    /// This node's cluster-network address: RPC is answered only on connections to it.
+    cluster_address: OnceLock<std::net::IpAddr>,
 }
 
 impl ServerState {
@@ -51,6 +57,7 @@ impl ServerState {
         pools: Vec<PoolEndpoints>,
         this_node: String,
         tls: Option<tls::Tls>,
+        limits: limits::ConnLimits,
     ) -> Arc<Self> {
         Arc::new(ServerState {
             layer: OnceLock::new(),
@@ -62,13 +69,29 @@ impl ServerState {
             this_node,
             heal: Arc::new(OnceLock::new()),
             tls,
+            limits,
+            cluster_address: OnceLock::new(),
         })
+    }
+
+    /// Answers RPC only on connections to `ip` (see [`check_cluster_address`]).
+    pub fn set_cluster_address(&self, ip: std::net::IpAddr) {
+        let _ = self.cluster_address.set(ip.to_canonical());
+    }
+
+    pub(crate) fn creds(&self) -> &Credentials {
+        &self.creds
     }
 
     /// Starts serving S3 from `layer`.
     pub async fn set_layer(&self, layer: Arc<ObjectLayer>) {
         layer.sync_buckets().await;
         let mut builder = S3ServiceBuilder::new(S3Api::new(layer.clone(), self.region.clone()));
+        let mut s3_config = s3s::config::S3Config::default();
+        s3_config.xml_max_body_size = self.limits.max_xml_body_bytes;
+        builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
+            s3_config,
+        ))));
         builder.set_auth(SimpleAuth::from_single(
             self.creds.access_key.clone(),
             self.creds.secret_key.clone(),
@@ -86,9 +109,19 @@ impl ServerState {
                 .and_then(|r| r.peers.get().cloned())
                 .unwrap_or_default(),
         });
-        let _ = self.s3.set(builder.build());
+        let configs = layer.configs.clone();
         let _ = self.layer.set(layer);
+        let _ = self.s3.set(builder.build());
         if let Some(rpc) = &self.rpc {
+            let _ = rpc.configs.set(configs.clone());
+            let peers = rpc.peers.get().cloned().unwrap_or_default();
+            configs.set_broadcast(Arc::new(move |bucket: String| {
+                let peers = peers.clone();
+                Box::pin(async move {
+                    futures::future::join_all(peers.iter().map(|p| p.invalidate_config(&bucket)))
+                        .await;
+                })
+            }));
             rpc.set_info(|i| i.ready = true);
         }
     }
@@ -124,24 +157,54 @@ where
 }
 
 fn starting() -> Resp {
-    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>ServiceUnavailable</Code><Message>the server is starting: the cluster has not formed yet; retry shortly</Message></Error>";
-    boxed(
-        http::Response::builder()
-            .status(503)
-            .header(http::header::CONTENT_TYPE, "application/xml")
-            .header(http::header::RETRY_AFTER, "1")
-            .body(http_body_util::Full::new(Bytes::from(body)))
-            .expect("static response"),
-    )
+    let mut r = boxed(crate::s3::error_response(
+        503,
+        "ServiceUnavailable",
+        "the server is starting: the cluster has not formed yet; retry shortly",
+    ));
+    r.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    r
 }
 
-/// What one connection is served: S3, health and (for peers) RPC. `peer_cert`: the connection
-/// presented a client certificate the cluster CA signed (always true without mutual TLS).
+/// Checks `--cluster-address`: an address of this machine that this node's endpoint names.
+pub fn check_cluster_address(ip: std::net::IpAddr, me: &str) -> anyhow::Result<()> {
+    use std::net::ToSocketAddrs;
+    if std::net::TcpListener::bind((ip, 0)).is_err() {
+        anyhow::bail!("--cluster-address {ip} is not an address of this machine");
+    }
+    let named: Vec<std::net::IpAddr> = me
+        .to_socket_addrs()
+        .map(|a| a.map(|a| a.ip().to_canonical()).collect())
+        .unwrap_or_default();
+    if !named.contains(&ip.to_canonical()) {
+        anyhow::bail!(
+            "this node's endpoint {me} resolves to {named:?}, not to --cluster-address {ip}: peers call a node at its endpoint, so name the nodes by their cluster addresses in the pool arguments"
+        );
+    }
+    Ok(())
+}
+
+/// What the server knows about one connection.
+#[derive(Clone, Copy)]
+struct ConnInfo {
+    /// The connection presented a client certificate the cluster CA signed (always true
+    /// without mutual TLS).
+    peer_cert: bool,
+    /// The local address the connection arrived at.
+    local: std::net::SocketAddr,
+    /// The caller's address (logged with refused RPC calls).
+    remote: std::net::SocketAddr,
+}
+
+/// What one connection is served: S3, health and (for peers) RPC.
 fn connection_service(
     state: Arc<ServerState>,
     health: axum::Router,
     rpc: Option<axum::Router>,
-    peer_cert: bool,
+    conn: ConnInfo,
 ) -> impl hyper::service::Service<
     http::Request<Incoming>,
     Response = Resp,
@@ -154,13 +217,25 @@ fn connection_service(
         let rpc = rpc.clone();
         async move {
             let path = req.uri().path();
+            let wrong_address = state
+                .cluster_address
+                .get()
+                .is_some_and(|ip| *ip != conn.local.ip().to_canonical());
             let resp: Resp = if path.starts_with("/rustfs/rpc/") {
                 match rpc {
-                    Some(_) if !peer_cert => text(
+                    Some(_) if !conn.peer_cert => text(
                         403,
                         "inter-node RPC needs a client certificate signed by the cluster CA",
                     ),
-                    Some(rpc) => boxed(rpc.oneshot(req).await.unwrap_or_else(|e| match e {})),
+                    Some(_) if wrong_address => text(
+                        403,
+                        "inter-node RPC is answered only on this node's cluster address",
+                    ),
+                    Some(rpc) => {
+                        let mut req = req;
+                        req.extensions_mut().insert(conn.remote);
+                        boxed(rpc.oneshot(req).await.unwrap_or_else(|e| match e {}))
+                    }
                     None => text(404, "this node runs alone: no internal RPC"),
                 }
             } else if path.starts_with("/rustfs/health/") || path.starts_with("/minio/health/") {
@@ -168,23 +243,34 @@ fn connection_service(
             } else if path == crate::metrics::http::METRICS_PATH {
                 boxed(crate::metrics::http::serve(&state, req.headers()).await)
             } else {
-                match state.s3.get() {
-                    None => starting(),
-                    Some(s3) => {
-                        let (probe, req) = crate::metrics::http::S3Probe::start(req);
-                        match s3.call(req.map(s3s::Body::http_body)).await {
-                            Ok(r) => boxed(probe.finish(r)),
-                            Err(e) => {
-                                tracing::error!(error = ?e, "s3 service error");
-                                text(500, "")
-                            }
-                        }
-                    }
-                }
+                serve_s3(&state, req).await
             };
             Ok::<_, Infallible>(resp)
         }
     })
+}
+
+/// The S3 front door: the signature policy and POST Object forms first, then `s3s`.
+async fn serve_s3(state: &Arc<ServerState>, req: http::Request<Incoming>) -> Resp {
+    let Some(s3) = state.s3.get() else {
+        return starting();
+    };
+    if let Some(refusal) = crate::s3::guard::check(&req, state.limits.allow_sigv2) {
+        return boxed(refusal);
+    }
+    if crate::s3::post_object::is_form_post(&req) {
+        let layer = state.layer.get().expect("set with the S3 service").clone();
+        return boxed(crate::s3::post_object::handle(state, layer, req).await);
+    }
+    let (probe, req) = crate::metrics::http::S3Probe::start(req);
+    let req = crate::s3::guard::capped_chunks(req);
+    match s3.call(req).await {
+        Ok(r) => boxed(probe.finish(r)),
+        Err(e) => {
+            tracing::error!(error = ?e, "s3 service error");
+            text(500, "")
+        }
+    }
 }
 
 fn text(status: u16, body: &'static str) -> Resp {
@@ -208,61 +294,104 @@ pub async fn run(
     let rpc = state.rpc.clone().map(crate::rpc::server::router);
     let mutual = state.tls.as_ref().is_some_and(|t| t.client.is_some());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let mut server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    server
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(state.limits.header_timeout())
+        .max_buf_size(state.limits.max_header_bytes);
+    server
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_header_list_size(state.limits.max_header_bytes as u32);
+    let slots = Arc::new(tokio::sync::Semaphore::new(state.limits.max_connections));
+    let idle_timeout = state.limits.idle_timeout();
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, remote) = match accepted {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
+        // A connection is accepted only with a free slot: beyond the cap, clients wait in the
+        // listen backlog instead of costing memory here.
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(s) => s,
+                Err(e) => {
+                    // Out of descriptors or memory: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let local = match stream.local_addr() {
+            Ok(a) => a,
+            Err(_) => continue,
+        };
+        let (stream, activity) = conn::Watched::new(stream);
+        let (state, health, rpc, server) =
+            (state.clone(), health.clone(), rpc.clone(), server.clone());
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let served = async {
                 match state.tls.clone() {
                     None => {
-                        let svc = connection_service(state.clone(), health.clone(), rpc.clone(), true);
+                        let info = ConnInfo {
+                            peer_cert: true,
+                            local,
+                            remote,
+                        };
+                        let svc = connection_service(state, health, rpc, info);
                         let conn = server.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-                        let conn = graceful.watch(conn.into_owned());
-                        tokio::spawn(async move {
-                            if let Err(e) = conn.await {
-                                tracing::debug!(error = %e, "connection ended with error");
-                            }
-                        });
+                        if let Err(e) = watcher.watch(conn.into_owned()).await {
+                            tracing::debug!(error = %e, "connection ended with error");
+                        }
                     }
                     Some(tls) => {
-                        let (state, health, rpc, server) = (state.clone(), health.clone(), rpc.clone(), server.clone());
-                        let watcher = graceful.watcher();
-                        tokio::spawn(async move {
-                            let handshake = tokio::time::timeout(
-                                std::time::Duration::from_secs(10),
-                                tls.acceptor.accept(stream),
-                            );
-                            let stream = match handshake.await {
-                                Ok(Ok(s)) => s,
-                                Ok(Err(e)) => {
-                                    tracing::info!(%remote, error = %e, "TLS handshake refused");
-                                    return;
-                                }
-                                Err(_) => {
-                                    tracing::info!(%remote, "TLS handshake timed out");
-                                    return;
-                                }
-                            };
-                            let peer_cert = !mutual || stream.get_ref().1.peer_certificates().is_some();
-                            let svc = connection_service(state, health, rpc, peer_cert);
-                            let conn = server.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-                            if let Err(e) = watcher.watch(conn.into_owned()).await {
-                                tracing::debug!(error = %e, "connection ended with error");
+                        let handshake = tokio::time::timeout(
+                            state.limits.header_timeout(),
+                            tls.acceptor.accept(stream),
+                        );
+                        let stream = match handshake.await {
+                            Ok(Ok(s)) => s,
+                            Ok(Err(e)) => {
+                                tracing::info!(%remote, error = %e, "TLS handshake refused");
+                                return;
                             }
-                        });
+                            Err(_) => {
+                                tracing::info!(%remote, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                        let peer_cert = !mutual || stream.get_ref().1.peer_certificates().is_some();
+                        let svc = connection_service(
+                            state,
+                            health,
+                            rpc,
+                            ConnInfo {
+                                peer_cert,
+                                local,
+                                remote,
+                            },
+                        );
+                        let conn = server.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                        if let Err(e) = watcher.watch(conn.into_owned()).await {
+                            tracing::debug!(error = %e, "connection ended with error");
+                        }
                     }
                 }
+            };
+            tokio::select! {
+                () = served => {}
+                () = conn::idle(activity, idle_timeout) => {
+                    tracing::debug!(%remote, "closed a connection idle past the idle timeout");
+                }
             }
-            () = &mut shutdown => break,
-        }
+        });
     }
     tokio::select! {
         () = graceful.shutdown() => {}

@@ -1,7 +1,7 @@
 //! TLS for S3 and inter-node RPC (rustls, ring). One listener serves both: a client certificate
 //! is optional at the handshake (S3 clients have none) but, when presented, must chain to the
 //! cluster CA or the handshake fails; inter-node RPC is refused on a connection without one, so
-//! nodes authenticate each other by certificate as well as by their bearer tokens.
+//! nodes authenticate each other by certificate as well as by their signed calls.
 
 use anyhow::{bail, Context, Result};
 use rustls::server::WebPkiClientVerifier;

@@ -8,6 +8,7 @@ pub mod format;
 pub mod local;
 pub mod meta;
 pub mod remote;
+pub mod uploads;
 pub mod verify;
 
 use async_trait::async_trait;
@@ -19,6 +20,9 @@ use uuid::Uuid;
 
 /// Name of the system directory on every drive.
 pub const SYS_DIR: &str = ".rustfs.sys";
+/// The system bucket: cluster state kept as erasure-coded objects (bucket configurations), in
+/// `.rustfs.sys/config` on every drive. No client can name it (bucket names cannot hold a `/`).
+pub const SYS_BUCKET: &str = ".rustfs.sys/config";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DriveError {
@@ -36,6 +40,9 @@ pub enum DriveError {
     Offline(String),
     #[error("corrupt data: {0}")]
     Corrupt(String),
+    /// A bucket, key or file name that can never name anything on a drive (a peer's or a bug's).
+    #[error("invalid name: {0}")]
+    InvalidName(String),
     #[error("i/o error on drive {drive}: {source}")]
     Io {
         drive: String,
@@ -124,6 +131,14 @@ pub trait ShardReader: Send + Sync {
     async fn read_at(&self, offset: u64, len: usize) -> DriveResult<Vec<u8>>;
 }
 
+/// A version's data dir, pinned: an overwrite or delete that frees it while this is held moves it
+/// aside instead of removing it, so a multipart GET can still open its later parts.
+#[async_trait]
+pub trait DataReader: Send + Sync {
+    /// Opens the shard file of part `part` (the reader keeps the pin for as long as it lives).
+    async fn open_part(&self, part: u32) -> DriveResult<Box<dyn ShardReader>>;
+}
+
 /// One drive: local disk or a peer's drive over RPC.
 #[async_trait]
 pub trait Drive: Send + Sync {
@@ -158,15 +173,30 @@ pub trait Drive: Send + Sync {
     async fn create_writer(&self, tmp_id: Uuid, name: &str) -> DriveResult<Box<dyn ShardWriter>>;
     /// Removes `tmp/<tmp_id>` (an aborted write).
     async fn remove_tmp(&self, tmp_id: Uuid) -> DriveResult<()>;
-    /// Atomically makes `version` (and its data) part of `bucket/key`, replacing a version with
-    /// the same id. Old data dirs are removed after the new meta is durable.
+    /// Atomically and durably makes `version` (and its data) part of `bucket/key`, replacing a
+    /// version with the same id. Returns whether the drive kept what the commit replaced (under
+    /// `commit_id`): such a commit must then be settled with [`Drive::finish_commit`] or rolled
+    /// back with [`Drive::undo_commit`].
     async fn commit(
         &self,
         bucket: &str,
         key: &str,
         src: CommitSource,
         version: ObjectVersion,
+        commit_id: Uuid,
+    ) -> DriveResult<bool>;
+    /// Rolls back commit `commit_id` of `version` (`kept`: what `commit` answered), restoring
+    /// what it replaced. Called under the same write lock as the commit.
+    async fn undo_commit(
+        &self,
+        bucket: &str,
+        key: &str,
+        commit_id: Uuid,
+        version: &ObjectVersion,
+        kept: bool,
     ) -> DriveResult<()>;
+    /// Settles commit `commit_id`: frees what it replaced.
+    async fn finish_commit(&self, commit_id: Uuid) -> DriveResult<()>;
     /// Removes one version; the object disappears with its last version.
     async fn delete_version(
         &self,
@@ -174,13 +204,26 @@ pub trait Drive: Send + Sync {
         key: &str,
         version_id: Option<Uuid>,
     ) -> DriveResult<()>;
+    /// Pins the data dir `data_dir` of `bucket/key` (see [`DataReader`]).
+    async fn open_data(
+        &self,
+        bucket: &str,
+        key: &str,
+        data_dir: Uuid,
+    ) -> DriveResult<Box<dyn DataReader>>;
+    /// Opens one part's shard file (pinning its data dir for as long as the reader lives).
     async fn open_shard(
         &self,
         bucket: &str,
         key: &str,
         data_dir: Uuid,
         part: u32,
-    ) -> DriveResult<Box<dyn ShardReader>>;
+    ) -> DriveResult<Box<dyn ShardReader>> {
+        self.open_data(bucket, key, data_dir)
+            .await?
+            .open_part(part)
+            .await
+    }
     /// Checks this drive's shard files of `version` (which must have a data dir): presence and
     /// length, and with `deep` every block's bitrot hash. One answer per part, in part order.
     async fn check_parts(
@@ -201,16 +244,19 @@ pub trait Drive: Send + Sync {
     async fn write_upload(&self, bucket: &str, upload_id: Uuid, meta: &[u8]) -> DriveResult<()>;
     async fn read_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<u8>>;
     async fn list_uploads(&self, bucket: &str) -> DriveResult<Vec<Vec<u8>>>;
-    /// Moves `tmp/<tmp_id>/part` to the upload's `part.N` and records the part's meta.
+    /// Moves `tmp/<tmp_id>/part` into the upload as `part`'s shard file and records it.
     async fn commit_part(
         &self,
         bucket: &str,
         upload_id: Uuid,
-        part: u32,
+        part: &uploads::PartRecord,
         tmp_id: Uuid,
-        meta: &[u8],
     ) -> DriveResult<()>;
-    async fn list_parts(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<Vec<u8>>>;
+    async fn list_parts(
+        &self,
+        bucket: &str,
+        upload_id: Uuid,
+    ) -> DriveResult<Vec<uploads::PartRecord>>;
     async fn delete_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<()>;
 }
 

@@ -3,10 +3,12 @@
 
 use super::format::Format;
 use super::meta::{ObjectMeta, ObjectVersion};
+use super::uploads::PartRecord;
 use super::{
-    BucketInfo, CommitSource, DiskInfo, Drive, DriveError, DriveResult, PartState, ShardReader,
-    ShardWriter, WalkEntry, WalkRequest,
+    BucketInfo, CommitSource, DataReader, DiskInfo, Drive, DriveError, DriveResult, PartState,
+    ShardReader, ShardWriter, WalkEntry, WalkRequest,
 };
+use crate::rpc::auth::StreamMac;
 use crate::rpc::client::{Deadline, Peer};
 use crate::rpc::wire::{self, DriveCall, DriveReply, WireError};
 use async_trait::async_trait;
@@ -77,12 +79,44 @@ impl RemoteDrive {
     }
 }
 
-/// Streams one shard file to the peer in a single request; the answer comes after the peer has
-/// fsynced it.
+/// Streams one shard file to the peer in a single request, as MACed frames ending with an empty
+/// one; the answer comes after the peer has fsynced it.
 struct RemoteWriter {
     tx: Option<futures::channel::mpsc::Sender<Result<Bytes, std::io::Error>>>,
     done: tokio::task::JoinHandle<DriveResult<()>>,
     peer: Peer,
+    mac: StreamMac,
+    seq: u64,
+}
+
+impl RemoteWriter {
+    /// `data` as the next frame: length, data, MAC.
+    fn frame(&mut self, data: &[u8]) -> Bytes {
+        let mut out = Vec::with_capacity(4 + data.len() + crate::rpc::auth::FRAME_MAC_LEN);
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(data);
+        out.extend_from_slice(&self.mac.frame_mac(self.seq, data));
+        self.seq += 1;
+        Bytes::from(out)
+    }
+
+    /// Sends one frame within the RPC deadline.
+    async fn send_frame(&mut self, data: &[u8]) -> DriveResult<()> {
+        let frame = self.frame(data);
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(self.outcome().await);
+        };
+        match tokio::time::timeout(self.peer.timeout(), tx.send(Ok(frame))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(self.outcome().await),
+            Err(_) => {
+                self.peer
+                    .mark_offline("shard stream stalled past the RPC deadline");
+                self.done.abort();
+                Err(DriveError::Offline(format!("node {}", self.peer.addr())))
+            }
+        }
+    }
 }
 
 impl RemoteWriter {
@@ -99,27 +133,16 @@ impl RemoteWriter {
 #[async_trait]
 impl ShardWriter for RemoteWriter {
     async fn write(&mut self, buf: &[u8]) -> DriveResult<()> {
-        let Some(tx) = self.tx.as_mut() else {
-            return Err(self.outcome().await);
-        };
-        let sent = tokio::time::timeout(
-            self.peer.timeout(),
-            tx.send(Ok(Bytes::copy_from_slice(buf))),
-        )
-        .await;
-        match sent {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(self.outcome().await),
-            Err(_) => {
-                self.peer
-                    .mark_offline("shard stream stalled past the RPC deadline");
-                self.done.abort();
-                Err(DriveError::Offline(format!("node {}", self.peer.addr())))
+        for chunk in buf.chunks(crate::rpc::wire::MAX_FRAME_BYTES) {
+            if !chunk.is_empty() {
+                self.send_frame(chunk).await?;
             }
         }
+        Ok(())
     }
 
     async fn finish(mut self: Box<Self>) -> DriveResult<()> {
+        self.send_frame(&[]).await?;
         self.tx = None;
         match tokio::time::timeout(self.peer.timeout(), &mut self.done).await {
             Ok(Ok(r)) => r,
@@ -143,47 +166,79 @@ impl Drop for RemoteWriter {
     }
 }
 
-/// Reads a shard the peer has pinned open; closes the handle when dropped.
-struct RemoteReader {
+/// A handle the peer holds open for this node; closed when dropped.
+struct RemoteHandle {
     peer: Peer,
     handle: u64,
     path: String,
     label: String,
 }
 
+impl Drop for RemoteHandle {
+    fn drop(&mut self) {
+        let (peer, path, handle) = (self.peer.clone(), self.path.clone(), self.handle);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = peer
+                    .drive_call(&path, &DriveCall::CloseHandle(handle))
+                    .await;
+            });
+        }
+    }
+}
+
+/// Reads a shard the peer has opened.
+struct RemoteReader(RemoteHandle);
+
+/// A data dir the peer has pinned.
+struct RemoteData(RemoteHandle);
+
+#[async_trait]
+impl DataReader for RemoteData {
+    async fn open_part(&self, part: u32) -> DriveResult<Box<dyn ShardReader>> {
+        let h = &self.0;
+        match h
+            .peer
+            .drive_call(&h.path, &DriveCall::OpenPart(h.handle, part))
+            .await?
+        {
+            DriveReply::Handle(handle) => Ok(Box::new(RemoteReader(RemoteHandle {
+                peer: h.peer.clone(),
+                handle,
+                path: h.path.clone(),
+                label: h.label.clone(),
+            }))),
+            other => Err(DriveError::Io {
+                drive: h.label.clone(),
+                source: std::io::Error::other(format!("unexpected rpc reply {other:?}")),
+            }),
+        }
+    }
+}
+
 #[async_trait]
 impl ShardReader for RemoteReader {
     async fn read_at(&self, offset: u64, len: usize) -> DriveResult<Vec<u8>> {
-        let url = format!("/read?handle={}&offset={offset}&len={len}", self.handle);
-        let r = self
+        let h = &self.0;
+        let url = format!("/read?handle={}&offset={offset}&len={len}", h.handle);
+        let r = h
             .peer
             .send(
-                self.peer.request(reqwest::Method::GET, &url),
+                h.peer.request(reqwest::Method::GET, &url, Vec::new()),
                 Deadline::Total,
             )
             .await?;
         let status = r.status();
-        let body = self.peer.body(r).await?;
+        let body = h.peer.body(r).await?;
         if status.is_success() {
             return Ok(body.to_vec());
         }
         match wire::decode::<WireError>(&body) {
             Ok(e) => Err(e.into()),
             Err(_) => Err(DriveError::Io {
-                drive: self.label.clone(),
+                drive: h.label.clone(),
                 source: std::io::Error::other(format!("shard read answered {status}")),
             }),
-        }
-    }
-}
-
-impl Drop for RemoteReader {
-    fn drop(&mut self) {
-        let (peer, path, handle) = (self.peer.clone(), self.path.clone(), self.handle);
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move {
-                let _ = peer.drive_call(&path, &DriveCall::CloseShard(handle)).await;
-            });
         }
     }
 }
@@ -272,10 +327,8 @@ impl Drive for RemoteDrive {
             url_encode(&self.path),
             url_encode(name)
         );
-        let req = self
-            .peer
-            .request(reqwest::Method::POST, &url)
-            .body(reqwest::Body::wrap_stream(rx));
+        let (req, mac) = self.peer.stream_request(&url);
+        let req = req.body(reqwest::Body::wrap_stream(rx));
         let peer = self.peer.clone();
         let label = self.label.clone();
         let done = tokio::spawn(async move {
@@ -298,6 +351,8 @@ impl Drive for RemoteDrive {
             tx: Some(tx),
             done,
             peer: self.peer.clone(),
+            mac,
+            seq: 0,
         }))
     }
 
@@ -311,14 +366,37 @@ impl Drive for RemoteDrive {
         key: &str,
         src: CommitSource,
         version: ObjectVersion,
+        commit_id: Uuid,
+    ) -> DriveResult<bool> {
+        let call = DriveCall::Commit(bucket.into(), key.into(), src, Box::new(version), commit_id);
+        match self.call(call).await? {
+            DriveReply::Bool(kept) => Ok(kept),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn undo_commit(
+        &self,
+        bucket: &str,
+        key: &str,
+        commit_id: Uuid,
+        version: &ObjectVersion,
+        kept: bool,
     ) -> DriveResult<()> {
-        self.unit(DriveCall::Commit(
+        let mut v = version.clone();
+        v.inline_data = None;
+        self.unit(DriveCall::UndoCommit(
             bucket.into(),
             key.into(),
-            src,
-            Box::new(version),
+            commit_id,
+            Box::new(v),
+            kept,
         ))
         .await
+    }
+
+    async fn finish_commit(&self, commit_id: Uuid) -> DriveResult<()> {
+        self.unit(DriveCall::FinishCommit(commit_id)).await
     }
 
     async fn delete_version(
@@ -374,12 +452,32 @@ impl Drive for RemoteDrive {
             ))
             .await?
         {
-            DriveReply::Handle(handle) => Ok(Box::new(RemoteReader {
+            DriveReply::Handle(handle) => Ok(Box::new(RemoteReader(RemoteHandle {
                 peer: self.peer.clone(),
                 handle,
                 path: self.path.clone(),
                 label: self.label.clone(),
-            })),
+            }))),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn open_data(
+        &self,
+        bucket: &str,
+        key: &str,
+        data_dir: Uuid,
+    ) -> DriveResult<Box<dyn DataReader>> {
+        match self
+            .call(DriveCall::OpenData(bucket.into(), key.into(), data_dir))
+            .await?
+        {
+            DriveReply::Handle(handle) => Ok(Box::new(RemoteData(RemoteHandle {
+                peer: self.peer.clone(),
+                handle,
+                path: self.path.clone(),
+                label: self.label.clone(),
+            }))),
             other => Err(self.unexpected(other)),
         }
     }
@@ -398,8 +496,7 @@ impl Drive for RemoteDrive {
             .peer
             .send(
                 self.peer
-                    .request(reqwest::Method::POST, &url)
-                    .body(wire::encode(&req)),
+                    .request(reqwest::Method::POST, &url, wire::encode(&req)),
                 Deadline::Headers,
             )
             .await?;
@@ -424,8 +521,10 @@ impl Drive for RemoteDrive {
                     return Err(DriveError::Offline(format!("node {}", peer.addr())));
                 }
             }
-            if let Some(f) = wire::take_frame(&mut buf) {
-                first = Some(decode_walk_frame(&f, &label));
+            match wire::take_frame(&mut buf) {
+                Ok(Some(f)) => first = Some(decode_walk_frame(&f, &label)),
+                Ok(None) => {}
+                Err(e) => return Err(self.io(e.to_string())),
             }
         }
         match first {
@@ -437,8 +536,17 @@ impl Drive for RemoteDrive {
         }
         tokio::spawn(async move {
             loop {
-                while let Some(f) = wire::take_frame(&mut buf) {
-                    if tx.send(decode_walk_frame(&f, &label)).await.is_err() {
+                loop {
+                    let entry = match wire::take_frame(&mut buf) {
+                        Ok(Some(f)) => decode_walk_frame(&f, &label),
+                        Ok(None) => break,
+                        Err(e) => Err(DriveError::Io {
+                            drive: label.clone(),
+                            source: std::io::Error::other(e.to_string()),
+                        }),
+                    };
+                    let failed = entry.is_err();
+                    if tx.send(entry).await.is_err() || failed {
                         return;
                     }
                 }
@@ -489,23 +597,26 @@ impl Drive for RemoteDrive {
         &self,
         bucket: &str,
         upload_id: Uuid,
-        part: u32,
+        part: &PartRecord,
         tmp_id: Uuid,
-        meta: &[u8],
     ) -> DriveResult<()> {
         self.unit(DriveCall::CommitPart(
             bucket.into(),
             upload_id,
-            part,
+            part.clone(),
             tmp_id,
-            ByteBuf::from(meta),
         ))
         .await
     }
 
-    async fn list_parts(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<Vec<u8>>> {
-        self.bytes_list(DriveCall::ListParts(bucket.into(), upload_id))
-            .await
+    async fn list_parts(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<PartRecord>> {
+        match self
+            .call(DriveCall::ListParts(bucket.into(), upload_id))
+            .await?
+        {
+            DriveReply::PartRecords(p) => Ok(p),
+            other => Err(self.unexpected(other)),
+        }
     }
 
     async fn delete_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<()> {

@@ -6,10 +6,10 @@ use super::format::Format;
 use super::local::LocalDrive;
 use super::meta::{ErasureInfo, ObjectVersion, PartInfo};
 use super::remote::RemoteDrive;
+use super::uploads::PartRecord;
 use super::{CommitSource, Drive, DriveError, WalkEntry, WalkRequest};
-use crate::config::Credentials;
 use crate::erasure::{BitrotAlgo, CodecKind};
-use crate::rpc::auth::{TokenKey, TokenSource};
+use crate::rpc::auth::RpcKeys;
 use crate::rpc::client::Peer;
 use crate::rpc::server::{router, RpcState};
 use crate::rpc::wire::PeerInfo;
@@ -78,9 +78,181 @@ async fn commit_shard(d: &dyn Drive, key: &str, v: &ObjectVersion, shard: &[u8])
     let mut w = d.create_writer(tmp, "part.1").await.unwrap();
     w.write(shard).await.unwrap();
     w.finish().await.unwrap();
-    d.commit("photos", key, CommitSource::Tmp(tmp), v.clone())
+    commit(d, key, CommitSource::Tmp(tmp), v.clone()).await;
+}
+
+/// Commits and settles, as the object layer does after a write quorum.
+async fn commit(d: &dyn Drive, key: &str, src: CommitSource, v: ObjectVersion) {
+    let id = Uuid::new_v4();
+    if d.commit("photos", key, src, v, id).await.unwrap() {
+        d.finish_commit(id).await.unwrap();
+    }
+}
+
+async fn write_tmp(d: &dyn Drive, name: &str, bytes: &[u8]) -> Uuid {
+    let tmp = Uuid::new_v4();
+    let mut w = d.create_writer(tmp, name).await.unwrap();
+    w.write(bytes).await.unwrap();
+    w.finish().await.unwrap();
+    tmp
+}
+
+/// A commit rolled back restores what it replaced, data included; a new key rolled back is gone.
+async fn undo_suite(d: &dyn Drive) {
+    let old = version(5, None, Some(b"old!!".to_vec()));
+    commit(d, "undo/me", CommitSource::None, old.clone()).await;
+    let mut new = version(3, Some(Uuid::new_v4()), None);
+    new.mod_time_nanos = 2;
+    let tmp = write_tmp(d, "part.1", b"new").await;
+    let id = Uuid::new_v4();
+    let kept = d
+        .commit("photos", "undo/me", CommitSource::Tmp(tmp), new.clone(), id)
         .await
         .unwrap();
+    assert!(kept, "an overwrite keeps an undo record");
+    assert_eq!(
+        d.read_meta("photos", "undo/me")
+            .await
+            .unwrap()
+            .latest()
+            .unwrap()
+            .size,
+        3
+    );
+    d.undo_commit("photos", "undo/me", id, &new, kept)
+        .await
+        .unwrap();
+    let back = d.read_meta("photos", "undo/me").await.unwrap();
+    assert_eq!(back.versions.len(), 1);
+    assert!(back.latest().unwrap().same_as(&old));
+    assert!(d
+        .open_shard("photos", "undo/me", new.data_dir.unwrap(), 1)
+        .await
+        .is_err());
+    // A large object overwritten and rolled back keeps its data dir.
+    let big = version(4, Some(Uuid::new_v4()), None);
+    let tmp = write_tmp(d, "part.1", b"data").await;
+    commit(d, "undo/big", CommitSource::Tmp(tmp), big.clone()).await;
+    let id = Uuid::new_v4();
+    let kept = d
+        .commit("photos", "undo/big", CommitSource::None, new_inline(), id)
+        .await
+        .unwrap();
+    d.undo_commit("photos", "undo/big", id, &new_inline(), kept)
+        .await
+        .unwrap();
+    let r = d
+        .open_shard("photos", "undo/big", big.data_dir.unwrap(), 1)
+        .await
+        .unwrap();
+    assert_eq!(r.read_at(0, 4).await.unwrap(), b"data");
+    // A first commit rolled back leaves nothing.
+    let id = Uuid::new_v4();
+    let kept = d
+        .commit("photos", "undo/fresh", CommitSource::None, new_inline(), id)
+        .await
+        .unwrap();
+    assert!(!kept);
+    d.undo_commit("photos", "undo/fresh", id, &new_inline(), kept)
+        .await
+        .unwrap();
+    assert!(matches!(
+        d.read_meta("photos", "undo/fresh").await,
+        Err(DriveError::NotFound)
+    ));
+    for key in ["undo/me", "undo/big"] {
+        d.delete_version("photos", key, None).await.unwrap();
+    }
+}
+
+fn new_inline() -> ObjectVersion {
+    let mut v = version(3, None, Some(b"new".to_vec()));
+    v.mod_time_nanos = 3;
+    v
+}
+
+/// A reader that pinned a version keeps reaching its later parts after an overwrite and a delete.
+async fn pinned_read_suite(d: &dyn Drive) {
+    let mut v = version(6, Some(Uuid::new_v4()), None);
+    v.parts.push(super::meta::PartInfo {
+        number: 2,
+        size: 3,
+        etag: "e2".into(),
+    });
+    let tmp = Uuid::new_v4();
+    for (name, bytes) in [("part.1", b"one"), ("part.2", b"two")] {
+        let mut w = d.create_writer(tmp, name).await.unwrap();
+        w.write(bytes).await.unwrap();
+        w.finish().await.unwrap();
+    }
+    commit(d, "pinned", CommitSource::Tmp(tmp), v.clone()).await;
+    let data = d
+        .open_data("photos", "pinned", v.data_dir.unwrap())
+        .await
+        .unwrap();
+    let first = data.open_part(1).await.unwrap();
+    commit(d, "pinned", CommitSource::None, new_inline()).await;
+    d.delete_version("photos", "pinned", None).await.unwrap();
+    assert_eq!(first.read_at(0, 3).await.unwrap(), b"one");
+    let second = data.open_part(2).await.unwrap();
+    assert_eq!(second.read_at(0, 3).await.unwrap(), b"two");
+    assert!(d
+        .open_data("photos", "pinned", v.data_dir.unwrap())
+        .await
+        .is_err());
+}
+
+/// Names that could leave the drive never reach a path, from a local caller or a peer.
+async fn hostile_names_suite(d: &dyn Drive) {
+    for bucket in ["..", "../etc", "/etc", ".rustfs.sys"] {
+        assert!(
+            matches!(d.stat_bucket(bucket).await, Err(DriveError::InvalidName(_))),
+            "{bucket}"
+        );
+        assert!(
+            matches!(
+                d.read_meta(bucket, "k").await,
+                Err(DriveError::InvalidName(_))
+            ),
+            "{bucket}"
+        );
+        assert!(d.make_bucket(bucket, 1).await.is_err(), "{bucket}");
+    }
+    for key in ["../../etc/passwd", "/etc/passwd", "a/../../b", "a\0b"] {
+        assert!(
+            matches!(
+                d.read_meta("photos", key).await,
+                Err(DriveError::InvalidName(_))
+            ),
+            "{key}"
+        );
+        assert!(
+            d.delete_version("photos", key, None).await.is_err(),
+            "{key:?}"
+        );
+    }
+    for name in ["../x", "/etc/passwd", "a/b"] {
+        assert!(d.read_sys_file(name).await.is_err(), "{name}");
+        assert!(d.write_sys_file(name, b"x").await.is_err(), "{name}");
+        let written = async {
+            let w = d.create_writer(Uuid::new_v4(), name).await?;
+            w.finish().await
+        };
+        assert!(written.await.is_err(), "{name}");
+    }
+    for prefix in ["/etc/", "../../", "a/../../..", "../", "/"] {
+        let got = walk_keys(
+            d,
+            "photos",
+            WalkRequest {
+                prefix: prefix.into(),
+                recursive: false,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(got.is_empty(), "{prefix:?} listed {got:?}");
+    }
 }
 
 /// Shard checks, shallow and deep, and a heal's rewrite of a data dir in place.
@@ -177,14 +349,13 @@ async fn drive_suite(d: Arc<dyn Drive>) {
         w.write(chunk).await.unwrap();
     }
     w.finish().await.unwrap();
-    d.commit(
-        "photos",
+    commit(
+        d.as_ref(),
         "2026/cat.jpg",
         CommitSource::Tmp(tmp),
         version(300_000, Some(data_dir), None),
     )
-    .await
-    .unwrap();
+    .await;
     let meta = d.read_meta("photos", "2026/cat.jpg").await.unwrap();
     assert_eq!(meta.latest().unwrap().data_dir, Some(data_dir));
     let r = d
@@ -198,15 +369,17 @@ async fn drive_suite(d: Arc<dyn Drive>) {
         "reads past the end fail"
     );
     check_parts_suite(d.as_ref()).await;
+    undo_suite(d.as_ref()).await;
+    pinned_read_suite(d.as_ref()).await;
     // An inline object beside it, and a listing of both.
-    d.commit(
-        "photos",
+    commit(
+        d.as_ref(),
         "readme.txt",
         CommitSource::None,
         version(5, None, Some(b"hello".to_vec())),
     )
-    .await
-    .unwrap();
+    .await;
+    hostile_names_suite(d.as_ref()).await;
     assert_eq!(
         walk_keys(
             d.as_ref(),
@@ -245,18 +418,59 @@ async fn drive_suite(d: Arc<dyn Drive>) {
         d.list_uploads("photos").await.unwrap(),
         vec![b"upload-meta".to_vec()]
     );
-    let tmp = Uuid::new_v4();
-    let mut w = d.create_writer(tmp, "part").await.unwrap();
-    w.write(b"part-bytes").await.unwrap();
-    w.finish().await.unwrap();
-    d.commit_part("photos", upload, 1, tmp, b"part-meta")
+    let part = |tmp: Uuid, etag: &str| PartRecord {
+        number: 1,
+        size: 10,
+        etag: etag.into(),
+        mod_time_nanos: 1,
+        data_id: Some(tmp),
+    };
+    let tmp = write_tmp(d.as_ref(), "part", b"part-bytes").await;
+    d.commit_part("photos", upload, &part(tmp, "first"), tmp)
+        .await
+        .unwrap();
+    // Part 1 uploaded again: the record and the shard file it names change together.
+    let tmp2 = write_tmp(d.as_ref(), "part", b"part-BYTES").await;
+    d.commit_part("photos", upload, &part(tmp2, "second"), tmp2)
         .await
         .unwrap();
     assert_eq!(
         d.list_parts("photos", upload).await.unwrap(),
-        vec![b"part-meta".to_vec()]
+        vec![part(tmp2, "second")]
+    );
+    // Completing names the parts by ETag: a drive holding another upload of a part refuses.
+    let mut done = version(10, Some(Uuid::new_v4()), None);
+    done.parts[0].etag = "first".into();
+    done.parts[0].size = 10;
+    assert!(d
+        .commit(
+            "photos",
+            "assembled",
+            CommitSource::Upload(upload),
+            done.clone(),
+            Uuid::new_v4()
+        )
+        .await
+        .is_err());
+    done.parts[0].etag = "second".into();
+    commit(
+        d.as_ref(),
+        "assembled",
+        CommitSource::Upload(upload),
+        done.clone(),
+    )
+    .await;
+    let r = d
+        .open_shard("photos", "assembled", done.data_dir.unwrap(), 1)
+        .await
+        .unwrap();
+    assert_eq!(r.read_at(0, 10).await.unwrap(), b"part-BYTES");
+    assert!(
+        d.read_upload("photos", upload).await.is_ok(),
+        "the upload stays until removed"
     );
     d.delete_upload("photos", upload).await.unwrap();
+    d.delete_version("photos", "assembled", None).await.unwrap();
     assert!(d.read_upload("photos", upload).await.is_err());
     let tmp = Uuid::new_v4();
     d.create_writer(tmp, "x")
@@ -300,16 +514,15 @@ async fn remote_drive_passes_the_suite() {
     let dir = tempfile::tempdir().unwrap();
     let local = local_drive(&dir);
     let path = dir.path().join("d1").display().to_string();
-    let creds = Credentials {
-        access_key: "suite-admin".into(),
-        secret_key: "suite-secret".into(),
-    };
-    let key = TokenKey::new(&creds);
+    let keys = RpcKeys::from_secrets("suite-secret-suite-secret-suite-secret").unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
     let drives: HashMap<String, Arc<dyn Drive>> = [(path.clone(), local as Arc<dyn Drive>)]
         .into_iter()
         .collect();
     let state = RpcState::new(
-        key.clone(),
+        keys.clone(),
+        &addr,
         drives,
         PeerInfo {
             version: "test".into(),
@@ -318,17 +531,10 @@ async fn remote_drive_passes_the_suite() {
             ready: true,
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
     let server = tokio::spawn(async move {
         axum::serve(listener, router(state)).await.unwrap();
     });
-    let peer = Peer::new(
-        &addr,
-        None,
-        Arc::new(TokenSource::new(key)),
-        Duration::from_secs(5),
-    );
+    let peer = Peer::new(&addr, None, keys, Duration::from_secs(5));
     let remote = RemoteDrive::new(peer, &path, &format!("http://{addr}{path}"));
     assert!(!remote.is_local());
     drive_suite(Arc::new(remote)).await;

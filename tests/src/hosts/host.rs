@@ -1,5 +1,5 @@
-//! One container test host: a Debian bookworm container on the test's network with its own
-//! hostname, address, host key and drives (anonymous volumes, so they are real filesystems and not
+//! One container test host: a Debian bookworm container on the test's network (and, when asked,
+//! on a second "cluster" network too) with its own hostname, addresses, host key and drives (anonymous volumes, so they are real filesystems and not
 //! the container's overlay), running systemd as PID 1 or, where that cannot run, sshd as PID 1.
 //! Everything it does goes through `docker` on this one container; removed (with its volumes)
 //! on drop.
@@ -24,6 +24,8 @@ pub struct ContainerHost {
     pub name: String,
     /// Its address on the test network.
     pub address: String,
+    /// Its address on the second (cluster) network, when the hosts have one.
+    pub cluster_address: Option<String>,
     /// Drive directories inside the container (each a volume of its own, empty at start).
     pub drives: Vec<String>,
     /// This host's SSH host key (public part at `.pub`, on this machine).
@@ -75,11 +77,13 @@ fn init_flags(init: Init) -> (Vec<&'static str>, Vec<&'static str>) {
 }
 
 impl ContainerHost {
-    /// Creates and starts host `name` (`index` on `net`) with `num_drives` drives, accepting
-    /// `client_pub` for root. Keys are made under `dir`. Returns once the container runs; call
-    /// [`ContainerHost::wait_ready`] before using it.
+    /// Creates and starts host `name` (`index` on `net`, and on `cluster_net` too when given)
+    /// with `num_drives` drives, accepting `client_pub` for root. Keys are made under `dir`.
+    /// Returns once the container runs; call [`ContainerHost::wait_ready`] before using it.
+    #[allow(clippy::too_many_arguments)]
     pub fn create(
         net: &TestNetwork,
+        cluster_net: Option<&TestNetwork>,
         index: usize,
         name: &str,
         dir: &Path,
@@ -122,6 +126,7 @@ impl ContainerHost {
         let host = ContainerHost {
             name: name.to_string(),
             address,
+            cluster_address: cluster_net.map(|n| n.address(index)),
             drives,
             host_key: host_key.clone(),
             container: container.clone(),
@@ -140,6 +145,9 @@ impl ContainerHost {
                 &src.display().to_string(),
                 &format!("{container}:{dst}"),
             ])?;
+        }
+        if let (Some(n), Some(a)) = (cluster_net, &host.cluster_address) {
+            docker(&["network", "connect", "--ip", a, &n.name, &container])?;
         }
         docker(&["start", &container])?;
         Ok(host)
@@ -270,7 +278,7 @@ impl ContainerHost {
         docker_ok(&["unpause", &self.container]);
     }
 
-    /// Takes the host off the network (everything inside keeps running).
+    /// Takes the host off the (client) network (everything inside keeps running).
     pub fn disconnect(&self) {
         docker_ok(&["network", "disconnect", &self.network, &self.container]);
     }

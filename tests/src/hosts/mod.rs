@@ -1,5 +1,6 @@
 //! Container test hosts for the provisioner's end-to-end tests: N Debian bookworm containers on a
-//! private Docker network of the test's own, each with its hostname, address, SSH host key, the
+//! private Docker network of the test's own (optionally on a second one too, as a dedicated
+//! cluster network), each with its hostname, address, SSH host key, the
 //! test's client key authorised for root, and empty drives. systemd runs as PID 1 where the engine
 //! allows it (privileged, a private cgroup namespace, tmpfs `/run`); otherwise, or when
 //! `RUSTFS_TEST_HOSTS_INIT=sshd` says so, sshd runs as PID 1 and the provisioner takes its
@@ -87,6 +88,8 @@ pub struct TestHosts {
     // Dropped in this order: the hosts, their network, the files.
     pub hosts: Vec<ContainerHost>,
     pub network: TestNetwork,
+    /// A second network every host is on too (its `cluster_address`), when asked for.
+    pub cluster_network: Option<TestNetwork>,
     pub dir: tempfile::TempDir,
     /// Private key every host accepts for root.
     pub client_key: PathBuf,
@@ -103,6 +106,26 @@ impl TestHosts {
     /// accepts SSH. With [`InitChoice::Auto`], hosts that fail to boot systemd are replaced by
     /// sshd-as-PID-1 hosts and the reason is kept in `systemd_unavailable`.
     pub fn start(num_hosts: usize, num_drives: usize, choice: InitChoice) -> TestHosts {
+        Self::start_with(num_hosts, num_drives, choice, false)
+    }
+
+    /// Like [`TestHosts::start`], with every host also on a second network of the test's own
+    /// (a dedicated cluster network: [`ContainerHost::cluster_address`]). This machine reaches
+    /// that network too, through its bridge.
+    pub fn start_on_two_networks(
+        num_hosts: usize,
+        num_drives: usize,
+        choice: InitChoice,
+    ) -> TestHosts {
+        Self::start_with(num_hosts, num_drives, choice, true)
+    }
+
+    fn start_with(
+        num_hosts: usize,
+        num_drives: usize,
+        choice: InitChoice,
+        two_networks: bool,
+    ) -> TestHosts {
         docker::require_docker();
         docker::reap_stale();
         docker::image();
@@ -117,9 +140,11 @@ impl TestHosts {
         let client_key = dir.path().join("id_client");
         keygen(&client_key);
         let network = TestNetwork::create();
+        let cluster_network = two_networks.then(TestNetwork::create);
         let mut set = TestHosts {
             hosts: Vec::new(),
             network,
+            cluster_network,
             known_hosts: dir.path().join("known_hosts"),
             dir,
             client_key,
@@ -148,6 +173,7 @@ impl TestHosts {
         for i in 0..num_hosts {
             let host = ContainerHost::create(
                 &self.network,
+                self.cluster_network.as_ref(),
                 i,
                 &format!("h{}", i + 1),
                 self.dir.path(),
@@ -182,12 +208,18 @@ impl TestHosts {
     }
 
     /// Writes an inventory for the hosts (root over SSH with the client key, strict host keys,
-    /// `binary` installed) with `extra` YAML appended; returns its path.
+    /// `binary` installed, each host's `cluster_address` when it has one) with `extra` YAML
+    /// appended; returns its path.
     pub fn inventory(&self, name: &str, binary: &Path, extra: &str) -> PathBuf {
         let mut hosts = String::new();
         for h in &self.hosts {
+            let cluster = h
+                .cluster_address
+                .as_ref()
+                .map(|a| format!(", cluster_address: {a}"))
+                .unwrap_or_default();
             hosts.push_str(&format!(
-                "  - {{ name: {}, address: {}, drives: [{}] }}\n",
+                "  - {{ name: {}, address: {}{cluster}, drives: [{}] }}\n",
                 h.name,
                 h.address,
                 h.drives.join(", ")

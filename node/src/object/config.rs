@@ -1,0 +1,198 @@
+//! The bucket configuration store (ARCHITECTURE.md, "Bucket configuration"): one JSON document
+//! per bucket — versioning, object lock, tags, lifecycle, CORS, and room for the policy,
+//! replication and notification configurations — kept as an erasure-coded object of the system
+//! bucket (`SYS_BUCKET`, key `buckets/<bucket>.json`), so it has the durability of objects and is
+//! read and written by quorum. Every node caches what it read; a change made through one node is
+//! written, then every other node is told to drop its copy before the change is acknowledged, and
+//! cached copies expire after [`CACHE_TTL`] in any case (a node that missed the news while cut
+//! off).
+
+use super::{BodyStream, ObjError, ObjResult, ObjectLayer, PutOptions};
+use crate::store::SYS_BUCKET;
+use futures::future::BoxFuture;
+use futures::StreamExt;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long a node trusts its cached copy of a configuration it was not told about.
+pub const CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// A bucket's versioning state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Versioning {
+    /// Never enabled: writes replace the `null` version.
+    #[default]
+    Unversioned,
+    /// Every write makes a new version; a delete adds a delete marker.
+    Enabled,
+    /// Enabled once, now paused: writes replace the `null` version, older versions stay.
+    Suspended,
+}
+
+impl Versioning {
+    /// Whether a write makes a new version (else it replaces the `null` one).
+    pub fn makes_versions(self) -> bool {
+        self == Versioning::Enabled
+    }
+
+    /// Whether a delete leaves a delete marker (else it removes the `null` version).
+    pub fn keeps_history(self) -> bool {
+        self != Versioning::Unversioned
+    }
+}
+
+/// Everything configured on one bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BucketConfig {
+    pub versioning: Versioning,
+    /// Object lock: enabled at creation only (versioning is then always on).
+    pub object_lock: Option<serde_json::Value>,
+    /// Bucket tags.
+    pub tags: Option<BTreeMap<String, String>>,
+    pub lifecycle: Option<serde_json::Value>,
+    pub cors: Option<serde_json::Value>,
+    pub policy: Option<serde_json::Value>,
+    pub replication: Option<serde_json::Value>,
+    pub notification: Option<serde_json::Value>,
+    /// When this document was last changed.
+    pub updated_nanos: i64,
+}
+
+/// Tells the other nodes to drop their cached configuration of a bucket.
+pub type Broadcast = Arc<dyn Fn(String) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// This node's cached configurations.
+#[derive(Default)]
+pub struct ConfigCache {
+    entries: Mutex<HashMap<String, (Arc<BucketConfig>, Instant)>>,
+    broadcast: OnceLock<Broadcast>,
+}
+
+impl ConfigCache {
+    /// Forgets `bucket`'s configuration (another node changed it).
+    pub fn invalidate(&self, bucket: &str) {
+        self.entries.lock().remove(bucket);
+    }
+
+    /// How changes reach the other nodes (set once the cluster has formed).
+    pub fn set_broadcast(&self, b: Broadcast) {
+        let _ = self.broadcast.set(b);
+    }
+
+    fn get(&self, bucket: &str) -> Option<Arc<BucketConfig>> {
+        let entries = self.entries.lock();
+        let (cfg, at) = entries.get(bucket)?;
+        (at.elapsed() < CACHE_TTL).then(|| cfg.clone())
+    }
+
+    fn put(&self, bucket: &str, cfg: Arc<BucketConfig>) {
+        self.entries
+            .lock()
+            .insert(bucket.to_string(), (cfg, Instant::now()));
+    }
+}
+
+fn doc_key(bucket: &str) -> String {
+    format!("buckets/{bucket}.json")
+}
+
+fn body(data: Vec<u8>) -> BodyStream {
+    futures::stream::once(async move { Ok(bytes::Bytes::from(data)) }).boxed()
+}
+
+impl ObjectLayer {
+    /// The configuration of `bucket` (defaults when none was ever set).
+    pub async fn bucket_config(&self, bucket: &str) -> ObjResult<Arc<BucketConfig>> {
+        if let Some(c) = self.configs.get(bucket) {
+            return Ok(c);
+        }
+        let cfg = Arc::new(self.read_bucket_config(bucket).await?);
+        self.configs.put(bucket, cfg.clone());
+        Ok(cfg)
+    }
+
+    async fn read_bucket_config(&self, bucket: &str) -> ObjResult<BucketConfig> {
+        let key = doc_key(bucket);
+        let set = self.pools[0].set_for(SYS_BUCKET, &key);
+        let obj = match set.open_object(SYS_BUCKET, &key, None).await {
+            Ok(o) => o,
+            Err(ObjError::ObjectNotFound(_)) => return Ok(BucketConfig::default()),
+            Err(e) => return Err(e),
+        };
+        let size = obj.info.size;
+        let mut stream = obj.stream(0, size).await?;
+        let mut buf = Vec::with_capacity(size as usize);
+        while let Some(chunk) = stream.next().await {
+            buf.extend_from_slice(&chunk.map_err(|e| ObjError::Internal(e.to_string()))?);
+        }
+        serde_json::from_slice(&buf).map_err(|e| {
+            ObjError::Internal(format!(
+                "the configuration of bucket {bucket} does not decode: {e}"
+            ))
+        })
+    }
+
+    /// Changes `bucket`'s configuration with `change` (read, changed and written under one
+    /// lock), and tells every node before returning.
+    pub async fn update_bucket_config(
+        &self,
+        bucket: &str,
+        change: impl FnOnce(&mut BucketConfig) -> ObjResult<()>,
+    ) -> ObjResult<Arc<BucketConfig>> {
+        self.bucket_info(bucket).await?;
+        let key = doc_key(bucket);
+        let set = self.pools[0].set_for(SYS_BUCKET, &key);
+        let _g = set
+            .locks
+            .write(SYS_BUCKET, &format!("{key}\0update"))
+            .await?;
+        let mut cfg = self.read_bucket_config(bucket).await?;
+        change(&mut cfg)?;
+        cfg.updated_nanos = super::now_nanos();
+        let data = serde_json::to_vec(&cfg).expect("configurations serialize");
+        let opts = PutOptions {
+            content_type: Some("application/json".into()),
+            content_length: Some(data.len() as u64),
+            ..Default::default()
+        };
+        set.put_object(SYS_BUCKET, &key, body(data), opts).await?;
+        let cfg = Arc::new(cfg);
+        self.configs.put(bucket, cfg.clone());
+        self.broadcast_config(bucket).await;
+        Ok(cfg)
+    }
+
+    /// Removes `bucket`'s configuration (the bucket is gone).
+    pub async fn delete_bucket_config(&self, bucket: &str) -> ObjResult<()> {
+        let key = doc_key(bucket);
+        let set = self.pools[0].set_for(SYS_BUCKET, &key);
+        set.delete(SYS_BUCKET, &key).await?;
+        self.configs.invalidate(bucket);
+        self.broadcast_config(bucket).await;
+        Ok(())
+    }
+
+    async fn broadcast_config(&self, bucket: &str) {
+        if let Some(b) = self.configs.broadcast.get() {
+            b(bucket.to_string()).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_of_older_and_newer_servers_decode() {
+        let old: BucketConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(old, BucketConfig::default());
+        let newer: BucketConfig =
+            serde_json::from_str(r#"{"versioning":"Enabled","future_field":1}"#).unwrap();
+        assert_eq!(newer.versioning, Versioning::Enabled);
+    }
+}

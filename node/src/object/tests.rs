@@ -1,0 +1,74 @@
+//! The object layer over real local drives: races that need two pools or a chosen pool.
+
+use super::{ObjError, ObjectLayer, PutOptions};
+use crate::config::{Cli, Command};
+use bytes::Bytes;
+use clap::Parser;
+use futures::StreamExt;
+use std::sync::Arc;
+
+/// A single node with two pools of four drives each.
+async fn two_pools() -> (tempfile::TempDir, Arc<ObjectLayer>) {
+    let dir = tempfile::tempdir().unwrap();
+    let a = format!("{}/p1/d{{1...4}}", dir.path().display());
+    let b = format!("{}/p2/d{{1...4}}", dir.path().display());
+    let Command::Server(cfg) = Cli::parse_from(["rustfs", "server", &a, &b]).command;
+    let pools = rustfs_common::endpoint::parse_pools(&cfg.drives).unwrap();
+    let layer = crate::server::bootstrap::build(&cfg, &pools).await.unwrap();
+    layer.make_bucket("bkt").await.unwrap();
+    (dir, layer)
+}
+
+fn body(data: &'static [u8]) -> super::BodyStream {
+    futures::stream::once(async move { Ok(Bytes::from_static(data)) }).boxed()
+}
+
+async fn holds(layer: &ObjectLayer, pool: usize, key: &str) -> bool {
+    match layer.pools[pool]
+        .set_for("bkt", key)
+        .head("bkt", key, None)
+        .await
+    {
+        Ok(_) => true,
+        Err(ObjError::ObjectNotFound(_)) => false,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_writes_of_a_key_in_two_pools_leave_it_in_one() {
+    let (_dir, layer) = two_pools().await;
+    for i in 0..20 {
+        let key = format!("k{i}");
+        // Two nodes whose free-space views differ pick different pools for the same new key.
+        let sets = [
+            layer.pools[0].set_for("bkt", &key).clone(),
+            layer.pools[1].set_for("bkt", &key).clone(),
+        ];
+        let (other0, other1) = ([sets[1].clone()], [sets[0].clone()]);
+        let first = sets[0].put_object_among(
+            "bkt",
+            &key,
+            body(b"from pool 1"),
+            PutOptions::default(),
+            &other0,
+        );
+        let second = sets[1].put_object_among(
+            "bkt",
+            &key,
+            body(b"from pool 2"),
+            PutOptions::default(),
+            &other1,
+        );
+        let (a, b) = tokio::join!(first, second);
+        a.unwrap();
+        b.unwrap();
+        let (in1, in2) = (holds(&layer, 0, &key).await, holds(&layer, 1, &key).await);
+        assert!(in1 ^ in2, "{key}: pool 1 holds it: {in1}, pool 2: {in2}");
+        layer.delete_object("bkt", &key, None).await.unwrap();
+        assert!(
+            !holds(&layer, 0, &key).await && !holds(&layer, 1, &key).await,
+            "{key} left behind"
+        );
+    }
+}
