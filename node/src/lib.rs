@@ -3,6 +3,7 @@
 pub mod config;
 pub mod erasure;
 pub mod heal;
+pub mod lifecycle;
 pub mod metrics;
 pub mod object;
 pub mod rpc;

@@ -205,6 +205,41 @@ async fn find_targets(
     (targets, away)
 }
 
+/// Gives the newest attributes (tags, ...) to drives that hold the version but missed a change.
+async fn sync_attrs(
+    set: &ErasureSet,
+    bucket: &str,
+    key: &str,
+    r: &Resolved,
+    targets: &[usize],
+    report: &mut HealReport,
+) {
+    let v = &r.version;
+    for (i, copy) in r.per_drive.iter().enumerate() {
+        let stale = copy
+            .as_ref()
+            .is_some_and(|c| c.attrs.changed_nanos < v.attrs.changed_nanos);
+        if !stale || targets.contains(&i) {
+            continue;
+        }
+        let d = &set.drives[i];
+        match d
+            .update_attrs(bucket, key, v.version_id, v.mod_time_nanos, v.attrs.clone())
+            .await
+        {
+            Ok(()) => tracing::info!(
+                drive = d.endpoint(),
+                bucket,
+                key,
+                "gave a drive the newest attributes of a version"
+            ),
+            Err(e) => {
+                report.incomplete(format!("updating the attributes on {}: {e}", d.endpoint()))
+            }
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn heal_version(
     set: &ErasureSet,
@@ -223,6 +258,7 @@ async fn heal_version(
             away.len()
         ));
     }
+    sync_attrs(set, bucket, key, &r, &targets, report).await;
     if targets.is_empty() {
         return Ok(());
     }

@@ -1,10 +1,12 @@
-//! The background scanner: cycle after cycle, every erasure set this node leads is walked and
-//! every object healed where needed — shard presence and meta agreement on each cycle, bitrot
+//! The background scanner: cycle after cycle, every erasure set this node leads is walked once,
+//! and each object is visited by healing and by lifecycle (`crate::lifecycle`, for buckets with
+//! rules): healed where needed — shard presence and meta agreement on each cycle, bitrot
 //! hashes on every `--scanner-deep-every`th (deep) cycle. Each set is led by the node holding its
 //! first online drive (counted from a position that rotates with the set's index), so one node
 //! scans it while that node is up and another takes over when it is not. The pause between objects and the shared IO budget keep it off client traffic.
 
 use super::manager::{tally, unix_now, HealManager};
+use crate::lifecycle;
 use crate::object::list::Merger;
 use crate::object::ErasureSet;
 use crate::store::{BucketInfo, DriveResult, WalkEntry, WalkRequest};
@@ -144,9 +146,24 @@ pub(crate) async fn scan_cycle(m: &Arc<HealManager>, deep: bool) {
             continue;
         }
         for bucket in heal_buckets(&set).await {
+            // The walk's second visitor: the bucket's lifecycle rules, if any.
+            let cfg = match bucket.name.as_str() {
+                crate::store::SYS_BUCKET => None,
+                name => m.layer.bucket_config(name).await.ok(),
+            };
+            let rules = cfg
+                .as_deref()
+                .and_then(lifecycle::active_rules)
+                .map(<[_]>::to_vec);
+            if let Some(rules) = &rules {
+                lifecycle::visit_uploads(&m.layer, &set, &bucket.name, rules).await;
+            }
             let mut keys = walk_keys(&set, &bucket.name, "").await;
             while let Some(key) = keys.recv().await {
                 let (_, o) = m.heal(&set, &bucket.name, &key, deep).await;
+                if let (Some(cfg), Some(rules)) = (&cfg, &rules) {
+                    lifecycle::visit_key(&set, &bucket.name, &key, cfg, rules).await;
+                }
                 m.counters
                     .scanned
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -15,6 +15,10 @@ pub struct HealMetrics {
     pub scanned: IntCounterVec,
     pub cycles: IntCounterVec,
     pub last_cycle: GaugeVec,
+    pub lifecycle_scanned: IntCounterVec,
+    pub lifecycle_actions: IntCounterVec,
+    pub lifecycle_skipped: IntCounterVec,
+    pub lifecycle_errors: IntCounterVec,
 }
 
 impl HealMetrics {
@@ -63,19 +67,59 @@ impl HealMetrics {
                 "Duration of the last finished scanner cycle",
                 &["kind"],
             ),
+            lifecycle_scanned: counter_vec(
+                reg,
+                "rustfs_lifecycle_objects_scanned_total",
+                "Objects the scanner evaluated against their bucket's lifecycle rules",
+                &[],
+            ),
+            lifecycle_actions: counter_vec(
+                reg,
+                "rustfs_lifecycle_actions_total",
+                "Lifecycle actions done, action=\"expire_current\", \"remove_noncurrent\", \"remove_delete_marker\" or \"abort_upload\"",
+                &["action"],
+            ),
+            lifecycle_skipped: counter_vec(
+                reg,
+                "rustfs_lifecycle_skipped_locked_total",
+                "Lifecycle actions not done because object lock keeps the version",
+                &[],
+            ),
+            lifecycle_errors: counter_vec(
+                reg,
+                "rustfs_lifecycle_errors_total",
+                "Lifecycle actions that failed (retried on the next scanner cycle)",
+                &[],
+            ),
         }
     }
 
-    /// Brings the series up to the manager's figures (counters only ever move forward).
+    /// Brings the series up to the manager's and lifecycle's figures (counters only ever move
+    /// forward).
     pub fn refresh(&self, mgr: Option<&HealManager>) {
+        let l = crate::lifecycle::counters().figures();
+        catch_up(
+            &self.lifecycle_scanned.with_label_values::<&str>(&[]),
+            l.objects_scanned,
+        );
+        for (action, n) in [
+            ("expire_current", l.current_expired),
+            ("remove_noncurrent", l.noncurrent_removed),
+            ("remove_delete_marker", l.delete_markers_removed),
+            ("abort_upload", l.uploads_aborted),
+        ] {
+            catch_up(&self.lifecycle_actions.with_label_values(&[action]), n);
+        }
+        catch_up(
+            &self.lifecycle_skipped.with_label_values::<&str>(&[]),
+            l.skipped_locked,
+        );
+        catch_up(
+            &self.lifecycle_errors.with_label_values::<&str>(&[]),
+            l.errors,
+        );
         let Some(mgr) = mgr else { return };
         let f = mgr.figures();
-        fn catch_up(c: &GenericCounter<AtomicU64>, to: u64) {
-            let now = c.get();
-            if to > now {
-                c.inc_by(to - now);
-            }
-        }
         self.queue_depth.set(f.queue_depth as i64);
         catch_up(
             &self.objects.with_label_values(&["healed"]),
@@ -118,5 +162,12 @@ impl HealMetrics {
                 .with_label_values(&[d.endpoint.as_str()])
                 .set(d.percent / 100.0);
         }
+    }
+}
+
+fn catch_up(c: &GenericCounter<AtomicU64>, to: u64) {
+    let now = c.get();
+    if to > now {
+        c.inc_by(to - now);
     }
 }

@@ -240,15 +240,32 @@ impl ObjectLayer {
     ) -> ObjResult<ObjectInfo> {
         check_key(key)?;
         self.bucket_info(bucket).await?;
-        opts.version_id = self.new_version_id(bucket).await?;
+        opts.version_id = self.new_version_id(bucket, &mut opts.attrs).await?;
         let set = self.set_for(bucket, key).await?;
         let others = self.other_pools_sets(set, bucket, key);
         set.put_object_among(bucket, key, body, opts, &others).await
     }
 
-    /// The id of a new version in `bucket`: fresh while versioning is enabled, else `null`.
-    pub(crate) async fn new_version_id(&self, bucket: &str) -> ObjResult<Option<uuid::Uuid>> {
+    /// The id of a new version in `bucket` (fresh while versioning is enabled, else `null`), and
+    /// its object-lock settings: the bucket's default retention unless the request named one;
+    /// lock settings on a bucket without object lock are refused.
+    pub(crate) async fn new_version_id(
+        &self,
+        bucket: &str,
+        attrs: &mut crate::store::meta::VersionAttrs,
+    ) -> ObjResult<Option<uuid::Uuid>> {
         let cfg = self.bucket_config(bucket).await?;
+        match &cfg.object_lock {
+            None if attrs.retention.is_some() || attrs.legal_hold => {
+                return Err(ObjError::InvalidRequest(
+                    "Bucket is missing Object Lock Configuration".into(),
+                ))
+            }
+            Some(lock) if attrs.retention.is_none() => {
+                attrs.retention = lock.retention_at(now_nanos());
+            }
+            _ => {}
+        }
         Ok(cfg.versioning.makes_versions().then(uuid::Uuid::new_v4))
     }
 
@@ -287,12 +304,17 @@ impl ObjectLayer {
         bucket: &str,
         key: &str,
         version: VersionSel,
+        bypass_governance: bool,
     ) -> ObjResult<Deleted> {
         check_bucket(bucket)?;
         check_key(key)?;
         let set = self.set_for(bucket, key).await?;
         if let Some(id) = version {
-            let delete_marker = set.delete_version(bucket, key, id).await?;
+            let how = super::set::Removal {
+                bypass_governance,
+                written_at: None,
+            };
+            let delete_marker = set.delete_version(bucket, key, id, how).await?;
             return Ok(Deleted {
                 version_id: id,
                 delete_marker,
@@ -304,7 +326,7 @@ impl ObjectLayer {
             return Ok(Deleted::default());
         }
         let id = cfg.versioning.makes_versions().then(uuid::Uuid::new_v4);
-        set.add_delete_marker(bucket, key, id).await?;
+        set.add_delete_marker(bucket, key, id, None).await?;
         Ok(Deleted {
             version_id: id,
             delete_marker: true,

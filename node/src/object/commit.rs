@@ -38,6 +38,7 @@ fn check_condition(condition: &WriteCondition, etag: Option<&str>, what: String)
             }
             want.as_deref().is_some_and(|w| etag != Some(w))
         }
+        WriteCondition::IsLatest(..) => unreachable!("checked against the version itself"),
     };
     if failed {
         return Err(ObjError::PreconditionFailed(what));
@@ -93,7 +94,12 @@ impl ErasureSet {
                 }
             }
         }
-        if let Some(c) = plan.condition {
+        if let Some(WriteCondition::IsLatest(id, t)) = plan.condition {
+            if latest.as_ref().map(|v| (v.version_id, v.mod_time_nanos)) != Some((*id, *t)) {
+                abort();
+                return Err(ObjError::PreconditionFailed(format!("{bucket}/{key}")));
+            }
+        } else if let Some(c) = plan.condition {
             let etag = latest
                 .as_ref()
                 .filter(|v| !v.delete_marker)

@@ -44,17 +44,35 @@ impl Versioning {
     }
 }
 
+/// One CORS rule of a bucket (`PutBucketCors`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CorsRule {
+    pub id: Option<String>,
+    /// Origins, each with at most one `*` wildcard.
+    pub allowed_origins: Vec<String>,
+    /// `GET`, `PUT`, `POST`, `DELETE` or `HEAD`.
+    pub allowed_methods: Vec<String>,
+    /// Request headers a preflight may ask for, each with at most one `*` wildcard.
+    pub allowed_headers: Vec<String>,
+    /// Response headers the browser may show to the page.
+    pub expose_headers: Vec<String>,
+    pub max_age_seconds: Option<i32>,
+}
+
 /// Everything configured on one bucket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BucketConfig {
     pub versioning: Versioning,
-    /// Object lock: enabled at creation only (versioning is then always on).
-    pub object_lock: Option<serde_json::Value>,
+    /// Object lock (present: enabled; versioning then stays enabled).
+    pub object_lock: Option<super::retention::LockConfig>,
     /// Bucket tags.
     pub tags: Option<BTreeMap<String, String>>,
-    pub lifecycle: Option<serde_json::Value>,
-    pub cors: Option<serde_json::Value>,
+    /// Lifecycle rules (`PutBucketLifecycleConfiguration`).
+    pub lifecycle: Option<Vec<crate::lifecycle::rules::Rule>>,
+    /// CORS rules, in the order they were given (the first match answers).
+    pub cors: Option<Vec<CorsRule>>,
     pub policy: Option<serde_json::Value>,
     pub replication: Option<serde_json::Value>,
     pub notification: Option<serde_json::Value>,

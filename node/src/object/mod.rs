@@ -4,6 +4,7 @@
 //! over its drives: PUT streams blocks into shards ([`put`]), GET verifies and reconstructs
 //! ([`get`]), listings merge drive walks ([`list`]), multipart uploads stage parts ([`multipart`]).
 
+pub mod attrs;
 pub mod bucket;
 pub mod clock;
 pub mod commit;
@@ -14,6 +15,7 @@ pub mod list;
 pub mod lock;
 pub mod multipart;
 pub mod put;
+pub mod retention;
 pub mod set;
 
 use crate::store::meta::{ObjectVersion, StoredChecksum};
@@ -66,6 +68,11 @@ pub enum ObjError {
     Busy(String),
     #[error("{0}")]
     InvalidBucketState(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// Object lock keeps the version (legal hold or retention).
+    #[error("{0}")]
+    Locked(String),
     #[error("not enough free space on the drives to store {0}")]
     StorageFull(String),
     #[error("the Content-MD5 you specified did not match what we received")]
@@ -156,6 +163,9 @@ pub enum WriteCondition {
     IfNoneMatch(String),
     /// `If-Match: <etag>` (`None`: `*`): the object must exist (with this ETag).
     IfMatch(Option<String>),
+    /// The key's latest version is still this one (`version id`, `mod time`): a background
+    /// action decided on it must not hit a version written since.
+    IsLatest(Option<uuid::Uuid>, i64),
 }
 
 /// Options of a write.
@@ -172,6 +182,8 @@ pub struct PutOptions {
     /// Base64 MD5 from `Content-MD5`.
     pub content_md5: Option<String>,
     pub checksum: Option<(ChecksumAlgo, ExpectedChecksum)>,
+    /// Tags and object-lock settings of the new version (`x-amz-tagging`, `x-amz-object-lock-*`).
+    pub attrs: crate::store::meta::VersionAttrs,
 }
 
 /// What a read or a listing reports about an object version.
@@ -189,6 +201,9 @@ pub struct ObjectInfo {
     pub delete_marker: bool,
     /// `None`: the `null` version.
     pub version_id: Option<uuid::Uuid>,
+    pub tags: BTreeMap<String, String>,
+    pub retention: Option<crate::store::meta::Retention>,
+    pub legal_hold: bool,
 }
 
 /// Which version of a key: `None` the latest, `Some(None)` the `null` version, `Some(Some(id))`
@@ -218,6 +233,9 @@ impl ObjectInfo {
             num_parts: v.parts.len(),
             delete_marker: v.delete_marker,
             version_id: v.version_id,
+            tags: v.attrs.tags.clone(),
+            retention: v.attrs.retention,
+            legal_hold: v.attrs.legal_hold,
         }
     }
 }

@@ -10,7 +10,7 @@
 use super::put::{abort_tmp, verify_declared, write_shards, WritePlan};
 use super::set::ErasureSet;
 use super::{now_nanos, BodyStream, ObjError, ObjResult, ObjectInfo, ObjectLayer, PutOptions};
-use crate::store::meta::{ErasureInfo, ObjectVersion, PartInfo};
+use crate::store::meta::{ErasureInfo, ObjectVersion, PartInfo, VersionAttrs};
 pub use crate::store::uploads::PartRecord as PartMeta;
 use crate::store::{CommitSource, DriveError};
 use futures::future::join_all;
@@ -37,6 +37,9 @@ pub struct UploadMeta {
     pub content_type: Option<String>,
     pub user_meta: BTreeMap<String, String>,
     pub erasure: ErasureInfo,
+    /// Tags and object-lock settings of the object the upload completes into.
+    #[serde(default)]
+    pub attrs: VersionAttrs,
 }
 
 /// The namespace-lock name of an upload: its key, a NUL (which no key may contain) and its id.
@@ -105,6 +108,25 @@ impl ErasureSet {
     }
 }
 
+impl ErasureSet {
+    /// The uploads of `bucket` that any drive of this set records.
+    pub async fn uploads(&self, bucket: &str) -> Vec<UploadMeta> {
+        let mut seen: HashMap<Uuid, UploadMeta> = HashMap::new();
+        for r in join_all(self.drives.iter().map(|d| d.list_uploads(bucket)))
+            .await
+            .into_iter()
+            .flatten()
+        {
+            for b in r {
+                if let Ok(m) = serde_json::from_slice::<UploadMeta>(&b) {
+                    seen.insert(m.upload_id, m);
+                }
+            }
+        }
+        seen.into_values().collect()
+    }
+}
+
 impl ObjectLayer {
     async fn upload_set(
         &self,
@@ -136,6 +158,9 @@ impl ObjectLayer {
     ) -> ObjResult<Uuid> {
         check_key(key)?;
         self.bucket_info(bucket).await?;
+        // Lock settings the bucket cannot take are refused now, not at completion (which
+        // applies the bucket's default retention then).
+        self.new_version_id(bucket, &mut opts.attrs.clone()).await?;
         let set = self.set_for(bucket, key).await?;
         let name = format!("{bucket}/{key}");
         let plan = super::put::plan_geometry(set, set.online().await, &name)?;
@@ -148,6 +173,7 @@ impl ObjectLayer {
             content_type: opts.content_type,
             user_meta: opts.user_meta,
             erasure,
+            attrs: opts.attrs,
         };
         let data = serde_json::to_vec(&up).expect("upload meta serializes");
         let results = join_all(
@@ -304,8 +330,9 @@ impl ObjectLayer {
             });
         }
         let etag = format!("{}-{}", hex::encode(md5s.finalize()), parts.len());
+        let mut attrs = up.attrs.clone();
         let version = ObjectVersion {
-            version_id: self.new_version_id(bucket).await?,
+            version_id: self.new_version_id(bucket, &mut attrs).await?,
             delete_marker: false,
             mod_time_nanos: 0,
             size: parts.iter().map(|p| p.size).sum(),
@@ -317,6 +344,7 @@ impl ObjectLayer {
             parts,
             data_dir: Some(Uuid::new_v4()),
             inline_data: None,
+            attrs,
         };
         let online = set.online().await;
         let others = self.other_pools_sets(set, bucket, key);
@@ -358,23 +386,15 @@ impl ObjectLayer {
     /// Open uploads under `prefix`, ordered by key then initiation time.
     pub async fn list_uploads(&self, bucket: &str, prefix: &str) -> ObjResult<Vec<UploadMeta>> {
         self.bucket_info(bucket).await?;
-        let mut seen: HashMap<Uuid, UploadMeta> = HashMap::new();
+        let mut out = Vec::new();
         for set in self.sets() {
-            for r in join_all(set.drives.iter().map(|d| d.list_uploads(bucket)))
-                .await
-                .into_iter()
-                .flatten()
-            {
-                for b in r {
-                    if let Ok(m) = serde_json::from_slice::<UploadMeta>(&b) {
-                        if m.key.starts_with(prefix) {
-                            seen.insert(m.upload_id, m);
-                        }
-                    }
-                }
-            }
+            out.extend(
+                set.uploads(bucket)
+                    .await
+                    .into_iter()
+                    .filter(|m| m.key.starts_with(prefix)),
+            );
         }
-        let mut out: Vec<UploadMeta> = seen.into_values().collect();
         out.sort_by(|a, b| (&a.key, a.initiated_nanos).cmp(&(&b.key, b.initiated_nanos)));
         Ok(out)
     }

@@ -383,6 +383,7 @@ impl ErasureSet {
             }],
             data_dir: w.inline.is_none().then(Uuid::new_v4),
             inline_data: None,
+            attrs: opts.attrs,
         };
         let src = if w.inline.is_some() {
             CommitSource::None
@@ -400,12 +401,14 @@ impl ErasureSet {
         Ok(ObjectInfo::from_version(bucket, key, &version))
     }
 
-    /// Adds a delete marker (`id`: its version id, `None` for a `null` marker).
+    /// Adds a delete marker (`id`: its version id, `None` for a `null` marker), if `condition`
+    /// holds under the key's write lock.
     pub async fn add_delete_marker(
         &self,
         bucket: &str,
         key: &str,
         id: Option<Uuid>,
+        condition: Option<&super::WriteCondition>,
     ) -> ObjResult<()> {
         let name = format!("{bucket}/{key}");
         let plan = plan_geometry(self, self.online().await, &name)?;
@@ -422,12 +425,13 @@ impl ErasureSet {
             parts: Vec::new(),
             data_dir: None,
             inline_data: None,
+            attrs: Default::default(),
         };
         let commit = super::commit::CommitPlan {
             src: CommitSource::None,
             ok: &plan.online,
             inline: None,
-            condition: None,
+            condition,
             others: &[],
         };
         self.commit_version(bucket, key, &marker, commit).await?;

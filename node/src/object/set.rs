@@ -135,17 +135,32 @@ impl ErasureSet {
         Ok(())
     }
 
-    /// Removes version `id` for good; answers whether it was a delete marker.
+    /// Removes version `id` for good unless object lock keeps it (see [`super::retention`]);
+    /// answers whether it was a delete marker.
     pub async fn delete_version(
         &self,
         bucket: &str,
         key: &str,
         id: Option<Uuid>,
+        how: Removal,
     ) -> ObjResult<bool> {
         let _g = self.locks.write(bucket, key).await?;
         let metas = self.read_metas(bucket, key).await;
         let marker = match self.resolve(bucket, key, &metas, Some(id)) {
-            Ok(r) => r.version.delete_marker,
+            Ok(r) => {
+                if how
+                    .written_at
+                    .is_some_and(|t| t != r.version.mod_time_nanos)
+                {
+                    return Err(ObjError::PreconditionFailed(format!("{bucket}/{key}")));
+                }
+                super::retention::check_removal(
+                    &r.version,
+                    how.bypass_governance,
+                    super::now_nanos(),
+                )?;
+                r.version.delete_marker
+            }
             Err(ObjError::VersionNotFound(_) | ObjError::ObjectNotFound(_)) => false,
             Err(e) => return Err(e),
         };
@@ -192,6 +207,15 @@ impl ErasureSet {
     }
 }
 
+/// How a version is removed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Removal {
+    /// The request carried `x-amz-bypass-governance-retention: true`.
+    pub bypass_governance: bool,
+    /// Only the version written at this time (a background action decided on it).
+    pub written_at: Option<i64>,
+}
+
 /// A delete marker read as an object: not found (the latest) or not allowed (asked by id).
 pub(crate) fn refuse_marker(
     bucket: &str,
@@ -225,7 +249,13 @@ pub(crate) fn agreed_versions(results: &[DriveResult<ObjectMeta>]) -> Vec<Agreed
         for v in &meta.versions {
             let slot = index.entry((v.version_id, v.mod_time_nanos)).or_default();
             match slot.iter().copied().find(|&g| groups[g].version.same_as(v)) {
-                Some(g) => groups[g].holders.push((i, v.clone())),
+                Some(g) => {
+                    // Drives agree on the version; its attributes come from the newest change.
+                    if v.attrs.changed_nanos > groups[g].version.attrs.changed_nanos {
+                        groups[g].version.attrs = v.attrs.clone();
+                    }
+                    groups[g].holders.push((i, v.clone()))
+                }
                 None => {
                     slot.push(groups.len());
                     groups.push(Agreed {

@@ -65,7 +65,7 @@ async fn first_writes_of_a_key_in_two_pools_leave_it_in_one() {
         b.unwrap();
         let (in1, in2) = (holds(&layer, 0, &key).await, holds(&layer, 1, &key).await);
         assert!(in1 ^ in2, "{key}: pool 1 holds it: {in1}, pool 2: {in2}");
-        layer.delete_object("bkt", &key, None).await.unwrap();
+        layer.delete_object("bkt", &key, None, false).await.unwrap();
         assert!(
             !holds(&layer, 0, &key).await && !holds(&layer, 1, &key).await,
             "{key} left behind"

@@ -149,6 +149,9 @@ impl RpcState {
             }
             C::FinishCommit(id) => R::Unit.after(d.finish_commit(id).await)?,
             C::DeleteVersion(b, k, v) => R::Unit.after(d.delete_version(&b, &k, v).await)?,
+            C::UpdateAttrs(b, k, v, t, a) => {
+                R::Unit.after(d.update_attrs(&b, &k, v, t, a).await)?
+            }
             C::OpenShard(b, k, dd, part) => {
                 let reader: Arc<dyn ShardReader> = d.open_shard(&b, &k, dd, part).await?.into();
                 R::Handle(self.open(Opened::Shard(reader, None)))

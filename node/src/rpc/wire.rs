@@ -2,7 +2,7 @@
 //! MessagePack (JSON for the human-readable peer info).
 
 use crate::store::format::Format;
-use crate::store::meta::{ObjectMeta, ObjectVersion};
+use crate::store::meta::{ObjectMeta, ObjectVersion, VersionAttrs};
 use crate::store::uploads::PartRecord;
 use crate::store::{BucketInfo, CommitSource, DiskInfo, DriveError, PartState};
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,8 @@ pub enum DriveCall {
     DeleteUpload(String, Uuid),
     /// Checks the version's shard files on the drive (deep: every block's hash).
     CheckParts(String, String, Box<ObjectVersion>, bool),
+    /// Replaces a version's in-place attributes (tags, ...).
+    UpdateAttrs(String, String, Option<Uuid>, i64, VersionAttrs),
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -11,6 +11,13 @@ pub async fn handle_create_bucket(
     req: S3Request<CreateBucketInput>,
 ) -> S3Result<S3Response<CreateBucketOutput>> {
     api.layer.make_bucket(&req.input.bucket).await?;
+    if req.input.object_lock_enabled_for_bucket == Some(true) {
+        if let Err(e) = super::objlock::enable_at_creation(api, &req.input.bucket).await {
+            // A lock bucket that cannot record its lock must not be left behind without one.
+            let _ = api.layer.delete_bucket(&req.input.bucket).await;
+            return Err(e);
+        }
+    }
     Ok(S3Response::new(CreateBucketOutput {
         location: Some(format!("/{}", req.input.bucket)),
     }))
@@ -55,10 +62,7 @@ pub async fn handle_list_buckets(
         .collect();
     Ok(S3Response::new(ListBucketsOutput {
         buckets: Some(buckets),
-        owner: Some(Owner {
-            display_name: Some("rustfs".into()),
-            id: Some("rustfs".into()),
-        }),
+        owner: Some(super::headers::owner()),
         ..Default::default()
     }))
 }

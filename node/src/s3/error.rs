@@ -65,6 +65,8 @@ impl From<ObjError> for S3Error {
             ObjError::EntityTooSmall(_) => C::EntityTooSmall,
             ObjError::InvalidArgument(_) => C::InvalidArgument,
             ObjError::InvalidBucketState(_) => C::InvalidBucketState,
+            ObjError::InvalidRequest(_) => C::InvalidRequest,
+            ObjError::Locked(_) => C::AccessDenied,
             ObjError::Internal(_) => {
                 tracing::error!(error = %msg, "internal error");
                 C::InternalError

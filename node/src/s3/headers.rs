@@ -63,7 +63,10 @@ pub fn user_meta(
     for (k, v) in [
         ("cache-control", h.cache_control),
         ("content-disposition", h.content_disposition),
-        ("content-encoding", h.content_encoding),
+        (
+            "content-encoding",
+            h.content_encoding.and_then(stored_encoding),
+        ),
         ("content-language", h.content_language),
     ] {
         if let Some(v) = v {
@@ -71,6 +74,17 @@ pub fn user_meta(
         }
     }
     out
+}
+
+/// The `Content-Encoding` kept with an object: the transfer's own `aws-chunked` is not part of
+/// it (`gzip, aws-chunked` is stored as `gzip`, a bare `aws-chunked` as nothing).
+fn stored_encoding(v: String) -> Option<String> {
+    let kept: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(","))
 }
 
 /// Splits stored metadata into the user's `x-amz-meta-*` map and the standard headers.
@@ -187,5 +201,38 @@ pub fn put_options(
         content_length: declared_length(headers, content_length),
         content_md5,
         checksum,
+        attrs: Default::default(),
+    }
+}
+
+/// The owner reported for buckets and objects: the cluster's one account (IAM users come later).
+pub fn owner() -> s3s::dto::Owner {
+    s3s::dto::Owner {
+        display_name: Some("rustfs".into()),
+        id: Some("rustfs".into()),
+    }
+}
+
+/// A `delimiter=` parameter: an empty one is no delimiter (and is not echoed back).
+pub fn delimiter(d: Option<String>) -> Option<String> {
+    d.filter(|d| !d.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_encoding;
+
+    #[test]
+    fn aws_chunked_is_not_stored_as_the_object_encoding() {
+        assert_eq!(
+            stored_encoding("gzip, aws-chunked".into()),
+            Some("gzip".into())
+        );
+        assert_eq!(
+            stored_encoding("aws-chunked,gzip".into()),
+            Some("gzip".into())
+        );
+        assert_eq!(stored_encoding("AWS-CHUNKED".into()), None);
+        assert_eq!(stored_encoding("br, gzip".into()), Some("br,gzip".into()));
     }
 }

@@ -15,7 +15,7 @@ struct Rendered {
     last: Option<String>,
 }
 
-fn render(page: &ListPage, encode: bool) -> Rendered {
+fn render(page: &ListPage, encode: bool, owner: bool) -> Rendered {
     let enc = |s: &str| {
         if encode {
             rustfs_common::names::url_encode(s)
@@ -35,6 +35,7 @@ fn render(page: &ListPage, encode: bool) -> Rendered {
                 storage_class: Some(ObjectStorageClass::from_static(
                     ObjectStorageClass::STANDARD,
                 )),
+                owner: owner.then(super::headers::owner),
                 ..Default::default()
             }),
             ListEntry::Prefix(p) => prefixes.push(CommonPrefix {
@@ -80,17 +81,19 @@ pub async fn handle_list_objects(
     let encode = wants_url(&i.encoding_type)?;
     let max = max_keys(i.max_keys)?;
     let prefix = i.prefix.clone().unwrap_or_default();
+    let delimiter = super::headers::delimiter(i.delimiter);
     let page = api
         .layer
         .list_page(
             &i.bucket,
             &prefix,
-            i.delimiter.as_deref(),
+            delimiter.as_deref(),
             i.marker.as_deref().filter(|m| !m.is_empty()),
             max,
         )
         .await?;
-    let r = render(&page, encode);
+    // ListObjects (V1) always names the owner; V2 only when asked (`fetch-owner=true`).
+    let r = render(&page, encode, true);
     Ok(S3Response::new(ListObjectsOutput {
         name: Some(i.bucket),
         prefix: Some(prefix),
@@ -100,7 +103,7 @@ pub async fn handle_list_objects(
         next_marker: if page.truncated { r.last } else { None },
         contents: Some(r.contents),
         common_prefixes: Some(r.prefixes),
-        delimiter: i.delimiter,
+        delimiter,
         encoding_type: i.encoding_type,
         ..Default::default()
     }))
@@ -128,17 +131,18 @@ pub async fn handle_list_objects_v2(
         (Some(t), Some(s)) => Some(t.max(s)),
         (t, s) => t.or(s),
     };
+    let delimiter = super::headers::delimiter(i.delimiter);
     let page = api
         .layer
         .list_page(
             &i.bucket,
             &prefix,
-            i.delimiter.as_deref(),
+            delimiter.as_deref(),
             start.as_deref(),
             max,
         )
         .await?;
-    let r = render(&page, encode);
+    let r = render(&page, encode, i.fetch_owner == Some(true));
     let next = if page.truncated {
         r.last
             .map(|k| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k))
@@ -155,7 +159,7 @@ pub async fn handle_list_objects_v2(
         next_continuation_token: next,
         contents: Some(r.contents),
         common_prefixes: Some(r.prefixes),
-        delimiter: i.delimiter,
+        delimiter,
         encoding_type: i.encoding_type,
         start_after: i.start_after,
         ..Default::default()

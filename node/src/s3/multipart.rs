@@ -14,7 +14,14 @@ pub async fn handle_create_multipart_upload(
 ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
     let i = req.input;
     let meta = user_meta(i.metadata, stored_headers!(i));
-    let opts = put_options(&req.headers, i.content_type, meta, None, None, None);
+    let mut opts = put_options(&req.headers, i.content_type, meta, None, None, None);
+    opts.attrs.tags = super::tagging::parse_tagging_header(i.tagging.as_deref())?;
+    super::objlock::write_attrs(
+        &mut opts.attrs,
+        i.object_lock_mode.as_ref(),
+        i.object_lock_retain_until_date.as_ref(),
+        i.object_lock_legal_hold_status.as_ref(),
+    )?;
     let id = api.layer.create_multipart(&i.bucket, &i.key, opts).await?;
     Ok(S3Response::new(CreateMultipartUploadOutput {
         bucket: Some(i.bucket),
@@ -72,19 +79,26 @@ pub async fn handle_upload_part_copy(
     let (start, end) = match &i.copy_source_range {
         None => (0, size),
         Some(r) => {
-            let range = Range::parse(r).map_err(|_| {
-                s3_error!(
-                    InvalidArgument,
-                    "invalid x-amz-copy-source-range {r:?}: use bytes=first-last"
-                )
-            })?;
-            let span = range.check(size).map_err(|_| {
-                s3_error!(
-                    InvalidRange,
-                    "x-amz-copy-source-range is outside the {size}-byte source"
-                )
-            })?;
-            (span.start, span.end)
+            // Unlike a GET range, a copy range is never clamped: both ends must lie inside the
+            // source (as S3 answers).
+            match Range::parse(r) {
+                Ok(Range::Int {
+                    first,
+                    last: Some(last),
+                }) if first <= last && last < size => (first, last + 1),
+                Ok(Range::Int { last: Some(_), .. }) => {
+                    return Err(s3_error!(
+                        InvalidArgument,
+                        "x-amz-copy-source-range {r:?} is not valid for the source object of size {size}"
+                    ))
+                }
+                _ => {
+                    return Err(s3_error!(
+                        InvalidArgument,
+                        "invalid x-amz-copy-source-range {r:?}: use bytes=first-last"
+                    ))
+                }
+            }
         }
     };
     let body = src.stream(start, end).await?;
@@ -245,7 +259,7 @@ pub async fn handle_list_multipart_uploads(
                 })
                 .collect(),
         ),
-        delimiter: i.delimiter,
+        delimiter: super::headers::delimiter(i.delimiter),
         encoding_type: i.encoding_type,
         ..Default::default()
     }))

@@ -4,6 +4,7 @@ use super::headers::{
     body_stream, checksum_spec, put_options, split_meta, stored_headers, timestamp, ts_secs,
     user_meta,
 };
+use super::tagging::{parse_tagging_header, tag_count};
 use super::versions::{parse_version, version_header, version_str};
 use super::S3Api;
 use crate::object::{ObjError, ObjectInfo, PutOptions};
@@ -107,8 +108,12 @@ macro_rules! object_output {
         let info: &ObjectInfo = $info;
         let (user, h) = split_meta(info);
         let (crc32, crc32c, sha256) = checksum_fields(info, $checksum);
+        let (lock_mode, lock_until, legal_hold) = super::objlock::read_fields(info);
         $ty {
             $($field: $val,)*
+            object_lock_mode: lock_mode,
+            object_lock_retain_until_date: lock_until,
+            object_lock_legal_hold_status: legal_hold,
             accept_ranges: Some("bytes".into()),
             content_type: info.content_type.clone(),
             e_tag: Some(ETag::Strong(info.etag.clone())),
@@ -181,6 +186,13 @@ pub async fn handle_put_object(
     // uploading a body that would be refused.
     opts.condition =
         super::headers::write_condition(input.if_match.as_ref(), input.if_none_match.as_ref());
+    opts.attrs.tags = parse_tagging_header(input.tagging.as_deref())?;
+    super::objlock::write_attrs(
+        &mut opts.attrs,
+        input.object_lock_mode.as_ref(),
+        input.object_lock_retain_until_date.as_ref(),
+        input.object_lock_legal_hold_status.as_ref(),
+    )?;
     let info = api
         .layer
         .put_object(&input.bucket, &input.key, body_stream(input.body), opts)
@@ -233,6 +245,7 @@ pub async fn handle_get_object(
     let checksum = wants_checksum(input.checksum_mode.as_ref()) && !ranged;
     let out = object_output!(GetObjectOutput, &info, checksum, {
         version_id: version_id,
+        tag_count: tag_count(&info.tags),
         body: Some(StreamingBlob::wrap(body)),
         content_length: Some((end - start) as i64),
         content_range: ranged.then(|| format!("bytes {start}-{}/{}", end.saturating_sub(1), info.size)),
@@ -273,7 +286,12 @@ pub async fn handle_delete_object(
     let version = parse_version(input.version_id.as_deref())?;
     let d = api
         .layer
-        .delete_object(&input.bucket, &input.key, version)
+        .delete_object(
+            &input.bucket,
+            &input.key,
+            version,
+            input.bypass_governance_retention == Some(true),
+        )
         .await?;
     let out = DeleteObjectOutput {
         delete_marker: d.delete_marker.then_some(true),
@@ -296,13 +314,14 @@ pub async fn handle_delete_objects(
     }
     api.layer.bucket_info(&input.bucket).await?;
     let quiet = input.delete.quiet.unwrap_or(false);
+    let bypass = input.bypass_governance_retention == Some(true);
     let mut deleted = Vec::new();
     let mut errors = Vec::new();
     for o in input.delete.objects {
         let outcome = match parse_version(o.version_id.as_deref()) {
             Ok(version) => api
                 .layer
-                .delete_object(&input.bucket, &o.key, version)
+                .delete_object(&input.bucket, &o.key, version, bypass)
                 .await
                 .map(|d| (version, d))
                 .map_err(S3Error::from),
@@ -386,11 +405,28 @@ pub async fn handle_copy_object(
     } else {
         (info.content_type.clone(), info.user_meta.clone())
     };
+    let mut attrs = crate::store::meta::VersionAttrs {
+        tags: match &input.tagging_directive {
+            Some(d) if d.as_str() == TaggingDirective::REPLACE => {
+                parse_tagging_header(input.tagging.as_deref())?
+            }
+            _ => info.tags.clone(),
+        },
+        ..Default::default()
+    };
+    // The copy is a new version: it gets the lock the request names, not the source's.
+    super::objlock::write_attrs(
+        &mut attrs,
+        input.object_lock_mode.as_ref(),
+        input.object_lock_retain_until_date.as_ref(),
+        input.object_lock_legal_hold_status.as_ref(),
+    )?;
     let body = src.stream(0, info.size).await?;
     let opts = PutOptions {
         content_type,
         user_meta: meta,
         content_length: Some(info.size),
+        attrs,
         ..Default::default()
     };
     let out = api

@@ -125,22 +125,20 @@ pub async fn handle_list_object_versions(
         }
         (Some(_), Some(v)) => parse_version(Some(v))?,
     };
+    let delimiter = super::headers::delimiter(i.delimiter);
     let page = api
         .layer
         .list_versions_page(
             &i.bucket,
             &prefix,
-            i.delimiter.as_deref(),
+            delimiter.as_deref(),
             key_marker.as_deref(),
             version_marker,
             max,
         )
         .await?;
     let enc = |s: &str| if encode { url_encode(s) } else { s.to_string() };
-    let owner = || Owner {
-        display_name: Some("rustfs".into()),
-        id: Some("rustfs".into()),
-    };
+    let owner = super::headers::owner;
     let (mut versions, mut markers, mut prefixes) = (Vec::new(), Vec::new(), Vec::new());
     for e in &page.entries {
         match e {
@@ -178,7 +176,7 @@ pub async fn handle_list_object_versions(
     Ok(S3Response::new(ListObjectVersionsOutput {
         name: Some(i.bucket),
         prefix: Some(prefix),
-        delimiter: i.delimiter.filter(|d| !d.is_empty()),
+        delimiter,
         encoding_type: i.encoding_type,
         key_marker: i.key_marker,
         version_id_marker: i.version_id_marker,

@@ -250,16 +250,36 @@ fn connection_service(
     })
 }
 
-/// The S3 front door: the signature policy and POST Object forms first, then `s3s`.
+/// The S3 front door: CORS preflights (unauthenticated, answered from the bucket's rules), then
+/// every other request, whose answer gets the CORS headers its origin is allowed.
 async fn serve_s3(state: &Arc<ServerState>, req: http::Request<Incoming>) -> Resp {
     let Some(s3) = state.s3.get() else {
         return starting();
     };
+    let layer = state.layer.get().expect("set with the S3 service").clone();
+    if crate::s3::cors::is_preflight(&req) {
+        return boxed(crate::s3::cors::preflight(&layer, &req).await);
+    }
+    let origin = crate::s3::cors::Origin::of(&req);
+    let mut resp = serve_signed(state, s3, layer.clone(), req).await;
+    if let Some(o) = origin {
+        o.decorate(&layer, resp.headers_mut()).await;
+    }
+    resp
+}
+
+/// Requests that must prove who sent them: the signature policy and POST Object forms first,
+/// then `s3s`.
+async fn serve_signed(
+    state: &Arc<ServerState>,
+    s3: &s3s::service::S3Service,
+    layer: Arc<ObjectLayer>,
+    req: http::Request<Incoming>,
+) -> Resp {
     if let Some(refusal) = crate::s3::guard::check(&req, state.limits.allow_sigv2) {
         return boxed(refusal);
     }
     if crate::s3::post_object::is_form_post(&req) {
-        let layer = state.layer.get().expect("set with the S3 service").clone();
         return boxed(crate::s3::post_object::handle(state, layer, req).await);
     }
     let (probe, req) = crate::metrics::http::S3Probe::start(req);

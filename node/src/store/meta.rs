@@ -75,6 +75,45 @@ pub struct ObjectVersion {
     /// This drive's hashed shard stream for small objects, instead of a data dir.
     #[serde(with = "serde_bytes", default)]
     pub inline_data: Option<Vec<u8>>,
+    /// What can change without a new version (tags, ...).
+    #[serde(default)]
+    pub attrs: VersionAttrs,
+}
+
+/// A version's attributes that change in place (PutObjectTagging and the like), stamped with the
+/// time of their last change so that drives that missed a change are outvoted by the newest copy
+/// (see ARCHITECTURE.md, "Versions of an object").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionAttrs {
+    /// Hybrid-logical time of the last change; 0: never changed since the version was written.
+    #[serde(default)]
+    pub changed_nanos: i64,
+    /// Object tags, in key order.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Object-lock retention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+    /// Object-lock legal hold.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub legal_hold: bool,
+}
+
+/// An object-lock retention mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LockMode {
+    /// Removable early with `x-amz-bypass-governance-retention`.
+    Governance,
+    /// Removable by nobody until it ends.
+    Compliance,
+}
+
+/// A version's object-lock retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    pub mode: LockMode,
+    /// Retain-until date, nanoseconds since the Unix epoch.
+    pub until_nanos: i64,
 }
 
 impl ObjectVersion {
@@ -162,11 +201,11 @@ impl ObjectMeta {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn version(id: Option<Uuid>, t: i64, inline: Option<Vec<u8>>) -> ObjectVersion {
+    pub(crate) fn version(id: Option<Uuid>, t: i64, inline: Option<Vec<u8>>) -> ObjectVersion {
         ObjectVersion {
             version_id: id,
             delete_marker: false,
@@ -192,6 +231,7 @@ mod tests {
             }],
             data_dir: inline.is_none().then(Uuid::new_v4),
             inline_data: inline,
+            attrs: Default::default(),
         }
     }
 
@@ -243,5 +283,13 @@ mod tests {
         assert_eq!(freed, vec![old_dir.unwrap()]);
         m.add_version(version(Some(Uuid::new_v4()), 3, None));
         assert_eq!(m.latest().unwrap().mod_time_nanos, 3);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// A version for tests elsewhere in the crate.
+    pub fn version() -> super::ObjectVersion {
+        super::tests::version(None, 1, None)
     }
 }

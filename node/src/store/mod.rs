@@ -13,7 +13,7 @@ pub mod verify;
 
 use async_trait::async_trait;
 use format::Format;
-use meta::{ObjectMeta, ObjectVersion};
+use meta::{ObjectMeta, ObjectVersion, VersionAttrs};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -197,6 +197,16 @@ pub trait Drive: Send + Sync {
     ) -> DriveResult<()>;
     /// Settles commit `commit_id`: frees what it replaced.
     async fn finish_commit(&self, commit_id: Uuid) -> DriveResult<()>;
+    /// Replaces the in-place attributes of version `id` (the one written at `mod_time_nanos`)
+    /// unless the drive holds a newer change; `NotFound` when the drive lacks that version.
+    async fn update_attrs(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: Option<Uuid>,
+        mod_time_nanos: i64,
+        attrs: VersionAttrs,
+    ) -> DriveResult<()>;
     /// Removes one version; the object disappears with its last version.
     async fn delete_version(
         &self,

@@ -2,7 +2,7 @@
 //! cannot tell it from a local one; the shared suite in `store/tests.rs` runs against both.
 
 use super::format::Format;
-use super::meta::{ObjectMeta, ObjectVersion};
+use super::meta::{ObjectMeta, ObjectVersion, VersionAttrs};
 use super::uploads::PartRecord;
 use super::{
     BucketInfo, CommitSource, DataReader, DiskInfo, Drive, DriveError, DriveResult, PartState,
@@ -397,6 +397,24 @@ impl Drive for RemoteDrive {
 
     async fn finish_commit(&self, commit_id: Uuid) -> DriveResult<()> {
         self.unit(DriveCall::FinishCommit(commit_id)).await
+    }
+
+    async fn update_attrs(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: Option<Uuid>,
+        mod_time_nanos: i64,
+        attrs: VersionAttrs,
+    ) -> DriveResult<()> {
+        self.unit(DriveCall::UpdateAttrs(
+            bucket.into(),
+            key.into(),
+            id,
+            mod_time_nanos,
+            attrs,
+        ))
+        .await
     }
 
     async fn delete_version(

@@ -44,6 +44,7 @@ fn version(size: u64, data_dir: Option<Uuid>, inline: Option<Vec<u8>>) -> Object
         }],
         data_dir,
         inline_data: inline,
+        attrs: Default::default(),
     }
 }
 

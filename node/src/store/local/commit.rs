@@ -11,7 +11,7 @@
 use super::durable::{prune_empty, rename_dir_durable, rename_durable, write_durable};
 use super::paths::Fs;
 use super::pins::Pins;
-use crate::store::meta::{ObjectMeta, ObjectVersion};
+use crate::store::meta::{ObjectMeta, ObjectVersion, VersionAttrs};
 use crate::store::uploads::PartRecord;
 use crate::store::{CommitSource, DriveError, DriveResult};
 use rustfs_common::names::META_FILE;
@@ -233,6 +233,29 @@ impl Fs {
     }
 
     /// Removes one version; the object (and its emptied parent directories) goes with the last.
+    /// Replaces the attributes of the version `id` written at `mod_time_nanos`, unless this drive
+    /// already holds a newer change of them.
+    pub fn update_attrs(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: Option<Uuid>,
+        mod_time_nanos: i64,
+        attrs: VersionAttrs,
+    ) -> DriveResult<()> {
+        let mut meta = self.read_meta(bucket, key)?;
+        let v = meta
+            .versions
+            .iter_mut()
+            .find(|v| v.version_id == id && v.mod_time_nanos == mod_time_nanos)
+            .ok_or(DriveError::NotFound)?;
+        if v.attrs.changed_nanos >= attrs.changed_nanos {
+            return Ok(());
+        }
+        v.attrs = attrs;
+        self.write_or_remove_meta(bucket, key, &meta)
+    }
+
     pub fn delete_version(
         &self,
         pins: &Pins,

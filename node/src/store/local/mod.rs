@@ -17,7 +17,7 @@ mod walk;
 pub(crate) use paths::check_file_name;
 
 use super::format::Format;
-use super::meta::{ObjectMeta, ObjectVersion};
+use super::meta::{ObjectMeta, ObjectVersion, VersionAttrs};
 use super::uploads::PartRecord;
 use super::{
     BucketInfo, CommitSource, DataReader, DiskInfo, Drive, DriveError, DriveResult, PartState,
@@ -300,6 +300,19 @@ impl Drive for LocalDrive {
 
     async fn finish_commit(&self, commit_id: Uuid) -> DriveResult<()> {
         self.run(move |fs, pins| fs.finish_commit(&pins, commit_id))
+            .await
+    }
+
+    async fn update_attrs(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: Option<Uuid>,
+        mod_time_nanos: i64,
+        attrs: VersionAttrs,
+    ) -> DriveResult<()> {
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        self.run(move |fs, _| fs.update_attrs(&bucket, &key, id, mod_time_nanos, attrs))
             .await
     }
 
