@@ -155,7 +155,13 @@ async fn transfer_details_are_not_object_details() {
     }
     let r = req.send().await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let head = c.head_object().bucket("bkt").key("gz").send().await.unwrap();
+    let head = c
+        .head_object()
+        .bucket("bkt")
+        .key("gz")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.content_encoding(), Some("gzip"));
     assert_eq!(head.content_length(), Some(5));
     assert_eq!(get_bytes(&c, "bkt", "gz").await, b"hello");
@@ -503,7 +509,12 @@ async fn object_and_bucket_tagging() {
     assert_eq!(got.tag_count(), None);
 
     // Bucket tags: none yet is NoSuchTagSet; up to 50; deleted.
-    let e = c.get_bucket_tagging().bucket("bkt").send().await.unwrap_err();
+    let e = c
+        .get_bucket_tagging()
+        .bucket("bkt")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(service_code(e), "NoSuchTagSet");
     let fifty: Vec<(String, String)> = (0..50).map(|i| (format!("k{i}"), "v".into())).collect();
     let fifty: Vec<(&str, &str)> = fifty
@@ -538,8 +549,17 @@ async fn object_and_bucket_tagging() {
             .len(),
         50
     );
-    c.delete_bucket_tagging().bucket("bkt").send().await.unwrap();
-    let e = c.get_bucket_tagging().bucket("bkt").send().await.unwrap_err();
+    c.delete_bucket_tagging()
+        .bucket("bkt")
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .get_bucket_tagging()
+        .bucket("bkt")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(service_code(e), "NoSuchTagSet");
     let e = c
         .get_bucket_tagging()

@@ -411,7 +411,8 @@ async fn versions_and_delete_markers_are_healed_onto_a_lost_drive() {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let meta = std::fs::read(lost.join("rustfs.meta")).ok();
-        if meta.is_some_and(|m| m.len() > 0) && lost.read_dir().map(|d| d.count()).unwrap_or(0) >= 2
+        if meta.is_some_and(|m| !m.is_empty())
+            && lost.read_dir().map(|d| d.count()).unwrap_or(0) >= 2
         {
             break;
         }

@@ -99,10 +99,9 @@ pub fn evaluate(
         ));
     }
     // Noncurrent versions: each became noncurrent when the next newer one was written.
-    let mut noncurrent_seen = 0u32;
-    for pair in versions.windows(2) {
+    for (i, pair) in versions.windows(2).enumerate() {
         let (newer, v) = (&pair[0], &pair[1]);
-        noncurrent_seen += 1;
+        let noncurrent_seen = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let expired = rules.iter().any(|r| {
             r.filter.matches(key, v)
                 && r.noncurrent_days

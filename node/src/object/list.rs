@@ -11,6 +11,8 @@ use tokio::sync::mpsc;
 
 /// One listed item.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Nearly every entry is an object: boxing it would add an allocation per entry and save nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ListEntry {
     Object(ObjectInfo),
     Prefix(String),
@@ -207,6 +209,8 @@ impl ObjectLayer {
 /// One entry of a version listing: a version (or delete marker) with whether it is the key's
 /// latest, or a common prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Nearly every entry is a version: boxing it would add an allocation per entry and save nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum VersionEntry {
     Version { info: ObjectInfo, is_latest: bool },
     Prefix(String),

@@ -67,10 +67,12 @@ pub fn write_attrs(
             mode: mode_of(m.as_str())?,
             until_nanos: until(t)?,
         }),
-        _ => return Err(s3_error!(
+        _ => {
+            return Err(s3_error!(
             InvalidArgument,
             "x-amz-object-lock-mode and x-amz-object-lock-retain-until-date must both be supplied"
-        )),
+        ))
+        }
     };
     attrs.legal_hold = match hold.map(|h| h.as_str()) {
         None | Some(ObjectLockLegalHoldStatus::OFF) => false,
