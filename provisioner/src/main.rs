@@ -80,6 +80,27 @@ enum Command {
         #[arg(long, env = "RUSTFS_PROVISION_STATE_DIR")]
         state_dir: Option<PathBuf>,
     },
+    /// Write each host's files exactly as `apply` installs them (env file, systemd unit, start
+    /// script, RPC secret, TLS material), making the CA and secrets when missing, and print a JSON
+    /// manifest of where each goes. Connects nowhere; the Ansible role copies these files.
+    Render {
+        file: PathBuf,
+        /// Directory to write into [default: STATE_DIR/ansible].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only this host (repeatable) [default: every host].
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
+        #[arg(long, env = "RUSTFS_PROVISION_STATE_DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Print the inventory as Ansible dynamic-inventory JSON (ansible/inventory.sh runs this).
+    AnsibleInventory {
+        file: PathBuf,
+        /// Accepted for Ansible's script protocol; the whole inventory is always printed.
+        #[arg(long)]
+        list: bool,
+    },
     /// Create the cluster CA in the state directory (no-op when it exists).
     Ca {
         file: PathBuf,
@@ -478,6 +499,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dir.display(),
                 dir.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Render {
+            file,
+            out,
+            hosts,
+            state_dir,
+        } => {
+            let mut inv = load(&file)?;
+            let opts = local_options(state_dir);
+            runtime()?
+                .block_on(commands::fetch_binary(&mut inv, &opts))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let manifest = rustfs_provision::ansible::render(&inv, &opts, out.as_deref(), &hosts)?;
+            println!("{}", serde_json::to_string_pretty(&manifest)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::AnsibleInventory { file, list: _ } => {
+            let inv = load(&file)?;
+            let json = rustfs_provision::ansible::inventory(&inv, &file)?;
+            println!("{}", serde_json::to_string_pretty(&json)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Ca { file, state_dir } => {
