@@ -306,8 +306,8 @@ async fn traffic(
                         let call = async {
                             if get {
                                 match c.get_object().bucket(&bucket).key(&key).send().await {
-                                    Ok(o) => match o.body.collect().await {
-                                        Ok(b) if b.into_bytes().as_ref() == body.as_slice() => Ok(Ok(())),
+                                    Ok(o) => match o.body.collect().await.map(|b| b.into_bytes()) {
+                                        Ok(b) if b.as_ref() == body.as_slice() => Ok(Ok(())),
                                         Ok(_) => Ok(Err("came back with other bytes".to_string())),
                                         Err(e) => Ok(Err(format!("reading the body: {e}"))),
                                     },
@@ -399,7 +399,7 @@ fn site_and_upgrade_playbooks_on_container_hosts() {
     for h in &hosts.hosts {
         h.exec_ok(
             "test ! -e /opt/rustfs && test ! -e /etc/rustfs && test ! -e /etc/systemd/system/rustfs.service \
-             && ! id rustfs 2>/dev/null && test -z \"$(ls -A /data/drive1 /data/drive2)\"",
+             && ! id rustfs 2>/dev/null && test -z \"$(find /data/drive1 /data/drive2 -mindepth 1)\"",
         );
     }
 
@@ -513,7 +513,10 @@ fn site_and_upgrade_playbooks_on_container_hosts() {
             "{}",
             h.name
         );
-        let running = h.exec_ok("sha256sum /proc/$(systemctl show rustfs -p MainPID --value)/exe");
+        // The running process's own binary (readable by its user only).
+        let running = h.exec_ok(
+            "runuser -u rustfs -- sha256sum /proc/$(systemctl show rustfs -p MainPID --value)/exe",
+        );
         assert!(running.starts_with(&sha2), "{}: runs {running}", h.name);
         assert_ne!(&node_identity(h), old, "{} was not restarted", h.name);
         let at = |p: &str| -> u64 {
