@@ -12,6 +12,8 @@
 //!   load balancer in front of the cluster, sends requests only to nodes whose
 //!   `/rustfs/health/ready` answers and moves a request whose connection was refused to another
 //!   node; every answer a node gave counts).
+//! - `register.yml` registers the cluster with a real control plane (on loopback), which then
+//!   sees every node up; a second run changes nothing.
 //! - Bad layouts (unequal drive counts, three nodes with EC 2+2) stop before any play runs.
 //!
 //! Needs root, Docker, `ansible-playbook` (pip install ansible-core; scripts/test.sh does).
@@ -22,6 +24,10 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "controlplane/harness.rs"]
+#[allow(dead_code)]
+mod harness;
 
 use rustfs_tests::hosts::s3::{sdk_client, sdk_round_trips};
 use rustfs_tests::hosts::{ContainerHost, Init, InitChoice, Run, TestHosts};
@@ -555,6 +561,43 @@ fn site_and_upgrade_playbooks_on_container_hosts() {
         "rustfs-provision plan after upgrade.yml: {plan}"
     );
     rt.block_on(sdk_round_trips(&clients, "ansible", "upgraded"));
+
+    // register.yml: the cluster in a real control plane, which then polls every node over TLS.
+    let cp_dir = work.join("controlplane");
+    std::fs::create_dir_all(&cp_dir).unwrap();
+    let cp = harness::ControlPlane::start(&cp_dir);
+    hosts.inventory(
+        "ansible",
+        &v2,
+        &format!(
+            "credentials: {{ user: {USER}, password: {PASSWORD} }}\ncontrol_plane: {{ address: \"{}\", token: \"{}\", site: lab }}\n",
+            cp.base, cp.token
+        ),
+    );
+    let run = play("register.yml", QUICK_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("cluster ansible registered"), "{run}");
+    let registered = rt.block_on(cp.get("/v1/clusters/ansible"));
+    assert_eq!(registered["site"], "lab", "{registered}");
+    assert_eq!(registered["version"], sha2[..12], "{registered}");
+    assert_eq!(
+        registered["s3_endpoints"],
+        serde_json::json!(endpoints),
+        "{registered}"
+    );
+    rt.block_on(cp.wait_for(
+        "/v1/clusters/ansible/health",
+        Duration::from_secs(90),
+        "the control plane sees 4 nodes up",
+        |h| h["nodes_up"] == 4,
+    ));
+    let run = play("register.yml", QUICK_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains("already registered, unchanged"),
+        "{run}"
+    );
+    assert!(recap_changed(&run).iter().all(|(_, n)| *n == 0), "{run}");
     eprintln!(
         "bench: ansible site.yml 4 hosts x 2 drives (TLS): {:.1}s; no-change re-run: {:.1}s; upgrade.yml under traffic: {:.1}s",
         first.as_secs_f64(),
