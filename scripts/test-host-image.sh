@@ -16,7 +16,8 @@ set -euo pipefail
 SUITE=bookworm
 # What the provisioner's facts, checks and start paths use on a host, plus sshd and systemd as
 # PID 1. coreutils, util-linux, passwd (useradd), mawk and findutils come with every base system.
-PACKAGES=openssh-server,systemd,systemd-sysv,dbus,iproute2,sudo,ca-certificates,procps,libc-bin
+# python3: Ansible's modules run on the host (the ansible/ suite); the provisioner needs none.
+PACKAGES=openssh-server,systemd,systemd-sysv,dbus,iproute2,sudo,ca-certificates,procps,libc-bin,python3
 # ---- end of recipe ----
 
 NAME=rustfs-test-host

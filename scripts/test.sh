@@ -2,7 +2,7 @@
 # Runs every test of RustFS Cluster: formatting, lints, unit + property tests, end-to-end suites
 # against the real binary, and the smoke test with off-the-shelf S3 clients. Installs missing
 # tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo openssl strace prometheus
-# docker.io debootstrap; pip: awscli) and builds the container test hosts' image first, so it works on
+# docker.io debootstrap; pip: awscli, ansible-core, ansible-lint) and builds the container test hosts' image first, so it works on
 # a fresh machine. Terraform (/usr/local/bin/terraform, with the aws provider mirrored in
 # /opt/tf-plugins) cannot be installed from here: without it the run stops at once, saying so.
 set -euo pipefail
@@ -37,6 +37,13 @@ if ! command -v aws >/dev/null 2>&1; then
   hash -r
 fi
 
+# Ansible (ansible/): ansible-lint here, the playbooks against container hosts in tests/tests/ansible.rs
+if ! command -v ansible-playbook >/dev/null 2>&1 || ! command -v ansible-lint >/dev/null 2>&1; then
+  echo "test: installing ansible-core and ansible-lint (pip)"
+  python3 -m pip install --quiet ansible-core ansible-lint
+  hash -r
+fi
+
 # Terraform: not in apt, so it must be there already (scripts/terraform-test.sh says what is missing).
 scripts/terraform-test.sh --check
 
@@ -45,6 +52,8 @@ TARGET=${CARGO_TARGET_DIR:-target}
 echo "== promtool: alert rules and their unit tests"
 promtool check rules dashboards/prometheus/alerts.yml
 promtool test rules dashboards/prometheus/alerts_test.yml
+echo "== ansible-lint (ansible/, production profile)"
+(cd ansible && ansible-lint --nocolor --profile production)
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"

@@ -11,7 +11,9 @@
 //! [`cpinstall`] installs the control plane itself. [`download`] fetches a `binary.url` into the state directory. `destroy` is [`destroy`].
 //! [`paths`] says where things live on a host; [`monitoring`] makes the scrape token and the
 //! Prometheus configuration; [`rpc_secret`] makes and checks the secret nodes sign RPC with.
+//! [`ansible`] renders the same files for the Ansible role and its dynamic inventory.
 
+pub mod ansible;
 pub mod apply;
 pub mod checks;
 pub mod commands;

@@ -10,6 +10,8 @@ use rustfs_provision::commands::{self, RunOptions};
 use rustfs_provision::inventory::Inventory;
 use rustfs_provision::ssh::SshOptions;
 
+mod ansible_cli;
+
 /// Install and operate a RustFS cluster over SSH from an inventory file.
 #[derive(Debug, Parser)]
 #[command(name = "rustfs-provision", version)]
@@ -80,6 +82,11 @@ enum Command {
         #[arg(long, env = "RUSTFS_PROVISION_STATE_DIR")]
         state_dir: Option<PathBuf>,
     },
+    /// Write each host's files exactly as `apply` installs them (env file, systemd unit, start
+    /// script, RPC secret, TLS material) and print a JSON manifest; connects nowhere (Ansible).
+    Render(ansible_cli::RenderArgs),
+    /// Print the inventory as Ansible dynamic-inventory JSON (ansible/inventory.sh runs this).
+    AnsibleInventory(ansible_cli::InventoryArgs),
     /// Create the cluster CA in the state directory (no-op when it exists).
     Ca {
         file: PathBuf,
@@ -311,7 +318,7 @@ fn destroy(
 }
 
 /// Options for the commands that only touch the state directory.
-fn local_options(state_dir: Option<PathBuf>) -> RunOptions {
+pub(crate) fn local_options(state_dir: Option<PathBuf>) -> RunOptions {
     RunOptions {
         state_dir,
         accept_new: false,
@@ -320,7 +327,7 @@ fn local_options(state_dir: Option<PathBuf>) -> RunOptions {
     }
 }
 
-fn load(file: &std::path::Path) -> anyhow::Result<Inventory> {
+pub(crate) fn load(file: &std::path::Path) -> anyhow::Result<Inventory> {
     Ok(Inventory::load(file)?)
 }
 
@@ -342,7 +349,7 @@ fn load_with_binary(file: &std::path::Path, run: &RunArgs) -> anyhow::Result<Inv
     Ok(inv)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -480,6 +487,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Render(args) => ansible_cli::render(args),
+        Command::AnsibleInventory(args) => ansible_cli::inventory(args),
         Command::Ca { file, state_dir } => {
             let inv = load(&file)?;
             let ca = commands::ca(&inv, &local_options(state_dir))?;
