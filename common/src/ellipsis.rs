@@ -3,7 +3,7 @@
 //! A pattern holds one or more `{A...B}` ranges. The expansion is the cartesian product of all
 //! ranges with the **leftmost range varying fastest**: for `http://node{1...4}/d{1...2}` the order is
 //! node1/d1, node2/d1, node3/d1, node4/d1, node1/d2, … so consecutive drives sit on different hosts
-//! and an erasure set of consecutive drives spans hosts (DESIGN §3.1).
+//! and an erasure set of consecutive drives spans hosts (ARCHITECTURE.md, "Placement and quorums").
 
 use thiserror::Error;
 

@@ -1,4 +1,4 @@
-//! Erasure-set layout and quorum math (DESIGN §3.1).
+//! Erasure-set layout and quorum math (ARCHITECTURE.md, "Placement and quorums").
 //!
 //! * Set size: with 4 or more nodes one drive per node up to 16 (4 nodes → sets of 4, 8 → 8,
 //!   12 → 12, 16+ → 16); with 1–3 nodes the largest size ≤ 16 that splits the drives evenly and

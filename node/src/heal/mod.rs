@@ -1,4 +1,4 @@
-//! Keeping data whole (DESIGN §3.7): heal on read and after partial writes (a persisted,
+//! Keeping data whole (ARCHITECTURE.md, "Healing, scanner, drive replacement"): heal on read and after partial writes (a persisted,
 //! deduplicated queue), a throttled background scanner that checks shard presence and, on a
 //! slower deep cycle, bitrot hashes, and the rebuild of a replaced drive, resumable across
 //! restarts. Every path ends in [`object::heal_object`], which restores an object's full

@@ -1,4 +1,4 @@
-//! Prometheus metrics of a node (DESIGN §3.6), served at `/rustfs/metrics` in the text format.
+//! Prometheus metrics of a node (ARCHITECTURE.md, "Versions": metric names; table in dashboards/README.md), served at `/rustfs/metrics` in the text format.
 //!
 //! [`Metrics`] owns the [`prometheus::Registry`] and the handles the request path updates
 //! (counters and histograms only: nothing here blocks or holds a lock across an await). Figures

@@ -1,4 +1,4 @@
-//! The object layer: buckets and objects over pools of erasure sets (DESIGN §3.1, §3.3).
+//! The object layer: buckets and objects over pools of erasure sets (ARCHITECTURE.md, "Placement and quorums", "Request path").
 //!
 //! [`ObjectLayer`] routes a bucket/key to a pool and set; [`set::ErasureSet`] does the erasure work
 //! over its drives: PUT streams blocks into shards ([`put`]), GET verifies and reconstructs

@@ -1,4 +1,4 @@
-//! Health endpoints for load balancers and orchestrators (DESIGN §3.6), also under the MinIO
+//! Health endpoints for load balancers and orchestrators (ARCHITECTURE.md, "Versions": health endpoints), also under the MinIO
 //! paths so existing checks work:
 //! - `live`: the process serves HTTP;
 //! - `ready`: the object layer is up (the cluster formed);

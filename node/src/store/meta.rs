@@ -1,4 +1,4 @@
-//! `rustfs.meta`: the per-object, per-drive journal of versions (DESIGN §3.2).
+//! `rustfs.meta`: the per-object, per-drive journal of versions (ARCHITECTURE.md, "On-disk format").
 //!
 //! File layout: magic `RFSM`, format version (u16 LE), body length (u32 LE), XXH3-64 of the body
 //! (u64 LE), then the body as MessagePack with named fields (so fields can be added later with
