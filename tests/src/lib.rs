@@ -392,3 +392,32 @@ pub fn tree(root: &Path) -> std::collections::BTreeMap<String, u64> {
     }
     out
 }
+
+/// The whole body of `bucket/key`.
+pub async fn get_bytes(c: &Client, bucket: &str, key: &str) -> Vec<u8> {
+    let r = c
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("get");
+    r.body.collect().await.expect("body").into_bytes().to_vec()
+}
+
+/// The S3 error code of a failed SDK call (or what went wrong when it is not an S3 error).
+pub fn error_code<E, R>(e: aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    e.as_service_error()
+        .and_then(|s| s.code())
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            format!("not an S3 error: {e:?}")
+                .chars()
+                .take(300)
+                .collect()
+        })
+}

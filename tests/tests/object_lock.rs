@@ -10,19 +10,8 @@ use aws_sdk_s3::types::{
     ObjectLockRetention, ObjectLockRetentionMode, ObjectLockRule, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
-use rustfs_tests::TestNode;
+use rustfs_tests::{error_code, TestNode};
 use std::time::{Duration, SystemTime};
-
-fn code<E, R>(e: aws_sdk_s3::error::SdkError<E, R>) -> String
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    e.as_service_error()
-        .and_then(|s| s.code())
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{e:?}").chars().take(300).collect())
-}
 
 fn in_secs(s: u64) -> DateTime {
     DateTime::from(SystemTime::now() + Duration::from_secs(s))
@@ -66,7 +55,7 @@ async fn delete_version(c: &Client, key: &str, v: &str, bypass: bool) -> Result<
         .send()
         .await
         .map(|_| ())
-        .map_err(code)
+        .map_err(error_code)
 }
 
 async fn body(c: &Client, key: &str, v: &str) -> Vec<u8> {
@@ -109,7 +98,7 @@ async fn locked_versions_survive_every_removal() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "InvalidBucketState");
+    assert_eq!(error_code(e), "InvalidBucketState");
 
     // COMPLIANCE, from the write's own headers.
     let kept = c
@@ -187,7 +176,7 @@ async fn locked_versions_survive_every_removal() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(shorten), "AccessDenied");
+    assert_eq!(error_code(shorten), "AccessDenied");
     retain(
         &c,
         "ledger",
@@ -268,7 +257,7 @@ async fn default_retention_and_bad_input() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "ObjectLockConfigurationNotFoundError");
+    assert_eq!(error_code(e), "ObjectLockConfigurationNotFoundError");
     let e = c
         .put_object()
         .bucket("plain")
@@ -278,7 +267,7 @@ async fn default_retention_and_bad_input() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "InvalidRequest");
+    assert_eq!(error_code(e), "InvalidRequest");
     let config = |rule: Option<DefaultRetention>| {
         ObjectLockConfiguration::builder()
             .object_lock_enabled(ObjectLockEnabled::Enabled)
@@ -296,7 +285,7 @@ async fn default_retention_and_bad_input() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "InvalidBucketState");
+    assert_eq!(error_code(e), "InvalidBucketState");
     c.put_bucket_versioning()
         .bucket("plain")
         .versioning_configuration(
@@ -325,7 +314,7 @@ async fn default_retention_and_bad_input() {
             .send()
             .await
             .unwrap_err();
-        assert!(["MalformedXML", "InvalidArgument"].contains(&code(e).as_str()));
+        assert!(["MalformedXML", "InvalidArgument"].contains(&error_code(e).as_str()));
     }
     c.put_object_lock_configuration()
         .bucket("plain")
@@ -374,7 +363,7 @@ async fn default_retention_and_bad_input() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "InvalidArgument");
+    assert_eq!(error_code(e), "InvalidArgument");
     let e = c
         .put_object()
         .bucket("plain")
@@ -384,7 +373,7 @@ async fn default_retention_and_bad_input() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "InvalidArgument");
+    assert_eq!(error_code(e), "InvalidArgument");
     for key in ["past", "half"] {
         let e = c
             .head_object()
@@ -403,7 +392,7 @@ async fn default_retention_and_bad_input() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "NoSuchVersion");
+    assert_eq!(error_code(e), "NoSuchVersion");
 }
 
 /// Polls `check` until it holds, for at most a minute (the scanner runs every second here).
@@ -515,14 +504,14 @@ async fn lifecycle_expires_versions_aborts_uploads_and_spares_locked_versions() 
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "MalformedXML");
+    assert_eq!(error_code(e), "MalformedXML");
     let e = c
         .get_bucket_lifecycle_configuration()
         .bucket("locked")
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "NoSuchLifecycleConfiguration");
+    assert_eq!(error_code(e), "NoSuchLifecycleConfiguration");
 
     let logs = LifecycleRule::builder()
         .id("logs")
@@ -603,7 +592,7 @@ async fn lifecycle_expires_versions_aborts_uploads_and_spares_locked_versions() 
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "NoSuchUpload");
+    assert_eq!(error_code(e), "NoSuchUpload");
     assert!(version_ids(&c, "locked", "logs/plain")
         .await
         .iter()
@@ -620,5 +609,5 @@ async fn lifecycle_expires_versions_aborts_uploads_and_spares_locked_versions() 
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(e), "NoSuchLifecycleConfiguration");
+    assert_eq!(error_code(e), "NoSuchLifecycleConfiguration");
 }

@@ -5,23 +5,12 @@ use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, Delete, MetadataDirective, ObjectIdentifier,
 };
 use md5::{Digest, Md5};
-use rustfs_tests::{pattern, TestNode};
+use rustfs_tests::{get_bytes, pattern, TestNode};
 
 const MIB: usize = 1024 * 1024;
 
 fn md5_hex(b: &[u8]) -> String {
     hex::encode(Md5::digest(b))
-}
-
-async fn get_bytes(c: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
-    let r = c
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .expect("get");
-    r.body.collect().await.expect("body").into_bytes().to_vec()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,20 +8,9 @@ use aws_sdk_s3::types::{
     TaggingDirective,
 };
 use aws_sdk_s3::Client;
-use rustfs_tests::{pattern, raw, TestNode};
+use rustfs_tests::{error_code, get_bytes, pattern, raw, TestNode};
 
 const MIB: usize = 1024 * 1024;
-
-async fn get_bytes(c: &Client, bucket: &str, key: &str) -> Vec<u8> {
-    let r = c
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .expect("get");
-    r.body.collect().await.expect("body").into_bytes().to_vec()
-}
 
 async fn upload_part(c: &Client, key: &str, id: &str, n: i32, body: &[u8]) -> CompletedPart {
     let r = c
@@ -38,20 +27,6 @@ async fn upload_part(c: &Client, key: &str, id: &str, n: i32, body: &[u8]) -> Co
         .part_number(n)
         .e_tag(r.e_tag().unwrap())
         .build()
-}
-
-fn service_code<E, R>(e: aws_sdk_s3::error::SdkError<E, R>) -> String
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    match e.as_service_error() {
-        Some(s) => s.code().unwrap_or_default().to_string(),
-        None => format!("not a service error: {e:?}")
-            .chars()
-            .take(200)
-            .collect(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,7 +84,7 @@ async fn multipart_last_upload_of_a_part_wins_whatever_the_order() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(service_code(stale), "InvalidPart");
+    assert_eq!(error_code(stale), "InvalidPart");
     // ...and the last one completes, in part order.
     c.complete_multipart_upload()
         .bucket("bkt")
@@ -257,7 +232,7 @@ async fn upload_part_copy_range_must_lie_inside_the_source() {
             .send()
             .await
             .unwrap_err();
-        assert_eq!(service_code(e), "InvalidArgument", "{bad}");
+        assert_eq!(error_code(e), "InvalidArgument", "{bad}");
     }
     let part = c
         .upload_part_copy()
@@ -466,7 +441,7 @@ async fn object_and_bucket_tagging() {
             .send()
             .await
             .unwrap_err();
-        assert_eq!(service_code(e), "InvalidTag");
+        assert_eq!(error_code(e), "InvalidTag");
     }
     let e = c
         .put_object()
@@ -477,7 +452,7 @@ async fn object_and_bucket_tagging() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(service_code(e), "InvalidTag");
+    assert_eq!(error_code(e), "InvalidTag");
     assert_eq!(object_tags(&c, "k", None).await, pairs(&[("owner", "ops")]));
     assert_eq!(get_bytes(&c, "bkt", "k").await, b"tagged");
     let e = c
@@ -487,7 +462,7 @@ async fn object_and_bucket_tagging() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(service_code(e), "NoSuchKey");
+    assert_eq!(error_code(e), "NoSuchKey");
     let e = c
         .get_object_tagging()
         .bucket("bkt")
@@ -496,7 +471,7 @@ async fn object_and_bucket_tagging() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(service_code(e), "InvalidArgument");
+    assert_eq!(error_code(e), "InvalidArgument");
 
     c.delete_object_tagging()
         .bucket("bkt")
@@ -515,7 +490,7 @@ async fn object_and_bucket_tagging() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(service_code(e), "NoSuchTagSet");
+    assert_eq!(error_code(e), "NoSuchTagSet");
     let fifty: Vec<(String, String)> = (0..50).map(|i| (format!("k{i}"), "v".into())).collect();
     let fifty: Vec<(&str, &str)> = fifty
         .iter()
@@ -538,7 +513,7 @@ async fn object_and_bucket_tagging() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(service_code(e), "InvalidTag");
+    assert_eq!(error_code(e), "InvalidTag");
     assert_eq!(
         c.get_bucket_tagging()
             .bucket("bkt")
@@ -560,14 +535,14 @@ async fn object_and_bucket_tagging() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(service_code(e), "NoSuchTagSet");
+    assert_eq!(error_code(e), "NoSuchTagSet");
     let e = c
         .get_bucket_tagging()
         .bucket("missing")
         .send()
         .await
         .unwrap_err();
-    assert_eq!(service_code(e), "NoSuchBucket");
+    assert_eq!(error_code(e), "NoSuchBucket");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -681,7 +656,7 @@ async fn cors_rules_answer_preflights_and_decorate_answers() {
     let r = preflight(&url, "https://app.example.com", "GET", None).await;
     assert_eq!(r.status(), 403);
     let e = c.get_bucket_cors().bucket("web").send().await.unwrap_err();
-    assert_eq!(service_code(e), "NoSuchCORSConfiguration");
+    assert_eq!(error_code(e), "NoSuchCORSConfiguration");
 
     let rule = CorsRule::builder()
         .id("app")
@@ -794,7 +769,7 @@ async fn cors_rules_answer_preflights_and_decorate_answers() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(service_code(e), "InvalidRequest");
+    assert_eq!(error_code(e), "InvalidRequest");
     assert_eq!(
         c.get_bucket_cors()
             .bucket("web")
