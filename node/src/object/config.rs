@@ -101,7 +101,8 @@ impl ConfigCache {
         let _ = self.broadcast.set(b);
     }
 
-    fn get(&self, bucket: &str) -> Option<Arc<BucketConfig>> {
+    /// The cached configuration of `bucket`, if this node holds a fresh one.
+    pub fn get(&self, bucket: &str) -> Option<Arc<BucketConfig>> {
         let entries = self.entries.lock();
         let (cfg, at) = entries.get(bucket)?;
         (at.elapsed() < CACHE_TTL).then(|| cfg.clone())

@@ -85,7 +85,12 @@ fn bucket_of(path: &str) -> Option<&str> {
     (!b.is_empty()).then_some(b)
 }
 
+/// The bucket's CORS rules: from the cache when fresh; otherwise only an existing bucket's
+/// configuration is read (so requests naming made-up buckets never fill the cache).
 async fn rules(layer: &ObjectLayer, bucket: &str) -> Option<Vec<CorsRule>> {
+    if let Some(c) = layer.configs.get(bucket) {
+        return c.cors.clone();
+    }
     layer.bucket_info(bucket).await.ok()?;
     layer.bucket_config(bucket).await.ok()?.cors.clone()
 }
