@@ -48,29 +48,33 @@ fi
 scripts/terraform-test.sh --check
 
 TARGET=${CARGO_TARGET_DIR:-target}
+# Each phase says when it starts and how long the run has taken so far, so a slow CI run shows where
+# its time went.
+phase() { echo "== [$(date +%T), ${SECONDS}s] $*"; }
 
-echo "== promtool: alert rules and their unit tests"
+phase "promtool: alert rules and their unit tests"
 promtool check rules dashboards/prometheus/alerts.yml
 promtool test rules dashboards/prometheus/alerts_test.yml
-echo "== ansible-lint (ansible/, production profile)"
+phase "ansible-lint (ansible/, production profile)"
 (cd ansible && ansible-lint --nocolor --profile production)
-echo "== cargo fmt --check"
+phase "cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy -D warnings"
+phase "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-echo "== cargo build (binaries the end-to-end suites start)"
+phase "cargo build (binaries the end-to-end suites start)"
 cargo build --workspace --bins --quiet
 
 # ---- Terraform (terraform/) --------------------------------------------------------------------
-echo "== terraform: fmt, init + validate (local provider mirror), terraform test, rustfs-provision validate, drive script"
+phase "terraform: fmt, init + validate (local provider mirror), terraform test, rustfs-provision validate, drive script"
 RUSTFS_PROVISION_BIN="$TARGET/debug/rustfs-provision" scripts/terraform-test.sh
 # ------------------------------------------------------------------------------------------------
 
-echo "== container test host image (built once per recipe: debootstrap + docker import)"
+phase "container test host image (built once per recipe: debootstrap + docker import)"
 scripts/test-host-image.sh
-echo "== cargo test"
-cargo test --workspace
-echo "== schemathesis against the control plane's OpenAPI document"
+phase "cargo test"
+cargo test --workspace --no-fail-fast
+phase "schemathesis against the control plane's OpenAPI document"
 scripts/controlplane-schemathesis.sh "$TARGET/debug/rustfs-controlplane"
-echo "== smoke test with aws CLI, s3cmd and rclone"
+phase "smoke test with aws CLI, s3cmd and rclone"
 scripts/smoke.sh "$TARGET/debug/rustfs"
+phase "done"

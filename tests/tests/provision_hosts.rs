@@ -532,9 +532,10 @@ fn start_script_path_with_a_cluster_network() {
             "{}: {env}",
             h.name
         );
-        // Started as root, told to drop to the service user, which owns its files.
+        // Started as root, it dropped to the service user, which owns its files. (The process's
+        // status, not its environ: root without CAP_SYS_PTRACE may not read another user's.)
         h.exec_ok(
-            "tr '\\0' '\\n' < /proc/$(cat /opt/rustfs/run/rustfs.pid)/environ | grep -qx RUSTFS_RUN_AS=rustfs",
+            "test \"$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/$(cat /opt/rustfs/run/rustfs.pid)/status)\" = \"$(id -u rustfs) $(id -u rustfs) $(id -u rustfs) $(id -u rustfs)\"",
         );
         assert_eq!(
             h.exec_text("stat -c '%a %U' /data/drive1 /etc/rustfs/rpc.secret"),
