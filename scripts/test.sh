@@ -71,8 +71,18 @@ RUSTFS_PROVISION_BIN="$TARGET/debug/rustfs-provision" scripts/terraform-test.sh
 
 phase "container test host image (built once per recipe: debootstrap + docker import)"
 scripts/test-host-image.sh
-phase "cargo test"
-cargo test --workspace --no-fail-fast
+# cargo-nextest (on this project's machines; `cargo install cargo-nextest` elsewhere) runs test
+# binaries side by side, so the long container suites (Ansible, provisioning) overlap the rest
+# instead of queueing behind them; at most two tests run at once either way.
+if cargo nextest --version >/dev/null 2>&1; then
+  phase "cargo nextest run (build, then every test binary, two tests at a time)"
+  cargo nextest run --workspace --no-fail-fast --test-threads 2
+  phase "cargo test --doc"
+  cargo test --workspace --doc
+else
+  phase "cargo test (cargo-nextest is missing: one test binary at a time)"
+  cargo test --workspace --no-fail-fast
+fi
 phase "schemathesis against the control plane's OpenAPI document"
 scripts/controlplane-schemathesis.sh "$TARGET/debug/rustfs-controlplane"
 phase "smoke test with aws CLI, s3cmd and rclone"

@@ -160,3 +160,60 @@ pub struct ManualHeal {
     pub objects_failed: u64,
     pub heal_incomplete: u64,
 }
+
+/// One node's lifecycle figures since it started (what its scanner's lifecycle visitor did).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleFigures {
+    /// Object versions the visitor looked at.
+    pub objects_scanned: u64,
+    /// Current versions expired (a delete marker added, or removed in an unversioned bucket).
+    pub current_expired: u64,
+    pub noncurrent_removed: u64,
+    pub delete_markers_removed: u64,
+    pub uploads_aborted: u64,
+    /// Actions not taken because object lock holds the version.
+    pub skipped_locked: u64,
+    pub errors: u64,
+}
+
+impl LifecycleFigures {
+    /// Adds another node's figures to these.
+    pub fn add(&mut self, o: &LifecycleFigures) {
+        self.objects_scanned += o.objects_scanned;
+        self.current_expired += o.current_expired;
+        self.noncurrent_removed += o.noncurrent_removed;
+        self.delete_markers_removed += o.delete_markers_removed;
+        self.uploads_aborted += o.uploads_aborted;
+        self.skipped_locked += o.skipped_locked;
+        self.errors += o.errors;
+    }
+}
+
+/// `GET /rustfs/admin/v1/lifecycle/status`: every node's lifecycle figures; a node that cannot be
+/// reached is listed with `reachable: false` and its error.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LifecycleStatus {
+    pub nodes: Vec<NodeLifecycleStatus>,
+    /// Sums over the reachable nodes.
+    pub totals: LifecycleFigures,
+    /// Buckets with a lifecycle configuration, and how many rules each has enabled.
+    pub buckets: Vec<BucketLifecycle>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeLifecycleStatus {
+    /// `host:port`, or `local` for a single node.
+    pub node: String,
+    pub reachable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figures: Option<LifecycleFigures>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketLifecycle {
+    pub bucket: String,
+    pub rules: usize,
+    pub rules_enabled: usize,
+}

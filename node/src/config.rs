@@ -51,6 +51,10 @@ pub struct ServerConfig {
     /// Parity per erasure set for new objects, `EC:N` (0 ≤ N ≤ set size / 2).
     #[arg(long, env = "RUSTFS_STORAGE_CLASS_STANDARD")]
     pub storage_class_standard: Option<String>,
+    /// Parity per erasure set for `x-amz-storage-class: REDUCED_REDUNDANCY` objects, `EC:N`
+    /// (at most the standard parity; default `EC:1`, or `EC:0` where the standard parity is 0).
+    #[arg(long, env = "RUSTFS_STORAGE_CLASS_RRS")]
+    pub storage_class_rrs: Option<String>,
     /// Erasure-set size; must divide each pool's drives evenly.
     #[arg(long, env = "RUSTFS_ERASURE_SET_DRIVE_COUNT")]
     pub erasure_set_drive_count: Option<usize>,

@@ -8,5 +8,6 @@ pub mod metrics;
 pub mod object;
 pub mod rpc;
 pub mod s3;
+pub(crate) mod scanner;
 pub mod server;
 pub mod store;

@@ -598,6 +598,25 @@ async fn lifecycle_expires_versions_aborts_uploads_and_spares_locked_versions() 
         .iter()
         .all(|(v, _)| *v != plain_old));
 
+    // The admin API counts what was done, and names the bucket with rules; it is root's only.
+    let url = format!("{}/rustfs/admin/v1/lifecycle/status", node.server.endpoint);
+    let r = rustfs_tests::raw::send("GET", &url, &[], Vec::new()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let status: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+    let totals = &status["totals"];
+    assert!(totals["noncurrent_removed"].as_u64() >= Some(1), "{status}");
+    assert!(totals["current_expired"].as_u64() >= Some(1), "{status}");
+    assert!(totals["uploads_aborted"].as_u64() >= Some(1), "{status}");
+    assert!(totals["skipped_locked"].as_u64() >= Some(1), "{status}");
+    assert!(totals["objects_scanned"].as_u64() >= Some(5), "{status}");
+    assert_eq!(status["nodes"][0]["reachable"], true, "{status}");
+    assert_eq!(
+        status["buckets"],
+        serde_json::json!([{"bucket": "locked", "rules": 2, "rules_enabled": 2}])
+    );
+    let anonymous = reqwest::get(&url).await.unwrap();
+    assert_eq!(anonymous.status(), 403);
+
     c.delete_bucket_lifecycle()
         .bucket("locked")
         .send()

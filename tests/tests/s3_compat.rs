@@ -785,3 +785,416 @@ async fn cors_rules_answer_preflights_and_decorate_answers() {
     let r = preflight(&url, "https://app.example.com", "GET", None).await;
     assert_eq!(r.status(), 403);
 }
+
+/// Bytes the drives hold for `key` (its shards and their bitrot hashes), over every drive.
+fn stored_bytes(node: &TestNode, key: &str) -> u64 {
+    (1..=4)
+        .flat_map(|i| rustfs_tests::tree(&node.drive(i).join("bkt").join(key)))
+        .filter(|(p, _)| !p.ends_with("rustfs.meta"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// `x-amz-storage-class`: `REDUCED_REDUNDANCY` is written with the lower parity (EC:1 on four
+/// drives, so a third less than STANDARD's 2+2 on disk), reported by HEAD, GET and every
+/// listing, kept through multipart uploads and changed by a copy; other classes are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reduced_redundancy_gets_the_lower_parity() {
+    use aws_sdk_s3::types::{ObjectStorageClass, StorageClass};
+    let node = TestNode::start(4);
+    let c = node.client();
+    c.create_bucket().bucket("bkt").send().await.unwrap();
+    let body = pattern(MIB, 7);
+    for (key, class) in [
+        ("std", None),
+        ("rrs", Some(StorageClass::ReducedRedundancy)),
+    ] {
+        c.put_object()
+            .bucket("bkt")
+            .key(key)
+            .set_storage_class(class)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(get_bytes(&c, "bkt", key).await, body, "{key}");
+    }
+    let (std_bytes, rrs_bytes) = (stored_bytes(&node, "std"), stored_bytes(&node, "rrs"));
+    assert!(std_bytes >= 2 * MIB as u64, "STANDARD is 2+2: {std_bytes}");
+    assert!(
+        rrs_bytes < (MIB + MIB / 2) as u64 && rrs_bytes >= (MIB + MIB / 3) as u64,
+        "REDUCED_REDUNDANCY is 3+1: {rrs_bytes}"
+    );
+    // AWS names the class in HEAD and GET only when it is not STANDARD.
+    let head = |key: &'static str| c.head_object().bucket("bkt").key(key).send();
+    assert_eq!(head("std").await.unwrap().storage_class(), None);
+    assert_eq!(
+        head("rrs").await.unwrap().storage_class(),
+        Some(&StorageClass::ReducedRedundancy)
+    );
+    let got = c
+        .get_object()
+        .bucket("bkt")
+        .key("rrs")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.storage_class(), Some(&StorageClass::ReducedRedundancy));
+    let listed = c.list_objects_v2().bucket("bkt").send().await.unwrap();
+    let classes: Vec<_> = listed
+        .contents()
+        .iter()
+        .map(|o| (o.key().unwrap(), o.storage_class().cloned()))
+        .collect();
+    assert_eq!(
+        classes,
+        [
+            ("rrs", Some(ObjectStorageClass::ReducedRedundancy)),
+            ("std", Some(ObjectStorageClass::Standard)),
+        ]
+    );
+    let versions = c.list_object_versions().bucket("bkt").send().await.unwrap();
+    assert_eq!(
+        versions.versions()[0].storage_class().map(|c| c.as_str()),
+        Some("REDUCED_REDUNDANCY")
+    );
+
+    // Multipart: the class is chosen at creation and shown while the upload is open.
+    let id = c
+        .create_multipart_upload()
+        .bucket("bkt")
+        .key("mp")
+        .storage_class(StorageClass::ReducedRedundancy)
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_string();
+    let uploads = c
+        .list_multipart_uploads()
+        .bucket("bkt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        uploads.uploads()[0].storage_class(),
+        Some(&StorageClass::ReducedRedundancy)
+    );
+    let part = upload_part(&c, "mp", &id, 1, &body).await;
+    let parts = c
+        .list_parts()
+        .bucket("bkt")
+        .key("mp")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        parts.storage_class(),
+        Some(&StorageClass::ReducedRedundancy)
+    );
+    c.complete_multipart_upload()
+        .bucket("bkt")
+        .key("mp")
+        .upload_id(&id)
+        .multipart_upload(CompletedMultipartUpload::builder().parts(part).build())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head("mp").await.unwrap().storage_class(),
+        Some(&StorageClass::ReducedRedundancy)
+    );
+    assert!(stored_bytes(&node, "mp") < (MIB + MIB / 2) as u64);
+
+    // A copy onto itself that only changes the class is allowed, and rewrites with 2+2.
+    c.copy_object()
+        .bucket("bkt")
+        .key("rrs")
+        .copy_source("bkt/rrs")
+        .storage_class(StorageClass::Standard)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head("rrs").await.unwrap().storage_class(), None);
+    assert!(stored_bytes(&node, "rrs") >= 2 * MIB as u64);
+    assert_eq!(get_bytes(&c, "bkt", "rrs").await, body);
+
+    // Classes this store does not have are refused and write nothing.
+    let e = c
+        .put_object()
+        .bucket("bkt")
+        .key("glacier")
+        .storage_class(StorageClass::Glacier)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(e), "InvalidStorageClass");
+    let e = head("glacier").await.unwrap_err();
+    assert!(e.into_service_error().is_not_found());
+}
+
+/// A reduced-redundancy class with more parity than the standard one is refused at start.
+#[test]
+fn reduced_redundancy_above_standard_parity_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let arg = format!("{}/d{{1...4}}", dir.path().display());
+    let err = rustfs_tests::Server::start_failing(
+        &[arg],
+        &[
+            ("RUSTFS_STORAGE_CLASS_STANDARD", "EC:1"),
+            ("RUSTFS_STORAGE_CLASS_RRS", "EC:2"),
+        ],
+    );
+    assert!(err.contains("RUSTFS_STORAGE_CLASS_RRS=EC:2"), "{err}");
+}
+
+fn sha256_b64(data: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(data))
+}
+
+/// A multipart upload created with a checksum algorithm: every part is checksummed, the object
+/// gets the composite checksum (the checksum of the parts' checksums, `-N`), and
+/// GetObjectAttributes tells it with the parts, page by page. Mismatches are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composite_checksums_and_object_attributes() {
+    use aws_sdk_s3::types::{ChecksumType, ObjectAttributes};
+    use base64::Engine as _;
+    let node = TestNode::start(4);
+    let c = node.client();
+    c.create_bucket().bucket("bkt").send().await.unwrap();
+    let create = |key: &'static str, algo: ChecksumAlgorithm| {
+        c.create_multipart_upload()
+            .bucket("bkt")
+            .key(key)
+            .checksum_algorithm(algo)
+            .send()
+    };
+    let created = create("mp", ChecksumAlgorithm::Sha256).await.unwrap();
+    assert_eq!(
+        created.checksum_algorithm(),
+        Some(&ChecksumAlgorithm::Sha256)
+    );
+    let id = created.upload_id().unwrap().to_string();
+    let bodies = [pattern(5 * MIB, 1), pattern(MIB, 2)];
+    let mut parts = Vec::new();
+    for (n, body) in bodies.iter().enumerate() {
+        let r = c
+            .upload_part()
+            .bucket("bkt")
+            .key("mp")
+            .upload_id(&id)
+            .part_number(n as i32 + 1)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.checksum_sha256(), Some(sha256_b64(body).as_str()));
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n as i32 + 1)
+                .e_tag(r.e_tag().unwrap())
+                .checksum_sha256(r.checksum_sha256().unwrap())
+                .build(),
+        );
+    }
+    // A part with another algorithm than the upload's is refused.
+    let e = c
+        .upload_part()
+        .bucket("bkt")
+        .key("mp")
+        .upload_id(&id)
+        .part_number(3)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .body(ByteStream::from_static(b"other"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(e), "InvalidRequest");
+    // ListParts shows each part's checksum.
+    let listed = c
+        .list_parts()
+        .bucket("bkt")
+        .key("mp")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.parts().len(), 2);
+    assert_eq!(
+        listed.parts()[1].checksum_sha256(),
+        Some(sha256_b64(&bodies[1]).as_str())
+    );
+    // A Complete naming a wrong checksum for a part is refused; the upload stays.
+    let wrong = vec![
+        parts[0].clone(),
+        CompletedPart::builder()
+            .part_number(2)
+            .e_tag(parts[1].e_tag().unwrap())
+            .checksum_sha256(sha256_b64(b"not this"))
+            .build(),
+    ];
+    let e = c
+        .complete_multipart_upload()
+        .bucket("bkt")
+        .key("mp")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(wrong))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(e), "InvalidPart");
+    let done = c
+        .complete_multipart_upload()
+        .bucket("bkt")
+        .key("mp")
+        .upload_id(&id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let raw: Vec<u8> = bodies
+        .iter()
+        .flat_map(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(sha256_b64(b))
+                .unwrap()
+        })
+        .collect();
+    let composite = format!("{}-2", sha256_b64(&raw));
+    assert_eq!(done.checksum_sha256(), Some(composite.as_str()));
+    assert_eq!(done.checksum_type(), Some(&ChecksumType::Composite));
+    let head = c
+        .head_object()
+        .bucket("bkt")
+        .key("mp")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.checksum_sha256(), Some(composite.as_str()));
+    assert_eq!(head.checksum_type(), Some(&ChecksumType::Composite));
+    let mut whole = bodies[0].clone();
+    whole.extend_from_slice(&bodies[1]);
+    assert_eq!(get_bytes(&c, "bkt", "mp").await, whole);
+
+    // GetObjectAttributes: everything, the parts one per page.
+    let attrs = |key: &'static str, marker: Option<i32>| {
+        c.get_object_attributes()
+            .bucket("bkt")
+            .key(key)
+            .object_attributes(ObjectAttributes::Etag)
+            .object_attributes(ObjectAttributes::Checksum)
+            .object_attributes(ObjectAttributes::ObjectParts)
+            .object_attributes(ObjectAttributes::StorageClass)
+            .object_attributes(ObjectAttributes::ObjectSize)
+            .max_parts(1)
+            .set_part_number_marker(marker.map(|m| m.to_string()))
+            .send()
+    };
+    let a = attrs("mp", None).await.unwrap();
+    assert_eq!(a.object_size(), Some(6 * MIB as i64));
+    assert_eq!(
+        a.e_tag().map(|e| e.trim_matches('"')),
+        done.e_tag().map(|e| e.trim_matches('"'))
+    );
+    assert_eq!(
+        a.checksum().and_then(|c| c.checksum_sha256()),
+        Some(composite.as_str())
+    );
+    assert_eq!(a.storage_class().map(|c| c.as_str()), Some("STANDARD"));
+    let p = a.object_parts().expect("parts");
+    assert_eq!(p.total_parts_count(), Some(2));
+    assert_eq!(p.is_truncated(), Some(true));
+    assert_eq!(p.parts().len(), 1);
+    assert_eq!(p.parts()[0].size(), Some(5 * MIB as i64));
+    assert_eq!(
+        p.parts()[0].checksum_sha256(),
+        Some(sha256_b64(&bodies[0]).as_str())
+    );
+    let next = p
+        .next_part_number_marker()
+        .map(|m| m.parse::<i32>().unwrap());
+    let a2 = attrs("mp", next).await.unwrap();
+    let p2 = a2.object_parts().expect("parts");
+    assert_eq!(p2.is_truncated(), Some(false));
+    assert_eq!(p2.parts()[0].part_number(), Some(2));
+
+    // A simple object has no parts; a missing one is NoSuchKey; no attribute named is refused.
+    c.put_object()
+        .bucket("bkt")
+        .key("simple")
+        .body(ByteStream::from_static(b"simple"))
+        .send()
+        .await
+        .unwrap();
+    let s = attrs("simple", None).await.unwrap();
+    assert!(s.object_parts().is_none());
+    assert_eq!(s.object_size(), Some(6));
+    assert_eq!(
+        error_code(attrs("missing", None).await.unwrap_err()),
+        "NoSuchKey"
+    );
+    let url = format!("{}/bkt/simple?attributes", node.server.endpoint);
+    let r = raw::send(
+        "GET",
+        &url,
+        &[("x-amz-object-attributes", "Colour".to_string())],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("InvalidArgument"), "{}", r.body);
+
+    // Algorithms this store does not offer are refused at create.
+    let e = create("other", ChecksumAlgorithm::Crc64Nvme)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(e), "InvalidRequest");
+}
+
+/// A PUT streamed with `Transfer-Encoding: chunked` and no `Content-Length` (as `curl -T -`
+/// sends) is stored whole, not refused with `MissingContentLength`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_put_without_a_length_is_stored_whole() {
+    let node = TestNode::start(4);
+    let c = node.client();
+    c.create_bucket().bucket("bkt").send().await.unwrap();
+    let body = pattern(3 * MIB + 17, 9);
+    let url = format!("{}/bkt/streamed", node.server.endpoint);
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = body
+        .chunks(64 * 1024)
+        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+        .collect();
+    let mut req = reqwest::Client::new()
+        .put(&url)
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)));
+    for (k, v) in raw::signed_headers("PUT", &url, &[], None) {
+        req = req.header(k, v);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    assert_eq!(status, 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(get_bytes(&c, "bkt", "streamed").await, body);
+    let head = c
+        .head_object()
+        .bucket("bkt")
+        .key("streamed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_length(), Some(body.len() as i64));
+}

@@ -97,7 +97,7 @@ impl HealManager {
         for _ in 0..mgr.cfg.heal_workers {
             tokio::spawn(worker(Arc::downgrade(&mgr)));
         }
-        tokio::spawn(super::scanner::run(Arc::downgrade(&mgr)));
+        tokio::spawn(super::cycle::run(Arc::downgrade(&mgr)));
         tokio::spawn(super::rebuild::monitor(Arc::downgrade(&mgr)));
         mgr
     }
@@ -200,7 +200,7 @@ impl HealManager {
         let task = tokio::spawn(async move {
             let sets: Vec<Arc<ErasureSet>> = mgr.layer.sets().cloned().collect();
             for set in sets {
-                let mut keys = super::scanner::walk_keys(&set, &bucket, &prefix).await;
+                let mut keys = crate::scanner::walk_keys(&set, &bucket, &prefix).await;
                 while let Some(key) = keys.recv().await {
                     let (_, o) = mgr.heal(&set, &bucket, &key, deep).await;
                     add(&mgr.counters.scanned, 1);

@@ -6,11 +6,11 @@
 
 pub mod budget;
 pub mod config;
+pub mod cycle;
 pub mod manager;
 pub mod object;
 pub mod queue;
 pub mod rebuild;
-pub mod scanner;
 
 #[cfg(test)]
 mod tests;

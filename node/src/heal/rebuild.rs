@@ -4,9 +4,10 @@
 //! so a restart resumes where the rebuild stopped. The monitor here also notices peers' drives
 //! coming back, and wakes the heal queue and the scanner for them.
 
+use super::cycle::heal_buckets;
 use super::manager::{unix_now, HealManager};
-use super::scanner::{heal_buckets, walk_keys, walk_keys_after};
 use crate::object::ErasureSet;
+use crate::scanner::{walk_keys, walk_keys_after};
 use crate::store::format::Format;
 use crate::store::{Drive, WalkRequest, SYS_DIR};
 use futures::future::join_all;

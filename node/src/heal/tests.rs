@@ -39,6 +39,7 @@ async fn test_set() -> TestSet {
             index: 0,
             drives,
             parity: 2,
+            rrs_parity: 1,
             codec: CodecKind::RsErasure,
             bitrot: BitrotAlgo::Xxh3_128,
             locks: Arc::new(NsLock::local(std::time::Duration::from_secs(30))),

@@ -1,5 +1,5 @@
-//! Lifecycle: a bucket's expiration rules, applied as one visitor of the background scanner's
-//! walk (`scanner`), so healing and lifecycle share one pass over the drives. Each decision
+//! Lifecycle: a bucket's expiration rules, applied as one visitor ([`Expiry`]) of the background
+//! scanner's walk (`crate::scanner`), so healing and lifecycle share one pass over the drives. Each decision
 //! ([`rules::evaluate`]) is carried out under the key's write lock and only if the version it
 //! was made on is still the one there (a version written since is never expired by a decision
 //! about its predecessor); object lock is honoured (a locked version is skipped and counted).
@@ -11,9 +11,8 @@ use crate::object::config::BucketConfig;
 use crate::object::set::{agreed_versions, Removal};
 use crate::object::{ErasureSet, ObjError, ObjectLayer, WriteCondition};
 use rules::{abort_upload, evaluate, Action, Rule};
-use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// This node's lifecycle figures since start.
 #[derive(Debug, Default)]
@@ -28,16 +27,7 @@ pub struct Counters {
 }
 
 /// The figures as the admin API and the metrics show them.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
-pub struct Figures {
-    pub objects_scanned: u64,
-    pub current_expired: u64,
-    pub noncurrent_removed: u64,
-    pub delete_markers_removed: u64,
-    pub uploads_aborted: u64,
-    pub skipped_locked: u64,
-    pub errors: u64,
-}
+pub use rustfs_common::admin::LifecycleFigures as Figures;
 
 /// This node's lifecycle counters.
 pub fn counters() -> &'static Counters {
@@ -78,6 +68,46 @@ pub fn day_nanos() -> i64 {
     })
 }
 
+/// Lifecycle as a visitor of the scanner's walk: for each bucket with enabled rules, its stale
+/// uploads are aborted, then each key is judged by the rules.
+pub(crate) struct Expiry {
+    layer: Arc<ObjectLayer>,
+    /// The bucket being walked: its configuration and enabled rules, `None` when it has none.
+    bucket: Option<(Arc<BucketConfig>, Vec<Rule>)>,
+}
+
+impl Expiry {
+    pub(crate) fn new(layer: Arc<ObjectLayer>) -> Self {
+        Expiry {
+            layer,
+            bucket: None,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::scanner::Visitor for Expiry {
+    async fn enter_bucket(&mut self, set: &Arc<ErasureSet>, bucket: &str) {
+        self.bucket = None;
+        if bucket == crate::store::SYS_BUCKET {
+            return;
+        }
+        let Ok(cfg) = self.layer.bucket_config(bucket).await else {
+            return;
+        };
+        if let Some(rules) = active_rules(&cfg).map(<[_]>::to_vec) {
+            visit_uploads(&self.layer, set, bucket, &rules).await;
+            self.bucket = Some((cfg, rules));
+        }
+    }
+
+    async fn visit(&mut self, set: &Arc<ErasureSet>, bucket: &str, key: &str) {
+        if let Some((cfg, rules)) = &self.bucket {
+            visit_key(set, bucket, key, cfg, rules).await;
+        }
+    }
+}
+
 /// The rules of a bucket configuration that are enabled.
 pub fn active_rules(cfg: &BucketConfig) -> Option<&[Rule]> {
     cfg.lifecycle
@@ -86,13 +116,7 @@ pub fn active_rules(cfg: &BucketConfig) -> Option<&[Rule]> {
 }
 
 /// Applies `rules` to `key` of `bucket` on `set`.
-pub async fn visit_key(
-    set: &ErasureSet,
-    bucket: &str,
-    key: &str,
-    cfg: &BucketConfig,
-    rules: &[Rule],
-) {
+async fn visit_key(set: &ErasureSet, bucket: &str, key: &str, cfg: &BucketConfig, rules: &[Rule]) {
     let c = counters();
     bump(&c.scanned);
     let metas = set.read_metas(bucket, key).await;
@@ -153,7 +177,7 @@ async fn remove(
 }
 
 /// Aborts the uploads of `bucket` on `set` that the rules say are stale.
-pub async fn visit_uploads(layer: &ObjectLayer, set: &ErasureSet, bucket: &str, rules: &[Rule]) {
+async fn visit_uploads(layer: &ObjectLayer, set: &ErasureSet, bucket: &str, rules: &[Rule]) {
     let now = crate::object::now_nanos();
     for up in set.uploads(bucket).await {
         if !abort_upload(rules, &up.key, up.initiated_nanos, now, day_nanos()) {

@@ -283,6 +283,21 @@ impl ObjectLayer {
             .await
     }
 
+    /// An object version's description and its parts (GetObjectAttributes).
+    pub async fn object_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSel,
+    ) -> ObjResult<(ObjectInfo, Vec<crate::store::meta::PartInfo>)> {
+        check_bucket(bucket)?;
+        check_key(key)?;
+        self.set_for(bucket, key)
+            .await?
+            .head_parts(bucket, key, version)
+            .await
+    }
+
     pub async fn open_object(
         &self,
         bucket: &str,

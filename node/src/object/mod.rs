@@ -6,6 +6,7 @@
 
 pub mod attrs;
 pub mod bucket;
+pub(crate) mod checksum;
 pub mod clock;
 pub mod commit;
 pub mod config;
@@ -132,7 +133,8 @@ impl futures::Stream for ObjectStream {
 }
 
 /// Checksum algorithms accepted in `x-amz-checksum-*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum ChecksumAlgo {
     Crc32,
     Crc32c,
@@ -146,6 +148,17 @@ impl ChecksumAlgo {
             ChecksumAlgo::Crc32c => "CRC32C",
             ChecksumAlgo::Sha256 => "SHA256",
         }
+    }
+
+    /// The algorithm S3 names `name` (any case); `None` for those this store does not offer.
+    pub fn parse(name: &str) -> Option<ChecksumAlgo> {
+        [
+            ChecksumAlgo::Crc32,
+            ChecksumAlgo::Crc32c,
+            ChecksumAlgo::Sha256,
+        ]
+        .into_iter()
+        .find(|a| a.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -184,6 +197,8 @@ pub struct PutOptions {
     pub checksum: Option<(ChecksumAlgo, ExpectedChecksum)>,
     /// Tags and object-lock settings of the new version (`x-amz-tagging`, `x-amz-object-lock-*`).
     pub attrs: crate::store::meta::VersionAttrs,
+    /// `x-amz-storage-class`: which parity the version gets.
+    pub storage_class: crate::store::meta::StorageClass,
 }
 
 /// What a read or a listing reports about an object version.
@@ -204,6 +219,7 @@ pub struct ObjectInfo {
     pub tags: BTreeMap<String, String>,
     pub retention: Option<crate::store::meta::Retention>,
     pub legal_hold: bool,
+    pub storage_class: crate::store::meta::StorageClass,
 }
 
 /// Which version of a key: `None` the latest, `Some(None)` the `null` version, `Some(Some(id))`
@@ -236,6 +252,7 @@ impl ObjectInfo {
             tags: v.attrs.tags.clone(),
             retention: v.attrs.retention,
             legal_hold: v.attrs.legal_hold,
+            storage_class: v.storage_class,
         }
     }
 }

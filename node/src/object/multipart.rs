@@ -9,8 +9,11 @@
 
 use super::put::{abort_tmp, verify_declared, write_shards, WritePlan};
 use super::set::ErasureSet;
-use super::{now_nanos, BodyStream, ObjError, ObjResult, ObjectInfo, ObjectLayer, PutOptions};
-use crate::store::meta::{ErasureInfo, ObjectVersion, PartInfo, VersionAttrs};
+use super::{
+    now_nanos, BodyStream, ChecksumAlgo, ObjError, ObjResult, ObjectInfo, ObjectLayer, PutOptions,
+};
+use crate::store::meta::StoredChecksum;
+use crate::store::meta::{ErasureInfo, ObjectVersion, PartInfo, StorageClass, VersionAttrs};
 pub use crate::store::uploads::PartRecord as PartMeta;
 use crate::store::{CommitSource, DriveError};
 use futures::future::join_all;
@@ -40,6 +43,21 @@ pub struct UploadMeta {
     /// Tags and object-lock settings of the object the upload completes into.
     #[serde(default)]
     pub attrs: VersionAttrs,
+    #[serde(default)]
+    pub storage_class: StorageClass,
+    /// `x-amz-checksum-algorithm` at create: every part gets a checksum of it, and the object a
+    /// composite one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ChecksumAlgo>,
+}
+
+/// One entry of a CompleteMultipartUpload request.
+#[derive(Debug, Clone, Default)]
+pub struct CompletePart {
+    pub number: i32,
+    pub etag: String,
+    /// The part's checksum as the client names it (base64), checked against the stored one.
+    pub checksum: Option<String>,
 }
 
 /// The namespace-lock name of an upload: its key, a NUL (which no key may contain) and its id.
@@ -150,11 +168,13 @@ impl ObjectLayer {
         Err(last)
     }
 
+    /// Starts an upload; `checksum`: the algorithm its parts and the object are checksummed with.
     pub async fn create_multipart(
         &self,
         bucket: &str,
         key: &str,
         opts: PutOptions,
+        checksum: Option<ChecksumAlgo>,
     ) -> ObjResult<Uuid> {
         check_key(key)?;
         self.bucket_info(bucket).await?;
@@ -163,7 +183,7 @@ impl ObjectLayer {
         self.new_version_id(bucket, &mut opts.attrs.clone()).await?;
         let set = self.set_for(bucket, key).await?;
         let name = format!("{bucket}/{key}");
-        let plan = super::put::plan_geometry(set, set.online().await, &name)?;
+        let plan = super::put::plan_geometry(set, set.online().await, &name, opts.storage_class)?;
         let (erasure, q) = (plan.erasure, plan.quorum);
         let up = UploadMeta {
             bucket: bucket.into(),
@@ -174,6 +194,8 @@ impl ObjectLayer {
             user_meta: opts.user_meta,
             erasure,
             attrs: opts.attrs,
+            storage_class: opts.storage_class,
+            checksum,
         };
         let data = serde_json::to_vec(&up).expect("upload meta serializes");
         let results = join_all(
@@ -210,7 +232,18 @@ impl ObjectLayer {
         if online.iter().filter(|o| **o).count() < q.write() {
             return Err(ObjError::WriteQuorum(name));
         }
-        let algo = opts.checksum.as_ref().map(|(a, _)| *a);
+        // A part of an upload with a checksum algorithm is checksummed with it (computed here when
+        // the client sent none, as for UploadPartCopy); another algorithm is refused.
+        let algo = match (opts.checksum.as_ref().map(|(a, _)| *a), up.checksum) {
+            (Some(theirs), Some(ours)) if theirs != ours => {
+                return Err(ObjError::InvalidRequest(format!(
+                    "the upload was created with checksum algorithm {}: a part cannot carry a {} checksum",
+                    ours.name(),
+                    theirs.name()
+                )))
+            }
+            (theirs, ours) => theirs.or(ours),
+        };
         let plan = WritePlan {
             erasure: up.erasure.clone(),
             quorum: q,
@@ -227,6 +260,12 @@ impl ObjectLayer {
             etag: hex::encode(w.md5),
             mod_time_nanos: now_nanos(),
             data_id: Some(w.tmp_id),
+            checksum: algo
+                .zip(w.checksum.clone())
+                .map(|(a, value)| StoredChecksum {
+                    algorithm: a.name().into(),
+                    value,
+                }),
         };
         let _g = match set
             .locks
@@ -278,13 +317,13 @@ impl ObjectLayer {
         Ok((up, parts))
     }
 
-    /// Completes an upload from `(part number, etag)` pairs in ascending order.
+    /// Completes an upload from its parts, in ascending order.
     pub async fn complete_multipart(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
-        wanted: &[(i32, String)],
+        wanted: &[CompletePart],
         condition: Option<&super::WriteCondition>,
     ) -> ObjResult<ObjectInfo> {
         let (set, _) = self.upload_set(bucket, key, upload_id).await?;
@@ -303,14 +342,14 @@ impl ObjectLayer {
             .into_iter()
             .map(|p| (p.number, p))
             .collect();
-        if wanted.windows(2).any(|w| w[0].0 >= w[1].0) {
+        if wanted.windows(2).any(|w| w[0].number >= w[1].number) {
             return Err(ObjError::InvalidPartOrder);
         }
         let mut parts = Vec::with_capacity(wanted.len());
         let mut md5s = Md5::new();
-        for (i, (number, etag)) in wanted.iter().enumerate() {
-            let etag = etag.trim_matches('"');
-            let p = u32::try_from(*number)
+        for (i, want) in wanted.iter().enumerate() {
+            let (number, etag) = (want.number, want.etag.trim_matches('"'));
+            let p = u32::try_from(number)
                 .ok()
                 .and_then(|n| have.get(&n))
                 .filter(|p| p.etag == etag)
@@ -322,14 +361,41 @@ impl ObjectLayer {
             if i + 1 < wanted.len() && p.size < MIN_PART_SIZE {
                 return Err(ObjError::EntityTooSmall(p.number));
             }
+            let sum = up
+                .checksum
+                .and(p.checksum.as_ref())
+                .map(|c| c.value.clone());
+            if want.checksum.is_some() && want.checksum != sum {
+                return Err(ObjError::InvalidPart(format!(
+                    "part {number}'s checksum is not the one it was uploaded with"
+                )));
+            }
             md5s.update(hex::decode(&p.etag).unwrap_or_default());
             parts.push(PartInfo {
                 number: p.number,
                 size: p.size,
                 etag: p.etag.clone(),
+                checksum: sum,
             });
         }
         let etag = format!("{}-{}", hex::encode(md5s.finalize()), parts.len());
+        let checksum = match up.checksum {
+            None => None,
+            Some(a) => Some(StoredChecksum {
+                algorithm: a.name().into(),
+                value: super::checksum::composite(
+                    a,
+                    parts.iter().map(|p| p.checksum.as_deref().unwrap_or("")),
+                )
+                .filter(|_| parts.iter().all(|p| p.checksum.is_some()))
+                .ok_or_else(|| {
+                    ObjError::InvalidPart(format!(
+                        "a part of this upload has no {} checksum: upload it again",
+                        a.name()
+                    ))
+                })?,
+            }),
+        };
         let mut attrs = up.attrs.clone();
         let version = ObjectVersion {
             version_id: self.new_version_id(bucket, &mut attrs).await?,
@@ -339,12 +405,13 @@ impl ObjectLayer {
             etag,
             content_type: up.content_type.clone(),
             user_meta: up.user_meta.clone(),
-            checksum: None,
+            checksum,
             erasure: up.erasure.clone(),
             parts,
             data_dir: Some(Uuid::new_v4()),
             inline_data: None,
             attrs,
+            storage_class: up.storage_class,
         };
         let online = set.online().await;
         let others = self.other_pools_sets(set, bucket, key);

@@ -2,13 +2,14 @@
 //! inline shards for small objects), hashing as it goes, then commit under the namespace lock.
 //! Memory per request is one block plus its shards, whatever the object size.
 
+use super::checksum::Checksummer;
 use super::set::ErasureSet;
 use super::{
     BodyStream, ChecksumAlgo, ObjError, ObjResult, ObjectInfo, PutOptions, INLINE_THRESHOLD,
 };
 use crate::erasure::stream::BlockEncoder;
 use crate::erasure::{new_codec, BLOCK_SIZE};
-use crate::store::meta::{ErasureInfo, ObjectVersion, PartInfo, StoredChecksum};
+use crate::store::meta::{ErasureInfo, ObjectVersion, PartInfo, StorageClass, StoredChecksum};
 use crate::store::{CommitSource, DriveError, ShardWriter};
 use base64::Engine as _;
 use bytes::Bytes;
@@ -25,21 +26,11 @@ struct BodyDigest {
     size: u64,
 }
 
-enum Checksummer {
-    Crc32(crc32fast::Hasher),
-    Crc32c(u32),
-    Sha256(sha2::Sha256),
-}
-
 impl BodyDigest {
     fn new(algo: Option<ChecksumAlgo>) -> Self {
         BodyDigest {
             md5: Md5::new(),
-            checksum: algo.map(|a| match a {
-                ChecksumAlgo::Crc32 => Checksummer::Crc32(crc32fast::Hasher::new()),
-                ChecksumAlgo::Crc32c => Checksummer::Crc32c(0),
-                ChecksumAlgo::Sha256 => Checksummer::Sha256(sha2::Sha256::new()),
-            }),
+            checksum: algo.map(Checksummer::new),
             size: 0,
         }
     }
@@ -47,23 +38,17 @@ impl BodyDigest {
     fn update(&mut self, b: &[u8]) {
         self.md5.update(b);
         self.size += b.len() as u64;
-        match &mut self.checksum {
-            Some(Checksummer::Crc32(h)) => h.update(b),
-            Some(Checksummer::Crc32c(c)) => *c = crc32c::crc32c_append(*c, b),
-            Some(Checksummer::Sha256(h)) => h.update(b),
-            None => {}
+        if let Some(c) = &mut self.checksum {
+            c.update(b);
         }
     }
 
     /// (md5 bytes, base64 checksum)
     fn finish(self) -> ([u8; 16], Option<String>) {
-        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-        let sum = self.checksum.map(|c| match c {
-            Checksummer::Crc32(h) => b64(&h.finalize().to_be_bytes()),
-            Checksummer::Crc32c(c) => b64(&c.to_be_bytes()),
-            Checksummer::Sha256(h) => b64(&h.finalize()),
-        });
-        (self.md5.finalize().into(), sum)
+        (
+            self.md5.finalize().into(),
+            self.checksum.map(Checksummer::finish),
+        )
     }
 }
 
@@ -115,15 +100,20 @@ pub(crate) struct WritePlan {
     pub online: Vec<bool>,
 }
 
-/// Erasure geometry for a new write given which drives are online.
+/// Erasure geometry for a new write of storage class `class` given which drives are online.
 pub(crate) fn plan_geometry(
     set: &ErasureSet,
     online: Vec<bool>,
     name: &str,
+    class: StorageClass,
 ) -> ObjResult<WritePlan> {
     let n = set.num_drives();
     let offline = online.iter().filter(|o| !**o).count();
-    let parity = parity_for_write(n, set.parity, offline);
+    let base = match class {
+        StorageClass::Standard => set.parity,
+        StorageClass::ReducedRedundancy => set.rrs_parity,
+    };
+    let parity = parity_for_write(n, base, offline);
     let q = Quorum::new(n, parity);
     if n - offline < q.write() {
         return Err(ObjError::WriteQuorum(name.into()));
@@ -352,7 +342,7 @@ impl ErasureSet {
         others: &[std::sync::Arc<ErasureSet>],
     ) -> ObjResult<ObjectInfo> {
         let name = format!("{bucket}/{key}");
-        let plan = plan_geometry(self, self.online().await, &name)?;
+        let plan = plan_geometry(self, self.online().await, &name, opts.storage_class)?;
         let algo = opts.checksum.as_ref().map(|(a, _)| *a);
         // Versions of a versioned key keep their bytes in data dirs, so the key's meta (every
         // version's) stays small however many versions it gathers.
@@ -380,10 +370,12 @@ impl ErasureSet {
                 number: 1,
                 size: w.size,
                 etag,
+                checksum: None,
             }],
             data_dir: w.inline.is_none().then(Uuid::new_v4),
             inline_data: None,
             attrs: opts.attrs,
+            storage_class: opts.storage_class,
         };
         let src = if w.inline.is_some() {
             CommitSource::None
@@ -411,7 +403,7 @@ impl ErasureSet {
         condition: Option<&super::WriteCondition>,
     ) -> ObjResult<()> {
         let name = format!("{bucket}/{key}");
-        let plan = plan_geometry(self, self.online().await, &name)?;
+        let plan = plan_geometry(self, self.online().await, &name, StorageClass::Standard)?;
         let marker = ObjectVersion {
             version_id: id,
             delete_marker: true,
@@ -426,6 +418,7 @@ impl ErasureSet {
             data_dir: None,
             inline_data: None,
             attrs: Default::default(),
+            storage_class: StorageClass::Standard,
         };
         let commit = super::commit::CommitPlan {
             src: CommitSource::None,

@@ -4,7 +4,7 @@
 use super::lock::NsLock;
 use super::{ObjError, ObjResult, ObjectInfo};
 use crate::erasure::{BitrotAlgo, CodecKind};
-use crate::store::meta::{ObjectMeta, ObjectVersion};
+use crate::store::meta::{ObjectMeta, ObjectVersion, PartInfo};
 use crate::store::{Drive, DriveError, DriveResult};
 use futures::future::join_all;
 use rustfs_common::layout::Quorum;
@@ -17,6 +17,8 @@ pub struct ErasureSet {
     pub drives: Vec<Arc<dyn Drive>>,
     /// Parity for new objects when every drive is online.
     pub parity: usize,
+    /// Parity for new `REDUCED_REDUNDANCY` objects when every drive is online (at most `parity`).
+    pub rrs_parity: usize,
     pub codec: CodecKind,
     pub bitrot: BitrotAlgo,
     pub locks: Arc<NsLock>,
@@ -108,11 +110,22 @@ impl ErasureSet {
         key: &str,
         version: super::VersionSel,
     ) -> ObjResult<ObjectInfo> {
+        self.head_parts(bucket, key, version).await.map(|(i, _)| i)
+    }
+
+    /// [`Self::head`] with the version's parts (sizes, ETags, checksums).
+    pub async fn head_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: super::VersionSel,
+    ) -> ObjResult<(ObjectInfo, Vec<PartInfo>)> {
         let _g = self.locks.read(bucket, key).await?;
         let metas = self.read_metas(bucket, key).await;
         let r = self.resolve(bucket, key, &metas, version)?;
         refuse_marker(bucket, key, &r.version, version.is_some())?;
-        Ok(ObjectInfo::from_version(bucket, key, &r.version))
+        let info = ObjectInfo::from_version(bucket, key, &r.version);
+        Ok((info, r.version.parts))
     }
 
     /// Removes the `null` version of an object. Deleting a missing object succeeds, as in S3.

@@ -370,12 +370,28 @@ impl Peer {
         }
     }
 
-    /// The peer's healing figures (`GET /rustfs/rpc/v2/heal/status`), bounded by the RPC deadline;
-    /// asked even while the peer is marked offline, so the answer says why it is unreachable.
+    /// The peer's healing figures (`GET /rustfs/rpc/v2/heal/status`).
     pub async fn heal_status(&self) -> Result<rustfs_common::admin::HealFigures, PeerError> {
+        self.get_json("/heal/status", "heal status").await
+    }
+
+    /// The peer's lifecycle figures (`GET /rustfs/rpc/v2/lifecycle/status`).
+    pub async fn lifecycle_status(
+        &self,
+    ) -> Result<rustfs_common::admin::LifecycleFigures, PeerError> {
+        self.get_json("/lifecycle/status", "lifecycle status").await
+    }
+
+    /// A JSON answer to a GET of `path`, bounded by the RPC deadline; asked even while the peer
+    /// is marked offline, so the answer says why it is unreachable.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+    ) -> Result<T, PeerError> {
         let addr = self.0.addr.clone();
         let r = self
-            .request(reqwest::Method::GET, "/heal/status", Vec::new())
+            .request(reqwest::Method::GET, path, Vec::new())
             .timeout(self.0.timeout)
             .send()
             .await
@@ -390,7 +406,7 @@ impl Peer {
         }
         r.json()
             .await
-            .map_err(|e| PeerError::Unreachable(addr, format!("heal status does not decode: {e}")))
+            .map_err(|e| PeerError::Unreachable(addr, format!("{what} does not decode: {e}")))
     }
 
     /// What the peer says about itself; works while the peer is marked offline (bootstrap).

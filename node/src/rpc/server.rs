@@ -473,6 +473,10 @@ pub fn router(state: Arc<RpcState>) -> Router {
             &format!("{RPC_PREFIX}/heal/status"),
             get(handle_heal_status),
         )
+        .route(
+            &format!("{RPC_PREFIX}/lifecycle/status"),
+            get(|| async { axum::Json(crate::lifecycle::counters().figures()) }),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authenticate,

@@ -205,12 +205,55 @@ impl Framing {
     }
 }
 
-/// The request's body for `s3s`; an aws-chunked one is checked chunk by chunk as it streams.
-pub fn capped_chunks<B>(req: http::Request<B>) -> http::Request<s3s::Body>
+/// Set by the front door on a PUT whose length is unknown (see [`capped_chunks`]); a client's own
+/// header of this name is removed first, so it cannot be forged.
+pub const UNKNOWN_LENGTH: &str = "x-rustfs-unknown-length";
+
+/// True (and the request marked) for an `UNSIGNED-PAYLOAD` PUT sent with `Transfer-Encoding:
+/// chunked` and no `Content-Length` (`curl -T -`, streaming tools). `s3s` refuses those with
+/// `MissingContentLength`, as AWS and MinIO do; Ceph RGW takes them, and so do we: the request
+/// gets `Content-Length: MAX_PUT_BYTES` to pass that check (the length is not signed, since the
+/// client sent none) and [`UNKNOWN_LENGTH`], which tells the write path to take the body as it
+/// comes instead of checking it against that number.
+fn unknown_length<B>(req: &mut http::Request<B>) -> bool {
+    let h = req.headers_mut();
+    h.remove(UNKNOWN_LENGTH);
+    let unsigned = h
+        .get("x-amz-content-sha256")
+        .is_some_and(|v| v.as_bytes() == b"UNSIGNED-PAYLOAD");
+    let chunked = h
+        .get(http::header::TRANSFER_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    if req.method() != http::Method::PUT
+        || !unsigned
+        || !chunked
+        || req.headers().contains_key(http::header::CONTENT_LENGTH)
+    {
+        return false;
+    }
+    let h = req.headers_mut();
+    h.insert(http::header::CONTENT_LENGTH, MAX_PUT_BYTES.into());
+    h.insert(UNKNOWN_LENGTH, http::HeaderValue::from_static("1"));
+    true
+}
+
+/// The request's body for `s3s`: an aws-chunked one is checked chunk by chunk as it streams; one
+/// of unknown length (see [`unknown_length`]) ends with an error past [`MAX_PUT_BYTES`].
+pub fn capped_chunks<B>(mut req: http::Request<B>) -> http::Request<s3s::Body>
 where
     B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    if unknown_length(&mut req) {
+        return req.map(|b| {
+            let limited = http_body_util::Limited::new(b, MAX_PUT_BYTES as usize);
+            s3s::Body::http_body(http_body_util::BodyExt::map_err(
+                limited,
+                std::io::Error::other,
+            ))
+        });
+    }
     let chunked = req
         .headers()
         .get("x-amz-content-sha256")
@@ -386,5 +429,34 @@ mod tests {
         assert!(f.feed(&vec![b'1'; MAX_CHUNK_HEADER + 1]).is_err());
         let mut f = Framing::Header(Vec::new());
         assert!(f.feed(b"zz\r\n").is_err());
+    }
+
+    #[test]
+    fn only_an_unsigned_chunked_put_without_a_length_is_taken_as_unknown_length() {
+        let put = |headers: &[(&str, &str)]| {
+            let mut r = req("/b/k", headers);
+            *r.method_mut() = http::Method::PUT;
+            r
+        };
+        let unsigned = ("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+        let chunked = ("transfer-encoding", "chunked");
+        let mut r = put(&[unsigned, chunked]);
+        assert!(unknown_length(&mut r));
+        assert_eq!(r.headers()[UNKNOWN_LENGTH], "1");
+        assert_eq!(
+            r.headers()["content-length"],
+            MAX_PUT_BYTES.to_string().as_str()
+        );
+        // A client's own marker is dropped, whatever else the request is.
+        let mut r = put(&[unsigned, ("content-length", "3"), (UNKNOWN_LENGTH, "1")]);
+        assert!(!unknown_length(&mut r));
+        assert!(!r.headers().contains_key(UNKNOWN_LENGTH));
+        assert_eq!(r.headers()["content-length"], "3");
+        // Signed payloads, GETs and bodies with a length are left alone.
+        let mut r = put(&[("x-amz-content-sha256", "0123"), chunked]);
+        assert!(!unknown_length(&mut r));
+        let mut r = req("/b/k", &[unsigned, chunked]);
+        assert!(!unknown_length(&mut r));
+        assert!(!r.headers().contains_key("content-length"));
     }
 }

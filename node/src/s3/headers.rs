@@ -109,6 +109,9 @@ pub fn split_meta(info: &ObjectInfo) -> (HashMap<String, String>, StoredHeaders)
 /// Declared body length: `x-amz-decoded-content-length` for `aws-chunked` bodies, else
 /// `Content-Length`.
 pub fn declared_length(headers: &HeaderMap, content_length: Option<i64>) -> Option<u64> {
+    if headers.contains_key(super::guard::UNKNOWN_LENGTH) {
+        return None;
+    }
     if let Some(v) = headers.get("x-amz-decoded-content-length") {
         return v.to_str().ok()?.parse().ok();
     }
@@ -202,7 +205,30 @@ pub fn put_options(
         content_md5,
         checksum,
         attrs: Default::default(),
+        storage_class: Default::default(),
     }
+}
+
+/// The storage class an `x-amz-storage-class` names (none: `STANDARD`); classes this store does not
+/// have are refused, as MinIO does.
+pub fn storage_class(
+    c: Option<&s3s::dto::StorageClass>,
+) -> s3s::S3Result<crate::store::meta::StorageClass> {
+    match c {
+        None => Ok(Default::default()),
+        Some(c) => crate::store::meta::StorageClass::parse(c.as_str()).ok_or_else(|| {
+            s3s::s3_error!(
+                InvalidStorageClass,
+                "storage class {} is not offered here: use STANDARD or REDUCED_REDUNDANCY",
+                c.as_str()
+            )
+        }),
+    }
+}
+
+/// A storage class as the S3 type `T` names it (listings name every class).
+pub fn class_name<T: From<String>>(c: crate::store::meta::StorageClass) -> T {
+    T::from(c.as_str().to_string())
 }
 
 /// The owner reported for buckets and objects: the cluster's one account (IAM users come later).

@@ -32,9 +32,7 @@ fn render(page: &ListPage, encode: bool, owner: bool) -> Rendered {
                 size: Some(o.size as i64),
                 e_tag: Some(ETag::Strong(o.etag.clone())),
                 last_modified: Some(timestamp(o.mod_time_nanos)),
-                storage_class: Some(ObjectStorageClass::from_static(
-                    ObjectStorageClass::STANDARD,
-                )),
+                storage_class: Some(super::headers::class_name(o.storage_class)),
                 owner: owner.then(super::headers::owner),
                 ..Default::default()
             }),

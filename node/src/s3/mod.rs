@@ -2,6 +2,7 @@
 //! `aws-chunked` streaming payloads); each handler here translates one operation into object-layer
 //! calls. Errors become S3 XML only in [`error`].
 
+mod attributes;
 mod bucket;
 pub mod cors;
 mod error;
@@ -86,6 +87,12 @@ impl S3 for S3Api {
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         object::handle_head_object(self, req).await
+    }
+    async fn get_object_attributes(
+        &self,
+        req: S3Request<GetObjectAttributesInput>,
+    ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
+        attributes::handle_get_object_attributes(self, req).await
     }
     async fn delete_object(
         &self,

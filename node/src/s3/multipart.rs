@@ -5,6 +5,8 @@ use super::headers::{
 };
 use super::object::{conditions, open_copy_source};
 use super::S3Api;
+use crate::object::multipart::CompletePart;
+use crate::object::ChecksumAlgo;
 use s3s::dto::*;
 use s3s::{s3_error, S3Request, S3Response, S3Result};
 
@@ -16,19 +18,57 @@ pub async fn handle_create_multipart_upload(
     let meta = user_meta(i.metadata, stored_headers!(i));
     let mut opts = put_options(&req.headers, i.content_type, meta, None, None, None);
     opts.attrs.tags = super::tagging::parse_tagging_header(i.tagging.as_deref())?;
+    opts.storage_class = super::headers::storage_class(i.storage_class.as_ref())?;
+    let checksum = upload_checksum(i.checksum_algorithm.as_ref(), i.checksum_type.as_ref())?;
     super::objlock::write_attrs(
         &mut opts.attrs,
         i.object_lock_mode.as_ref(),
         i.object_lock_retain_until_date.as_ref(),
         i.object_lock_legal_hold_status.as_ref(),
     )?;
-    let id = api.layer.create_multipart(&i.bucket, &i.key, opts).await?;
+    let id = api
+        .layer
+        .create_multipart(&i.bucket, &i.key, opts, checksum)
+        .await?;
     Ok(S3Response::new(CreateMultipartUploadOutput {
         bucket: Some(i.bucket),
         key: Some(i.key),
         upload_id: Some(id.to_string()),
+        checksum_algorithm: checksum.map(|a| ChecksumAlgorithm::from(a.name().to_string())),
+        checksum_type: checksum.map(|_| ChecksumType::from_static(ChecksumType::COMPOSITE)),
         ..Default::default()
     }))
+}
+
+/// The checksum algorithm an upload is created with: CRC32, CRC32C or SHA256, composite (the
+/// object's checksum is the checksum of its parts' checksums).
+fn upload_checksum(
+    algo: Option<&ChecksumAlgorithm>,
+    kind: Option<&ChecksumType>,
+) -> S3Result<Option<ChecksumAlgo>> {
+    if kind.is_some_and(|k| k.as_str() != ChecksumType::COMPOSITE) {
+        return Err(s3_error!(
+            InvalidRequest,
+            "only COMPOSITE checksums are offered for multipart uploads"
+        ));
+    }
+    algo.map(|a| {
+        ChecksumAlgo::parse(a.as_str()).ok_or_else(|| {
+            s3_error!(
+                InvalidRequest,
+                "checksum algorithm {} is not offered: use CRC32, CRC32C or SHA256",
+                a.as_str()
+            )
+        })
+    })
+    .transpose()
+}
+
+/// A part's checksum as S3's fields.
+fn part_sums(
+    p: &crate::object::multipart::PartMeta,
+) -> (Option<String>, Option<String>, Option<String>) {
+    super::object::checksum_values(p.checksum.as_ref())
 }
 
 pub async fn handle_upload_part(
@@ -63,8 +103,12 @@ pub async fn handle_upload_part(
             opts,
         )
         .await?;
+    let (crc32, crc32c, sha256) = part_sums(&part);
     Ok(S3Response::new(UploadPartOutput {
         e_tag: Some(ETag::Strong(part.etag)),
+        checksum_crc32: crc32,
+        checksum_crc32c: crc32c,
+        checksum_sha256: sha256,
         ..Default::default()
     }))
 }
@@ -117,10 +161,14 @@ pub async fn handle_upload_part_copy(
             opts,
         )
         .await?;
+    let (crc32, crc32c, sha256) = part_sums(&part);
     Ok(S3Response::new(UploadPartCopyOutput {
         copy_part_result: Some(CopyPartResult {
             e_tag: Some(ETag::Strong(part.etag)),
             last_modified: Some(timestamp(part.mod_time_nanos)),
+            checksum_crc32: crc32,
+            checksum_crc32c: crc32c,
+            checksum_sha256: sha256,
             ..Default::default()
         }),
         ..Default::default()
@@ -141,7 +189,11 @@ pub async fn handle_complete_multipart_upload(
         let etag = p
             .e_tag
             .ok_or_else(|| s3_error!(MalformedXML, "part {n} is missing its ETag"))?;
-        wanted.push((n, etag.value().to_string()));
+        wanted.push(CompletePart {
+            number: n,
+            etag: etag.value().to_string(),
+            checksum: p.checksum_crc32.or(p.checksum_crc32c).or(p.checksum_sha256),
+        });
     }
     let condition = super::headers::write_condition(i.if_match.as_ref(), i.if_none_match.as_ref());
     let info = api
@@ -149,8 +201,13 @@ pub async fn handle_complete_multipart_upload(
         .complete_multipart(&i.bucket, &i.key, &i.upload_id, &wanted, condition.as_ref())
         .await?;
     let version_id = super::versions::version_header(api, &i.bucket, info.version_id).await;
+    let (crc32, crc32c, sha256) = super::object::checksum_values(info.checksum.as_ref());
     Ok(S3Response::new(CompleteMultipartUploadOutput {
         version_id,
+        checksum_type: super::object::checksum_type(info.checksum.as_ref().map(|c| &c.value)),
+        checksum_crc32: crc32,
+        checksum_crc32c: crc32c,
+        checksum_sha256: sha256,
         bucket: Some(i.bucket.clone()),
         key: Some(i.key.clone()),
         e_tag: Some(ETag::Strong(info.etag)),
@@ -178,7 +235,7 @@ pub async fn handle_list_parts(
     req: S3Request<ListPartsInput>,
 ) -> S3Result<S3Response<ListPartsOutput>> {
     let i = req.input;
-    let (_, parts) = api
+    let (up, parts) = api
         .layer
         .list_parts(&i.bucket, &i.key, &i.upload_id)
         .await?;
@@ -189,12 +246,18 @@ pub async fn handle_list_parts(
     let page: Vec<Part> = after
         .into_iter()
         .take(max)
-        .map(|p| Part {
-            part_number: Some(p.number as i32),
-            size: Some(p.size as i64),
-            e_tag: Some(ETag::Strong(p.etag)),
-            last_modified: Some(timestamp(p.mod_time_nanos)),
-            ..Default::default()
+        .map(|p| {
+            let (crc32, crc32c, sha256) = part_sums(&p);
+            Part {
+                part_number: Some(p.number as i32),
+                size: Some(p.size as i64),
+                e_tag: Some(ETag::Strong(p.etag)),
+                last_modified: Some(timestamp(p.mod_time_nanos)),
+                checksum_crc32: crc32,
+                checksum_crc32c: crc32c,
+                checksum_sha256: sha256,
+                ..Default::default()
+            }
         })
         .collect();
     Ok(S3Response::new(ListPartsOutput {
@@ -210,6 +273,10 @@ pub async fn handle_list_parts(
             None
         },
         parts: Some(page),
+        storage_class: Some(super::headers::class_name(up.storage_class)),
+        checksum_algorithm: up
+            .checksum
+            .map(|a| ChecksumAlgorithm::from(a.name().to_string())),
         ..Default::default()
     }))
 }
@@ -255,6 +322,7 @@ pub async fn handle_list_multipart_uploads(
                     key: Some(u.key),
                     upload_id: Some(u.upload_id.to_string()),
                     initiated: Some(timestamp(u.initiated_nanos)),
+                    storage_class: Some(super::headers::class_name(u.storage_class)),
                     ..Default::default()
                 })
                 .collect(),

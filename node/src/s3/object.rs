@@ -86,15 +86,34 @@ fn checksum_fields(
     info: &ObjectInfo,
     wanted: bool,
 ) -> (Option<String>, Option<String>, Option<String>) {
-    match (&info.checksum, wanted) {
-        (Some(c), true) => match c.algorithm.as_str() {
+    checksum_values(info.checksum.as_ref().filter(|_| wanted))
+}
+
+/// A stored checksum as S3's (CRC32, CRC32C, SHA256) fields.
+pub(super) fn checksum_values(
+    c: Option<&crate::store::meta::StoredChecksum>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    match c {
+        Some(c) => match c.algorithm.as_str() {
             "CRC32" => (Some(c.value.clone()), None, None),
             "CRC32C" => (None, Some(c.value.clone()), None),
             "SHA256" => (None, None, Some(c.value.clone())),
             _ => (None, None, None),
         },
-        _ => (None, None, None),
+        None => (None, None, None),
     }
+}
+
+/// `x-amz-checksum-type` of a checksum returned: a multipart object's is the checksum of its
+/// parts' checksums (`…-N`).
+pub(super) fn checksum_type(value: Option<&String>) -> Option<ChecksumType> {
+    value.map(|v| {
+        ChecksumType::from_static(if v.contains('-') {
+            ChecksumType::COMPOSITE
+        } else {
+            ChecksumType::FULL_OBJECT
+        })
+    })
 }
 
 /// True when the client sent `x-amz-checksum-mode: ENABLED`.
@@ -108,6 +127,7 @@ macro_rules! object_output {
         let info: &ObjectInfo = $info;
         let (user, h) = split_meta(info);
         let (crc32, crc32c, sha256) = checksum_fields(info, $checksum);
+        let checksum_type = checksum_type(crc32.as_ref().or(crc32c.as_ref()).or(sha256.as_ref()));
         let (lock_mode, lock_until, legal_hold) = super::objlock::read_fields(info);
         $ty {
             $($field: $val,)*
@@ -127,6 +147,9 @@ macro_rules! object_output {
             checksum_crc32: crc32,
             checksum_crc32c: crc32c,
             checksum_sha256: sha256,
+            checksum_type,
+            storage_class: (!info.storage_class.is_standard())
+                .then(|| super::headers::class_name(info.storage_class)),
             ..Default::default()
         }
     }};
@@ -187,6 +210,7 @@ pub async fn handle_put_object(
     opts.condition =
         super::headers::write_condition(input.if_match.as_ref(), input.if_none_match.as_ref());
     opts.attrs.tags = parse_tagging_header(input.tagging.as_deref())?;
+    opts.storage_class = super::headers::storage_class(input.storage_class.as_ref())?;
     super::objlock::write_attrs(
         &mut opts.attrs,
         input.object_lock_mode.as_ref(),
@@ -392,7 +416,7 @@ pub async fn handle_copy_object(
         .as_ref()
         .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
     let same = matches!(&input.copy_source, CopySource::Bucket { bucket, key, .. } if **bucket == *input.bucket && **key == *input.key);
-    if same && !replace {
+    if same && !replace && input.storage_class.is_none() {
         return Err(s3_error!(
             InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
@@ -421,12 +445,14 @@ pub async fn handle_copy_object(
         input.object_lock_retain_until_date.as_ref(),
         input.object_lock_legal_hold_status.as_ref(),
     )?;
+    let storage_class = super::headers::storage_class(input.storage_class.as_ref())?;
     let body = src.stream(0, info.size).await?;
     let opts = PutOptions {
         content_type,
         user_meta: meta,
         content_length: Some(info.size),
         attrs,
+        storage_class,
         ..Default::default()
     };
     let out = api

@@ -158,9 +158,7 @@ pub async fn handle_list_object_versions(
                 last_modified: Some(timestamp(info.mod_time_nanos)),
                 owner: Some(owner()),
                 size: Some(info.size as i64),
-                storage_class: Some(ObjectVersionStorageClass::from_static(
-                    ObjectVersionStorageClass::STANDARD,
-                )),
+                storage_class: Some(super::headers::class_name(info.storage_class)),
                 version_id: Some(version_str(info.version_id)),
                 ..Default::default()
             }),

@@ -1,5 +1,6 @@
 //! The admin API (`/rustfs/admin/v1/…`): SigV4-signed like S3 (s3s verifies the signature), root
-//! credentials only. `GET /rustfs/admin/v1/info` reports nodes, drives, sets and their tolerance.
+//! credentials only. `GET /rustfs/admin/v1/info` reports nodes, drives, sets and their tolerance;
+//! `heal/status`, `POST heal` and `lifecycle/status` are in their own modules.
 
 use crate::object::ObjectLayer;
 use futures::future::join_all;
@@ -125,6 +126,12 @@ impl S3Route for AdminRoute {
                 let status = super::heal_api::status(self).await;
                 let body = serde_json::to_vec_pretty(&status)
                     .map_err(|e| s3_error!(InternalError, "heal status: {e}"))?;
+                Ok(json(StatusCode::OK, body))
+            }
+            (Method::GET, "/rustfs/admin/v1/lifecycle/status") => {
+                let status = super::lifecycle_api::status(self).await;
+                let body = serde_json::to_vec_pretty(&status)
+                    .map_err(|e| s3_error!(InternalError, "lifecycle status: {e}"))?;
                 Ok(json(StatusCode::OK, body))
             }
             (Method::POST, "/rustfs/admin/v1/heal") => super::heal_api::start(self, &req.uri).await,

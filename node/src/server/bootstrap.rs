@@ -48,24 +48,31 @@ pub(crate) struct PoolGeometry {
     pub set_drives: usize,
     pub num_sets: usize,
     pub parity: usize,
+    /// Parity of `REDUCED_REDUNDANCY` objects.
+    pub rrs_parity: usize,
 }
 
 impl PoolGeometry {
     pub fn new(cfg: &ServerConfig, pool: &PoolEndpoints) -> Result<Self> {
-        let class = cfg
-            .storage_class_standard
-            .as_deref()
-            .map(str::parse::<StorageClass>)
-            .transpose()?;
+        let class = |c: &Option<String>| c.as_deref().map(str::parse::<StorageClass>).transpose();
         let set_drives = set_drive_count(
             pool.endpoints.len(),
             pool.num_nodes(),
             cfg.erasure_set_drive_count,
         )?;
+        let parity = parity_for(set_drives, class(&cfg.storage_class_standard)?)?;
+        let rrs_parity = match class(&cfg.storage_class_rrs)? {
+            None => parity.min(1),
+            Some(StorageClass { parity: rrs }) if rrs <= parity => rrs,
+            Some(StorageClass { parity: rrs }) => bail!(
+                "RUSTFS_STORAGE_CLASS_RRS=EC:{rrs} is more parity than the standard class's EC:{parity}: reduced redundancy must not be more redundant; lower it or raise RUSTFS_STORAGE_CLASS_STANDARD"
+            ),
+        };
         Ok(PoolGeometry {
             set_drives,
             num_sets: pool.endpoints.len() / set_drives,
-            parity: parity_for(set_drives, class)?,
+            parity,
+            rrs_parity,
         })
     }
 }
@@ -205,6 +212,7 @@ pub(crate) fn build_pool_sets(
         set_drives = geo.set_drives,
         data = geo.set_drives - geo.parity,
         parity = geo.parity,
+        rrs_parity = geo.rrs_parity,
         "pool ready"
     );
     drives
@@ -216,6 +224,7 @@ pub(crate) fn build_pool_sets(
                 index: si,
                 drives: chunk.to_vec(),
                 parity: geo.parity,
+                rrs_parity: geo.rrs_parity,
                 codec,
                 bitrot,
                 locks: locks(chunk, si),

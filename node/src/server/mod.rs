@@ -7,6 +7,7 @@ pub mod cluster;
 mod conn;
 pub mod heal_api;
 pub mod health;
+pub mod lifecycle_api;
 pub mod limits;
 pub mod privileges;
 pub mod tls;

@@ -46,13 +46,49 @@ pub struct PartInfo {
     pub number: u32,
     pub size: u64,
     pub etag: String,
+    /// The part's own `x-amz-checksum-*` (base64; its algorithm is the object's), when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
 }
 
 /// A checksum the client asked for (`x-amz-checksum-*`), stored as the base64 value S3 returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StoredChecksum {
     pub algorithm: String,
     pub value: String,
+}
+
+/// The S3 storage class a version was written with (`x-amz-storage-class`). It names the parity
+/// the version got: the set's standard parity, or the lower reduced-redundancy one (see
+/// ARCHITECTURE.md, "Storage classes").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StorageClass {
+    #[default]
+    Standard,
+    ReducedRedundancy,
+}
+
+impl StorageClass {
+    pub fn is_standard(&self) -> bool {
+        *self == StorageClass::Standard
+    }
+
+    /// The name S3 uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageClass::Standard => "STANDARD",
+            StorageClass::ReducedRedundancy => "REDUCED_REDUNDANCY",
+        }
+    }
+
+    /// The class an `x-amz-storage-class` names, `None` for classes this store does not have.
+    pub fn parse(name: &str) -> Option<StorageClass> {
+        match name {
+            "STANDARD" => Some(StorageClass::Standard),
+            "REDUCED_REDUNDANCY" => Some(StorageClass::ReducedRedundancy),
+            _ => None,
+        }
+    }
 }
 
 /// One version of an object as stored on one drive.
@@ -78,6 +114,8 @@ pub struct ObjectVersion {
     /// What can change without a new version (tags, ...).
     #[serde(default)]
     pub attrs: VersionAttrs,
+    #[serde(default, skip_serializing_if = "StorageClass::is_standard")]
+    pub storage_class: StorageClass,
 }
 
 /// A version's attributes that change in place (PutObjectTagging and the like), stamped with the
@@ -228,10 +266,12 @@ pub(crate) mod tests {
                 number: 1,
                 size: 42,
                 etag: "abc".into(),
+                checksum: None,
             }],
             data_dir: inline.is_none().then(Uuid::new_v4),
             inline_data: inline,
             attrs: Default::default(),
+            storage_class: Default::default(),
         }
     }
 

@@ -41,10 +41,12 @@ fn version(size: u64, data_dir: Option<Uuid>, inline: Option<Vec<u8>>) -> Object
             number: 1,
             size,
             etag: "etag".into(),
+            checksum: None,
         }],
         data_dir,
         inline_data: inline,
         attrs: Default::default(),
+        storage_class: Default::default(),
     }
 }
 
@@ -179,6 +181,7 @@ async fn pinned_read_suite(d: &dyn Drive) {
         number: 2,
         size: 3,
         etag: "e2".into(),
+        checksum: None,
     });
     let tmp = Uuid::new_v4();
     for (name, bytes) in [("part.1", b"one"), ("part.2", b"two")] {
@@ -420,6 +423,7 @@ async fn drive_suite(d: Arc<dyn Drive>) {
         vec![b"upload-meta".to_vec()]
     );
     let part = |tmp: Uuid, etag: &str| PartRecord {
+        checksum: None,
         number: 1,
         size: 10,
         etag: etag.into(),

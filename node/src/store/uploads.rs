@@ -15,6 +15,9 @@ pub struct PartRecord {
     /// with the other's ETag. Absent only in records of older servers (shard file `part.N`).
     #[serde(default)]
     pub data_id: Option<Uuid>,
+    /// The part's verified `x-amz-checksum-*`, when it carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<super::meta::StoredChecksum>,
 }
 
 impl PartRecord {
