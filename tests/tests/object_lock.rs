@@ -630,3 +630,124 @@ async fn lifecycle_expires_versions_aborts_uploads_and_spares_locked_versions() 
         .unwrap_err();
     assert_eq!(error_code(e), "NoSuchLifecycleConfiguration");
 }
+
+/// On a four-node cluster: tags set through one node are read through another, a version locked
+/// through one node cannot be removed through any other, and lifecycle (a rule set through one
+/// node, applied by whichever node leads the set) expires what it should and spares the locked
+/// version; the admin API sums every node's lifecycle figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_locks_and_lifecycle_hold_across_a_cluster() {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+        LifecycleRuleFilter, NoncurrentVersionExpiration, Tag, Tagging,
+    };
+    use rustfs_tests::cluster::{Cluster, CLUSTER_ENV};
+    let mut env = CLUSTER_ENV.to_vec();
+    env.extend([
+        ("RUSTFS_TEST_LIFECYCLE_DAY_SECS", "2"),
+        ("RUSTFS_SCANNER_INTERVAL_SECS", "1"),
+    ]);
+    let cluster = Cluster::start_with(4, 1, Duration::ZERO, &env);
+    let c = |i: usize| cluster.client(i);
+    c(0).create_bucket()
+        .bucket("locked")
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    // Locked through node 2; its removal is refused through nodes 3 and 4.
+    let kept = put(&c(1), "locked", "logs/kept", b"locked").await;
+    retain(
+        &c(1),
+        "logs/kept",
+        &kept,
+        ObjectLockRetentionMode::Compliance,
+        3600,
+    )
+    .await;
+    for i in [2, 3] {
+        assert_eq!(
+            delete_version(&c(i), "logs/kept", &kept, true).await,
+            Err("AccessDenied".to_string()),
+            "through node {}",
+            i + 1
+        );
+    }
+    // Tagged through node 1, read through node 4.
+    c(0).put_object_tagging()
+        .bucket("locked")
+        .key("logs/kept")
+        .version_id(&kept)
+        .tagging(
+            Tagging::builder()
+                .tag_set(Tag::builder().key("team").value("ops").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let tags = c(3)
+        .get_object_tagging()
+        .bucket("locked")
+        .key("logs/kept")
+        .version_id(&kept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_set()[0].value(), "ops");
+    // A newer version makes the locked one noncurrent; a key to expire.
+    put(&c(2), "locked", "logs/kept", b"newer").await;
+    put(&c(3), "locked", "tmp/scratch", b"scratch").await;
+    let rules = [
+        LifecycleRule::builder()
+            .id("noncurrent")
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("logs/").build())
+            .noncurrent_version_expiration(
+                NoncurrentVersionExpiration::builder()
+                    .noncurrent_days(1)
+                    .build(),
+            )
+            .build()
+            .unwrap(),
+        LifecycleRule::builder()
+            .id("scratch")
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("tmp/").build())
+            .expiration(LifecycleExpiration::builder().days(1).build())
+            .build()
+            .unwrap(),
+    ];
+    c(1).put_bucket_lifecycle_configuration()
+        .bucket("locked")
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .set_rules(Some(rules.to_vec()))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    eventually("expire the current version", || async {
+        let v = version_ids(&c(0), "locked", "tmp/scratch").await;
+        v.len() == 2 && v.iter().any(|(_, marker)| *marker)
+    })
+    .await;
+    let url = format!(
+        "{}/rustfs/admin/v1/lifecycle/status",
+        cluster.nodes[0].endpoint
+    );
+    eventually("skip the locked version", || async {
+        let r = rustfs_tests::raw::send("GET", &url, &[], Vec::new()).await;
+        let s: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        s["totals"]["skipped_locked"].as_u64() >= Some(1)
+            && s["nodes"]
+                .as_array()
+                .is_some_and(|n| n.len() == 4 && n.iter().all(|n| n["reachable"] == true))
+    })
+    .await;
+    assert_eq!(body(&c(2), "logs/kept", &kept).await, b"locked");
+    assert_eq!(version_ids(&c(3), "locked", "logs/kept").await.len(), 2);
+}

@@ -6,6 +6,7 @@
 
 pub mod budget;
 pub mod config;
+mod copies;
 pub mod cycle;
 pub mod manager;
 pub mod object;
