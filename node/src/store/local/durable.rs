@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 /// How many times a rename is retried when a concurrent prune removed its target's parent.
 const PRUNE_RACE_RETRIES: usize = 16;
 
-/// fsyncs a directory (its entries become durable).
+/// fsyncs a directory (its entries become durable); concurrent callers share fsyncs (see
+/// [`super::dirsync`]).
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    fs::File::open(dir)?.sync_all()
+    super::dirsync::sync_dir(dir)
 }
 
 /// Creates `dir` and its missing parents one level at a time. Returns every directory that
