@@ -17,10 +17,9 @@ use std::path::{Path, PathBuf};
 /// How many times a rename is retried when a concurrent prune removed its target's parent.
 const PRUNE_RACE_RETRIES: usize = 16;
 
-/// fsyncs a directory (its entries become durable); concurrent callers share fsyncs (see
-/// [`super::dirsync`]).
+/// fsyncs a directory (its entries become durable).
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    super::dirsync::sync_dir(dir)
+    fs::File::open(dir)?.sync_all()
 }
 
 /// Creates `dir` and its missing parents one level at a time. Returns every directory that
