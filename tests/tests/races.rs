@@ -401,6 +401,15 @@ fn a_put_is_durable_before_it_is_acknowledged() {
         put(&c, "dir/big", pattern(3 * MIB, 9)).await.unwrap();
     });
     std::thread::sleep(Duration::from_millis(500));
+    // The node is strace's child: killed first, or it would outlive the test once strace is gone.
+    let strace = child.id();
+    let kids = std::fs::read_to_string(format!("/proc/{strace}/task/{strace}/children"))
+        .unwrap_or_default();
+    for pid in kids.split_whitespace() {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", pid])
+            .status();
+    }
     let _ = child.kill();
     let _ = child.wait();
     let calls = parse_trace(&std::fs::read_to_string(&trace).unwrap());
