@@ -17,6 +17,12 @@ use std::path::{Path, PathBuf};
 /// How many times a rename is retried when a concurrent prune removed its target's parent.
 const PRUNE_RACE_RETRIES: usize = 16;
 
+/// Orders directory creation against pruning: a commit holds it shared from creating its target's
+/// parents to the rename into them, a prune holds it exclusively for each `rmdir`, so a prune can
+/// never take away a directory between a commit's mkdir and its rename (which, under CPU
+/// starvation, retries alone could lose again and again). Held for no fsync.
+static NAMESPACE: parking_lot::RwLock<()> = parking_lot::RwLock::new(());
+
 /// fsyncs a directory (its entries become durable).
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
@@ -69,9 +75,12 @@ pub(crate) fn rename_durable(src: &Path, dst: &Path) -> io::Result<()> {
     let parent = dst.parent().expect("paths under a drive have parents");
     let mut attempt = 0;
     loop {
-        let mut changed = create_dirs(parent)?;
-        match fs::rename(src, dst) {
-            Ok(()) => {
+        let placed = {
+            let _shared = NAMESPACE.read();
+            create_dirs(parent).and_then(|changed| fs::rename(src, dst).map(|()| changed))
+        };
+        match placed {
+            Ok(mut changed) => {
                 changed.push(parent.to_path_buf());
                 for d in &changed {
                     sync_dir(d)?;
@@ -122,7 +131,10 @@ pub(crate) fn write_durable(tmp: &Path, dst: &Path, data: &[u8], mode: u32) -> i
 pub(crate) fn prune_empty(dir: &Path, stop: &Path) {
     let mut cur = Some(dir);
     while let Some(d) = cur {
-        if d == stop || !d.starts_with(stop) || fs::remove_dir(d).is_err() {
+        if d == stop || !d.starts_with(stop) || {
+            let _exclusive = NAMESPACE.write();
+            fs::remove_dir(d).is_err()
+        } {
             break;
         }
         if let Some(p) = d.parent() {
