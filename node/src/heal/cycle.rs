@@ -7,17 +7,24 @@
 use super::manager::{tally, unix_now, HealManager};
 use crate::object::ErasureSet;
 use crate::scanner::{self, Visitor};
-use crate::store::BucketInfo;
+use crate::store::{BucketInfo, DriveResult};
 use futures::future::join_all;
 use rustfs_common::admin::CycleFigures;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-/// The buckets any drive of the set holds (see [`scanner::buckets`]); a bucket that a quorum of
-/// drives holds is made on the online drives that miss it (they were away when it was created).
+/// The buckets any drive of the set holds (see [`scanner::union`]), with the missing ones healed
+/// (see [`heal_missing_buckets`]).
 pub(crate) async fn heal_buckets(set: &ErasureSet) -> Vec<BucketInfo> {
     let lists = join_all(set.drives.iter().map(|d| d.list_buckets())).await;
-    let all = scanner::union(&lists);
+    heal_missing_buckets(set, &lists).await;
+    scanner::union(&lists)
+}
+
+/// Makes a bucket that a quorum of drives holds (by their `lists`) on the online drives that miss
+/// it (they were away when it was created).
+async fn heal_missing_buckets(set: &ErasureSet, lists: &[DriveResult<Vec<BucketInfo>>]) {
+    let all = scanner::union(lists);
     let quorum = set.default_quorum().read();
     for b in &all {
         let holders = lists
@@ -27,7 +34,7 @@ pub(crate) async fn heal_buckets(set: &ErasureSet) -> Vec<BucketInfo> {
         if holders < quorum {
             continue;
         }
-        for (d, l) in set.drives.iter().zip(&lists) {
+        for (d, l) in set.drives.iter().zip(lists) {
             if matches!(l, Ok(l) if !l.iter().any(|x| x.name == b.name))
                 && d.make_bucket(&b.name, b.created_nanos).await.is_ok()
             {
@@ -35,7 +42,6 @@ pub(crate) async fn heal_buckets(set: &ErasureSet) -> Vec<BucketInfo> {
             }
         }
     }
-    all
 }
 
 pub(crate) async fn run(mgr: Weak<HealManager>) {
@@ -66,8 +72,8 @@ struct Healing<'a> {
 
 #[async_trait::async_trait]
 impl Visitor for Healing<'_> {
-    async fn enter_set(&mut self, set: &Arc<ErasureSet>) {
-        heal_buckets(set).await;
+    async fn enter_set(&mut self, set: &Arc<ErasureSet>, lists: &[DriveResult<Vec<BucketInfo>>]) {
+        heal_missing_buckets(set, lists).await;
     }
 
     async fn visit(&mut self, set: &Arc<ErasureSet>, bucket: &str, key: &str) {

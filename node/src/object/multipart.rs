@@ -379,22 +379,25 @@ impl ObjectLayer {
             });
         }
         let etag = format!("{}-{}", hex::encode(md5s.finalize()), parts.len());
+        // The composite checksum over every part's own; a part without one (written before the
+        // upload's algorithm was enforced) cannot give one.
         let checksum = match up.checksum {
             None => None,
-            Some(a) => Some(StoredChecksum {
-                algorithm: a.name().into(),
-                value: super::checksum::composite(
-                    a,
-                    parts.iter().map(|p| p.checksum.as_deref().unwrap_or("")),
-                )
-                .filter(|_| parts.iter().all(|p| p.checksum.is_some()))
-                .ok_or_else(|| {
-                    ObjError::InvalidPart(format!(
-                        "a part of this upload has no {} checksum: upload it again",
-                        a.name()
-                    ))
-                })?,
-            }),
+            Some(a) => {
+                let sums: Option<Vec<&str>> = parts.iter().map(|p| p.checksum.as_deref()).collect();
+                let value = sums
+                    .and_then(|s| super::checksum::composite(a, s))
+                    .ok_or_else(|| {
+                        ObjError::InvalidPart(format!(
+                            "a part of this upload has no {} checksum: upload it again",
+                            a.name()
+                        ))
+                    })?;
+                Some(StoredChecksum {
+                    algorithm: a.name().into(),
+                    value,
+                })
+            }
         };
         let mut attrs = up.attrs.clone();
         let version = ObjectVersion {

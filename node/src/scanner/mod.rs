@@ -19,8 +19,10 @@ use std::time::Duration;
 /// then each key of that bucket.
 #[async_trait::async_trait]
 pub(crate) trait Visitor: Send {
-    /// `set` is about to be walked.
-    async fn enter_set(&mut self, _set: &Arc<ErasureSet>) {}
+    /// `set` is about to be walked; `lists` is what each of its drives answered when asked for
+    /// its buckets.
+    async fn enter_set(&mut self, _set: &Arc<ErasureSet>, _lists: &[DriveResult<Vec<BucketInfo>>]) {
+    }
     /// `bucket` of `set` is about to be walked.
     async fn enter_bucket(&mut self, _set: &Arc<ErasureSet>, _bucket: &str) {}
     /// One key of the bucket being walked.
@@ -35,10 +37,11 @@ pub(crate) async fn pass(layer: &ObjectLayer, visitors: &mut [&mut dyn Visitor],
         if !leads(&set).await {
             continue;
         }
+        let lists = join_all(set.drives.iter().map(|d| d.list_buckets())).await;
         for v in visitors.iter_mut() {
-            v.enter_set(&set).await;
+            v.enter_set(&set, &lists).await;
         }
-        for bucket in buckets(&set).await {
+        for bucket in union(&lists) {
             for v in visitors.iter_mut() {
                 v.enter_bucket(&set, &bucket.name).await;
             }
@@ -55,13 +58,8 @@ pub(crate) async fn pass(layer: &ObjectLayer, visitors: &mut [&mut dyn Visitor],
     }
 }
 
-/// The buckets any drive of the set holds, in name order, and the system bucket (bucket
+/// The buckets of the drives' `lists`: any drive's, in name order, and the system bucket (bucket
 /// configurations) last.
-pub(crate) async fn buckets(set: &ErasureSet) -> Vec<BucketInfo> {
-    union(&join_all(set.drives.iter().map(|d| d.list_buckets())).await)
-}
-
-/// The buckets of the drives' `lists`, as [`buckets`] gives them.
 pub(crate) fn union(lists: &[DriveResult<Vec<BucketInfo>>]) -> Vec<BucketInfo> {
     let mut all: Vec<BucketInfo> = Vec::new();
     for b in lists.iter().flatten().flatten() {
