@@ -436,3 +436,55 @@ async fn versions_and_delete_markers_are_healed_onto_a_lost_drive() {
     );
     assert_eq!(get(&c, "heal", "k", None).await.unwrap_err(), 404);
 }
+
+/// `rustfs-bench --workloads versioned-get` writes many versions per key, reads the newest of
+/// each (bodies checked), and leaves nothing behind: every version and its bucket are removed.
+#[tokio::test]
+async fn the_load_tool_reads_the_newest_of_many_versions_and_cleans_up() {
+    let node = TestNode::start(4);
+    let bench = rustfs_tests::workspace_bin("rustfs-bench", "RUSTFS_BENCH_BIN", "rustfs-tests");
+    let out = std::process::Command::new(bench)
+        .args(["--endpoint", &node.server.endpoint])
+        .args(["--access-key", rustfs_tests::ACCESS_KEY])
+        .args(["--secret-key", rustfs_tests::SECRET_KEY])
+        .args(["--bucket", "bench", "--workloads", "versioned-get"])
+        .args([
+            "--versions",
+            "12",
+            "--num-get-objects",
+            "3",
+            "--small-size",
+            "3KiB",
+        ])
+        .args([
+            "--concurrency",
+            "2",
+            "--max-ops",
+            "60",
+            "--duration-secs",
+            "60",
+        ])
+        .arg("--json")
+        .output()
+        .expect("rustfs-bench runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "rustfs-bench failed:\n{stdout}\n{stderr}"
+    );
+    let row: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(row["workload"], "versioned-get", "{row}");
+    assert_eq!(
+        (row["ops"].as_u64(), row["errors"].as_u64()),
+        (Some(60), Some(0)),
+        "{row}"
+    );
+    assert!(stderr.contains("deleted 36 versions"), "{stderr}");
+    let c = node.client();
+    let buckets = c.list_buckets().send().await.unwrap();
+    let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    assert!(names.is_empty(), "left behind: {names:?}");
+}

@@ -26,8 +26,7 @@ impl ErasureSet {
         F: FnOnce(&ObjectVersion) -> ObjResult<VersionAttrs>,
     {
         let _g = self.locks.write(bucket, key).await?;
-        let metas = self.read_metas(bucket, key).await;
-        let r = self.resolve(bucket, key, &metas, version)?;
+        let (r, _) = self.resolve_read(bucket, key, version).await?;
         refuse_marker(bucket, key, &r.version, version.is_some())?;
         let mut attrs = change(&r.version)?;
         attrs.changed_nanos = hlc().now().max(r.version.attrs.changed_nanos + 1);

@@ -50,11 +50,8 @@ impl ErasureSet {
         version: super::VersionSel,
     ) -> ObjResult<OpenObject> {
         let _g = self.locks.read(bucket, key).await?;
-        let metas = self.read_metas(bucket, key).await;
-        // Drives that answered (so a missing or stale copy there is the object's fault, not an
-        // offline drive's): such a copy queues a heal.
-        let answered: Vec<bool> = metas.iter().map(|r| !is_unreachable(r)).collect();
-        let resolved = self.resolve(bucket, key, &metas, version)?;
+        // A copy missing or stale on a drive that answered queues a heal.
+        let (resolved, answered) = self.resolve_read(bucket, key, version).await?;
         super::set::refuse_marker(bucket, key, &resolved.version, version.is_some())?;
         let mut obj = self.open_resolved(bucket, key, resolved).await;
         obj.needs_heal |= obj

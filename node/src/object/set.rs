@@ -4,7 +4,7 @@
 use super::lock::NsLock;
 use super::{ObjError, ObjResult, ObjectInfo};
 use crate::erasure::{BitrotAlgo, CodecKind};
-use crate::store::meta::{ObjectMeta, ObjectVersion, PartInfo};
+use crate::store::meta::{MetaSel, ObjectMeta, ObjectVersion, PartInfo};
 use crate::store::{Drive, DriveError, DriveResult};
 use futures::future::join_all;
 use rustfs_common::layout::Quorum;
@@ -103,6 +103,40 @@ impl ErasureSet {
         }
     }
 
+    /// Reads and resolves one version for a reader (GET, HEAD, tags): each drive sends only the
+    /// version asked for, its newest or the one id (the meta's index and that record), so the
+    /// cost does not grow with the number of versions. Answers, beside the resolution, which
+    /// drives answered at all (see [`Self::resolve`]).
+    ///
+    /// The newest records of the drives settle the latest version unless a drive's newest is
+    /// newer than the one agreed on: that drive may hide an older version behind it that, with
+    /// the others, is the real agreed latest. Then (a write that failed part way, a drive that
+    /// came back) every version is read and resolved as [`Self::resolve`] always does.
+    pub(crate) async fn resolve_read(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: super::VersionSel,
+    ) -> ObjResult<(Resolved, Vec<bool>)> {
+        let sel = version.map_or(MetaSel::Latest, MetaSel::Version);
+        let metas = join_all(
+            self.drives
+                .iter()
+                .map(|d| d.read_versions(bucket, key, sel)),
+        )
+        .await;
+        match self.resolve(bucket, key, &metas, version) {
+            Ok(r) if version.is_some() || newest_is_settled(&metas, &r.version) => {
+                return Ok((r, answered(&metas)))
+            }
+            Err(e) if version.is_some() || !matches!(e, ObjError::ReadQuorum(_)) => return Err(e),
+            _ => {} // the drives' newest records do not settle the latest version
+        }
+        let metas = self.read_metas(bucket, key).await;
+        let r = self.resolve(bucket, key, &metas, version)?;
+        Ok((r, answered(&metas)))
+    }
+
     /// Meta of a version (`None`: the latest); a delete marker answers [`ObjError::DeleteMarker`].
     pub async fn head(
         &self,
@@ -121,8 +155,7 @@ impl ErasureSet {
         version: super::VersionSel,
     ) -> ObjResult<(ObjectInfo, Vec<PartInfo>)> {
         let _g = self.locks.read(bucket, key).await?;
-        let metas = self.read_metas(bucket, key).await;
-        let r = self.resolve(bucket, key, &metas, version)?;
+        let (r, _) = self.resolve_read(bucket, key, version).await?;
         refuse_marker(bucket, key, &r.version, version.is_some())?;
         let info = ObjectInfo::from_version(bucket, key, &r.version);
         Ok((info, r.version.parts))
@@ -253,6 +286,24 @@ pub(crate) struct Agreed {
 }
 
 /// Every version that at least its data-shard count of drives hold, newest first.
+/// Per drive: whether it answered (a missing or stale copy there is the object's fault, not an
+/// offline drive's).
+fn answered(metas: &[DriveResult<ObjectMeta>]) -> Vec<bool> {
+    metas
+        .iter()
+        .map(|r| !super::get::is_unreachable(r))
+        .collect()
+}
+
+/// True when no drive's newest version is newer than `agreed`, so no drive can hide an older
+/// version that would outrank it (see [`ErasureSet::resolve_read`]).
+fn newest_is_settled(metas: &[DriveResult<ObjectMeta>], agreed: &ObjectVersion) -> bool {
+    metas.iter().flatten().all(|m| {
+        m.latest()
+            .is_none_or(|v| v.mod_time_nanos <= agreed.mod_time_nanos)
+    })
+}
+
 pub(crate) fn agreed_versions(results: &[DriveResult<ObjectMeta>]) -> Vec<Agreed> {
     let mut groups: Vec<Agreed> = Vec::new();
     let mut index: std::collections::HashMap<(Option<Uuid>, i64), Vec<usize>> =

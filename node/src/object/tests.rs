@@ -72,3 +72,59 @@ async fn first_writes_of_a_key_in_two_pools_leave_it_in_one() {
         );
     }
 }
+
+/// Writes `versions` (made from each drive's own copy of `base`) into drive `i`'s meta.
+fn add_versions(
+    set: &super::ErasureSet,
+    i: usize,
+    base: &[crate::store::meta::ObjectVersion],
+    made: &[(uuid::Uuid, i64)],
+) {
+    let path = set.drives[i]
+        .local_root()
+        .unwrap()
+        .join("bkt/k/rustfs.meta");
+    let mut meta = crate::store::meta::ObjectMeta::decode(&std::fs::read(&path).unwrap()).unwrap();
+    for (id, t) in made {
+        let mut v = base[i].clone();
+        v.version_id = Some(*id);
+        v.mod_time_nanos = *t;
+        meta.add_version(v);
+    }
+    std::fs::write(&path, meta.encode()).unwrap();
+}
+
+#[tokio::test]
+async fn a_drive_whose_newest_version_is_not_agreed_cannot_hide_the_agreed_latest() {
+    let (_dir, layer) = two_pools().await;
+    let set = layer.pools[0].set_for("bkt", "k").clone();
+    set.put_object("bkt", "k", body(b"first"), PutOptions::default())
+        .await
+        .unwrap();
+    let mut base = Vec::new();
+    for d in &set.drives {
+        base.push(d.read_meta("bkt", "k").await.unwrap().versions[0].clone());
+    }
+    let t = base[0].mod_time_nanos;
+    // EC 2+2: "first" is on all four drives; B, newer, on drives 0 and 1 (a quorum of two); C,
+    // newest, on drive 0 alone (a write that failed). The drives' newest records are C, B, first,
+    // first: by them alone "first" would look like the agreed latest.
+    let (b, c) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    add_versions(&set, 0, &base, &[(b, t + 10), (c, t + 20)]);
+    add_versions(&set, 1, &base, &[(b, t + 10)]);
+    let head = set.head("bkt", "k", None).await.unwrap();
+    assert_eq!(
+        head.version_id,
+        Some(b),
+        "HEAD picked a version hidden behind a newer one"
+    );
+    let obj = set.open_object("bkt", "k", None).await.unwrap();
+    assert_eq!(obj.info.version_id, Some(b));
+    // By id, each drive sends that version alone.
+    let first = set.head("bkt", "k", Some(None)).await.unwrap();
+    assert_eq!((first.version_id, first.mod_time_nanos), (None, t));
+    assert!(matches!(
+        set.head("bkt", "k", Some(Some(c))).await,
+        Err(ObjError::VersionNotFound(_))
+    ));
+}

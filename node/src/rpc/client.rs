@@ -294,12 +294,20 @@ impl Peer {
         let status = r.status();
         let bytes = self.body(r).await?;
         if !status.is_success() {
+            // 400 is a call the peer could not decode: one its (older) build does not have.
+            let kind = match status {
+                reqwest::StatusCode::BAD_REQUEST => std::io::ErrorKind::Unsupported,
+                _ => std::io::ErrorKind::Other,
+            };
             return Err(DriveError::Io {
                 drive: self.0.addr.clone(),
-                source: std::io::Error::other(format!(
-                    "rpc {path} answered {status}: {}",
-                    String::from_utf8_lossy(&bytes)
-                )),
+                source: std::io::Error::new(
+                    kind,
+                    format!(
+                        "rpc {path} answered {status}: {}",
+                        String::from_utf8_lossy(&bytes)
+                    ),
+                ),
             });
         }
         wire::decode(&bytes).map_err(|e| DriveError::Io {

@@ -142,6 +142,7 @@ impl RpcState {
             C::StatBucket(b) => R::Bucket(d.stat_bucket(&b).await?),
             C::DeleteBucket(b) => R::Unit.after(d.delete_bucket(&b).await)?,
             C::ReadMeta(b, k) => R::Meta(d.read_meta(&b, &k).await?),
+            C::ReadVersions(b, k, sel) => R::Meta(d.read_versions(&b, &k, sel).await?),
             C::RemoveTmp(id) => R::Unit.after(d.remove_tmp(id).await)?,
             C::Commit(b, k, src, v, id) => R::Bool(d.commit(&b, &k, src, *v, id).await?),
             C::UndoCommit(b, k, id, v, kept) => {

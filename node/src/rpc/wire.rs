@@ -2,7 +2,7 @@
 //! MessagePack (JSON for the human-readable peer info).
 
 use crate::store::format::Format;
-use crate::store::meta::{ObjectMeta, ObjectVersion, VersionAttrs};
+use crate::store::meta::{MetaSel, ObjectMeta, ObjectVersion, VersionAttrs};
 use crate::store::uploads::PartRecord;
 use crate::store::{BucketInfo, CommitSource, DiskInfo, DriveError, PartState};
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,9 @@ pub enum DriveCall {
     CheckParts(String, String, Box<ObjectVersion>, bool),
     /// Replaces a version's in-place attributes (tags, ...).
     UpdateAttrs(String, String, Option<Uuid>, i64, VersionAttrs),
+    /// Some versions of an object (a GET's). Added within v2: a peer of an older build answers
+    /// 400, and the caller falls back to `ReadMeta` (ARCHITECTURE.md, "Versions").
+    ReadVersions(String, String, MetaSel),
 }
 
 #[derive(Debug, Serialize, Deserialize)]

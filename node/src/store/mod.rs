@@ -13,7 +13,7 @@ pub mod verify;
 
 use async_trait::async_trait;
 use format::Format;
-use meta::{ObjectMeta, ObjectVersion, VersionAttrs};
+use meta::{MetaSel, ObjectMeta, ObjectVersion, VersionAttrs};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -168,7 +168,14 @@ pub trait Drive: Send + Sync {
     /// Deletes an empty bucket; `BucketNotEmpty` when any object is left.
     async fn delete_bucket(&self, bucket: &str) -> DriveResult<()>;
 
-    async fn read_meta(&self, bucket: &str, key: &str) -> DriveResult<ObjectMeta>;
+    /// Every version of an object on this drive, newest first.
+    async fn read_meta(&self, bucket: &str, key: &str) -> DriveResult<ObjectMeta> {
+        self.read_versions(bucket, key, MetaSel::All).await
+    }
+    /// The versions `sel` asks for (none when it names a version this drive lacks); `NotFound`
+    /// when the drive has no versions of the key at all.
+    async fn read_versions(&self, bucket: &str, key: &str, sel: MetaSel)
+        -> DriveResult<ObjectMeta>;
     /// Starts a shard file at `tmp/<tmp_id>/<name>`.
     async fn create_writer(&self, tmp_id: Uuid, name: &str) -> DriveResult<Box<dyn ShardWriter>>;
     /// Removes `tmp/<tmp_id>` (an aborted write).

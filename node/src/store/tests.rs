@@ -4,7 +4,7 @@
 
 use super::format::Format;
 use super::local::LocalDrive;
-use super::meta::{ErasureInfo, ObjectVersion, PartInfo};
+use super::meta::{ErasureInfo, MetaSel, ObjectVersion, PartInfo};
 use super::remote::RemoteDrive;
 use super::uploads::PartRecord;
 use super::{CommitSource, Drive, DriveError, WalkEntry, WalkRequest};
@@ -12,7 +12,7 @@ use crate::erasure::{BitrotAlgo, CodecKind};
 use crate::rpc::auth::RpcKeys;
 use crate::rpc::client::Peer;
 use crate::rpc::server::{router, RpcState};
-use crate::rpc::wire::PeerInfo;
+use crate::rpc::wire::{DriveCall, PeerInfo};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -165,6 +165,48 @@ async fn undo_suite(d: &dyn Drive) {
     ));
     for key in ["undo/me", "undo/big"] {
         d.delete_version("photos", key, None).await.unwrap();
+    }
+}
+
+/// A reader asks for one version and gets that one alone.
+async fn read_versions_suite(d: &dyn Drive) {
+    let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+    for (t, id) in ids.iter().enumerate() {
+        let mut v = version(4, None, Some(vec![t as u8; 4]));
+        (v.version_id, v.mod_time_nanos) = (Some(*id), t as i64 + 1);
+        commit(d, "many", CommitSource::None, v).await;
+    }
+    let latest = d
+        .read_versions("photos", "many", MetaSel::Latest)
+        .await
+        .unwrap();
+    assert_eq!(latest.versions.len(), 1);
+    assert_eq!(latest.versions[0].version_id, Some(ids[4]));
+    let one = d
+        .read_versions("photos", "many", MetaSel::Version(Some(ids[1])))
+        .await
+        .unwrap();
+    assert_eq!(one.versions.len(), 1);
+    assert_eq!(one.versions[0].inline_data, Some(vec![1; 4]));
+    let none = d
+        .read_versions("photos", "many", MetaSel::Version(None))
+        .await
+        .unwrap();
+    assert!(none.versions.is_empty());
+    assert_eq!(
+        d.read_meta("photos", "many").await.unwrap().versions.len(),
+        5
+    );
+    assert!(matches!(
+        d.read_versions("photos", "absent", MetaSel::Latest).await,
+        Err(DriveError::NotFound)
+    ));
+    assert!(matches!(
+        d.read_versions("nope", "many", MetaSel::Latest).await,
+        Err(DriveError::BucketNotFound)
+    ));
+    for id in ids {
+        d.delete_version("photos", "many", Some(id)).await.unwrap();
     }
 }
 
@@ -374,6 +416,7 @@ async fn drive_suite(d: Arc<dyn Drive>) {
     );
     check_parts_suite(d.as_ref()).await;
     undo_suite(d.as_ref()).await;
+    read_versions_suite(d.as_ref()).await;
     pinned_read_suite(d.as_ref()).await;
     // An inline object beside it, and a listing of both.
     commit(
@@ -514,10 +557,13 @@ async fn local_drive_passes_the_suite() {
     drive_suite(local_drive(&dir)).await;
 }
 
-#[tokio::test]
-async fn remote_drive_passes_the_suite() {
-    let dir = tempfile::tempdir().unwrap();
-    let local = local_drive(&dir);
+/// A local drive served by a real RPC server on loopback, and the remote drive reaching it;
+/// `older` stands in front of the server as a peer of an older build would answer.
+async fn served(
+    dir: &tempfile::TempDir,
+    older: Option<axum::middleware::FromFnLayer<OlderPeer, (), (axum::extract::Request,)>>,
+) -> (RemoteDrive, tokio::task::JoinHandle<()>) {
+    let local = local_drive(dir);
     let path = dir.path().join("d1").display().to_string();
     let keys = RpcKeys::from_secrets("suite-secret-suite-secret-suite-secret").unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -536,12 +582,68 @@ async fn remote_drive_passes_the_suite() {
             ready: true,
         },
     );
+    let mut app = router(state);
+    if let Some(layer) = older {
+        app = app.layer(layer);
+    }
     let server = tokio::spawn(async move {
-        axum::serve(listener, router(state)).await.unwrap();
+        axum::serve(listener, app).await.unwrap();
     });
     let peer = Peer::new(&addr, None, keys, Duration::from_secs(5));
     let remote = RemoteDrive::new(peer, &path, &format!("http://{addr}{path}"));
+    (remote, server)
+}
+
+type OlderPeer = fn(
+    axum::extract::Request,
+    axum::middleware::Next,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = axum::response::Response> + Send>,
+>;
+
+static REFUSED_BY_OLDER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Answers a drive call added after the first v2 builds as those builds do: 400, undecodable.
+fn older_peer(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>> {
+    Box::pin(async move {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        if let Ok(DriveCall::ReadVersions(..)) = crate::rpc::wire::decode::<DriveCall>(&bytes) {
+            REFUSED_BY_OLDER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let status = axum::http::StatusCode::BAD_REQUEST;
+            return axum::response::IntoResponse::into_response((status, "undecodable drive call"));
+        }
+        next.run(axum::extract::Request::from_parts(
+            parts,
+            axum::body::Body::from(bytes),
+        ))
+        .await
+    })
+}
+
+#[tokio::test]
+async fn remote_drive_passes_the_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (remote, server) = served(&dir, None).await;
     assert!(!remote.is_local());
     drive_suite(Arc::new(remote)).await;
+    server.abort();
+}
+
+#[tokio::test]
+async fn remote_drive_reads_versions_from_a_peer_of_an_older_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = axum::middleware::from_fn(older_peer as OlderPeer);
+    let (remote, server) = served(&dir, Some(layer)).await;
+    remote
+        .write_format(&Format::new_pool(Uuid::new_v4(), 0, 1, 4).remove(0))
+        .await
+        .unwrap();
+    remote.make_bucket("photos", 1).await.unwrap();
+    read_versions_suite(&remote).await;
+    assert!(REFUSED_BY_OLDER.load(std::sync::atomic::Ordering::Relaxed) >= 5);
     server.abort();
 }

@@ -12,7 +12,10 @@ use aws_sdk_s3::config::{
     BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
+    ObjectIdentifier, VersioningConfiguration,
+};
 use aws_sdk_s3::Client;
 use futures::stream::{self, StreamExt};
 
@@ -86,9 +89,12 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// Makes sure the bucket exists; returns whether it was created by this call.
-pub async fn ensure_bucket(client: &Client, config: &BenchConfig) -> anyhow::Result<bool> {
-    let bucket = &config.bucket;
+/// Makes sure `bucket` exists; returns whether it was created by this call.
+pub async fn ensure_bucket(
+    client: &Client,
+    config: &BenchConfig,
+    bucket: &str,
+) -> anyhow::Result<bool> {
     match client.head_bucket().bucket(bucket).send().await {
         Ok(_) => return Ok(false),
         Err(SdkError::ServiceError(err)) if err.err().is_not_found() => {}
@@ -117,6 +123,98 @@ pub async fn ensure_bucket(client: &Client, config: &BenchConfig) -> anyhow::Res
         .map_err(sdk_error)
         .with_context(|| format!("CreateBucket {bucket} on {} failed", config.endpoint))?;
     Ok(true)
+}
+
+/// Makes sure `bucket` exists with versioning enabled; returns whether it was created here.
+pub async fn ensure_versioned_bucket(
+    client: &Client,
+    config: &BenchConfig,
+    bucket: &str,
+) -> anyhow::Result<bool> {
+    let created = ensure_bucket(client, config, bucket).await?;
+    let enabled = VersioningConfiguration::builder()
+        .status(BucketVersioningStatus::Enabled)
+        .build();
+    client
+        .put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(enabled)
+        .send()
+        .await
+        .map_err(sdk_error)
+        .with_context(|| format!("PutBucketVersioning {bucket} (does the server version?)"))?;
+    Ok(created)
+}
+
+/// Deletes every version and delete marker under `prefix` in a versioned bucket and, if
+/// `remove_bucket`, the bucket. Problems are reported on stderr; cleanup never fails the run.
+pub async fn cleanup_versions(client: &Client, bucket: &str, prefix: &str, remove_bucket: bool) {
+    let result = async {
+        // Each round lists from the start what is left (no markers into deleted versions).
+        let (mut num, mut last_first) = (0, None);
+        loop {
+            let page = client
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(prefix)
+                .send()
+                .await
+                .map_err(sdk_error)
+                .context("ListObjectVersions")?;
+            let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
+            let markers = page
+                .delete_markers()
+                .iter()
+                .map(|m| (m.key(), m.version_id()));
+            let ids: Vec<ObjectIdentifier> = versions
+                .chain(markers)
+                .map(|(key, version)| {
+                    ObjectIdentifier::builder()
+                        .key(key.unwrap_or_default())
+                        .set_version_id(version.map(str::to_owned))
+                        .build()
+                })
+                .collect::<Result<_, _>>()?;
+            let first = ids
+                .first()
+                .map(|id| (id.key().to_owned(), id.version_id().map(str::to_owned)));
+            if first.is_none() {
+                break;
+            }
+            anyhow::ensure!(first != last_first, "versions {first:?} are not going away");
+            last_first = first;
+            num += ids.len();
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()?;
+            let out = client
+                .delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(sdk_error)
+                .context("DeleteObjects")?;
+            if let Some(e) = out.errors().first() {
+                anyhow::bail!("DeleteObjects: {:?} {:?}", e.key(), e.message());
+            }
+        }
+        eprintln!("cleanup: deleted {num} versions in {bucket}");
+        if remove_bucket {
+            client
+                .delete_bucket()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(sdk_error)
+                .with_context(|| format!("DeleteBucket {bucket}"))?;
+        }
+        anyhow::Ok(())
+    };
+    if let Err(err) = result.await {
+        eprintln!("cleanup of {bucket}: {err:#}");
+    }
 }
 
 /// Deletes `keys` (absent keys are fine: DeleteObject is idempotent) and, if `remove_bucket`,

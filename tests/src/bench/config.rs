@@ -13,6 +13,8 @@ use clap::{Parser, ValueEnum};
 
 /// Upper bound on `--concurrency`; far beyond what a loopback comparison needs.
 const MAX_CONCURRENCY: usize = 1024;
+/// Upper bound on `--versions`: enough to show whether a GET's cost grows with them.
+const MAX_VERSIONS: u64 = 10_000;
 
 const AFTER_HELP: &str = "\
 Fairness: request checksum calculation and response checksum validation are set to WhenRequired,
@@ -96,6 +98,10 @@ pub struct Cli {
     )]
     pub workloads: Vec<Workload>,
 
+    /// Versions written per key before a `versioned-get` run; the newest is read
+    #[arg(long, env = "RUSTFS_BENCH_VERSIONS", default_value_t = 100)]
+    pub versions: u64,
+
     /// Number of distinct objects written before a GET workload and read round-robin
     #[arg(long, env = "RUSTFS_BENCH_NUM_GET_OBJECTS", default_value_t = 8)]
     pub num_get_objects: u64,
@@ -137,6 +143,7 @@ pub struct BenchConfig {
     pub small_size: ByteSize,
     pub workloads: Vec<Workload>,
     pub num_get_objects: u64,
+    pub versions: u64,
     pub op_timeout: Duration,
     pub unsigned_payload: bool,
     pub json: bool,
@@ -188,6 +195,11 @@ impl Cli {
             "--num-get-objects must be at least 1"
         );
         ensure!(
+            (1..=MAX_VERSIONS).contains(&self.versions),
+            "--versions {} is out of range; use 1..={MAX_VERSIONS}",
+            self.versions
+        );
+        ensure!(
             self.op_timeout_secs > 0,
             "--op-timeout-secs must be at least 1"
         );
@@ -204,6 +216,7 @@ impl Cli {
             small_size: self.small_size,
             workloads: self.workloads,
             num_get_objects: self.num_get_objects,
+            versions: self.versions,
             op_timeout: Duration::from_secs(self.op_timeout_secs),
             unsigned_payload: self.unsigned_payload,
             json: self.json,
@@ -281,15 +294,18 @@ pub enum Workload {
     SmallPut,
     /// GetObject of `--small-size` objects
     SmallGet,
+    /// GetObject of the newest of `--versions` versions of `--small-size` objects, in the
+    /// versioned bucket `<bucket>-versioned` (created for the run if missing)
+    VersionedGet,
 }
 
 impl Workload {
     pub fn is_small(self) -> bool {
-        matches!(self, Self::SmallPut | Self::SmallGet)
+        matches!(self, Self::SmallPut | Self::SmallGet | Self::VersionedGet)
     }
 
     pub fn is_get(self) -> bool {
-        matches!(self, Self::Get | Self::SmallGet)
+        matches!(self, Self::Get | Self::SmallGet | Self::VersionedGet)
     }
 
     pub fn name(self) -> &'static str {
@@ -298,6 +314,7 @@ impl Workload {
             Self::Get => "get",
             Self::SmallPut => "small-put",
             Self::SmallGet => "small-get",
+            Self::VersionedGet => "versioned-get",
         }
     }
 }
@@ -403,5 +420,26 @@ mod tests {
             assert!(check_endpoint(bad, false).is_err(), "{bad}");
         }
         check_endpoint("http://10.0.0.1:9000", true).unwrap();
+    }
+
+    #[test]
+    fn versions_out_of_range_are_refused() {
+        let parse = |versions: &str| {
+            Cli::try_parse_from([
+                "rustfs-bench",
+                "--endpoint=http://127.0.0.1:9000",
+                "--access-key=a",
+                "--secret-key=b",
+                "--workloads=versioned-get",
+                &format!("--versions={versions}"),
+            ])
+            .unwrap()
+            .validate()
+        };
+        assert_eq!(parse("100").unwrap().versions, 100);
+        for bad in ["0", "10001"] {
+            let err = parse(bad).unwrap_err().to_string();
+            assert!(err.contains("--versions"), "{err}");
+        }
     }
 }

@@ -9,7 +9,7 @@ pub mod workload;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use self::config::BenchConfig;
+use self::config::{BenchConfig, Workload};
 use self::report::RunReport;
 use self::workload::{Bench, Op, Payload, RunSpec};
 
@@ -18,7 +18,7 @@ use self::workload::{Bench, Op, Payload, RunSpec};
 /// than were written, turns into a failure exit code.
 pub async fn run(config: BenchConfig) -> anyhow::Result<ExitCode> {
     let client = client::build_client(&config);
-    let created_bucket = client::ensure_bucket(&client, &config).await?;
+    let created_bucket = client::ensure_bucket(&client, &config, &config.bucket).await?;
     let run_id = format!("rustfs-bench-{:08x}", rand::random::<u32>());
     eprintln!(
         "rustfs-bench: endpoint {} bucket {} prefix {run_id}/ duration {:?} max-ops {} payload {}",
@@ -41,6 +41,21 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<ExitCode> {
         op_timeout: config.op_timeout,
         unsigned_payload: config.unsigned_payload,
     });
+    // `versioned-get` reads from a bucket of its own, so versioning never touches the others.
+    let versioned = if config.workloads.contains(&Workload::VersionedGet) {
+        let bucket = format!("{}-versioned", config.bucket);
+        let created = client::ensure_versioned_bucket(&client, &config, &bucket).await?;
+        let bench = Arc::new(Bench {
+            client: client.clone(),
+            bucket,
+            payload: bench.payload.clone(),
+            op_timeout: config.op_timeout,
+            unsigned_payload: config.unsigned_payload,
+        });
+        Some((bench, created))
+    } else {
+        None
+    };
 
     if !config.json {
         println!("{}", report::table_header());
@@ -48,14 +63,23 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<ExitCode> {
     let mut created_keys = Vec::new();
     let mut failed_runs = Vec::new();
     for &workload in &config.workloads {
+        let bench = match &versioned {
+            Some((versioned, _)) if workload == Workload::VersionedGet => versioned,
+            _ => &bench,
+        };
         for size in config.sizes_for(workload) {
             let key_prefix = format!("{run_id}/{workload}/{size}");
             let seeded_keys: Option<Arc<[String]>> = if workload.is_get() {
                 let keys: Vec<_> = (0..config.num_get_objects)
                     .map(|i| format!("{key_prefix}/seed/{i}"))
                     .collect();
-                created_keys.extend(keys.iter().cloned());
-                if let Err(err) = bench.seed(&keys, size).await {
+                let seeded = if workload == Workload::VersionedGet {
+                    bench.seed_versions(&keys, size, config.versions).await
+                } else {
+                    created_keys.extend(keys.iter().cloned());
+                    bench.seed(&keys, size).await
+                };
+                if let Err(err) = seeded {
                     eprintln!("{workload} {size}: writing the objects to read failed: {err:#}");
                     failed_runs.push(format!(
                         "{workload} {size} (writing the objects to read failed)"
@@ -80,7 +104,7 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<ExitCode> {
                     },
                 };
                 let outcome =
-                    workload::run(&bench, spec, op, config.duration, config.max_ops_opt).await;
+                    workload::run(bench, spec, op, config.duration, config.max_ops_opt).await;
                 if !workload.is_get() {
                     let keys = (0..outcome.num_issued).map(|seq| Op::put_key(&put_prefix, seq));
                     created_keys.extend(keys);
@@ -116,6 +140,10 @@ pub async fn run(config: BenchConfig) -> anyhow::Result<ExitCode> {
         );
     } else {
         client::cleanup(&client, &config.bucket, created_keys, created_bucket).await;
+        if let Some((versioned, created)) = &versioned {
+            let prefix = format!("{run_id}/");
+            client::cleanup_versions(&client, &versioned.bucket, &prefix, *created).await;
+        }
     }
     if failed_runs.is_empty() {
         return Ok(ExitCode::SUCCESS);

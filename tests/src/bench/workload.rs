@@ -162,6 +162,25 @@ impl Bench {
             .await
     }
 
+    /// Writes the objects a `versioned-get` run reads: `versions` versions of each key, the
+    /// newest holding object variant `i` for `keys[i]` (the older ones other variants).
+    pub async fn seed_versions(
+        &self,
+        keys: &[String],
+        size: ByteSize,
+        versions: u64,
+    ) -> anyhow::Result<()> {
+        let num_keys = keys.len() as u64;
+        for round in (0..versions).rev() {
+            stream::iter(keys.iter().zip(0..))
+                .map(|(key, variant)| self.put(key, size, variant + round * num_keys))
+                .buffer_unordered(SEED_CONCURRENCY)
+                .try_collect::<()>()
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Bounds a whole request, body included (SDK timeouts stop at the response headers).
     async fn bounded(
         &self,

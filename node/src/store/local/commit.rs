@@ -11,7 +11,9 @@
 use super::durable::{prune_empty, rename_dir_durable, rename_durable, write_durable};
 use super::paths::Fs;
 use super::pins::Pins;
-use crate::store::meta::{ObjectMeta, ObjectVersion, VersionAttrs};
+use crate::store::meta::{
+    read_selected, MetaSel, ObjectMeta, ObjectVersion, SelectError, VersionAttrs,
+};
 use crate::store::uploads::PartRecord;
 use crate::store::{CommitSource, DriveError, DriveResult};
 use rustfs_common::names::META_FILE;
@@ -31,18 +33,29 @@ impl Fs {
     }
 
     pub fn read_meta(&self, bucket: &str, key: &str) -> DriveResult<ObjectMeta> {
+        self.read_versions(bucket, key, MetaSel::All)
+    }
+
+    /// The versions `sel` asks for, reading only the meta's index and their records.
+    pub fn read_versions(&self, bucket: &str, key: &str, sel: MetaSel) -> DriveResult<ObjectMeta> {
         let path = self.object(bucket, key)?.join(META_FILE);
-        match fs::read(&path) {
-            Ok(buf) => ObjectMeta::decode(&buf)
-                .map_err(|e| DriveError::Corrupt(format!("{}: {e}", path.display()))),
-            Err(e) => match self.err(e) {
-                DriveError::NotFound => {
-                    self.check_bucket(bucket)?;
-                    Err(DriveError::NotFound)
+        let read = fs::File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f)));
+        let (len, file) = match read {
+            Ok(opened) => opened,
+            Err(e) => {
+                return match self.err(e) {
+                    DriveError::NotFound => {
+                        self.check_bucket(bucket)?;
+                        Err(DriveError::NotFound)
+                    }
+                    other => Err(other),
                 }
-                other => Err(other),
-            },
-        }
+            }
+        };
+        read_selected(&file, len as usize, sel).map_err(|e| match e {
+            SelectError::Io(e) => self.err(e),
+            SelectError::Meta(e) => DriveError::Corrupt(format!("{}: {e}", path.display())),
+        })
     }
 
     /// Commits `version` into `bucket/key`; returns whether an undo record was kept (the object

@@ -17,7 +17,7 @@ mod walk;
 pub(crate) use paths::check_file_name;
 
 use super::format::Format;
-use super::meta::{ObjectMeta, ObjectVersion, VersionAttrs};
+use super::meta::{MetaSel, ObjectMeta, ObjectVersion, VersionAttrs};
 use super::uploads::PartRecord;
 use super::{
     BucketInfo, CommitSource, DataReader, DiskInfo, Drive, DriveError, DriveResult, PartState,
@@ -242,9 +242,15 @@ impl Drive for LocalDrive {
         .await
     }
 
-    async fn read_meta(&self, bucket: &str, key: &str) -> DriveResult<ObjectMeta> {
+    async fn read_versions(
+        &self,
+        bucket: &str,
+        key: &str,
+        sel: MetaSel,
+    ) -> DriveResult<ObjectMeta> {
         let (bucket, key) = (bucket.to_string(), key.to_string());
-        self.run(move |fs, _| fs.read_meta(&bucket, &key)).await
+        self.run(move |fs, _| fs.read_versions(&bucket, &key, sel))
+            .await
     }
 
     async fn create_writer(&self, tmp_id: Uuid, name: &str) -> DriveResult<Box<dyn ShardWriter>> {

@@ -2,7 +2,7 @@
 //! cannot tell it from a local one; the shared suite in `store/tests.rs` runs against both.
 
 use super::format::Format;
-use super::meta::{ObjectMeta, ObjectVersion, VersionAttrs};
+use super::meta::{MetaSel, ObjectMeta, ObjectVersion, VersionAttrs};
 use super::uploads::PartRecord;
 use super::{
     BucketInfo, CommitSource, DataReader, DiskInfo, Drive, DriveError, DriveResult, PartState,
@@ -153,6 +153,28 @@ impl Drive for RemoteDrive {
         {
             DriveReply::Meta(m) => Ok(m),
             other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn read_versions(
+        &self,
+        bucket: &str,
+        key: &str,
+        sel: MetaSel,
+    ) -> DriveResult<ObjectMeta> {
+        let call = DriveCall::ReadVersions(bucket.into(), key.into(), sel);
+        match self.call(call).await {
+            Ok(DriveReply::Meta(m)) => Ok(m),
+            Ok(other) => Err(self.unexpected(other)),
+            // A peer of an older build does not know the call: read everything, select here.
+            Err(DriveError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::Unsupported =>
+            {
+                let mut meta = self.read_meta(bucket, key).await?;
+                meta.select(sel);
+                Ok(meta)
+            }
+            Err(e) => Err(e),
         }
     }
 

@@ -1,30 +1,13 @@
-//! `rustfs.meta`: the per-object, per-drive journal of versions (ARCHITECTURE.md, "On-disk format").
-//!
-//! File layout: magic `RFSM`, format version (u16 LE), body length (u32 LE), XXH3-64 of the body
-//! (u64 LE), then the body as MessagePack with named fields (so fields can be added later with
-//! defaults). A file whose magic, version, length or checksum is wrong is refused, never half-read.
+//! `rustfs.meta`: the per-object, per-drive journal of versions (ARCHITECTURE.md, "On-disk
+//! format"). The types are here; how they are laid out in the file is in `codec.rs`.
 
 use crate::erasure::{BitrotAlgo, CodecKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-const MAGIC: &[u8; 4] = b"RFSM";
-/// Current meta format version.
-pub const META_VERSION: u16 = 1;
-const HEADER_LEN: usize = 4 + 2 + 4 + 8;
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum MetaError {
-    #[error("object meta is truncated or has no RFSM header")]
-    Truncated,
-    #[error("object meta format version {0} is newer than this server understands ({META_VERSION}); upgrade the server")]
-    UnknownVersion(u16),
-    #[error("object meta checksum mismatch (corrupt on disk)")]
-    Checksum,
-    #[error("object meta body does not decode: {0}")]
-    Decode(String),
-}
+mod codec;
+pub use codec::{read_selected, MetaError, MetaSel, MetaSource, SelectError, META_VERSION};
 
 /// How an object's bytes are spread over its set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,37 +158,6 @@ pub struct ObjectMeta {
 }
 
 impl ObjectMeta {
-    pub fn encode(&self) -> Vec<u8> {
-        let body = rmp_serde::to_vec_named(self).expect("object meta always serializes");
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&META_VERSION.to_le_bytes());
-        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&body).to_le_bytes());
-        out.extend_from_slice(&body);
-        out
-    }
-
-    pub fn decode(buf: &[u8]) -> Result<Self, MetaError> {
-        if buf.len() < HEADER_LEN || &buf[..4] != MAGIC {
-            return Err(MetaError::Truncated);
-        }
-        let version = u16::from_le_bytes([buf[4], buf[5]]);
-        if version != META_VERSION {
-            return Err(MetaError::UnknownVersion(version));
-        }
-        let len = u32::from_le_bytes(buf[6..10].try_into().expect("4 bytes")) as usize;
-        let sum = u64::from_le_bytes(buf[10..18].try_into().expect("8 bytes"));
-        let body = &buf[HEADER_LEN..];
-        if body.len() != len {
-            return Err(MetaError::Truncated);
-        }
-        if xxhash_rust::xxh3::xxh3_64(body) != sum {
-            return Err(MetaError::Checksum);
-        }
-        rmp_serde::from_slice(body).map_err(|e| MetaError::Decode(e.to_string()))
-    }
-
     pub fn latest(&self) -> Option<&ObjectVersion> {
         self.versions.first()
     }
@@ -228,6 +180,15 @@ impl ObjectMeta {
         freed
     }
 
+    /// Keeps only the versions `sel` asks for.
+    pub fn select(&mut self, sel: MetaSel) {
+        match sel {
+            MetaSel::All => {}
+            MetaSel::Latest => self.versions.truncate(1),
+            MetaSel::Version(id) => self.versions.retain(|v| v.version_id == id),
+        }
+    }
+
     /// Removes the version with `version_id`, returning it.
     pub fn remove_version(&mut self, version_id: Option<Uuid>) -> Option<ObjectVersion> {
         let pos = self
@@ -241,7 +202,6 @@ impl ObjectMeta {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     pub(crate) fn version(id: Option<Uuid>, t: i64, inline: Option<Vec<u8>>) -> ObjectVersion {
         ObjectVersion {
@@ -273,43 +233,6 @@ pub(crate) mod tests {
             attrs: Default::default(),
             storage_class: Default::default(),
         }
-    }
-
-    proptest! {
-        #[test]
-        fn round_trip(inline in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..512)), t in any::<i64>()) {
-            let mut m = ObjectMeta::default();
-            m.add_version(version(None, t, inline));
-            m.add_version(version(Some(Uuid::new_v4()), t / 2, None));
-            let back = ObjectMeta::decode(&m.encode()).unwrap();
-            prop_assert_eq!(back, m);
-        }
-
-        #[test]
-        fn any_corruption_is_refused(pos in 0usize..400, bit in 0u8..8) {
-            let mut m = ObjectMeta::default();
-            m.add_version(version(None, 1, Some(vec![9; 100])));
-            let mut buf = m.encode();
-            let pos = pos % buf.len();
-            buf[pos] ^= 1 << bit;
-            prop_assert!(ObjectMeta::decode(&buf).is_err());
-        }
-    }
-
-    #[test]
-    fn truncated_and_future_versions_are_refused() {
-        let m = ObjectMeta::default();
-        let buf = m.encode();
-        assert_eq!(
-            ObjectMeta::decode(&buf[..buf.len() - 1]),
-            Err(MetaError::Truncated)
-        );
-        let mut future = buf.clone();
-        future[4] = 9;
-        assert_eq!(
-            ObjectMeta::decode(&future),
-            Err(MetaError::UnknownVersion(9))
-        );
     }
 
     #[test]
