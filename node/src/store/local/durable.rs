@@ -23,9 +23,10 @@ const PRUNE_RACE_RETRIES: usize = 16;
 /// starvation, retries alone could lose again and again). Held for no fsync.
 static NAMESPACE: parking_lot::RwLock<()> = parking_lot::RwLock::new(());
 
-/// fsyncs a directory (its entries become durable).
+/// fsyncs a directory (its entries become durable); concurrent callers share fsyncs (see
+/// [`super::dirsync`]).
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    fs::File::open(dir)?.sync_all()
+    super::dirsync::sync_dir(dir)
 }
 
 /// Creates `dir` and its missing parents one level at a time. Returns every directory that

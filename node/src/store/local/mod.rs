@@ -7,6 +7,7 @@
 //! Blocking file-system work runs on tokio's blocking pool.
 
 mod commit;
+mod dirsync;
 mod durable;
 mod files;
 mod paths;
