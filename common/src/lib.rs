@@ -3,8 +3,8 @@
 //! Everything here is pure (no I/O) so the node, the provisioner and the control plane agree on the
 //! same rules: how pool arguments expand into drives ([`ellipsis`], [`endpoint`]), how drives form
 //! erasure sets and what their quorums are ([`layout`]), which bucket and object names are valid
-//! ([`names`]), and the metric table the node and the control plane are checked against
-//! ([`metric_table`]).
+//! ([`names`]), the metric table the node and the control plane are checked against
+//! ([`metric_table`]), and the IAM policy language access control is built on ([`policy`]).
 
 pub mod admin;
 pub mod ellipsis;
@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod layout;
 pub mod metric_table;
 pub mod names;
+pub mod policy;
 
 /// Version of this build, reported by every binary.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
