@@ -15,10 +15,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size difference of the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve S3 from the given drives: `rustfs server /data{1...4}`.
     Server(ServerConfig),
+    /// Manage users, groups, policies and service accounts of a running cluster.
+    Admin(crate::admin_cli::AdminArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,8 +1,10 @@
 //! The RustFS storage server.
 
+pub mod admin_cli;
 pub mod config;
 pub mod erasure;
 pub mod heal;
+pub mod iam;
 pub mod lifecycle;
 pub mod metrics;
 pub mod object;

@@ -9,7 +9,16 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    let Command::Server(cfg) = cli.command;
+    let cfg = match cli.command {
+        Command::Server(cfg) => cfg,
+        Command::Admin(args) => {
+            if let Err(e) = rustfs_node::admin_cli::run(args).await {
+                eprintln!("rustfs admin: error: {e:#}");
+                std::process::exit(1);
+            }
+            return;
+        }
+    };
     let filter = EnvFilter::try_from_env("RUSTFS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     match cfg.log_format {
         LogFormat::Text => tracing_subscriber::fmt()

@@ -29,7 +29,7 @@ pub fn signed_headers(
         Some(b) => SignableBody::Bytes(b),
         None => SignableBody::UnsignedPayload,
     };
-    sign_with(method, url, headers, body, None).0
+    sign_with((ACCESS_KEY, SECRET_KEY), method, url, headers, body, None).0
 }
 
 /// Signs with a given `x-amz-content-sha256` value (e.g. `STREAMING-UNSIGNED-PAYLOAD-TRAILER`).
@@ -40,13 +40,14 @@ pub fn signed_headers_with_payload_hash(
     payload_hash: &str,
 ) -> Vec<(String, String)> {
     let body = SignableBody::Precomputed(payload_hash.to_string());
-    sign_with(method, url, headers, body, None).0
+    sign_with((ACCESS_KEY, SECRET_KEY), method, url, headers, body, None).0
 }
 
 /// A presigned URL for `method url`, valid for `expires` (any length: the signer is not the
 /// judge of what a server accepts).
 pub fn presigned_url(method: &str, url: &str, expires: std::time::Duration) -> String {
     sign_with(
+        (ACCESS_KEY, SECRET_KEY),
         method,
         url,
         &[],
@@ -58,13 +59,14 @@ pub fn presigned_url(method: &str, url: &str, expires: std::time::Duration) -> S
 
 /// The signed headers and the (possibly presigned) URL.
 fn sign_with(
+    (access_key, secret_key): (&str, &str),
     method: &str,
     url: &str,
     headers: &[(&str, String)],
     body: SignableBody<'_>,
     presign: Option<std::time::Duration>,
 ) -> (Vec<(String, String)>, String) {
-    let identity = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "rustfs-tests").into();
+    let identity = Credentials::new(access_key, secret_key, None, None, "rustfs-tests").into();
     let mut settings = SigningSettings::default();
     if let Some(expires) = presign {
         settings.signature_location = aws_sigv4::http_request::SignatureLocation::QueryParams;
@@ -125,7 +127,19 @@ pub async fn send(
     headers: &[(&str, String)],
     body: Vec<u8>,
 ) -> RawResponse {
-    let h = signed_headers(method, url, headers, Some(&body));
+    send_as((ACCESS_KEY, SECRET_KEY), method, url, headers, body).await
+}
+
+/// Sends a request signed with `keys` (access key, secret key) with a byte body.
+pub async fn send_as(
+    keys: (&str, &str),
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> RawResponse {
+    let signable = SignableBody::Bytes(&body);
+    let h = sign_with(keys, method, url, headers, signable, None).0;
     let r = builder(method, url, h)
         .body(body)
         .send()

@@ -1,9 +1,9 @@
 //! The HTTP side of metrics: the S3 request layer (requests by API and status, latency, bytes
 //! in/out) and the `/rustfs/metrics` endpoint.
 //!
-//! The API name comes from `s3s` itself: [`ApiRecorder`] is the service's access check, which
-//! `s3s` calls with the resolved operation, and it writes the name into a slot the request
-//! carries in its extensions. Requests refused before that (bad signature, unknown route) count
+//! The API name comes from `s3s` itself: the service's access check (`iam::access::IamAccess`),
+//! which `s3s` calls with the resolved operation, writes it into a slot the request carries in
+//! its extensions ([`record_api`]). Requests refused before that (bad signature, unknown route) count
 //! as `api="unknown"`; the admin API counts as `api="Admin"`.
 
 use super::Metrics;
@@ -33,21 +33,10 @@ impl ApiSlot {
     }
 }
 
-/// The S3 access check: records the operation name, then requires a signature as `s3s`'s
-/// default check does.
-pub struct ApiRecorder;
-
-#[async_trait::async_trait]
-impl s3s::access::S3Access for ApiRecorder {
-    async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> s3s::S3Result<()> {
-        let name = cx.s3_op().name().to_string();
-        if let Some(slot) = cx.extensions_mut().get::<ApiSlot>() {
-            let _ = slot.0.set(name);
-        }
-        match cx.credentials() {
-            Some(_) => Ok(()),
-            None => Err(s3s::s3_error!(AccessDenied, "Signature is required")),
-        }
+/// Records the S3 operation name of a request, for the access check to call (`iam::access`).
+pub fn record_api(extensions: &mut http::Extensions, name: String) {
+    if let Some(slot) = extensions.get::<ApiSlot>() {
+        let _ = slot.0.set(name);
     }
 }
 

@@ -86,7 +86,9 @@ fn server_config(extra: &[&str]) -> crate::config::ServerConfig {
     let mut args = vec!["rustfs", "server"];
     args.extend_from_slice(extra);
     args.push("/tmp/d{1...4}");
-    let crate::config::Command::Server(c) = crate::config::Cli::parse_from(args).command;
+    let crate::config::Command::Server(c) = crate::config::Cli::parse_from(args).command else {
+        unreachable!("a server command")
+    };
     c
 }
 

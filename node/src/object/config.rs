@@ -135,11 +135,22 @@ impl ObjectLayer {
     }
 
     async fn read_bucket_config(&self, bucket: &str) -> ObjResult<BucketConfig> {
-        let key = doc_key(bucket);
-        let set = self.pools[0].set_for(SYS_BUCKET, &key);
-        let obj = match set.open_object(SYS_BUCKET, &key, None).await {
+        let Some(buf) = self.read_sys_doc(&doc_key(bucket)).await? else {
+            return Ok(BucketConfig::default());
+        };
+        serde_json::from_slice(&buf).map_err(|e| {
+            ObjError::Internal(format!(
+                "the configuration of bucket {bucket} does not decode: {e}"
+            ))
+        })
+    }
+
+    /// A document of the system bucket (erasure coded, read by quorum), `None` when absent.
+    pub(crate) async fn read_sys_doc(&self, key: &str) -> ObjResult<Option<Vec<u8>>> {
+        let set = self.pools[0].set_for(SYS_BUCKET, key);
+        let obj = match set.open_object(SYS_BUCKET, key, None).await {
             Ok(o) => o,
-            Err(ObjError::ObjectNotFound(_)) => return Ok(BucketConfig::default()),
+            Err(ObjError::ObjectNotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
         let size = obj.info.size;
@@ -148,11 +159,33 @@ impl ObjectLayer {
         while let Some(chunk) = stream.next().await {
             buf.extend_from_slice(&chunk.map_err(|e| ObjError::Internal(e.to_string()))?);
         }
-        serde_json::from_slice(&buf).map_err(|e| {
-            ObjError::Internal(format!(
-                "the configuration of bucket {bucket} does not decode: {e}"
-            ))
-        })
+        Ok(Some(buf))
+    }
+
+    /// Writes a JSON document of the system bucket (by write quorum).
+    pub(crate) async fn write_sys_doc(&self, key: &str, data: Vec<u8>) -> ObjResult<()> {
+        let set = self.pools[0].set_for(SYS_BUCKET, key);
+        let opts = PutOptions {
+            content_type: Some("application/json".into()),
+            content_length: Some(data.len() as u64),
+            ..Default::default()
+        };
+        set.put_object(SYS_BUCKET, key, body(data), opts).await?;
+        Ok(())
+    }
+
+    /// Runs `f` under the cluster-wide lock that serialises the changes of system document `key`.
+    pub(crate) async fn with_sys_doc_lock<T>(
+        &self,
+        key: &str,
+        f: impl std::future::Future<Output = ObjResult<T>>,
+    ) -> ObjResult<T> {
+        let set = self.pools[0].set_for(SYS_BUCKET, key);
+        let _g = set
+            .locks
+            .write(SYS_BUCKET, &format!("{key}\0update"))
+            .await?;
+        f.await
     }
 
     /// Changes `bucket`'s configuration with `change` (read, changed and written under one
@@ -164,21 +197,16 @@ impl ObjectLayer {
     ) -> ObjResult<Arc<BucketConfig>> {
         self.bucket_info(bucket).await?;
         let key = doc_key(bucket);
-        let set = self.pools[0].set_for(SYS_BUCKET, &key);
-        let _g = set
-            .locks
-            .write(SYS_BUCKET, &format!("{key}\0update"))
+        let cfg = self
+            .with_sys_doc_lock(&key, async {
+                let mut cfg = self.read_bucket_config(bucket).await?;
+                change(&mut cfg)?;
+                cfg.updated_nanos = super::now_nanos();
+                let data = serde_json::to_vec(&cfg).expect("configurations serialize");
+                self.write_sys_doc(&key, data).await?;
+                Ok(cfg)
+            })
             .await?;
-        let mut cfg = self.read_bucket_config(bucket).await?;
-        change(&mut cfg)?;
-        cfg.updated_nanos = super::now_nanos();
-        let data = serde_json::to_vec(&cfg).expect("configurations serialize");
-        let opts = PutOptions {
-            content_type: Some("application/json".into()),
-            content_length: Some(data.len() as u64),
-            ..Default::default()
-        };
-        set.put_object(SYS_BUCKET, &key, body(data), opts).await?;
         let cfg = Arc::new(cfg);
         self.configs.put(bucket, cfg.clone());
         self.broadcast_config(bucket).await;

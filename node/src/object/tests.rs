@@ -12,7 +12,9 @@ async fn two_pools() -> (tempfile::TempDir, Arc<ObjectLayer>) {
     let dir = tempfile::tempdir().unwrap();
     let a = format!("{}/p1/d{{1...4}}", dir.path().display());
     let b = format!("{}/p2/d{{1...4}}", dir.path().display());
-    let Command::Server(cfg) = Cli::parse_from(["rustfs", "server", &a, &b]).command;
+    let Command::Server(cfg) = Cli::parse_from(["rustfs", "server", &a, &b]).command else {
+        unreachable!("a server command")
+    };
     let pools = rustfs_common::endpoint::parse_pools(&cfg.drives).unwrap();
     let layer = crate::server::bootstrap::build(&cfg, &pools).await.unwrap();
     layer.make_bucket("bkt").await.unwrap();

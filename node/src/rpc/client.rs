@@ -378,6 +378,26 @@ impl Peer {
         }
     }
 
+    /// Has the peer reload IAM (bounded by the deadline; a peer that does not answer reloads on
+    /// its own within `iam::RELOAD_INTERVAL`).
+    pub async fn reload_iam(&self) {
+        let r = self
+            .send(
+                self.request(reqwest::Method::POST, "/iam/reload", Vec::new()),
+                Deadline::Total,
+            )
+            .await;
+        match r {
+            Ok(r) if r.status().is_success() => {}
+            Ok(r) => {
+                tracing::warn!(peer = %self.0.addr, status = %r.status(), "a peer could not reload IAM; it retries on its own")
+            }
+            Err(e) => {
+                tracing::warn!(peer = %self.0.addr, error = %e, "could not tell a peer about an IAM change; it reloads on its own")
+            }
+        }
+    }
+
     /// The peer's healing figures (`GET /rustfs/rpc/v2/heal/status`).
     pub async fn heal_status(&self) -> Result<rustfs_common::admin::HealFigures, PeerError> {
         self.get_json("/heal/status", "heal status").await

@@ -60,6 +60,8 @@ pub struct RpcState {
     pub peers: std::sync::OnceLock<Vec<crate::rpc::client::Peer>>,
     /// This node's cached bucket configurations, once the cluster has formed.
     pub configs: std::sync::OnceLock<Arc<crate::object::config::ConfigCache>>,
+    /// IAM, once S3 is served: reloaded when a peer changed it.
+    pub iam: std::sync::OnceLock<Arc<crate::iam::Iam>>,
 }
 
 impl RpcState {
@@ -81,6 +83,7 @@ impl RpcState {
             heal: std::sync::OnceLock::new(),
             peers: std::sync::OnceLock::new(),
             configs: std::sync::OnceLock::new(),
+            iam: std::sync::OnceLock::new(),
         });
         let weak = Arc::downgrade(&state);
         tokio::spawn(async move {
@@ -389,6 +392,18 @@ async fn handle_config_invalidate(State(s): State<Arc<RpcState>>, body: Bytes) -
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// A peer changed IAM: reload it before answering, so the change is in force here once the
+/// peer acknowledges it.
+async fn handle_iam_reload(State(s): State<Arc<RpcState>>) -> Response {
+    let Some(iam) = s.iam.get() else {
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    match iam.reload().await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
 async fn handle_info(State(s): State<Arc<RpcState>>) -> Response {
     axum::Json(s.info()).into_response()
 }
@@ -470,6 +485,7 @@ pub fn router(state: Arc<RpcState>) -> Router {
             &format!("{RPC_PREFIX}/config/invalidate"),
             post(handle_config_invalidate),
         )
+        .route(&format!("{RPC_PREFIX}/iam/reload"), post(handle_iam_reload))
         .route(
             &format!("{RPC_PREFIX}/heal/status"),
             get(handle_heal_status),

@@ -1,12 +1,13 @@
-//! The admin API (`/rustfs/admin/v1/…`): SigV4-signed like S3 (s3s verifies the signature), root
-//! credentials only. `GET /rustfs/admin/v1/info` reports nodes, drives, sets and their tolerance;
-//! `heal/status`, `POST heal` and `lifecycle/status` are in their own modules.
+//! The admin API (`/rustfs/admin/v1/…`): SigV4-signed like S3 (s3s verifies the signature), for
+//! root or a user whose policies allow the route's `admin:` action. `GET /rustfs/admin/v1/info` reports nodes, drives, sets and their tolerance;
+//! `heal/status`, `POST heal`, `lifecycle/status` and `iam/…` are in their own modules.
 
 use crate::object::ObjectLayer;
 use futures::future::join_all;
 use http::{Extensions, HeaderMap, Method, StatusCode, Uri};
 use rustfs_common::admin::{DriveInfo, NodeInfo, PoolInfo, ServerInfo, SetInfo};
 use rustfs_common::endpoint::PoolEndpoints;
+use rustfs_common::policy::{Action, RequestContext};
 use s3s::route::S3Route;
 use s3s::{s3_error, Body, S3Request, S3Response, S3Result};
 use std::sync::Arc;
@@ -17,7 +18,7 @@ pub struct AdminRoute {
     pub layer: Arc<ObjectLayer>,
     pub pools: Vec<PoolEndpoints>,
     pub this_node: String,
-    pub root_access_key: String,
+    pub iam: Arc<crate::iam::Iam>,
     pub heal: Arc<std::sync::OnceLock<Arc<crate::heal::HealManager>>>,
     /// The other nodes (distributed mode), asked for their heal figures.
     pub peers: Vec<crate::rpc::client::Peer>,
@@ -101,17 +102,38 @@ impl S3Route for AdminRoute {
     }
 
     async fn check_access(&self, req: &mut S3Request<Body>) -> S3Result<()> {
-        match &req.credentials {
-            Some(c) if c.access_key == self.root_access_key => Ok(()),
-            Some(_) => Err(s3_error!(
+        let Some(c) = &req.credentials else {
+            return Err(s3_error!(
                 AccessDenied,
-                "the admin API is for the root user only"
-            )),
-            None => Err(s3_error!(
-                AccessDenied,
-                "the admin API needs a SigV4-signed request with the root credentials"
-            )),
+                "the admin API needs a SigV4-signed request"
+            ));
+        };
+        if c.access_key == self.iam.root_access_key() {
+            return Ok(());
         }
+        let path = req.uri.path();
+        let action = match (&req.method, path) {
+            _ if path.starts_with(super::iam_api::IAM_PREFIX) => {
+                super::iam_api::required_action(&req.method, path)
+            }
+            (&Method::GET, "/rustfs/admin/v1/info" | "/rustfs/admin/v1/lifecycle/status") => {
+                Some(Action::AdminServerInfo)
+            }
+            (_, "/rustfs/admin/v1/heal/status" | "/rustfs/admin/v1/heal") => {
+                Some(Action::AdminHeal)
+            }
+            _ => None,
+        };
+        let iam = &self.iam;
+        if action.is_some_and(|a| {
+            crate::iam::access::allowed(iam, &c.access_key, RequestContext::new(a))
+        }) {
+            return Ok(());
+        }
+        Err(s3_error!(
+            AccessDenied,
+            "this admin API needs the root user or a policy allowing it"
+        ))
     }
 
     async fn call(&self, req: S3Request<Body>) -> S3Result<S3Response<Body>> {
@@ -135,6 +157,9 @@ impl S3Route for AdminRoute {
                 Ok(json(StatusCode::OK, body))
             }
             (Method::POST, "/rustfs/admin/v1/heal") => super::heal_api::start(self, &req.uri).await,
+            (_, path) if path.starts_with(super::iam_api::IAM_PREFIX) => {
+                super::iam_api::call(&self.iam, req).await
+            }
             (_, path) => Ok(json(
                 StatusCode::NOT_FOUND,
                 serde_json::json!({

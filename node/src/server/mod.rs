@@ -7,6 +7,7 @@ pub mod cluster;
 mod conn;
 pub mod heal_api;
 pub mod health;
+pub mod iam_api;
 pub mod lifecycle_api;
 pub mod limits;
 pub mod privileges;
@@ -22,7 +23,6 @@ use http_body_util::{combinators::UnsyncBoxBody, BodyExt};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustfs_common::endpoint::PoolEndpoints;
-use s3s::auth::SimpleAuth;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
@@ -93,16 +93,17 @@ impl ServerState {
         builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
             s3_config,
         ))));
-        builder.set_auth(SimpleAuth::from_single(
-            self.creds.access_key.clone(),
-            self.creds.secret_key.clone(),
-        ));
-        builder.set_access(crate::metrics::http::ApiRecorder);
+        let iam = load_iam(&layer, &self.creds.access_key).await;
+        builder.set_auth(crate::iam::access::IamAuth {
+            iam: iam.clone(),
+            root_secret_key: self.creds.secret_key.clone(),
+        });
+        builder.set_access(crate::iam::access::IamAccess { iam: iam.clone() });
         builder.set_route(admin::AdminRoute {
             layer: layer.clone(),
             pools: self.pools.clone(),
             this_node: self.this_node.clone(),
-            root_access_key: self.creds.access_key.clone(),
+            iam: iam.clone(),
             heal: self.heal.clone(),
             peers: self
                 .rpc
@@ -115,7 +116,15 @@ impl ServerState {
         let _ = self.s3.set(builder.build());
         if let Some(rpc) = &self.rpc {
             let _ = rpc.configs.set(configs.clone());
+            let _ = rpc.iam.set(iam.clone());
             let peers = rpc.peers.get().cloned().unwrap_or_default();
+            let to_tell = peers.clone();
+            iam.set_broadcast(Arc::new(move || {
+                let peers = to_tell.clone();
+                Box::pin(async move {
+                    futures::future::join_all(peers.iter().map(|p| p.reload_iam())).await;
+                })
+            }));
             configs.set_broadcast(Arc::new(move |bucket: String| {
                 let peers = peers.clone();
                 Box::pin(async move {
@@ -188,6 +197,24 @@ pub fn check_cluster_address(ip: std::net::IpAddr, me: &str) -> anyhow::Result<(
     Ok(())
 }
 
+/// Loads IAM, retrying while the drives cannot give a read quorum (S3 is not served without it).
+async fn load_iam(layer: &Arc<ObjectLayer>, root_access_key: &str) -> Arc<crate::iam::Iam> {
+    let mut wait = std::time::Duration::from_millis(100);
+    loop {
+        match crate::iam::Iam::load(layer.clone(), root_access_key).await {
+            Ok(iam) => {
+                iam.spawn_reloader();
+                return iam;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot load IAM yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+            }
+        }
+    }
+}
+
 /// What the server knows about one connection.
 #[derive(Clone, Copy)]
 struct ConnInfo {
@@ -244,6 +271,12 @@ fn connection_service(
             } else if path == crate::metrics::http::METRICS_PATH {
                 boxed(crate::metrics::http::serve(&state, req.headers()).await)
             } else {
+                let mut req = req;
+                let caller = crate::iam::access::Caller {
+                    remote: conn.remote,
+                    tls: state.tls.is_some(),
+                };
+                req.extensions_mut().insert(caller);
                 serve_s3(&state, req).await
             };
             Ok::<_, Infallible>(resp)

@@ -1,0 +1,232 @@
+//! Identity and access management (ARCHITECTURE.md, "Access control"): the users, groups,
+//! service accounts and policies of the cluster, kept as one JSON document of the system bucket
+//! (`iam/iam.json`: erasure coded, read and written by quorum, changed under a cluster-wide lock)
+//! and held compiled in memory on every node. A change made through one node is written, then
+//! every other node is told to reload before the change is acknowledged; every node also reloads
+//! every [`RELOAD_INTERVAL`] in case it missed the news while cut off.
+//!
+//! `access.rs` authenticates (S3 signature keys) and authorises (policies) requests with it.
+
+pub mod access;
+mod doc;
+
+pub use doc::{Group, IamDoc, IamError, ServiceAccount, User};
+
+use crate::object::{ObjError, ObjResult, ObjectLayer};
+use futures::future::BoxFuture;
+use parking_lot::RwLock;
+use rustfs_common::policy::{canned, Policy};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Where the IAM document lives in the system bucket.
+const DOC_KEY: &str = "iam/iam.json";
+/// How often a node reloads the document on its own.
+pub const RELOAD_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Tells the other nodes to reload the IAM document.
+pub type Broadcast = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// Who a signed request comes from, once its access key is known.
+pub struct Identity {
+    pub secret_key: String,
+    /// The user policies name as `aws:username` (a service account's parent).
+    pub username: String,
+    /// Policies of the user and its enabled groups.
+    pub policies: Vec<Arc<Policy>>,
+    /// A service account's own narrower policy.
+    pub session: Option<Arc<Policy>>,
+}
+
+/// The document, compiled for lookups on every request.
+#[derive(Default)]
+struct Compiled {
+    doc: IamDoc,
+    /// Canned and custom policies by name.
+    policies: HashMap<String, Arc<Policy>>,
+    /// Per user: the enabled groups it belongs to.
+    groups_of: HashMap<String, Vec<String>>,
+    /// Service accounts' own policies by access key.
+    sessions: HashMap<String, Arc<Policy>>,
+}
+
+impl Compiled {
+    fn new(doc: IamDoc) -> Result<Compiled, IamError> {
+        let mut policies: HashMap<String, Arc<Policy>> = canned::NAMES
+            .iter()
+            .map(|n| {
+                (
+                    n.to_string(),
+                    Arc::new(canned::get(n).expect("canned").clone()),
+                )
+            })
+            .collect();
+        for (name, json) in &doc.policies {
+            let p = Policy::parse_identity(json.as_bytes())
+                .map_err(|e| IamError::Invalid(format!("stored policy {name}: {e}")))?;
+            policies.insert(name.clone(), Arc::new(p));
+        }
+        let mut groups_of: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, g) in doc.groups.iter().filter(|(_, g)| g.enabled) {
+            for m in &g.members {
+                groups_of.entry(m.clone()).or_default().push(name.clone());
+            }
+        }
+        let mut sessions = HashMap::new();
+        for (key, sa) in &doc.service_accounts {
+            if let Some(json) = &sa.policy {
+                let p = Policy::parse_identity(json.as_bytes())
+                    .map_err(|e| IamError::Invalid(format!("service account {key}: {e}")))?;
+                sessions.insert(key.clone(), Arc::new(p));
+            }
+        }
+        Ok(Compiled {
+            doc,
+            policies,
+            groups_of,
+            sessions,
+        })
+    }
+
+    fn policies_of(&self, user: &str) -> Vec<Arc<Policy>> {
+        let Some(u) = self.doc.users.get(user) else {
+            return Vec::new();
+        };
+        let groups = self.groups_of.get(user).into_iter().flatten();
+        let group_policies = groups.flat_map(|g| &self.doc.groups[g].policies);
+        u.policies
+            .iter()
+            .chain(group_policies)
+            .filter_map(|name| self.policies.get(name).cloned())
+            .collect()
+    }
+
+    fn identity(&self, access_key: &str, now_nanos: i64) -> Option<Identity> {
+        if let Some(u) = self.doc.users.get(access_key) {
+            return u.enabled.then(|| Identity {
+                secret_key: u.secret_key.clone(),
+                username: access_key.to_string(),
+                policies: self.policies_of(access_key),
+                session: None,
+            });
+        }
+        let sa = self.doc.service_accounts.get(access_key)?;
+        let parent = self.doc.users.get(&sa.parent)?;
+        let live = sa.enabled && parent.enabled && sa.expiry_nanos.is_none_or(|t| now_nanos < t);
+        live.then(|| Identity {
+            secret_key: sa.secret_key.clone(),
+            username: sa.parent.clone(),
+            policies: self.policies_of(&sa.parent),
+            session: self.sessions.get(access_key).cloned(),
+        })
+    }
+}
+
+/// This node's view of IAM.
+pub struct Iam {
+    layer: Arc<ObjectLayer>,
+    root_access_key: String,
+    state: RwLock<Arc<Compiled>>,
+    broadcast: OnceLock<Broadcast>,
+}
+
+impl Iam {
+    /// Loads the document (an empty one when none was written yet).
+    pub async fn load(layer: Arc<ObjectLayer>, root_access_key: &str) -> ObjResult<Arc<Iam>> {
+        let iam = Arc::new(Iam {
+            layer,
+            root_access_key: root_access_key.to_string(),
+            state: RwLock::new(Arc::default()),
+            broadcast: OnceLock::new(),
+        });
+        iam.reload().await?;
+        Ok(iam)
+    }
+
+    /// Reloads every [`RELOAD_INTERVAL`] until the node stops.
+    pub fn spawn_reloader(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RELOAD_INTERVAL).await;
+                let Some(iam) = weak.upgrade() else { return };
+                if let Err(e) = iam.reload().await {
+                    tracing::warn!(error = %e, "IAM reload failed; keeping the previous state");
+                }
+            }
+        });
+    }
+
+    /// How changes reach the other nodes (set once the cluster has formed).
+    pub fn set_broadcast(&self, b: Broadcast) {
+        let _ = self.broadcast.set(b);
+    }
+
+    /// Reads the document again (another node changed it).
+    pub async fn reload(&self) -> ObjResult<()> {
+        let doc = self.read_doc().await?;
+        self.install(doc)
+    }
+
+    async fn read_doc(&self) -> ObjResult<IamDoc> {
+        match self.layer.read_sys_doc(DOC_KEY).await? {
+            None => Ok(IamDoc::default()),
+            Some(buf) => serde_json::from_slice(&buf)
+                .map_err(|e| ObjError::Internal(format!("the IAM document does not decode: {e}"))),
+        }
+    }
+
+    fn install(&self, doc: IamDoc) -> ObjResult<()> {
+        let compiled = Compiled::new(doc).map_err(|e| ObjError::Internal(e.to_string()))?;
+        *self.state.write() = Arc::new(compiled);
+        Ok(())
+    }
+
+    pub fn root_access_key(&self) -> &str {
+        &self.root_access_key
+    }
+
+    /// The identity of a signed-in caller other than root, if its key is live.
+    pub fn identity(&self, access_key: &str) -> Option<Identity> {
+        let state = self.state.read().clone();
+        state.identity(access_key, crate::object::now_nanos())
+    }
+
+    /// A copy of the current document (for the admin API's listings).
+    pub fn snapshot(&self) -> IamDoc {
+        self.state.read().doc.clone()
+    }
+
+    /// Changes the document with `change` (read, validated, written under the cluster-wide
+    /// lock), installs it here and has every other node reload before returning.
+    pub async fn update(
+        &self,
+        change: impl FnOnce(&mut IamDoc) -> Result<(), IamError>,
+    ) -> Result<(), IamError> {
+        let root = self.root_access_key.clone();
+        let doc = self
+            .layer
+            .with_sys_doc_lock(DOC_KEY, async {
+                let mut doc = self.read_doc().await?;
+                let mut outcome = change(&mut doc);
+                if outcome.is_ok() {
+                    outcome = doc.validate(&root);
+                }
+                let Ok(()) = outcome else {
+                    return Ok(outcome.map(|()| doc));
+                };
+                doc.updated_nanos = crate::object::now_nanos();
+                let data = serde_json::to_vec(&doc).expect("the IAM document serializes");
+                self.layer.write_sys_doc(DOC_KEY, data).await?;
+                Ok(Ok(doc))
+            })
+            .await
+            .map_err(IamError::Store)??;
+        self.install(doc).map_err(IamError::Store)?;
+        if let Some(b) = self.broadcast.get() {
+            b().await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,435 @@
+//! Access control against the real binary: users, groups, policies and service accounts made
+//! through the admin API, then every S3 call made with the AWS SDK as those users — allowed
+//! where a policy grants it, refused everywhere else, on every node of a cluster at once.
+
+use aws_sdk_s3::Client;
+use rustfs_tests::cluster::Cluster;
+use rustfs_tests::raw::{self, RawResponse};
+use rustfs_tests::{client, TestNode, ACCESS_KEY, SECRET_KEY};
+use std::time::{Duration, Instant};
+
+const ROOT: (&str, &str) = (ACCESS_KEY, SECRET_KEY);
+
+async fn admin(
+    endpoint: &str,
+    keys: (&str, &str),
+    method: &str,
+    path: &str,
+    body: &str,
+) -> RawResponse {
+    let url = format!("{endpoint}/rustfs/admin/v1/iam/{path}");
+    raw::send_as(keys, method, &url, &[], body.as_bytes().to_vec()).await
+}
+
+/// Runs an admin call as root that must succeed.
+async fn admin_ok(endpoint: &str, method: &str, path: &str, body: &str) -> String {
+    let r = admin(endpoint, ROOT, method, path, body).await;
+    assert_eq!(r.status, 200, "{method} {path}: {}", r.body);
+    r.body
+}
+
+async fn add_user(endpoint: &str, user: &str, policies: &[&str]) -> Client {
+    let secret = format!("{user}-secret-key");
+    admin_ok(
+        endpoint,
+        "PUT",
+        &format!("users/{user}"),
+        &format!(r#"{{"secret_key":"{secret}"}}"#),
+    )
+    .await;
+    for p in policies {
+        admin_ok(
+            endpoint,
+            "POST",
+            &format!("policies/{p}/attach"),
+            &format!(r#"{{"user":"{user}"}}"#),
+        )
+        .await;
+    }
+    client(endpoint, user, &secret)
+}
+
+/// The S3 error code of an SDK error ("" when the call succeeded).
+async fn put(c: &Client, bucket: &str, key: &str) -> String {
+    match c
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(b"data".to_vec().into())
+        .send()
+        .await
+    {
+        Ok(_) => String::new(),
+        Err(e) => rustfs_tests::error_code(e),
+    }
+}
+
+async fn get(c: &Client, bucket: &str, key: &str) -> String {
+    match c.get_object().bucket(bucket).key(key).send().await {
+        Ok(_) => String::new(),
+        Err(e) => rustfs_tests::error_code(e),
+    }
+}
+
+async fn delete(c: &Client, bucket: &str, key: &str) -> String {
+    match c.delete_object().bucket(bucket).key(key).send().await {
+        Ok(_) => String::new(),
+        Err(e) => rustfs_tests::error_code(e),
+    }
+}
+
+async fn list(c: &Client, bucket: &str, prefix: Option<&str>) -> String {
+    match c
+        .list_objects_v2()
+        .bucket(bucket)
+        .set_prefix(prefix.map(str::to_string))
+        .send()
+        .await
+    {
+        Ok(_) => String::new(),
+        Err(e) => rustfs_tests::error_code(e),
+    }
+}
+
+const HOME_POLICY: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+     "Resource": ["arn:aws:s3:::data/home/${aws:username}/*"]},
+    {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": ["arn:aws:s3:::data"],
+     "Condition": {"StringLike": {"s3:prefix": ["home/${aws:username}/*"]}}}
+  ]
+}"#;
+
+#[tokio::test]
+async fn policies_decide_every_call_of_users_groups_and_service_accounts() {
+    let node = TestNode::start(4);
+    let ep = node.server.endpoint.clone();
+    let root = node.client();
+    root.create_bucket().bucket("data").send().await.unwrap();
+    for key in ["public.txt", "home/alice/a.txt", "home/bob/b.txt"] {
+        assert_eq!(put(&root, "data", key).await, "");
+    }
+
+    // readonly: GET, never PUT, DELETE or anything of the admin API.
+    let reader = add_user(&ep, "reader", &["readonly"]).await;
+    assert_eq!(get(&reader, "data", "public.txt").await, "");
+    assert_eq!(put(&reader, "data", "new.txt").await, "AccessDenied");
+    assert_eq!(delete(&reader, "data", "public.txt").await, "AccessDenied");
+    assert_eq!(list(&reader, "data", None).await, "AccessDenied");
+    let r = admin(&ep, ("reader", "reader-secret-key"), "GET", "users", "").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // A per-prefix policy with ${aws:username}: GET, PUT, DELETE and LIST in the home only.
+    admin_ok(&ep, "PUT", "policies/home", HOME_POLICY).await;
+    let alice = add_user(&ep, "alice", &["home"]).await;
+    assert_eq!(put(&alice, "data", "home/alice/new.txt").await, "");
+    assert_eq!(get(&alice, "data", "home/alice/a.txt").await, "");
+    assert_eq!(delete(&alice, "data", "home/alice/new.txt").await, "");
+    assert_eq!(list(&alice, "data", Some("home/alice/")).await, "");
+    assert_eq!(get(&alice, "data", "home/bob/b.txt").await, "AccessDenied");
+    assert_eq!(put(&alice, "data", "home/bob/x.txt").await, "AccessDenied");
+    assert_eq!(
+        delete(&alice, "data", "home/bob/b.txt").await,
+        "AccessDenied"
+    );
+    assert_eq!(
+        list(&alice, "data", Some("home/bob/")).await,
+        "AccessDenied"
+    );
+    assert_eq!(list(&alice, "data", None).await, "AccessDenied");
+    // A copy needs GET on its source too.
+    let copy = alice
+        .copy_object()
+        .bucket("data")
+        .key("home/alice/stolen.txt")
+        .copy_source("data/home/bob/b.txt")
+        .send()
+        .await;
+    assert_eq!(rustfs_tests::error_code(copy.unwrap_err()), "AccessDenied");
+
+    // Groups: bob gets readwrite through one; leaving it takes the grant away.
+    let bob = add_user(&ep, "bob", &[]).await;
+    assert_eq!(put(&bob, "data", "x.txt").await, "AccessDenied");
+    admin_ok(&ep, "PUT", "groups/writers", r#"{"members":["bob"]}"#).await;
+    admin_ok(
+        &ep,
+        "POST",
+        "policies/readwrite/attach",
+        r#"{"group":"writers"}"#,
+    )
+    .await;
+    assert_eq!(put(&bob, "data", "x.txt").await, "");
+    admin_ok(
+        &ep,
+        "POST",
+        "groups/writers/remove-members",
+        r#"{"members":["bob"]}"#,
+    )
+    .await;
+    assert_eq!(put(&bob, "data", "x.txt").await, "AccessDenied");
+
+    // Service accounts: the parent's grants narrowed by their own policy, refused once expired.
+    admin_ok(
+        &ep,
+        "POST",
+        "policies/readwrite/attach",
+        r#"{"user":"bob"}"#,
+    )
+    .await;
+    let narrow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::data/*"]}]}"#;
+    let body = format!(r#"{{"parent":"bob","secret_key":"bob-app-secret","policy":{narrow}}}"#);
+    admin_ok(&ep, "PUT", "service-accounts/bob-app", &body).await;
+    let app = client(&ep, "bob-app", "bob-app-secret");
+    assert_eq!(get(&app, "data", "public.txt").await, "");
+    assert_eq!(put(&app, "data", "y.txt").await, "AccessDenied");
+    let expired =
+        r#"{"parent":"bob","secret_key":"bob-old-secret","expiry":"2020-01-01T00:00:00Z"}"#;
+    admin_ok(&ep, "PUT", "service-accounts/bob-old", expired).await;
+    let old = client(&ep, "bob-old", "bob-old-secret");
+    assert_eq!(get(&old, "data", "public.txt").await, "InvalidAccessKeyId");
+
+    // A consoleAdmin user may use the admin API; its listings never show a secret.
+    add_user(&ep, "ops", &["consoleAdmin"]).await;
+    let r = admin(&ep, ("ops", "ops-secret-key"), "GET", "users", "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("\"alice\"") && !r.body.contains("secret"),
+        "{}",
+        r.body
+    );
+    let r = admin(
+        &ep,
+        ("ops", "ops-secret-key"),
+        "GET",
+        "service-accounts",
+        "",
+    )
+    .await;
+    assert!(!r.body.contains("secret"), "{}", r.body);
+
+    // Removing a user takes its service accounts with it.
+    admin_ok(&ep, "DELETE", "users/bob", "").await;
+    assert_eq!(get(&app, "data", "public.txt").await, "InvalidAccessKeyId");
+    assert_eq!(get(&bob, "data", "public.txt").await, "InvalidAccessKeyId");
+}
+
+#[tokio::test]
+async fn bad_iam_input_is_refused_and_changes_nothing() {
+    let node = TestNode::start(4);
+    let ep = node.server.endpoint.clone();
+    let before = admin_ok(&ep, "GET", "users", "").await;
+    for (method, path, body, status, code) in [
+        ("PUT", "policies/p", "{not json", 400, "InvalidArgument"),
+        (
+            "PUT",
+            "policies/p",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObjec","Resource":"*"}]}"#,
+            400,
+            "InvalidArgument",
+        ),
+        (
+            "PUT",
+            "policies/readonly",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+            409,
+            "Conflict",
+        ),
+        (
+            "PUT",
+            "users/ab",
+            r#"{"secret_key":"long-enough-secret"}"#,
+            400,
+            "InvalidArgument",
+        ),
+        (
+            "PUT",
+            "users/carol",
+            r#"{"secret_key":"short"}"#,
+            400,
+            "InvalidArgument",
+        ),
+        (
+            "PUT",
+            "users/carol",
+            r#"{"secret_key":"long-enough-secret","admin":true}"#,
+            400,
+            "InvalidArgument",
+        ),
+        (
+            "PUT",
+            "users/rustfs-test-admin",
+            r#"{"secret_key":"long-enough-secret"}"#,
+            409,
+            "Conflict",
+        ),
+        (
+            "POST",
+            "policies/nosuch/attach",
+            r#"{"user":"nobody"}"#,
+            404,
+            "NotFound",
+        ),
+        (
+            "PUT",
+            "groups/g",
+            r#"{"members":["nobody"]}"#,
+            404,
+            "NotFound",
+        ),
+        (
+            "PUT",
+            "service-accounts/sa1",
+            r#"{"parent":"nobody","secret_key":"long-enough-secret"}"#,
+            404,
+            "NotFound",
+        ),
+        (
+            "PUT",
+            "service-accounts/sa1",
+            r#"{"parent":"x","secret_key":"long-enough-secret","expiry":"tomorrow"}"#,
+            400,
+            "InvalidArgument",
+        ),
+        ("DELETE", "users/nobody", "", 404, "NotFound"),
+        ("GET", "nothing-here", "", 404, "NotFound"),
+    ] {
+        let r = admin(&ep, ROOT, method, path, body).await;
+        assert_eq!(r.status, status, "{method} {path} {body}: {}", r.body);
+        assert!(r.body.contains(code), "{method} {path}: {}", r.body);
+    }
+    let big = format!(
+        r#"{{"Statement":[{{"Effect":"Allow","Action":"s3:*","Resource":"*","Sid":"{}"}}]}}"#,
+        "x".repeat(30_000)
+    );
+    let r = admin(&ep, ROOT, "PUT", "policies/big", &big).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(admin_ok(&ep, "GET", "users", "").await, before);
+    let policies = admin_ok(&ep, "GET", "policies", "").await;
+    assert!(
+        !policies.contains("\"p\"") && !policies.contains("big"),
+        "{policies}"
+    );
+    // Unsigned and wrongly signed admin calls are refused.
+    let url = format!("{ep}/rustfs/admin/v1/iam/users");
+    let unsigned = reqwest::get(&url).await.unwrap();
+    assert_eq!(unsigned.status().as_u16(), 403);
+    let r = admin(&ep, (ACCESS_KEY, "not-the-secret"), "GET", "users", "").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_user_is_refused_by_every_node_within_a_second() {
+    let c = Cluster::start(4, 1);
+    c.wait_healthy();
+    let ep = c.nodes[0].endpoint.clone();
+    c.client(0)
+        .create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .unwrap();
+    add_user(&ep, "dana", &["readwrite"]).await;
+    let clients: Vec<Client> = c
+        .nodes
+        .iter()
+        .map(|n| client(&n.endpoint, "dana", "dana-secret-key"))
+        .collect();
+    for (i, cl) in clients.iter().enumerate() {
+        assert_eq!(
+            put(cl, "data", &format!("k{i}")).await,
+            "",
+            "node {}",
+            i + 1
+        );
+    }
+    // Disabled through node 2: every node refuses at once.
+    let started = Instant::now();
+    admin_ok(&c.nodes[1].endpoint, "POST", "users/dana/disable", "").await;
+    for (i, cl) in clients.iter().enumerate() {
+        assert_eq!(
+            get(cl, "data", "k0").await,
+            "InvalidAccessKeyId",
+            "node {}",
+            i + 1
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
+    admin_ok(&c.nodes[3].endpoint, "POST", "users/dana/enable", "").await;
+    for (i, cl) in clients.iter().enumerate() {
+        assert_eq!(get(cl, "data", "k0").await, "", "node {}", i + 1);
+    }
+}
+
+/// `rustfs admin …` as an operator types it: the keys from the environment, JSON for scripts,
+/// and a clear error (exit 1) for a refused call.
+#[tokio::test]
+async fn the_admin_cli_manages_users_policies_and_service_accounts() {
+    let node = TestNode::start(4);
+    let ep = node.server.endpoint.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let admin_cli = |keys: (&str, &str), args: &[&str]| {
+        let out = std::process::Command::new(rustfs_tests::rustfs_bin())
+            .arg("admin")
+            .args(args)
+            .env("RUSTFS_ENDPOINT", &ep)
+            .env("AWS_ACCESS_KEY_ID", keys.0)
+            .env("AWS_SECRET_ACCESS_KEY", keys.1)
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    };
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "carol-secret-key\n").unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(&policy, HOME_POLICY).unwrap();
+    let secret_arg = secret.to_str().unwrap();
+    for args in [
+        vec!["user", "add", "carol", "--secret-file", secret_arg],
+        vec!["policy", "create", "home", policy.to_str().unwrap()],
+        vec!["policy", "attach", "home", "--user", "carol"],
+        vec!["group", "add", "team", "--members", "carol"],
+    ] {
+        let (ok, out, err) = admin_cli(ROOT, &args);
+        assert!(ok, "{args:?}: {out} {err}");
+    }
+    let (ok, out, _) = admin_cli(ROOT, &["user", "list", "--json"]);
+    let users: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(ok);
+    assert_eq!(users[0]["access_key"], "carol", "{users}");
+    assert_eq!(users[0]["groups"][0], "team", "{users}");
+    let carol = client(&ep, "carol", "carol-secret-key");
+    assert_eq!(put(&carol, "data", "home/carol/x").await, "NoSuchBucket");
+    // A service account's generated keys work and are narrowed to the parent's grants.
+    let (ok, out, err) = admin_cli(ROOT, &["svcacct", "add", "carol", "--json"]);
+    assert!(ok, "{err}");
+    let keys: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let app = client(
+        &ep,
+        keys["access_key"].as_str().unwrap(),
+        keys["secret_key"].as_str().unwrap(),
+    );
+    node.client()
+        .create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put(&app, "data", "home/carol/y").await, "");
+    assert_eq!(put(&app, "data", "elsewhere").await, "AccessDenied");
+    // Refusals: a user without admin rights, a malformed policy, wrong keys.
+    let (ok, _, err) = admin_cli(("carol", "carol-secret-key"), &["user", "list"]);
+    assert!(
+        !ok && err.contains("403") && err.contains("policy allowing it"),
+        "{err}"
+    );
+    let (ok, _, err) = admin_cli(ROOT, &["policy", "create", "bad", secret_arg]);
+    assert!(!ok && err.contains("malformed policy JSON"), "{err}");
+    let (ok, _, err) = admin_cli(("nobody", "nobody-secret"), &["user", "list"]);
+    assert!(!ok && err.contains("does not exist"), "{err}");
+}
