@@ -23,10 +23,9 @@ const PRUNE_RACE_RETRIES: usize = 16;
 /// starvation, retries alone could lose again and again). Held for no fsync.
 static NAMESPACE: parking_lot::RwLock<()> = parking_lot::RwLock::new(());
 
-/// fsyncs a directory (its entries become durable); concurrent callers share fsyncs (see
-/// [`super::dirsync`]).
+/// fsyncs a directory (its entries become durable).
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    super::dirsync::sync_dir(dir)
+    fs::File::open(dir)?.sync_all()
 }
 
 /// Creates `dir` and its missing parents one level at a time. Returns every directory that

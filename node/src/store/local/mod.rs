@@ -7,7 +7,6 @@
 //! Blocking file-system work runs on tokio's blocking pool.
 
 mod commit;
-mod dirsync;
 mod durable;
 mod files;
 mod paths;
