@@ -101,10 +101,12 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--secs", type=int, default=5)
     p.add_argument("--dir", help="where the drives go (default: a new directory in /dev/shm)")
-    p.add_argument("--only", help="run only the workloads whose label contains this")
+    p.add_argument("--only", help="run only the workloads whose label contains one of these "
+                   "comma-separated words")
     a = p.parse_args()
     if a.only:
-        RUNS[:] = [r for r in RUNS if a.only in r[0]]
+        words = a.only.split(",")
+        RUNS[:] = [r for r in RUNS if any(w in r[0] for w in words)]
     bench = bench_bin()
     base = a.dir or tempfile.mkdtemp(prefix="rustfs-compare-", dir="/dev/shm")
     results = {"before": [], "after": []}

@@ -433,3 +433,51 @@ async fn the_admin_cli_manages_users_policies_and_service_accounts() {
     let (ok, _, err) = admin_cli(("nobody", "nobody-secret"), &["user", "list"]);
     assert!(!ok && err.contains("does not exist"), "{err}");
 }
+
+/// Every IAM route refuses the unsigned and a signed-in user without an `admin:` grant, and
+/// changes nothing for them.
+#[tokio::test]
+async fn every_iam_route_refuses_the_unauthenticated_and_the_unauthorised() {
+    let node = TestNode::start(4);
+    let ep = node.server.endpoint.clone();
+    add_user(&ep, "eve", &["readwrite"]).await;
+    let before = admin_ok(&ep, "GET", "users", "").await;
+    let routes = [
+        ("GET", "users", ""),
+        ("PUT", "users/mallory", r#"{"secret_key":"mallory-secret"}"#),
+        ("DELETE", "users/eve", ""),
+        ("POST", "users/eve/enable", ""),
+        ("POST", "users/eve/disable", ""),
+        ("GET", "groups", ""),
+        ("PUT", "groups/g", r#"{"members":["eve"]}"#),
+        ("POST", "groups/g/remove-members", r#"{"members":["eve"]}"#),
+        ("DELETE", "groups/g", ""),
+        ("GET", "policies", ""),
+        ("GET", "policies/readonly", ""),
+        ("PUT", "policies/p", HOME_POLICY),
+        ("DELETE", "policies/p", ""),
+        ("POST", "policies/consoleAdmin/attach", r#"{"user":"eve"}"#),
+        ("POST", "policies/readwrite/detach", r#"{"user":"eve"}"#),
+        ("GET", "service-accounts", ""),
+        (
+            "PUT",
+            "service-accounts/eve-app",
+            r#"{"parent":"eve","secret_key":"eve-app-secret"}"#,
+        ),
+        ("DELETE", "service-accounts/eve-app", ""),
+    ];
+    let http = reqwest::Client::new();
+    for (method, path, body) in routes {
+        let r = admin(&ep, ("eve", "eve-secret-key"), method, path, body).await;
+        assert_eq!(r.status, 403, "eve {method} {path}: {}", r.body);
+        let url = format!("{ep}/rustfs/admin/v1/iam/{path}");
+        let unsigned = http
+            .request(method.parse().unwrap(), &url)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unsigned.status().as_u16(), 403, "unsigned {method} {path}");
+    }
+    assert_eq!(admin_ok(&ep, "GET", "users", "").await, before);
+}

@@ -181,10 +181,7 @@ impl ObjectLayer {
         f: impl std::future::Future<Output = ObjResult<T>>,
     ) -> ObjResult<T> {
         let set = self.pools[0].set_for(SYS_BUCKET, key);
-        let _g = set
-            .locks
-            .write(SYS_BUCKET, &format!("{key}\0update"))
-            .await?;
+        let _g = set.locks.update(SYS_BUCKET, key).await?;
         f.await
     }
 

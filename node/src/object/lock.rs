@@ -14,9 +14,14 @@ use std::sync::Arc;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 const STRIPES: usize = 1024;
+/// Stripes of the update locks of system documents (a namespace apart from objects').
+const UPDATE_STRIPES: usize = 64;
 
 pub struct LocalLocks {
     stripes: Vec<Arc<RwLock<()>>>,
+    /// Held around a system document's read-change-write, which takes the document's object
+    /// lock inside: a separate array, so the two can never be the same stripe (a deadlock).
+    update_stripes: Vec<Arc<RwLock<()>>>,
     hasher: std::collections::hash_map::RandomState,
     /// How long a request waits for a lock before it is answered 503 SlowDown.
     timeout: std::time::Duration,
@@ -46,6 +51,9 @@ impl NsLock {
     pub fn local(timeout: std::time::Duration) -> Self {
         NsLock::Local(LocalLocks {
             stripes: (0..STRIPES).map(|_| Arc::new(RwLock::new(()))).collect(),
+            update_stripes: (0..UPDATE_STRIPES)
+                .map(|_| Arc::new(RwLock::new(())))
+                .collect(),
             hasher: Default::default(),
             timeout,
         })
@@ -64,6 +72,17 @@ impl NsLock {
     }
 
     async fn acquire(&self, bucket: &str, key: &str, write: bool) -> ObjResult<LockGuard> {
+        self.acquire_in(bucket, key, write, false).await
+    }
+
+    /// The lock of `bucket/key` among objects' locks, or (`update`) among update locks.
+    async fn acquire_in(
+        &self,
+        bucket: &str,
+        key: &str,
+        write: bool,
+        update: bool,
+    ) -> ObjResult<LockGuard> {
         let this = match self {
             NsLock::Home(h) => {
                 let i = rustfs_common::layout::set_index(
@@ -77,8 +96,11 @@ impl NsLock {
         };
         match this {
             NsLock::Local(l) => {
-                let stripe =
-                    l.stripes[(l.hasher.hash_one((bucket, key)) as usize) % STRIPES].clone();
+                let hash = l.hasher.hash_one((bucket, key)) as usize;
+                let stripe = match update {
+                    false => l.stripes[hash % STRIPES].clone(),
+                    true => l.update_stripes[hash % UPDATE_STRIPES].clone(),
+                };
                 let guard = async {
                     if write {
                         LockGuard::Write(stripe.write_owned().await)
@@ -90,8 +112,15 @@ impl NsLock {
                     .await
                     .map_err(|_| ObjError::LockTimeout(format!("{bucket}/{key}")))
             }
+            // Quorum locks are per name: an update lock's name is apart from any object's.
             NsLock::Distributed(d) => d
-                .acquire(format!("{bucket}/{key}"), write)
+                .acquire(
+                    match update {
+                        false => format!("{bucket}/{key}"),
+                        true => format!("{bucket}/{key}\0update"),
+                    },
+                    write,
+                )
                 .await
                 .map(LockGuard::Distributed)
                 .ok_or_else(|| ObjError::LockTimeout(format!("{bucket}/{key}"))),
@@ -105,5 +134,29 @@ impl NsLock {
 
     pub async fn write(&self, bucket: &str, key: &str) -> ObjResult<LockGuard> {
         self.lock(bucket, key, true).await
+    }
+
+    /// The exclusive lock around a read-change-write of the system document `bucket/key`; the
+    /// writer then takes the document's own [`Self::write`] lock inside it.
+    pub async fn update(&self, bucket: &str, key: &str) -> ObjResult<LockGuard> {
+        self.acquire_in(bucket, key, true, true).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A system document's update lock and its object lock are never one stripe (regression:
+    /// both were object stripes, and a document whose two names shared one deadlocked for the
+    /// whole lock timeout).
+    #[tokio::test]
+    async fn an_update_lock_never_blocks_the_object_lock_taken_inside_it() {
+        let locks = NsLock::local(std::time::Duration::from_millis(200));
+        for i in 0..3000 {
+            let key = format!("doc/{i}.json");
+            let _update = locks.update("sys", &key).await.unwrap();
+            locks.write("sys", &key).await.unwrap();
+        }
     }
 }
