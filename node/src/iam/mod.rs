@@ -52,7 +52,7 @@ struct Compiled {
 }
 
 impl Compiled {
-    fn new(doc: IamDoc) -> Result<Compiled, IamError> {
+    fn new(doc: IamDoc) -> Compiled {
         let mut policies: HashMap<String, Arc<Policy>> = canned::NAMES
             .iter()
             .map(|n| {
@@ -62,10 +62,17 @@ impl Compiled {
                 )
             })
             .collect();
+        // A stored policy this build cannot parse grants nothing (refusing to start over it
+        // would take S3 down); it is logged at every load.
         for (name, json) in &doc.policies {
-            let p = Policy::parse_identity(json.as_bytes())
-                .map_err(|e| IamError::Invalid(format!("stored policy {name}: {e}")))?;
-            policies.insert(name.clone(), Arc::new(p));
+            match Policy::parse_identity(json.as_bytes()) {
+                Ok(p) => {
+                    policies.insert(name.clone(), Arc::new(p));
+                }
+                Err(e) => {
+                    tracing::error!(policy = %name, error = %e, "stored IAM policy does not parse; it grants nothing")
+                }
+            }
         }
         let mut groups_of: HashMap<String, Vec<String>> = HashMap::new();
         for (name, g) in doc.groups.iter().filter(|(_, g)| g.enabled) {
@@ -74,19 +81,33 @@ impl Compiled {
             }
         }
         let mut sessions = HashMap::new();
+        let mut broken = Vec::new();
         for (key, sa) in &doc.service_accounts {
             if let Some(json) = &sa.policy {
-                let p = Policy::parse_identity(json.as_bytes())
-                    .map_err(|e| IamError::Invalid(format!("service account {key}: {e}")))?;
-                sessions.insert(key.clone(), Arc::new(p));
+                match Policy::parse_identity(json.as_bytes()) {
+                    Ok(p) => {
+                        sessions.insert(key.clone(), Arc::new(p));
+                    }
+                    // Its policy would narrow the key: without it the key is refused.
+                    Err(e) => {
+                        tracing::error!(service_account = %key, error = %e, "stored service-account policy does not parse; the key is refused");
+                        broken.push(key.clone());
+                    }
+                }
             }
         }
-        Ok(Compiled {
+        let mut doc = doc;
+        for key in broken {
+            if let Some(sa) = doc.service_accounts.get_mut(&key) {
+                sa.enabled = false;
+            }
+        }
+        Compiled {
             doc,
             policies,
             groups_of,
             sessions,
-        })
+        }
     }
 
     fn policies_of(&self, user: &str) -> Vec<Arc<Policy>> {
@@ -166,7 +187,8 @@ impl Iam {
     /// Reads the document again (another node changed it).
     pub async fn reload(&self) -> ObjResult<()> {
         let doc = self.read_doc().await?;
-        self.install(doc)
+        self.install(doc);
+        Ok(())
     }
 
     async fn read_doc(&self) -> ObjResult<IamDoc> {
@@ -177,10 +199,8 @@ impl Iam {
         }
     }
 
-    fn install(&self, doc: IamDoc) -> ObjResult<()> {
-        let compiled = Compiled::new(doc).map_err(|e| ObjError::Internal(e.to_string()))?;
-        *self.state.write() = Arc::new(compiled);
-        Ok(())
+    fn install(&self, doc: IamDoc) {
+        *self.state.write() = Arc::new(Compiled::new(doc));
     }
 
     pub fn root_access_key(&self) -> &str {
@@ -223,10 +243,73 @@ impl Iam {
             })
             .await
             .map_err(IamError::Store)??;
-        self.install(doc).map_err(IamError::Store)?;
+        self.install(doc);
         if let Some(b) = self.broadcast.get() {
             b().await;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(policies: &[&str]) -> User {
+        User {
+            secret_key: "secret-secret".into(),
+            enabled: true,
+            policies: policies.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    /// A stored policy a newer parser refuses grants nothing and narrows to nothing; it never
+    /// stops the node from loading IAM.
+    #[test]
+    fn unparsable_stored_policies_grant_nothing_and_refuse_their_keys() {
+        let mut doc = IamDoc::default();
+        doc.policies.insert("broken".into(), "{not a policy".into());
+        doc.users
+            .insert("alice".into(), user(&["broken", "readonly"]));
+        doc.service_accounts.insert(
+            "alice-app".into(),
+            ServiceAccount {
+                parent: "alice".into(),
+                secret_key: "secret-secret".into(),
+                enabled: true,
+                policy: Some("{not a policy".into()),
+                expiry_nanos: None,
+            },
+        );
+        let c = Compiled::new(doc);
+        let alice = c.identity("alice", 0).unwrap();
+        assert_eq!(alice.policies.len(), 1, "only readonly applies");
+        assert!(c.identity("alice-app", 0).is_none());
+    }
+
+    #[test]
+    fn disabled_and_expired_keys_have_no_identity() {
+        let mut doc = IamDoc::default();
+        doc.users.insert("bob".into(), user(&[]));
+        let sa = |expiry_nanos| ServiceAccount {
+            parent: "bob".into(),
+            secret_key: "secret-secret".into(),
+            enabled: true,
+            policy: None,
+            expiry_nanos,
+        };
+        doc.service_accounts.insert("bob-old".into(), sa(Some(100)));
+        doc.service_accounts
+            .insert("bob-new".into(), sa(Some(1_000)));
+        let c = Compiled::new(doc.clone());
+        assert!(c.identity("bob-old", 500).is_none());
+        assert_eq!(c.identity("bob-new", 500).unwrap().username, "bob");
+        doc.users.get_mut("bob").unwrap().enabled = false;
+        let c = Compiled::new(doc);
+        assert!(c.identity("bob", 500).is_none());
+        assert!(
+            c.identity("bob-new", 500).is_none(),
+            "a disabled parent disables its keys"
+        );
     }
 }
