@@ -30,6 +30,12 @@ impl S3Auth for IamAuth {
         if access_key == self.iam.root_access_key() {
             return Ok(SecretKey::from(self.root_secret_key.clone()));
         }
+        if !self.iam.is_loaded() {
+            return Err(s3_error!(
+                ServiceUnavailable,
+                "the server is starting: users are not loaded yet; retry shortly"
+            ));
+        }
         match self.iam.identity(access_key) {
             Some(id) => Ok(SecretKey::from(id.secret_key)),
             None => Err(s3_error!(

@@ -149,26 +149,40 @@ pub struct Iam {
     layer: Arc<ObjectLayer>,
     root_access_key: String,
     state: RwLock<Arc<Compiled>>,
+    loaded: std::sync::atomic::AtomicBool,
     broadcast: OnceLock<Broadcast>,
 }
 
 impl Iam {
-    /// Loads the document (an empty one when none was written yet).
-    pub async fn load(layer: Arc<ObjectLayer>, root_access_key: &str) -> ObjResult<Arc<Iam>> {
-        let iam = Arc::new(Iam {
+    /// IAM over `layer`, not loaded yet: until [`Self::start`] has read the document, only the
+    /// root key is served and other keys are answered "retry" ([`Self::is_loaded`]).
+    pub fn new(layer: Arc<ObjectLayer>, root_access_key: &str) -> Arc<Iam> {
+        Arc::new(Iam {
             layer,
             root_access_key: root_access_key.to_string(),
             state: RwLock::new(Arc::default()),
+            loaded: std::sync::atomic::AtomicBool::new(false),
             broadcast: OnceLock::new(),
-        });
-        iam.reload().await?;
-        Ok(iam)
+        })
     }
 
-    /// Reloads every [`RELOAD_INTERVAL`] until the node stops.
-    pub fn spawn_reloader(self: &Arc<Self>) {
+    /// Loads the document in the background (retrying while the drives cannot give a read
+    /// quorum), then reloads every [`RELOAD_INTERVAL`] until the node stops. S3 is served
+    /// meanwhile, so a restarting node answers root at once.
+    pub fn start(self: &Arc<Self>) {
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
+            let mut wait = Duration::from_millis(100);
+            loop {
+                let Some(iam) = weak.upgrade() else { return };
+                match iam.reload().await {
+                    Ok(()) => break,
+                    Err(e) => tracing::warn!(error = %e, "cannot load IAM yet; retrying"),
+                }
+                drop(iam);
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
             loop {
                 tokio::time::sleep(RELOAD_INTERVAL).await;
                 let Some(iam) = weak.upgrade() else { return };
@@ -177,6 +191,11 @@ impl Iam {
                 }
             }
         });
+    }
+
+    /// Whether the document has been read since the node started.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// How changes reach the other nodes (set once the cluster has formed).
@@ -201,6 +220,8 @@ impl Iam {
 
     fn install(&self, doc: IamDoc) {
         *self.state.write() = Arc::new(Compiled::new(doc));
+        self.loaded
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     pub fn root_access_key(&self) -> &str {

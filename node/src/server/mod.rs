@@ -93,7 +93,8 @@ impl ServerState {
         builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
             s3_config,
         ))));
-        let iam = load_iam(&layer, &self.creds.access_key).await;
+        let iam = crate::iam::Iam::new(layer.clone(), &self.creds.access_key);
+        iam.start();
         builder.set_auth(crate::iam::access::IamAuth {
             iam: iam.clone(),
             root_secret_key: self.creds.secret_key.clone(),
@@ -195,24 +196,6 @@ pub fn check_cluster_address(ip: std::net::IpAddr, me: &str) -> anyhow::Result<(
         );
     }
     Ok(())
-}
-
-/// Loads IAM, retrying while the drives cannot give a read quorum (S3 is not served without it).
-async fn load_iam(layer: &Arc<ObjectLayer>, root_access_key: &str) -> Arc<crate::iam::Iam> {
-    let mut wait = std::time::Duration::from_millis(100);
-    loop {
-        match crate::iam::Iam::load(layer.clone(), root_access_key).await {
-            Ok(iam) => {
-                iam.spawn_reloader();
-                return iam;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot load IAM yet; retrying");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(std::time::Duration::from_secs(5));
-            }
-        }
-    }
 }
 
 /// What the server knows about one connection.
