@@ -70,19 +70,25 @@ pub struct IamDoc {
     pub updated_nanos: i64,
 }
 
-/// Access keys as S3 clients accept them.
-pub fn check_access_key(key: &str) -> Result<(), IamError> {
-    let ok = (3..=128).contains(&key.len())
-        && key
+/// Names of `min_len` to 128 letters, digits and `-_.@+=` (what S3 clients and shells take
+/// unquoted).
+fn check_identifier(what: &str, name: &str, min_len: usize) -> Result<(), IamError> {
+    let ok = (min_len..=128).contains(&name.len())
+        && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.@+=".contains(&b));
     if ok {
         Ok(())
     } else {
         Err(IamError::Invalid(format!(
-            "access key {key:?} must be 3 to 128 characters of letters, digits and -_.@+="
+            "{what} {name:?} must be {min_len} to 128 characters of letters, digits and -_.@+="
         )))
     }
+}
+
+/// Access keys as S3 clients accept them.
+pub fn check_access_key(key: &str) -> Result<(), IamError> {
+    check_identifier("access key", key, 3)
 }
 
 /// Secret keys of 8 to 128 printable characters (as the root credentials).
@@ -98,17 +104,7 @@ pub fn check_secret_key(secret: &str) -> Result<(), IamError> {
 
 /// Group and policy names.
 pub fn check_name(what: &str, name: &str) -> Result<(), IamError> {
-    let ok = (1..=128).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.@+=".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(IamError::Invalid(format!(
-            "{what} name {name:?} must be 1 to 128 characters of letters, digits and -_.@+="
-        )))
-    }
+    check_identifier(&format!("{what} name"), name, 1)
 }
 
 impl IamDoc {
@@ -199,10 +195,11 @@ impl IamDoc {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn user(policies: &[&str]) -> User {
+    /// An enabled user with `policies`, for tests here and in `iam::tests`.
+    pub(crate) fn user(policies: &[&str]) -> User {
         User {
             secret_key: "secret-secret".into(),
             enabled: true,

@@ -274,15 +274,8 @@ impl Iam {
 
 #[cfg(test)]
 mod tests {
+    use super::doc::tests::user;
     use super::*;
-
-    fn user(policies: &[&str]) -> User {
-        User {
-            secret_key: "secret-secret".into(),
-            enabled: true,
-            policies: policies.iter().map(|p| p.to_string()).collect(),
-        }
-    }
 
     /// A stored policy a newer parser refuses grants nothing and narrows to nothing; it never
     /// stops the node from loading IAM.
