@@ -503,6 +503,15 @@ fn site_and_upgrade_playbooks_on_container_hosts() {
     assert_eq!(run.code, 0, "{run}");
     let upgrade = run.elapsed;
     eprintln!("upgrade under traffic: {answered} requests answered, {moved} moved off a node that refused the connection, {} failed", failures.len());
+    if !failures.is_empty() {
+        for h in &hosts.hosts {
+            eprintln!(
+                "--- {}: the node's log, last lines\n{}",
+                h.name,
+                h.exec_text("journalctl -u rustfs --no-pager -o short-precise -n 80")
+            );
+        }
+    }
     assert!(
         failures.is_empty(),
         "failed requests during the upgrade: {failures:#?}"

@@ -7,6 +7,7 @@
 use crate::rpc::client::Peer;
 use crate::rpc::wire::LockCall;
 use futures::future::join_all;
+use futures::stream::{FuturesUnordered, StreamExt};
 use parking_lot::Mutex;
 use rand::Rng;
 use std::collections::HashMap;
@@ -145,17 +146,23 @@ pub struct DistGuard {
     resource: String,
     uid: Uuid,
     refresher: tokio::task::JoinHandle<()>,
+    released: Released,
 }
 
 impl Drop for DistGuard {
     fn drop(&mut self) {
         self.refresher.abort();
+        *self.released.lock() = true;
         let (lockers, resource, uid) = (self.lockers.clone(), self.resource.clone(), self.uid);
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(release(lockers, resource, uid));
         }
     }
 }
+
+/// Whether one acquisition's grants have been given back (its round failed, or its guard was
+/// dropped): a grant answered after that is given back at once by whoever sees it.
+type Released = Arc<Mutex<bool>>;
 
 async fn release(lockers: Vec<Locker>, resource: String, uid: Uuid) {
     join_all(lockers.iter().map(|l| {
@@ -183,19 +190,10 @@ impl DistLocks {
     /// Takes the lock, or gives up after the acquire timeout (`None`).
     pub async fn acquire(&self, resource: String, write: bool) -> Option<DistGuard> {
         let uid = Uuid::new_v4();
-        let quorum = self.quorum(write);
         let deadline = Instant::now() + self.acquire_timeout;
         let mut backoff = Duration::from_millis(5);
         loop {
-            let granted = join_all(self.lockers.iter().map(|l| {
-                l.call(LockCall::Lock {
-                    resource: resource.clone(),
-                    uid,
-                    write,
-                })
-            }))
-            .await;
-            if granted.iter().filter(|g| **g).count() >= quorum {
+            if let Some(released) = self.round(&resource, uid, write).await {
                 let refresher =
                     tokio::spawn(refresh_loop(self.lockers.clone(), resource.clone(), uid));
                 return Some(DistGuard {
@@ -203,17 +201,9 @@ impl DistLocks {
                     resource,
                     uid,
                     refresher,
+                    released,
                 });
             }
-            // Give back partial grants so two contenders cannot starve each other.
-            let partial: Vec<Locker> = self
-                .lockers
-                .iter()
-                .zip(&granted)
-                .filter(|(_, g)| **g)
-                .map(|(l, _)| l.clone())
-                .collect();
-            release(partial, resource.clone(), uid).await;
             let now = Instant::now();
             if now >= deadline {
                 tracing::warn!(resource, write, "lock not acquired before the timeout");
@@ -224,6 +214,59 @@ impl DistLocks {
             tokio::time::sleep(wait).await;
             backoff = (backoff * 2).min(Duration::from_millis(500));
         }
+    }
+
+    /// One attempt: asks every locker and decides as soon as a quorum granted or too many
+    /// refused for one to, so a locker that is slow to answer (a node stopping, paused or cut
+    /// off, until the RPC deadline) delays nobody while a quorum answers. Answers still out are
+    /// settled in the background: a late grant is given back once the attempt failed or its
+    /// guard is gone.
+    async fn round(&self, resource: &str, uid: Uuid, write: bool) -> Option<Released> {
+        let quorum = self.quorum(write);
+        let n = self.lockers.len();
+        let mut pending: FuturesUnordered<_> = self
+            .lockers
+            .iter()
+            .map(|l| {
+                let (l, resource) = (l.clone(), resource.to_string());
+                async move {
+                    let granted = l
+                        .call(LockCall::Lock {
+                            resource,
+                            uid,
+                            write,
+                        })
+                        .await;
+                    (l, granted)
+                }
+            })
+            .collect();
+        let (mut granted, mut refused) = (Vec::new(), 0);
+        while granted.len() < quorum && n - refused >= quorum {
+            match pending.next().await {
+                Some((l, true)) => granted.push(l),
+                Some((_, false)) => refused += 1,
+                None => break,
+            }
+        }
+        let won = granted.len() >= quorum;
+        let released: Released = Arc::new(Mutex::new(!won));
+        if !pending.is_empty() {
+            let (released, resource) = (released.clone(), resource.to_string());
+            tokio::spawn(async move {
+                while let Some((l, granted)) = pending.next().await {
+                    if granted && *released.lock() {
+                        release(vec![l], resource.clone(), uid).await;
+                    }
+                }
+            });
+        }
+        if won {
+            return Some(released);
+        }
+        // Give back partial grants so two contenders cannot starve each other.
+        release(granted, resource.to_string(), uid).await;
+        None
     }
 }
 
@@ -300,6 +343,47 @@ mod tests {
             .await;
         }
         assert!(l.acquire("b/k".into(), true).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_locker_that_does_not_answer_delays_nobody() {
+        // A node that accepts connections and never answers (stopping, paused): a quorum of the
+        // others decides at once instead of after the RPC deadline.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = silent.local_addr().unwrap().to_string();
+        let holder = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = silent.accept().await {
+                held.push(s);
+            }
+        });
+        let keys =
+            crate::rpc::auth::RpcKeys::from_secrets("dlock-test-secret-dlock-test-secret").unwrap();
+        let mut l = local(3);
+        l.lockers.push(Locker::Remote(Peer::new(
+            &addr,
+            None,
+            keys,
+            Duration::from_secs(30),
+        )));
+        l.acquire_timeout = Duration::from_secs(30);
+        let started = Instant::now();
+        let w = l
+            .acquire("b/k".into(), true)
+            .await
+            .expect("a majority grants");
+        drop(w);
+        let r = l
+            .acquire("b/k".into(), false)
+            .await
+            .expect("readers after the writer left");
+        drop(r);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "waited {:?} for a silent locker",
+            started.elapsed()
+        );
+        holder.abort();
     }
 
     #[test]

@@ -430,6 +430,10 @@ pub async fn run(
             }
         });
     }
+    // Stop listening before draining: a connection made now would wait in the backlog, unserved,
+    // until the process exits — a peer's RPC or a client's request would hang for its whole
+    // deadline instead of being refused at once and going elsewhere.
+    drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(std::time::Duration::from_secs(10)) => tracing::warn!("connections still open after 10 s; closing"),
