@@ -113,6 +113,8 @@ pub struct ServerConfig {
     pub heal: crate::heal::HealConfig,
     #[command(flatten)]
     pub limits: crate::server::limits::ConnLimits,
+    #[command(flatten)]
+    pub audit: crate::audit::AuditConfig,
     /// Drives, one pool per argument with ellipses: `/data{1...4}`.
     #[arg(required = true, env = "RUSTFS_VOLUMES", value_delimiter = ' ')]
     pub drives: Vec<String>,

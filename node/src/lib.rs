@@ -1,6 +1,7 @@
 //! The RustFS storage server.
 
 pub mod admin_cli;
+pub mod audit;
 pub mod config;
 pub mod erasure;
 pub mod heal;

@@ -42,6 +42,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     let addr = parse_address(&cfg.address).map_err(anyhow::Error::msg)?;
     cfg.heal.validate().map_err(anyhow::Error::msg)?;
     cfg.limits.validate().map_err(anyhow::Error::msg)?;
+    cfg.audit.validate().map_err(anyhow::Error::msg)?;
     server::limits::raise_open_files_limit();
     let scrape_auth =
         rustfs_node::metrics::auth::ScrapeAuth::from_config(&cfg).map_err(anyhow::Error::msg)?;
@@ -68,6 +69,15 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         let listener = bind(addr).await?;
         server::privileges::drop_to(cfg.run_as.as_deref())?;
         let layer = server::bootstrap::build(&cfg, &pools).await?;
+        let first_drive = std::path::Path::new(pools[0].endpoints[0].path());
+        let local = listener.local_addr()?;
+        let name = if local.ip().is_unspecified() {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+            format!("{}:{}", host.trim(), local.port())
+        } else {
+            local.to_string()
+        };
+        rustfs_node::audit::start(&cfg.audit, &name, Some(first_drive))?;
         let (creds, generated) = server::bootstrap::credentials(&layer).await?;
         announce(&listener, &creds, generated, tls.is_some())?;
         let state = server::ServerState::new(
@@ -116,6 +126,13 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         formed = server::cluster::form(&cfg, &part) => formed?,
         ended = &mut serving => return ended.context("server task")?,
     };
+    let first_drive = part
+        .pools
+        .iter()
+        .flat_map(|p| &p.endpoints)
+        .find(|e| e.host_port().as_deref() == Some(part.me.as_str()))
+        .map(|e| std::path::Path::new(e.path()));
+    rustfs_node::audit::start(&cfg.audit, &part.me, first_drive)?;
     state.set_layer(layer).await;
     state.start_healing(cfg.heal.clone());
     tracing::info!("serving S3");

@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod hosts;
+pub mod iam;
 pub mod pki;
 pub mod raw;
 

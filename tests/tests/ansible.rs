@@ -336,8 +336,9 @@ async fn traffic(
                             }
                         };
                         let op = if get { "GET" } else { "PUT" };
+                        let sent_at = time::OffsetDateTime::now_utc().time();
                         match tokio::time::timeout(Duration::from_secs(30), call).await {
-                            Err(_) => fail(&failures, format!("{op} {key} via node {i}: no answer in 30 s")),
+                            Err(_) => fail(&failures, format!("{op} {key} via node {i}: no answer in 30 s (sent at {sent_at} UTC)")),
                             Ok(Ok(Ok(()))) => {
                                 ok.fetch_add(1, Ordering::SeqCst);
                             }
@@ -508,7 +509,9 @@ fn site_and_upgrade_playbooks_on_container_hosts() {
             eprintln!(
                 "--- {}: the node's log, last lines\n{}",
                 h.name,
-                h.exec_text("journalctl -u rustfs --no-pager -o short-precise -n 80")
+                h.exec_text(
+                    "journalctl -u rustfs --no-pager -o short-precise | grep -v 'heal::manager' | tail -n 60"
+                )
             );
         }
     }

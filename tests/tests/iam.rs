@@ -4,92 +4,9 @@
 
 use aws_sdk_s3::Client;
 use rustfs_tests::cluster::Cluster;
-use rustfs_tests::raw::{self, RawResponse};
-use rustfs_tests::{client, TestNode, ACCESS_KEY, SECRET_KEY};
+use rustfs_tests::iam::{add_user, admin, admin_ok, delete, get, list, put, ROOT};
+use rustfs_tests::{client, TestNode, ACCESS_KEY};
 use std::time::{Duration, Instant};
-
-const ROOT: (&str, &str) = (ACCESS_KEY, SECRET_KEY);
-
-async fn admin(
-    endpoint: &str,
-    keys: (&str, &str),
-    method: &str,
-    path: &str,
-    body: &str,
-) -> RawResponse {
-    let url = format!("{endpoint}/rustfs/admin/v1/iam/{path}");
-    raw::send_as(keys, method, &url, &[], body.as_bytes().to_vec()).await
-}
-
-/// Runs an admin call as root that must succeed.
-async fn admin_ok(endpoint: &str, method: &str, path: &str, body: &str) -> String {
-    let r = admin(endpoint, ROOT, method, path, body).await;
-    assert_eq!(r.status, 200, "{method} {path}: {}", r.body);
-    r.body
-}
-
-async fn add_user(endpoint: &str, user: &str, policies: &[&str]) -> Client {
-    let secret = format!("{user}-secret-key");
-    admin_ok(
-        endpoint,
-        "PUT",
-        &format!("users/{user}"),
-        &format!(r#"{{"secret_key":"{secret}"}}"#),
-    )
-    .await;
-    for p in policies {
-        admin_ok(
-            endpoint,
-            "POST",
-            &format!("policies/{p}/attach"),
-            &format!(r#"{{"user":"{user}"}}"#),
-        )
-        .await;
-    }
-    client(endpoint, user, &secret)
-}
-
-/// The S3 error code of an SDK error ("" when the call succeeded).
-async fn put(c: &Client, bucket: &str, key: &str) -> String {
-    match c
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(b"data".to_vec().into())
-        .send()
-        .await
-    {
-        Ok(_) => String::new(),
-        Err(e) => rustfs_tests::error_code(e),
-    }
-}
-
-async fn get(c: &Client, bucket: &str, key: &str) -> String {
-    match c.get_object().bucket(bucket).key(key).send().await {
-        Ok(_) => String::new(),
-        Err(e) => rustfs_tests::error_code(e),
-    }
-}
-
-async fn delete(c: &Client, bucket: &str, key: &str) -> String {
-    match c.delete_object().bucket(bucket).key(key).send().await {
-        Ok(_) => String::new(),
-        Err(e) => rustfs_tests::error_code(e),
-    }
-}
-
-async fn list(c: &Client, bucket: &str, prefix: Option<&str>) -> String {
-    match c
-        .list_objects_v2()
-        .bucket(bucket)
-        .set_prefix(prefix.map(str::to_string))
-        .send()
-        .await
-    {
-        Ok(_) => String::new(),
-        Err(e) => rustfs_tests::error_code(e),
-    }
-}
 
 const HOME_POLICY: &str = r#"{
   "Version": "2012-10-17",

@@ -198,6 +198,28 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Whether the policy is public as S3's `GetBucketPolicyStatus` means it: some Allow
+    /// statement applies to anonymous callers without a condition that fixes where they call
+    /// from or who they are (`aws:SourceIp`, `aws:userid`, `aws:username`).
+    pub fn is_public(&self) -> bool {
+        let anonymous = Caller {
+            username: None,
+            userid: None,
+        };
+        let fixing = [
+            ConditionKey::SOURCE_IP,
+            ConditionKey::USERID,
+            ConditionKey::USERNAME,
+        ];
+        self.statements.iter().any(|s| {
+            s.effect == Effect::Allow
+                && s.principal.as_ref().is_some_and(|p| p.applies(anonymous))
+                && !s.conditions.iter().any(|c| fixing.contains(c.key()))
+        })
+    }
+}
+
 /// Decides a request against everything that applies to the caller:
 ///
 /// - `identity`: the policies attached to the user and to each of its groups (for a service

@@ -1585,3 +1585,38 @@ proptest! {
         prop_assert_eq!(first.to_json(), second.to_json());
     }
 }
+
+#[test]
+fn a_bucket_policy_is_public_when_it_lets_anyone_in_from_anywhere() {
+    let statement = |principal: &str, condition: &str| {
+        bucket_policy(
+            &doc(&format!(
+                r#"{{"Effect":"Allow","Principal":{principal},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"{condition}}}"#
+            )),
+            "b",
+        )
+    };
+    assert!(statement(r#""*""#, "").is_public());
+    assert!(statement(r#"{"AWS":["*"]}"#, "").is_public());
+    assert!(
+        statement(
+            r#""*""#,
+            r#","Condition":{"Bool":{"aws:SecureTransport":"true"}}"#
+        )
+        .is_public(),
+        "TLS only is still anyone"
+    );
+    assert!(!statement(r#"{"AWS":["alice"]}"#, "").is_public());
+    assert!(!statement(
+        r#""*""#,
+        r#","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#
+    )
+    .is_public());
+    let deny_only = bucket_policy(
+        &doc(
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}"#,
+        ),
+        "b",
+    );
+    assert!(!deny_only.is_public());
+}

@@ -1,11 +1,11 @@
 //! Who may do what, per request: the signature keys `s3s` verifies requests with
 //! ([`IamAuth`]: root, enabled users, live service accounts) and the access check it runs once
 //! the operation is known ([`IamAccess`]: root may do everything; anyone else needs an Allow from
-//! the policies of its user and groups, narrowed by a service account's own policy, and no Deny;
-//! unsigned requests are refused).
+//! the policies of its user and groups or the bucket's policy, narrowed by a service account's
+//! own policy, and no Deny; an unsigned request only what the bucket policy grants everyone).
 
 use super::Iam;
-use rustfs_common::policy::{authorize, Action, ConditionKey, Decision, RequestContext};
+use rustfs_common::policy::{authorize, Action, ConditionKey, Decision, Policy, RequestContext};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::{s3_error, S3Result};
 use std::net::SocketAddr;
@@ -46,17 +46,41 @@ impl S3Auth for IamAuth {
     }
 }
 
-/// Whether the caller with `access_key` may do `ctx` (everything for root).
+/// Whether the caller with `access_key` may do `ctx` (everything for root), under its identity
+/// policies (admin calls: no bucket policy applies).
 pub fn allowed(iam: &Iam, access_key: &str, ctx: RequestContext) -> bool {
+    decide(iam, Some(access_key), None, ctx).is_some()
+}
+
+/// The user a signed-in caller's key belongs to (root's own key for root), for the audit log.
+pub fn user_of(iam: &Iam, access_key: &str) -> Option<String> {
     if access_key == iam.root_access_key() {
-        return true;
+        return Some(access_key.to_string());
     }
-    let Some(id) = iam.identity(access_key) else {
-        return false;
+    iam.identity(access_key).map(|id| id.username)
+}
+
+/// Whether the caller (`None`: anonymous) may do `ctx` under its identity policies and the
+/// policy of the bucket the request names: `Some(user)` (the user the caller's key belongs to;
+/// empty for anonymous) when allowed. Only a bucket policy can let an anonymous caller in.
+fn decide(
+    iam: &Iam,
+    access_key: Option<&str>,
+    bucket: Option<&Policy>,
+    ctx: RequestContext,
+) -> Option<String> {
+    let Some(access_key) = access_key else {
+        let allowed = authorize([], None, bucket, &ctx) == Decision::Allow;
+        return allowed.then(String::new);
     };
-    let ctx = ctx.with_user(id.username, access_key);
+    if access_key == iam.root_access_key() {
+        return Some(access_key.to_string());
+    }
+    let id = iam.identity(access_key)?;
+    let ctx = ctx.with_user(id.username.clone(), access_key);
     let identity = id.policies.iter().map(|p| p.as_ref());
-    authorize(identity, id.session.as_deref(), None, &ctx) == Decision::Allow
+    let allowed = authorize(identity, id.session.as_deref(), bucket, &ctx) == Decision::Allow;
+    allowed.then_some(id.username)
 }
 
 /// The request as policies see it: action, bucket and key, and the condition values S3 defines.
@@ -125,16 +149,30 @@ pub struct IamAccess {
     pub iam: Arc<Iam>,
 }
 
+impl IamAccess {
+    /// The policy of `bucket` (from this node's cached bucket configuration).
+    async fn bucket_policy(&self, bucket: Option<&str>) -> S3Result<Option<Arc<Policy>>> {
+        let Some(bucket) = bucket else {
+            return Ok(None);
+        };
+        let cfg = self.iam.layer.bucket_config(bucket).await.map_err(|e| {
+            tracing::warn!(bucket, error = %e, "cannot read the bucket configuration to authorise a request");
+            s3_error!(ServiceUnavailable, "the bucket's policy cannot be read right now; retry shortly")
+        })?;
+        Ok(cfg.bucket_policy(bucket))
+    }
+}
+
 #[async_trait::async_trait]
 impl s3s::access::S3Access for IamAccess {
     async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> S3Result<()> {
         let op = cx.s3_op().name().to_owned();
         crate::metrics::http::record_api(cx.extensions_mut(), op.clone());
         let op = op.as_str();
-        let Some(access_key) = cx.credentials().map(|c| c.access_key.clone()) else {
-            return Err(s3_error!(AccessDenied, "Signature is required"));
-        };
-        if access_key == self.iam.root_access_key() {
+        let access_key = cx.credentials().map(|c| c.access_key.clone());
+        let access_key = access_key.as_deref();
+        if let Some(root) = access_key.filter(|k| *k == self.iam.root_access_key()) {
+            crate::metrics::http::record_caller(cx.extensions_mut(), root, root);
             return Ok(());
         }
         let Some(action) = Action::for_s3_operation(op) else {
@@ -149,13 +187,26 @@ impl s3s::access::S3Access for IamAccess {
             "CopyObject" | "UploadPartCopy" => copy_source(cx.headers()),
             _ => None,
         };
-        if !allowed(&self.iam, &access_key, ctx.clone()) {
+        let policy = self.bucket_policy(ctx.bucket()).await?;
+        let verdict = decide(&self.iam, access_key, policy.as_deref(), ctx.clone());
+        if let Some(key) = access_key {
+            // Who it was, allowed or not (a refused key is still a proven one).
+            let user = match &verdict {
+                Some(user) => Some(user.clone()),
+                None => user_of(&self.iam, key),
+            };
+            if let Some(user) = user {
+                crate::metrics::http::record_caller(cx.extensions_mut(), key, &user);
+            }
+        }
+        if verdict.is_none() {
             return Err(s3_error!(AccessDenied, "Access Denied"));
         }
         if let Some((bucket, key)) = source {
+            let policy = self.bucket_policy(Some(&bucket)).await?;
             let mut read = ctx.with_object(bucket, key);
             read.set_action(Action::GetObject);
-            if !allowed(&self.iam, &access_key, read) {
+            if decide(&self.iam, access_key, policy.as_deref(), read).is_none() {
                 return Err(s3_error!(AccessDenied, "Access Denied to the copy source"));
             }
         }

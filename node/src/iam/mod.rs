@@ -146,7 +146,7 @@ impl Compiled {
 
 /// This node's view of IAM.
 pub struct Iam {
-    layer: Arc<ObjectLayer>,
+    pub(crate) layer: Arc<ObjectLayer>,
     root_access_key: String,
     state: RwLock<Arc<Compiled>>,
     loaded: std::sync::atomic::AtomicBool,

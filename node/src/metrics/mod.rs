@@ -64,6 +64,15 @@ pub struct DriveMetrics {
     pub duration: HistogramVec,
 }
 
+/// Audit log figures, per target (`file`, a webhook's URL, or `channel` for the hand-over to
+/// the writer) (`audit`).
+pub struct AuditMetrics {
+    pub entries: IntCounterVec,
+    pub dropped: IntCounterVec,
+    pub delivery_errors: IntCounterVec,
+    pub queue_bytes: IntGaugeVec,
+}
+
 /// The handles one local drive updates, resolved once so the IO path does no label lookups
 /// (errors, being rare, are counted through the vector).
 #[derive(Clone)]
@@ -81,6 +90,7 @@ pub struct Metrics {
     pub lock: LockMetrics,
     pub drive: DriveMetrics,
     pub heal: heal::HealMetrics,
+    pub audit: AuditMetrics,
     /// Expiry (Unix seconds) of the certificates the node serves and trusts, `certificate` =
     /// `node` or `ca`; no series without TLS.
     pub tls_expiry: GaugeVec,
@@ -191,6 +201,32 @@ impl Metrics {
             ),
         };
         let heal = heal::HealMetrics::new(&reg);
+        let audit = AuditMetrics {
+            entries: counter_vec(
+                &reg,
+                "rustfs_audit_entries_total",
+                "Audit entries written to the file (target=\"file\") or delivered to a webhook (target=URL)",
+                &["target"],
+            ),
+            dropped: counter_vec(
+                &reg,
+                "rustfs_audit_dropped_total",
+                "Audit entries lost: the target failed, its queue was full, or (target=\"channel\") the writer fell behind",
+                &["target"],
+            ),
+            delivery_errors: counter_vec(
+                &reg,
+                "rustfs_audit_delivery_errors_total",
+                "Failed deliveries to an audit webhook (the entries stay queued and are retried)",
+                &["target"],
+            ),
+            queue_bytes: int_gauge_vec(
+                &reg,
+                "rustfs_audit_queue_bytes",
+                "Bytes of audit entries queued on disk for a webhook",
+                &["target"],
+            ),
+        };
         let tls_expiry = gauge_vec(
             &reg,
             "rustfs_tls_certificate_expiry_timestamp_seconds",
@@ -212,6 +248,7 @@ impl Metrics {
             lock,
             drive,
             heal,
+            audit,
             tls_expiry,
             node,
             usage: cluster::UsageCounter::default(),

@@ -12,6 +12,7 @@ use crate::store::SYS_BUCKET;
 use futures::future::BoxFuture;
 use futures::StreamExt;
 use parking_lot::Mutex;
+use rustfs_common::policy::Policy;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -73,11 +74,46 @@ pub struct BucketConfig {
     pub lifecycle: Option<Vec<crate::lifecycle::rules::Rule>>,
     /// CORS rules, in the order they were given (the first match answers).
     pub cors: Option<Vec<CorsRule>>,
-    pub policy: Option<serde_json::Value>,
+    /// The bucket policy as it was set (`PutBucketPolicy`), validated then; see
+    /// [`BucketConfig::bucket_policy`].
+    pub policy: Option<String>,
+    /// The policy compiled, on first use of this copy.
+    #[serde(skip)]
+    compiled_policy: CompiledPolicy,
     pub replication: Option<serde_json::Value>,
     pub notification: Option<serde_json::Value>,
     /// When this document was last changed.
     pub updated_nanos: i64,
+}
+
+impl BucketConfig {
+    /// The bucket policy of `bucket`, compiled once per cached copy. A stored document this build
+    /// cannot parse grants nothing (it is logged); it never stops the bucket from being served.
+    pub fn bucket_policy(&self, bucket: &str) -> Option<Arc<Policy>> {
+        self.compiled_policy
+            .0
+            .get_or_init(|| {
+                let json = self.policy.as_deref()?;
+                match Policy::parse_bucket(json.as_bytes(), bucket) {
+                    Ok(p) => Some(Arc::new(p)),
+                    Err(e) => {
+                        tracing::error!(bucket, error = %e, "stored bucket policy does not parse; it grants nothing");
+                        None
+                    }
+                }
+            })
+            .clone()
+    }
+}
+
+/// A lazily compiled bucket policy: a cache, so it takes no part in comparisons.
+#[derive(Debug, Clone, Default)]
+struct CompiledPolicy(OnceLock<Option<Arc<Policy>>>);
+
+impl PartialEq for CompiledPolicy {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// Tells the other nodes to drop their cached configuration of a bucket.

@@ -10,13 +10,37 @@ pub async fn handle_create_bucket(
     api: &S3Api,
     req: S3Request<CreateBucketInput>,
 ) -> S3Result<S3Response<CreateBucketOutput>> {
-    api.layer.make_bucket(&req.input.bucket).await?;
-    if req.input.object_lock_enabled_for_bucket == Some(true) {
-        if let Err(e) = super::objlock::enable_at_creation(api, &req.input.bucket).await {
-            // A lock bucket that cannot record its lock must not be left behind without one.
-            let _ = api.layer.delete_bucket(&req.input.bucket).await;
-            return Err(e);
+    let i = &req.input;
+    let grants = [
+        &i.grant_full_control,
+        &i.grant_read,
+        &i.grant_read_acp,
+        &i.grant_write,
+        &i.grant_write_acp,
+    ];
+    super::acl::refuse_grants(grants.iter().any(|g| g.is_some()))?;
+    let acl = i
+        .acl
+        .as_ref()
+        .map(|a| a.as_str())
+        .filter(|a| *a != BucketCannedACL::PRIVATE);
+    if let Some(acl) = acl {
+        super::acl::check_bucket_acl(acl)?;
+    }
+    api.layer.make_bucket(&i.bucket).await?;
+    // A bucket that cannot record what it was created with must not be left behind without it.
+    let configured = async {
+        if i.object_lock_enabled_for_bucket == Some(true) {
+            super::objlock::enable_at_creation(api, &i.bucket).await?;
         }
+        if let Some(acl) = acl {
+            super::acl::apply_bucket_acl(api, &i.bucket, acl).await?;
+        }
+        S3Result::Ok(())
+    };
+    if let Err(e) = configured.await {
+        let _ = api.layer.delete_bucket(&i.bucket).await;
+        return Err(e);
     }
     Ok(S3Response::new(CreateBucketOutput {
         location: Some(format!("/{}", req.input.bucket)),

@@ -87,6 +87,27 @@ impl From<ObjError> for S3Error {
 }
 
 /// An S3 XML error answered before a request reaches `s3s` (the front door's refusals).
+/// The S3 error code of an answer built by [`error_response`], carried in its extensions.
+#[derive(Debug, Clone)]
+pub struct ErrorCode(pub String);
+
+/// The S3 error code of an error answer, for the audit log: the one [`error_response`] noted,
+/// or the `<Code>` of an XML error body `s3s` wrote (small, held in memory). `None` for a
+/// success, or when the audit log is off (nothing is looked at then).
+pub fn code_of(r: &http::Response<s3s::Body>) -> Option<String> {
+    if r.status().as_u16() < 300 || !crate::audit::enabled() {
+        return None;
+    }
+    if let Some(c) = r.extensions().get::<ErrorCode>() {
+        return Some(c.0.clone());
+    }
+    let body = r.body().bytes()?;
+    let text = std::str::from_utf8(&body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = start + text[start..].find("</Code>")?;
+    Some(text[start..end].to_string())
+}
+
 pub fn error_response(
     status: u16,
     code: &str,
@@ -106,6 +127,7 @@ pub fn error_response(
     http::Response::builder()
         .status(status)
         .header(http::header::CONTENT_TYPE, "application/xml")
+        .extension(ErrorCode(code.to_string()))
         .body(http_body_util::Full::new(bytes::Bytes::from(body)))
         .expect("a static status and header")
 }

@@ -15,6 +15,7 @@ pub async fn handle_create_multipart_upload(
     req: S3Request<CreateMultipartUploadInput>,
 ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
     let i = req.input;
+    super::acl::check_object_acl(i.acl.as_ref())?;
     let meta = user_meta(i.metadata, stored_headers!(i));
     let mut opts = put_options(&req.headers, i.content_type, meta, None, None, None);
     opts.attrs.tags = super::tagging::parse_tagging_header(i.tagging.as_deref())?;

@@ -162,6 +162,7 @@ pub async fn handle_put_object(
     let trailers = req.trailing_headers.clone();
     let headers = req.headers;
     let input = req.input;
+    super::acl::check_object_acl(input.acl.as_ref())?;
     if input.if_none_match.is_some() || input.if_match.is_some() {
         match api.layer.head_object(&input.bucket, &input.key, None).await {
             Ok(info) => check_conditions(
@@ -410,6 +411,7 @@ pub async fn handle_copy_object(
     req: S3Request<CopyObjectInput>,
 ) -> S3Result<S3Response<CopyObjectOutput>> {
     let input = req.input;
+    super::acl::check_object_acl(input.acl.as_ref())?;
     let src = open_copy_source(api, &input.copy_source, conditions!(copy input)).await?;
     let replace = input
         .metadata_directive

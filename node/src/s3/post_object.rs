@@ -254,7 +254,7 @@ const TOO_SMALL: u8 = 2;
 pub async fn handle(
     state: &ServerState,
     layer: Arc<ObjectLayer>,
-    req: http::Request<hyper::body::Incoming>,
+    req: http::Request<crate::metrics::http::CountingBody<hyper::body::Incoming>>,
 ) -> Resp {
     let bucket = req.uri().path().trim_matches('/').to_string();
     let content_type = req

@@ -108,6 +108,9 @@ impl S3Route for AdminRoute {
                 "the admin API needs a SigV4-signed request"
             ));
         };
+        if let Some(user) = crate::iam::access::user_of(&self.iam, &c.access_key) {
+            crate::metrics::http::record_caller(&req.extensions, &c.access_key, &user);
+        }
         if c.access_key == self.iam.root_access_key() {
             return Ok(());
         }

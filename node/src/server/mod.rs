@@ -293,19 +293,31 @@ async fn serve_signed(
     layer: Arc<ObjectLayer>,
     req: http::Request<Incoming>,
 ) -> Resp {
+    let (probe, mut req) = crate::metrics::http::S3Probe::start(req);
+    let noted = |r: &http::Response<_>| {
+        r.extensions()
+            .get::<crate::s3::ErrorCode>()
+            .map(|c| c.0.clone())
+    };
     if let Some(refusal) = crate::s3::guard::check(&req, state.limits.allow_sigv2) {
-        return boxed(refusal);
+        let code = noted(&refusal);
+        return boxed(probe.finish(refusal, code));
     }
     if crate::s3::post_object::is_form_post(&req) {
-        return boxed(crate::s3::post_object::handle(state, layer, req).await);
+        crate::metrics::http::record_api(req.extensions_mut(), "PostObject".into());
+        let resp = crate::s3::post_object::handle(state, layer, req).await;
+        let code = noted(&resp);
+        return boxed(probe.finish(resp, code));
     }
-    let (probe, req) = crate::metrics::http::S3Probe::start(req);
     let req = crate::s3::guard::capped_chunks(req);
     match s3.call(req).await {
-        Ok(r) => boxed(probe.finish(r)),
+        Ok(r) => {
+            let code = crate::s3::code_of(&r);
+            boxed(probe.finish(r, code))
+        }
         Err(e) => {
             tracing::error!(error = ?e, "s3 service error");
-            text(500, "")
+            boxed(probe.finish(text(500, ""), Some("InternalError".into())))
         }
     }
 }
