@@ -136,7 +136,10 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     state.set_layer(layer).await;
     state.start_healing(cfg.heal.clone());
     tracing::info!("serving S3");
-    serving.await.context("server task")?
+    serving.await.context("server task")??;
+    // Connections have drained: give back the locks still held (background work's too).
+    rustfs_node::object::dlock::release_all(std::time::Duration::from_secs(5)).await;
+    Ok(())
 }
 
 async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

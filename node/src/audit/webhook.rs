@@ -219,3 +219,42 @@ async fn send_loop(q: Arc<Queue>, client: reqwest::Client) {
         m.entries.with_label_values(&[&q.url]).inc_by(lines);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued_files(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+            .filter(|f| f.path().extension().is_some_and(|e| e == "ndjson"))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_new_batches_and_keeps_what_it_holds_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        // Nothing listens on port 1: every delivery fails, so batches stay queued.
+        let url = "http://127.0.0.1:1/full-queue-test";
+        let mut hook = Webhook::start(url, dir.path(), 64 * 1024).unwrap();
+        let mut batch = vec![b'x'; 40 * 1024];
+        batch.push(b'\n');
+        hook.write(&batch, 1);
+        hook.write(&batch, 1);
+        let dropped = crate::metrics::global()
+            .audit
+            .dropped
+            .with_label_values(&[url]);
+        assert_eq!(dropped.get(), 1, "the second batch did not fit");
+        assert_eq!(queued_files(dir.path()), 1);
+        // Another start finds the batch and counts it against the limit.
+        let mut again = Webhook::start(url, dir.path(), 64 * 1024).unwrap();
+        assert_eq!(again.0.pending.lock().bytes, batch.len() as u64);
+        again.write(&batch, 1);
+        assert_eq!(dropped.get(), 2);
+        again.write(b"{}\n", 1);
+        assert_eq!(queued_files(dir.path()), 2);
+    }
+}

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 /// How long a node trusts its cached copy of a configuration it was not told about.
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
+/// Configurations a node caches at most.
+const MAX_CACHED: usize = 10_000;
 
 /// A bucket's versioning state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,9 +147,16 @@ impl ConfigCache {
     }
 
     fn put(&self, bucket: &str, cfg: Arc<BucketConfig>) {
-        self.entries
-            .lock()
-            .insert(bucket.to_string(), (cfg, Instant::now()));
+        let mut entries = self.entries.lock();
+        // Requests name buckets that do not exist too (anonymous ones included): keep the map
+        // bounded by forgetting what expired, and everything if that is not enough.
+        if entries.len() >= MAX_CACHED {
+            entries.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            if entries.len() >= MAX_CACHED {
+                entries.clear();
+            }
+        }
+        entries.insert(bucket.to_string(), (cfg, Instant::now()));
     }
 }
 

@@ -11,8 +11,9 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use parking_lot::Mutex;
 use rand::Rng;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
+use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(10);
@@ -153,10 +154,35 @@ impl Drop for DistGuard {
     fn drop(&mut self) {
         self.refresher.abort();
         *self.released.lock() = true;
+        HELD.lock().remove(&self.uid);
         let (lockers, resource, uid) = (self.lockers.clone(), self.resource.clone(), self.uid);
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(release(lockers, resource, uid));
+            RELEASES.spawn_on(release(lockers, resource, uid), &rt);
         }
+    }
+}
+
+/// A held lock's lockers and resource.
+type Holding = (Vec<Locker>, String);
+
+/// Locks this node holds now, by uid: what a stopping node gives back ([`release_all`]).
+static HELD: LazyLock<Mutex<HashMap<Uuid, Holding>>> =
+    LazyLock::new(Default::default);
+/// Releases on their way to the lockers.
+static RELEASES: LazyLock<TaskTracker> = LazyLock::new(TaskTracker::new);
+
+/// Gives back every lock this node still holds and waits (at most `limit`) until every release
+/// reached its lockers. A node calls this as it stops, after its connections drained: grants it
+/// left behind would make other nodes wait out their lease for keys it last wrote (a rolling
+/// restart right after a PUT would stall readers of that key).
+pub async fn release_all(limit: Duration) {
+    let held: Vec<(Uuid, Holding)> = HELD.lock().drain().collect();
+    for (uid, (lockers, resource)) in held {
+        RELEASES.spawn(release(lockers, resource, uid));
+    }
+    RELEASES.close();
+    if tokio::time::timeout(limit, RELEASES.wait()).await.is_err() {
+        tracing::warn!("some lock releases did not reach their nodes before the deadline; those grants expire with their lease");
     }
 }
 
@@ -196,6 +222,8 @@ impl DistLocks {
             if let Some(released) = self.round(&resource, uid, write).await {
                 let refresher =
                     tokio::spawn(refresh_loop(self.lockers.clone(), resource.clone(), uid));
+                HELD.lock()
+                    .insert(uid, (self.lockers.clone(), resource.clone()));
                 return Some(DistGuard {
                     lockers: self.lockers.clone(),
                     resource,
