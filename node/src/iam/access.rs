@@ -173,6 +173,7 @@ impl s3s::access::S3Access for IamAccess {
         let access_key = access_key.as_deref();
         if let Some(root) = access_key.filter(|k| *k == self.iam.root_access_key()) {
             crate::metrics::http::record_caller(cx.extensions_mut(), root, root);
+            cx.extensions_mut().insert(KeyCheck::Root);
             return Ok(());
         }
         let Some(action) = Action::for_s3_operation(op) else {
@@ -181,24 +182,50 @@ impl s3s::access::S3Access for IamAccess {
                 "{op} is allowed to the root user only"
             ));
         };
+        let versioned = ctx_names_version(cx);
+        let action = if versioned {
+            for_version(action)
+        } else {
+            action
+        };
         let ctx = context(cx, action);
         // A copy also reads its source.
         let source = match op {
             "CopyObject" | "UploadPartCopy" => copy_source(cx.headers()),
             _ => None,
         };
+        let bypass = cx
+            .headers()
+            .get("x-amz-bypass-governance-retention")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
         let policy = self.bucket_policy(ctx.bucket()).await?;
+        if op == "DeleteObjects" {
+            // Decided per key by the handler (`KeyCheck`): a Deny on some keys must hold even
+            // when the request names the bucket only.
+            record_who(cx, &self.iam, access_key, None);
+            cx.extensions_mut()
+                .insert(KeyCheck::Policies(Arc::new(KeyPolicies {
+                    iam: self.iam.clone(),
+                    access_key: access_key.map(str::to_string),
+                    policy,
+                    ctx,
+                    bypass,
+                })));
+            return Ok(());
+        }
         let verdict = decide(&self.iam, access_key, policy.as_deref(), ctx.clone());
-        if let Some(key) = access_key {
-            // Who it was, allowed or not (a refused key is still a proven one).
-            let user = match &verdict {
-                Some(user) => Some(user.clone()),
-                None => user_of(&self.iam, key),
-            };
-            if let Some(user) = user {
-                crate::metrics::http::record_caller(cx.extensions_mut(), key, &user);
+        if bypass && verdict.is_some() && matches!(op, "DeleteObject" | "PutObjectRetention") {
+            let mut b = ctx.clone();
+            b.set_action(Action::BypassGovernanceRetention);
+            if decide(&self.iam, access_key, policy.as_deref(), b).is_none() {
+                record_who(cx, &self.iam, access_key, None);
+                return Err(s3_error!(
+                    AccessDenied,
+                    "x-amz-bypass-governance-retention needs s3:BypassGovernanceRetention"
+                ));
             }
         }
+        record_who(cx, &self.iam, access_key, verdict.as_deref());
         if verdict.is_none() {
             return Err(s3_error!(AccessDenied, "Access Denied"));
         }
@@ -211,6 +238,95 @@ impl s3s::access::S3Access for IamAccess {
             }
         }
         Ok(())
+    }
+}
+
+/// Records who a signed request came from, allowed or not (a refused key is still a proven
+/// one); `user`: the user the decision already found.
+fn record_who(
+    cx: &mut s3s::access::S3AccessContext<'_>,
+    iam: &Iam,
+    access_key: Option<&str>,
+    user: Option<&str>,
+) {
+    let Some(key) = access_key else { return };
+    let user = match user {
+        Some(u) if !u.is_empty() => Some(u.to_string()),
+        _ => user_of(iam, key),
+    };
+    if let Some(user) = user {
+        crate::metrics::http::record_caller(cx.extensions_mut(), key, &user);
+    }
+}
+
+/// Whether the request names a version (`?versionId=`).
+fn ctx_names_version(cx: &s3s::access::S3AccessContext<'_>) -> bool {
+    cx.uri()
+        .query()
+        .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "versionId"))
+}
+
+/// The action AWS checks instead of `action` when the request names a version.
+fn for_version(action: Action) -> Action {
+    match action {
+        Action::GetObject => Action::GetObjectVersion,
+        Action::DeleteObject => Action::DeleteObjectVersion,
+        Action::GetObjectTagging => Action::GetObjectVersionTagging,
+        Action::PutObjectTagging => Action::PutObjectVersionTagging,
+        Action::DeleteObjectTagging => Action::DeleteObjectVersionTagging,
+        Action::GetObjectAttributes => Action::GetObjectVersionAttributes,
+        other => other,
+    }
+}
+
+/// How `DeleteObjects` decides each key it names (left in the request's extensions by the
+/// access check; a handler that finds none refuses every key).
+#[derive(Clone)]
+pub enum KeyCheck {
+    /// The root user: every key.
+    Root,
+    /// Anyone else: the caller's policies and the bucket's, per key.
+    Policies(Arc<KeyPolicies>),
+}
+
+/// What deciding one key of a `DeleteObjects` takes.
+pub struct KeyPolicies {
+    iam: Arc<Iam>,
+    access_key: Option<String>,
+    policy: Option<Arc<Policy>>,
+    /// The request's context (its bucket and conditions).
+    ctx: RequestContext,
+    /// `x-amz-bypass-governance-retention: true`: also needs `s3:BypassGovernanceRetention`.
+    bypass: bool,
+}
+
+impl KeyCheck {
+    /// Whether the caller may delete `key` (a version of it when `version` is set).
+    pub fn allows(&self, key: &str, version: bool) -> bool {
+        let KeyCheck::Policies(p) = self else {
+            return true;
+        };
+        let bucket = p.ctx.bucket().unwrap_or_default().to_string();
+        let mut one = p.ctx.clone().with_object(bucket, key);
+        let action = if version {
+            Action::DeleteObjectVersion
+        } else {
+            Action::DeleteObject
+        };
+        let mut actions = vec![action];
+        if p.bypass {
+            actions.push(Action::BypassGovernanceRetention);
+        }
+        actions.into_iter().all(|a| {
+            one.set_action(a);
+            decide(
+                &p.iam,
+                p.access_key.as_deref(),
+                p.policy.as_deref(),
+                one.clone(),
+            )
+            .is_some()
+        })
     }
 }
 

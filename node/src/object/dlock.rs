@@ -166,8 +166,7 @@ impl Drop for DistGuard {
 type Holding = (Vec<Locker>, String);
 
 /// Locks this node holds now, by uid: what a stopping node gives back ([`release_all`]).
-static HELD: LazyLock<Mutex<HashMap<Uuid, Holding>>> =
-    LazyLock::new(Default::default);
+static HELD: LazyLock<Mutex<HashMap<Uuid, Holding>>> = LazyLock::new(Default::default);
 /// Releases on their way to the lockers.
 static RELEASES: LazyLock<TaskTracker> = LazyLock::new(TaskTracker::new);
 

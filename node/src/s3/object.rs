@@ -340,10 +340,18 @@ pub async fn handle_delete_objects(
     api.layer.bucket_info(&input.bucket).await?;
     let quiet = input.delete.quiet.unwrap_or(false);
     let bypass = input.bypass_governance_retention == Some(true);
+    let check = req
+        .extensions
+        .get::<crate::iam::access::KeyCheck>()
+        .cloned();
     let mut deleted = Vec::new();
     let mut errors = Vec::new();
     for o in input.delete.objects {
+        let allowed = check
+            .as_ref()
+            .is_some_and(|c| c.allows(&o.key, o.version_id.is_some()));
         let outcome = match parse_version(o.version_id.as_deref()) {
+            Ok(_) if !allowed => Err(s3_error!(AccessDenied, "Access Denied")),
             Ok(version) => api
                 .layer
                 .delete_object(&input.bucket, &o.key, version, bypass)
