@@ -178,8 +178,24 @@ pub async fn handle_get_object_acl(
     }))
 }
 
+/// Refuses the explicit grants of an input with `grant_*` fields (CreateBucket, PutBucketAcl,
+/// PutObjectAcl), and its AccessControlPolicy body when given as a second argument.
+macro_rules! refuse_grants {
+    ($i:expr $(, $acp:expr)?) => {
+        $crate::s3::acl::refuse_explicit_grants(
+            $i.grant_full_control.is_some()
+                || $i.grant_read.is_some()
+                || $i.grant_read_acp.is_some()
+                || $i.grant_write.is_some()
+                || $i.grant_write_acp.is_some()
+                $(|| $acp.is_some())?,
+        )
+    };
+}
+pub(crate) use refuse_grants;
+
 /// Refuses explicit grants (headers or an AccessControlPolicy body): no ACLs are kept.
-pub fn refuse_grants(explicit: bool) -> S3Result<()> {
+pub fn refuse_explicit_grants(explicit: bool) -> S3Result<()> {
     if explicit {
         return Err(s3_error!(
             AccessControlListNotSupported,
@@ -266,14 +282,7 @@ pub async fn handle_put_bucket_acl(
     req: S3Request<PutBucketAclInput>,
 ) -> S3Result<S3Response<PutBucketAclOutput>> {
     let i = req.input;
-    refuse_grants(
-        i.access_control_policy.is_some()
-            || i.grant_full_control.is_some()
-            || i.grant_read.is_some()
-            || i.grant_read_acp.is_some()
-            || i.grant_write.is_some()
-            || i.grant_write_acp.is_some(),
-    )?;
+    refuse_grants!(i, i.access_control_policy)?;
     api.layer.bucket_info(&i.bucket).await?;
     let acl = i
         .acl
@@ -303,14 +312,7 @@ pub async fn handle_put_object_acl(
     req: S3Request<PutObjectAclInput>,
 ) -> S3Result<S3Response<PutObjectAclOutput>> {
     let i = req.input;
-    refuse_grants(
-        i.access_control_policy.is_some()
-            || i.grant_full_control.is_some()
-            || i.grant_read.is_some()
-            || i.grant_read_acp.is_some()
-            || i.grant_write.is_some()
-            || i.grant_write_acp.is_some(),
-    )?;
+    refuse_grants!(i, i.access_control_policy)?;
     check_object_acl(i.acl.as_ref())?;
     let version = super::versions::parse_version(i.version_id.as_deref())?;
     api.layer.head_object(&i.bucket, &i.key, version).await?;

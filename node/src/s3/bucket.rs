@@ -11,14 +11,7 @@ pub async fn handle_create_bucket(
     req: S3Request<CreateBucketInput>,
 ) -> S3Result<S3Response<CreateBucketOutput>> {
     let i = &req.input;
-    let grants = [
-        &i.grant_full_control,
-        &i.grant_read,
-        &i.grant_read_acp,
-        &i.grant_write,
-        &i.grant_write_acp,
-    ];
-    super::acl::refuse_grants(grants.iter().any(|g| g.is_some()))?;
+    super::acl::refuse_grants!(i)?;
     let acl = i
         .acl
         .as_ref()
