@@ -106,6 +106,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     let listener = bind(addr).await?;
     server::privileges::drop_to(cfg.run_as.as_deref())?;
     let part = server::cluster::prepare(pools, addr, keys, tls.as_ref())?;
+    rustfs_node::object::dlock::set_this_node(&part.me);
     announce(&listener, &creds, false, tls.is_some())?;
     tracing::info!(node = %part.me, "this node is {}", part.me);
     let state = server::ServerState::new(
@@ -135,6 +136,9 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     rustfs_node::audit::start(&cfg.audit, &part.me, first_drive)?;
     state.set_layer(layer).await;
     state.start_healing(cfg.heal.clone());
+    if let Some(peers) = part.rpc.peers.get().cloned() {
+        tokio::spawn(async move { rustfs_node::object::dlock::announce(&peers).await });
+    }
     tracing::info!("serving S3");
     serving.await.context("server task")??;
     // Connections have drained: give back the locks still held (background work's too).

@@ -5,7 +5,7 @@
 //! gives up after the acquire timeout (the S3 layer answers 503 SlowDown).
 
 use crate::rpc::client::Peer;
-use crate::rpc::wire::LockCall;
+use crate::rpc::wire::{LockCall, LockOwner};
 use futures::future::join_all;
 use futures::stream::{FuturesUnordered, StreamExt};
 use parking_lot::Mutex;
@@ -41,9 +41,92 @@ impl Entry {
 #[derive(Default)]
 pub struct LockTable {
     entries: Mutex<HashMap<String, Entry>>,
+    owners: Mutex<Owners>,
+}
+
+/// Who holds which grant, and each node's current boot: a node that restarted (a new boot)
+/// cannot give back what its previous run held, so its first call here drops those grants
+/// instead of leaving them to the lease (readers of a key it last wrote would wait it out).
+#[derive(Default)]
+struct Owners {
+    /// Grant uid → (resource, owner).
+    grants: HashMap<Uuid, (String, LockOwner)>,
+    /// Node → its boot as last seen.
+    boots: HashMap<String, Uuid>,
+}
+
+/// This process's run: fresh at every start.
+static BOOT: LazyLock<Uuid> = LazyLock::new(Uuid::new_v4);
+/// This node's name as lockers know it (set once the cluster is prepared).
+static THIS_NODE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names this node in the lock calls it makes (`host:port`, as peers list it).
+pub fn set_this_node(node: &str) {
+    let _ = THIS_NODE.set(node.to_string());
+}
+
+/// This node and run, for lock calls (`None` before [`set_this_node`]).
+pub fn this_owner() -> Option<LockOwner> {
+    Some(LockOwner {
+        node: THIS_NODE.get()?.clone(),
+        boot: *BOOT,
+    })
 }
 
 impl LockTable {
+    /// Applies a call that `owner` made (a peer; `None` from builds that do not say).
+    pub fn apply_from(&self, call: LockCall, owner: Option<LockOwner>) -> bool {
+        let Some(owner) = owner else {
+            return self.apply(call);
+        };
+        self.forget_previous_runs(&owner);
+        let lock = match &call {
+            LockCall::Lock { resource, uid, .. } => Some((resource.clone(), *uid)),
+            _ => None,
+        };
+        let unlock = match &call {
+            LockCall::Unlock { uid, .. } => Some(*uid),
+            _ => None,
+        };
+        let granted = self.apply(call);
+        let mut owners = self.owners.lock();
+        match (lock, unlock) {
+            (Some((resource, uid)), _) if granted => {
+                owners.grants.insert(uid, (resource, owner));
+            }
+            (_, Some(uid)) => {
+                owners.grants.remove(&uid);
+            }
+            _ => {}
+        }
+        granted
+    }
+
+    /// Drops the grants of `owner.node`'s earlier runs, the first time its new run calls.
+    fn forget_previous_runs(&self, owner: &LockOwner) {
+        let mut owners = self.owners.lock();
+        let previous = owners.boots.insert(owner.node.clone(), owner.boot);
+        if previous.is_none_or(|b| b == owner.boot) {
+            return;
+        }
+        let stale: Vec<(Uuid, String)> = owners
+            .grants
+            .iter()
+            .filter(|(_, (_, o))| o.node == owner.node && o.boot != owner.boot)
+            .map(|(uid, (resource, _))| (*uid, resource.clone()))
+            .collect();
+        for (uid, _) in &stale {
+            owners.grants.remove(uid);
+        }
+        drop(owners);
+        if !stale.is_empty() {
+            tracing::info!(node = %owner.node, grants = stale.len(), "a node restarted: dropping the lock grants its previous run held");
+        }
+        for (uid, resource) in stale {
+            self.apply(LockCall::Unlock { resource, uid });
+        }
+    }
+
     pub fn apply(&self, call: LockCall) -> bool {
         let now = Instant::now();
         let mut entries = self.entries.lock();
@@ -108,9 +191,15 @@ impl LockTable {
     /// Drops grants whose lease ran out.
     pub fn purge_expired(&self) {
         let now = Instant::now();
-        self.entries.lock().retain(|_, e| {
+        let mut entries = self.entries.lock();
+        entries.retain(|_, e| {
             e.expire(now);
             !e.is_empty()
+        });
+        self.owners.lock().grants.retain(|uid, (resource, _)| {
+            entries.get(resource).is_some_and(|e| {
+                matches!(e.writer, Some((w, _)) if w == *uid) || e.readers.contains_key(uid)
+            })
         });
     }
 
@@ -160,6 +249,19 @@ impl Drop for DistGuard {
             RELEASES.spawn_on(release(lockers, resource, uid), &rt);
         }
     }
+}
+
+/// Tells every peer this node's new run, so each drops at once the grants an earlier run of
+/// this node left behind (a node that died holding locks). The call itself is an `Unlock` of
+/// nothing, which builds that predate owners answer harmlessly.
+pub async fn announce(peers: &[Peer]) {
+    join_all(peers.iter().map(|p| {
+        p.lock_call(LockCall::Unlock {
+            resource: String::new(),
+            uid: Uuid::nil(),
+        })
+    }))
+    .await;
 }
 
 /// A held lock's lockers and resource.
@@ -411,6 +513,46 @@ mod tests {
             started.elapsed()
         );
         holder.abort();
+    }
+
+    #[test]
+    fn a_restarted_node_drops_what_its_previous_run_held() {
+        let t = LockTable::default();
+        let run = |boot: u128| LockOwner {
+            node: "n1:9000".into(),
+            boot: Uuid::from_u128(boot),
+        };
+        let other = LockOwner {
+            node: "n2:9000".into(),
+            boot: Uuid::from_u128(7),
+        };
+        let lock = |resource: &str, uid: u128| LockCall::Lock {
+            resource: resource.into(),
+            uid: Uuid::from_u128(uid),
+            write: true,
+        };
+        assert!(t.apply_from(lock("a", 1), Some(run(1))));
+        assert!(t.apply_from(lock("b", 2), Some(other.clone())));
+        // The same run, again: nothing is dropped.
+        assert!(!t.apply_from(lock("a", 3), Some(run(1))), "a is held");
+        // n1 restarted: its first call (any call) frees what run 1 held, not n2's grants.
+        assert!(!t.apply_from(
+            LockCall::Unlock {
+                resource: String::new(),
+                uid: Uuid::nil()
+            },
+            Some(run(2))
+        ));
+        assert!(
+            t.apply_from(lock("a", 4), Some(other.clone())),
+            "a was freed"
+        );
+        assert!(
+            !t.apply_from(lock("b", 5), Some(run(2))),
+            "n2's grant stays"
+        );
+        // Calls without an owner (older builds) change nothing of this.
+        assert!(!t.apply_from(lock("b", 6), None));
     }
 
     #[test]

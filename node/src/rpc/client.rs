@@ -350,6 +350,7 @@ impl Peer {
         let req = LockRequest {
             call,
             hlc: clock.peek(),
+            owner: crate::object::dlock::this_owner(),
         };
         match self.call::<LockReply>("/lock", wire::encode(&req)).await {
             Ok(reply) => {

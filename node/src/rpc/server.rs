@@ -373,7 +373,7 @@ async fn handle_lock(State(s): State<Arc<RpcState>>, body: Bytes) -> Response {
         Ok(req) => {
             let clock = crate::object::clock::hlc();
             clock.observe(req.hlc);
-            let granted = s.locks.apply(req.call);
+            let granted = s.locks.apply_from(req.call, req.owner);
             msgpack(wire::encode(&LockReply {
                 granted,
                 hlc: clock.peek(),

@@ -148,6 +148,17 @@ pub enum LockCall {
 pub struct LockRequest {
     pub call: LockCall,
     pub hlc: i64,
+    /// The calling node and its boot (absent from builds before it): a locker that sees a node
+    /// with a new boot drops the grants its previous run left (see `object::dlock`).
+    #[serde(default)]
+    pub owner: Option<LockOwner>,
+}
+
+/// Who holds a grant: a node (`host:port`) in one run of its process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockOwner {
+    pub node: String,
+    pub boot: Uuid,
 }
 
 /// A locker's answer, with the locker's clock.
