@@ -245,6 +245,15 @@ async fn unauthenticated_bodies_cost_no_memory() {
 /// A browser-style form signed the way `aws-sigv4` signs: the policy's signature with the
 /// signing key of the credential scope.
 fn signed_form(policy: &serde_json::Value, key: &str) -> Vec<(String, String)> {
+    signed_form_as((ACCESS_KEY, SECRET_KEY), policy, key)
+}
+
+/// [`signed_form`] signed with other keys.
+fn signed_form_as(
+    (access_key, secret_key): (&str, &str),
+    policy: &serde_json::Value,
+    key: &str,
+) -> Vec<(String, String)> {
     use base64::Engine as _;
     let now = std::time::SystemTime::now();
     let date = time::OffsetDateTime::now_utc();
@@ -260,14 +269,14 @@ fn signed_form(policy: &serde_json::Value, key: &str) -> Vec<(String, String)> {
         date.minute(),
         date.second()
     );
-    let credential = format!("{ACCESS_KEY}/{day}/us-east-1/s3/aws4_request");
+    let credential = format!("{access_key}/{day}/us-east-1/s3/aws4_request");
     let mut policy = policy.clone();
     let conds = policy["conditions"].as_array_mut().unwrap();
     conds.push(serde_json::json!({"x-amz-algorithm": "AWS4-HMAC-SHA256"}));
     conds.push(serde_json::json!({"x-amz-credential": credential}));
     conds.push(serde_json::json!({"x-amz-date": amz_date}));
     let b64 = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
-    let signing_key = aws_sigv4::sign::v4::generate_signing_key(SECRET_KEY, now, "us-east-1", "s3");
+    let signing_key = aws_sigv4::sign::v4::generate_signing_key(secret_key, now, "us-east-1", "s3");
     let signature = aws_sigv4::sign::v4::calculate_signature(signing_key, b64.as_bytes());
     vec![
         ("key".into(), key.into()),
@@ -362,6 +371,100 @@ async fn post_object_forms_need_a_valid_policy() {
     );
     let (status, _) = post_form(&ep, "other-bucket", &form, data).await;
     assert_eq!(status, 403, "the policy names bucket bkt");
+}
+
+/// A form signed by an IAM user uploads only where the user's policies allow a PUT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_forms_of_iam_users_follow_their_policies() {
+    use rustfs_tests::iam::{add_user, admin_ok};
+    let node = TestNode::start(4);
+    node.client()
+        .create_bucket()
+        .bucket("bkt")
+        .send()
+        .await
+        .unwrap();
+    let ep = node.server.endpoint.clone();
+    admin_ok(
+        &ep,
+        "PUT",
+        "policies/uploader",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject"],"Resource":["arn:aws:s3:::bkt/uploads/*"]}]}"#,
+    )
+    .await;
+    add_user(&ep, "uploader", &["uploader"]).await;
+    add_user(&ep, "reader", &["readonly"]).await;
+    let exp = (time::OffsetDateTime::now_utc() + time::Duration::minutes(10))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let policy = serde_json::json!({
+        "expiration": exp,
+        "conditions": [{"bucket": "bkt"}, ["starts-with", "$key", ""]]
+    });
+    let uploader = ("uploader", "uploader-secret-key");
+    let form = signed_form_as(uploader, &policy, "uploads/${filename}");
+    let (status, body) = post_form(&ep, "bkt", &form, b"form data".to_vec()).await;
+    assert_eq!(status, 204, "{body}");
+    let got = node
+        .client()
+        .get_object()
+        .bucket("bkt")
+        .key("uploads/photo.jpg")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"form data"
+    );
+    // Outside what its policy allows; a user without s3:PutObject; a wrong secret; no such key.
+    let (status, body) = post_form(
+        &ep,
+        "bkt",
+        &signed_form_as(uploader, &policy, "elsewhere/x"),
+        b"x".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let reader = ("reader", "reader-secret-key");
+    let (status, body) = post_form(
+        &ep,
+        "bkt",
+        &signed_form_as(reader, &policy, "uploads/x"),
+        b"x".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let forged = ("uploader", "not-the-secret-key");
+    let (status, body) = post_form(
+        &ep,
+        "bkt",
+        &signed_form_as(forged, &policy, "uploads/y"),
+        b"x".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let nobody = ("nobody", "nobody-secret-key");
+    let (status, body) = post_form(
+        &ep,
+        "bkt",
+        &signed_form_as(nobody, &policy, "uploads/z"),
+        b"x".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, tags(&body, "Code")),
+        (403, vec!["InvalidAccessKeyId".to_string()])
+    );
+    let listed = node
+        .client()
+        .list_objects_v2()
+        .bucket("bkt")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["uploads/photo.jpg"], "refused forms stored nothing");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

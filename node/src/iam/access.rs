@@ -52,6 +52,40 @@ pub fn allowed(iam: &Iam, access_key: &str, ctx: RequestContext) -> bool {
     decide(iam, Some(access_key), None, ctx).is_some()
 }
 
+/// The secret a signature by `access_key` is checked with (root's, or a live user's or
+/// service account's), for requests `s3s` does not verify itself (POST forms).
+pub fn secret_of(iam: &Iam, access_key: &str, root_secret: &str) -> Option<String> {
+    if access_key == iam.root_access_key() {
+        return Some(root_secret.to_string());
+    }
+    iam.identity(access_key).map(|id| id.secret_key)
+}
+
+/// Whether `access_key` may put `bucket/key` (a POST form upload), under its policies and the
+/// bucket's; `caller` gives the connection's condition values.
+pub async fn may_post_object(
+    iam: &Iam,
+    access_key: &str,
+    bucket: &str,
+    key: &str,
+    caller: Option<Caller>,
+) -> bool {
+    let mut ctx = RequestContext::new(Action::PutObject).with_object(bucket, key);
+    if let Some(c) = caller {
+        let values = ctx.values_mut();
+        values.set_one(
+            ConditionKey::SOURCE_IP,
+            c.remote.ip().to_canonical().to_string(),
+        );
+        values.set_one(ConditionKey::SECURE_TRANSPORT, c.tls.to_string());
+    }
+    let policy = match iam.layer.bucket_config(bucket).await {
+        Ok(cfg) => cfg.bucket_policy(bucket),
+        Err(_) => return false,
+    };
+    decide(iam, Some(access_key), policy.as_deref(), ctx).is_some()
+}
+
 /// The user a signed-in caller's key belongs to (root's own key for root), for the audit log.
 pub fn user_of(iam: &Iam, access_key: &str) -> Option<String> {
     if access_key == iam.root_access_key() {

@@ -174,11 +174,12 @@ fn check_policy(
     Ok(range)
 }
 
-/// Checks the form's Signature Version 4 over its policy; returns the access key.
+/// Checks the form's Signature Version 4 over its policy, by root or an IAM user or service
+/// account; returns the access key.
 fn verify_signature(
     fields: &BTreeMap<String, String>,
     state: &ServerState,
-) -> Result<(), Box<Resp>> {
+) -> Result<String, Box<Resp>> {
     let get = |n: &str| fields.get(n).map(String::as_str);
     if get("signature").is_some() || get("awsaccesskeyid").is_some() {
         return Err(Box::new(error_response(
@@ -216,22 +217,26 @@ fn verify_signature(
         )));
     }
     let creds = state.creds();
-    if *access_key != creds.access_key {
+    let secret = if *access_key == creds.access_key {
+        Some(creds.secret_key.clone())
+    } else {
+        state
+            .iam()
+            .and_then(|iam| crate::iam::access::secret_of(iam, access_key, &creds.secret_key))
+    };
+    let Some(secret) = secret else {
         return Err(Box::new(error_response(
             403,
             "InvalidAccessKeyId",
             "The AWS Access Key Id you provided does not exist in our records.",
         )));
-    }
+    };
     let hmac = |key: &[u8], data: &[u8]| {
         let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
         m.update(data);
         m.finalize().into_bytes()
     };
-    let k = hmac(
-        format!("AWS4{}", creds.secret_key).as_bytes(),
-        date.as_bytes(),
-    );
+    let k = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k = hmac(&k, region.as_bytes());
     let k = hmac(&k, service.as_bytes());
     let k = hmac(&k, b"aws4_request");
@@ -243,7 +248,7 @@ fn verify_signature(
             "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
         )));
     }
-    Ok(())
+    Ok(access_key.to_string())
 }
 
 /// Why the file stream was cut: the policy's size range.
@@ -272,7 +277,13 @@ pub async fn handle(
     let limits = multer::SizeLimit::new()
         .per_field(MAX_FIELD_BYTES)
         .for_field("file", MAX_FILE_BYTES + 1);
-    let stream = http_body_util::BodyExt::into_data_stream(req.into_body());
+    let caller = req
+        .extensions()
+        .get::<crate::iam::access::Caller>()
+        .copied();
+    let (parts, body) = req.into_parts();
+    let extensions = parts.extensions;
+    let stream = http_body_util::BodyExt::into_data_stream(body);
     let mut form = multer::Multipart::with_constraints(
         stream,
         boundary,
@@ -313,9 +324,10 @@ pub async fn handle(
         }
         fields.insert(name, value);
     };
-    if let Err(refusal) = verify_signature(&fields, state) {
-        return *refusal;
-    }
+    let signer = match verify_signature(&fields, state) {
+        Ok(k) => k,
+        Err(refusal) => return *refusal,
+    };
     let policy = match parse_policy(&fields["policy"]) {
         Ok(p) => p,
         Err(e) => return error_response(400, "InvalidPolicyDocument", &e),
@@ -331,6 +343,16 @@ pub async fn handle(
     else {
         return error_response(400, "InvalidArgument", "the form has no key field");
     };
+    // Root may put anything; anyone else what its policies and the bucket's allow.
+    if let Some(iam) = state.iam() {
+        let user = crate::iam::access::user_of(iam, &signer).unwrap_or_default();
+        crate::metrics::http::record_caller(&extensions, &signer, &user);
+        if signer != state.creds().access_key
+            && !crate::iam::access::may_post_object(iam, &signer, &bucket, &key, caller).await
+        {
+            return denied("Access Denied");
+        }
+    }
     let mut user_meta = BTreeMap::new();
     for (k, v) in &fields {
         if let Some(m) = k.strip_prefix("x-amz-meta-") {

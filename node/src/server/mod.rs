@@ -48,6 +48,8 @@ pub struct ServerState {
     limits: limits::ConnLimits,
     /// This node's cluster-network address: RPC is answered only on connections to it.
     cluster_address: OnceLock<std::net::IpAddr>,
+    /// IAM, once S3 is served (POST forms check their signer and policies with it).
+    iam: OnceLock<Arc<crate::iam::Iam>>,
 }
 
 impl ServerState {
@@ -72,6 +74,7 @@ impl ServerState {
             tls,
             limits,
             cluster_address: OnceLock::new(),
+            iam: OnceLock::new(),
         })
     }
 
@@ -82,6 +85,11 @@ impl ServerState {
 
     pub(crate) fn creds(&self) -> &Credentials {
         &self.creds
+    }
+
+    /// IAM, once S3 is served.
+    pub(crate) fn iam(&self) -> Option<&Arc<crate::iam::Iam>> {
+        self.iam.get()
     }
 
     /// Starts serving S3 from `layer`.
@@ -100,6 +108,7 @@ impl ServerState {
             root_secret_key: self.creds.secret_key.clone(),
         });
         builder.set_access(crate::iam::access::IamAccess { iam: iam.clone() });
+        let _ = self.iam.set(iam.clone());
         builder.set_route(admin::AdminRoute {
             layer: layer.clone(),
             pools: self.pools.clone(),
