@@ -532,3 +532,52 @@ async fn deletes_are_authorised_per_key_and_versions_need_their_own_actions() {
     assert_eq!(r.deleted().len(), 2, "{r:?}");
     assert!(r.errors().is_empty(), "{r:?}");
 }
+
+/// `s3:ExistingObjectTag/<tag>` decides by the tags of the object the request names.
+#[tokio::test]
+async fn existing_object_tags_decide_reads() {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let node = TestNode::start(4);
+    let ep = node.server.endpoint.clone();
+    let root = node.client();
+    root.create_bucket().bucket("docs").send().await.unwrap();
+    for (key, class) in [
+        ("a.txt", Some("public")),
+        ("b.txt", Some("secret")),
+        ("c.txt", None),
+    ] {
+        assert_eq!(put(&root, "docs", key).await, "");
+        if let Some(class) = class {
+            let tag = Tag::builder()
+                .key("classification")
+                .value(class)
+                .build()
+                .unwrap();
+            root.put_object_tagging()
+                .bucket("docs")
+                .key(key)
+                .tagging(Tagging::builder().tag_set(tag).build().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    admin_ok(
+        &ep,
+        "PUT",
+        "policies/public-docs",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],
+            "Resource":["arn:aws:s3:::docs/*"],
+            "Condition":{"StringEquals":{"s3:ExistingObjectTag/classification":"public"}}}]}"#,
+    )
+    .await;
+    let reader = add_user(&ep, "tagreader", &["public-docs"]).await;
+    assert_eq!(get(&reader, "docs", "a.txt").await, "");
+    assert_eq!(get(&reader, "docs", "b.txt").await, "AccessDenied");
+    assert_eq!(
+        get(&reader, "docs", "c.txt").await,
+        "AccessDenied",
+        "untagged"
+    );
+    assert_eq!(get(&reader, "docs", "missing.txt").await, "AccessDenied");
+}

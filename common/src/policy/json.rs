@@ -224,7 +224,13 @@ pub(super) fn parse(json: &[u8], kind: PolicyKind) -> Result<Policy> {
             .filter(|s| s.effect == effect)
             .fold(ActionSet::EMPTY, |set, s| set.union(s.actions))
     };
+    let reads_object_tags = statements.iter().any(|s| {
+        s.conditions
+            .iter()
+            .any(|c| c.key().is_existing_object_tag())
+    });
     Ok(Policy {
+        reads_object_tags,
         allow_actions: covered(Effect::Allow),
         deny_actions: covered(Effect::Deny),
         kind,

@@ -85,6 +85,12 @@ impl ConditionKey {
         generic.then_some(ConditionKey(Cow::Owned(lower)))
     }
 
+    /// Whether this is an `s3:ExistingObjectTag/<tag>` key (its value must be read from the
+    /// object itself).
+    pub fn is_existing_object_tag(&self) -> bool {
+        self.0.starts_with(EXISTING_OBJECT_TAG)
+    }
+
     /// `s3:ExistingObjectTag/<tag>`: the value of tag `tag` on the object a request reads.
     pub fn existing_object_tag(tag: &str) -> ConditionKey {
         ConditionKey(Cow::Owned(format!("{EXISTING_OBJECT_TAG}{tag}")))

@@ -215,6 +215,8 @@ pub struct Policy {
     allow_actions: ActionSet,
     /// Actions some Deny statement covers.
     deny_actions: ActionSet,
+    /// Some condition names `s3:ExistingObjectTag/…`.
+    reads_object_tags: bool,
 }
 
 /// One statement of a policy.
@@ -273,6 +275,13 @@ impl Policy {
     /// Actions that some Allow statement covers: a cheap upper bound on what the policy grants.
     pub fn allowed_actions(&self) -> ActionSet {
         self.allow_actions
+    }
+
+    /// Whether a condition names `s3:ExistingObjectTag/<tag>`: a request it may decide needs
+    /// the tags of the object it names ([`RequestContext::with_condition`] with
+    /// [`ConditionKey::existing_object_tag`]).
+    pub fn reads_existing_object_tags(&self) -> bool {
+        self.reads_object_tags
     }
 }
 

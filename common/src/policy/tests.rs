@@ -1620,3 +1620,15 @@ fn a_bucket_policy_is_public_when_it_lets_anyone_in_from_anywhere() {
     );
     assert!(!deny_only.is_public());
 }
+
+#[test]
+fn policies_say_whether_they_read_existing_object_tags() {
+    let by_tag = identity(&doc(
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/Team":"blue"}}}"#,
+    ));
+    assert!(by_tag.reads_existing_object_tags());
+    let by_ip = identity(&doc(
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}"#,
+    ));
+    assert!(!by_ip.reads_existing_object_tags());
+}

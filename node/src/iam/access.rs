@@ -184,6 +184,34 @@ pub struct IamAccess {
 }
 
 impl IamAccess {
+    /// `ctx` with the `s3:ExistingObjectTag/<tag>` values of the object (version) it names, for
+    /// policies that decide by them; unchanged when it names none or the object is missing.
+    async fn with_object_tags(&self, mut ctx: RequestContext) -> RequestContext {
+        let (Some(bucket), Some(key)) = (ctx.bucket(), ctx.key()) else {
+            return ctx;
+        };
+        let version = match ctx
+            .values()
+            .get(&ConditionKey::VERSION_ID)
+            .and_then(|v| v.first())
+        {
+            None => None,
+            Some(v) if v.is_empty() => None,
+            Some(v) if v == "null" => Some(None),
+            Some(v) => match uuid::Uuid::parse_str(v) {
+                Ok(id) => Some(Some(id)),
+                Err(_) => return ctx,
+            },
+        };
+        let Ok(info) = self.iam.layer.head_object(bucket, key, version).await else {
+            return ctx;
+        };
+        for (tag, value) in info.tags {
+            ctx = ctx.with_condition(ConditionKey::existing_object_tag(&tag), [value]);
+        }
+        ctx
+    }
+
     /// The policy of `bucket` (from this node's cached bucket configuration).
     async fn bucket_policy(&self, bucket: Option<&str>) -> S3Result<Option<Arc<Policy>>> {
         let Some(bucket) = bucket else {
@@ -233,6 +261,15 @@ impl s3s::access::S3Access for IamAccess {
             .get("x-amz-bypass-governance-retention")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
         let policy = self.bucket_policy(ctx.bucket()).await?;
+        let needs_tags = self.iam.reads_object_tags()
+            || policy
+                .as_ref()
+                .is_some_and(|p| p.reads_existing_object_tags());
+        let ctx = if needs_tags {
+            self.with_object_tags(ctx).await
+        } else {
+            ctx
+        };
         if op == "DeleteObjects" {
             // Decided per key by the handler (`KeyCheck`): a Deny on some keys must hold even
             // when the request names the bucket only.

@@ -49,6 +49,8 @@ struct Compiled {
     groups_of: HashMap<String, Vec<String>>,
     /// Service accounts' own policies by access key.
     sessions: HashMap<String, Arc<Policy>>,
+    /// Some policy has an `s3:ExistingObjectTag/…` condition.
+    reads_object_tags: bool,
 }
 
 impl Compiled {
@@ -102,11 +104,16 @@ impl Compiled {
                 sa.enabled = false;
             }
         }
+        let reads_object_tags = policies
+            .values()
+            .chain(sessions.values())
+            .any(|p| p.reads_existing_object_tags());
         Compiled {
             doc,
             policies,
             groups_of,
             sessions,
+            reads_object_tags,
         }
     }
 
@@ -232,6 +239,11 @@ impl Iam {
     pub fn identity(&self, access_key: &str) -> Option<Identity> {
         let state = self.state.read().clone();
         state.identity(access_key, crate::object::now_nanos())
+    }
+
+    /// Whether some IAM policy decides by the tags of the object a request names.
+    pub fn reads_object_tags(&self) -> bool {
+        self.state.read().reads_object_tags
     }
 
     /// A copy of the current document (for the admin API's listings).
