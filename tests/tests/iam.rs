@@ -580,4 +580,36 @@ async fn existing_object_tags_decide_reads() {
         "untagged"
     );
     assert_eq!(get(&reader, "docs", "missing.txt").await, "AccessDenied");
+
+    // A bucket policy's Deny by tag holds for DeleteObject and for each key of DeleteObjects.
+    root.put_bucket_policy()
+        .bucket("docs")
+        .policy(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",
+                "Action":["s3:DeleteObject"],"Resource":["arn:aws:s3:::docs/*"],
+                "Condition":{"StringEquals":{"s3:ExistingObjectTag/classification":"secret"}}}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let writer = add_user(&ep, "tagwriter", &["readwrite"]).await;
+    assert_eq!(delete(&writer, "docs", "b.txt").await, "AccessDenied");
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let ids = ["a.txt", "b.txt"].map(|k| ObjectIdentifier::builder().key(k).build().unwrap());
+    let r = writer
+        .delete_objects()
+        .bucket("docs")
+        .delete(
+            Delete::builder()
+                .set_objects(Some(ids.to_vec()))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let deleted: Vec<_> = r.deleted().iter().filter_map(|d| d.key()).collect();
+    let refused: Vec<_> = r.errors().iter().filter_map(|e| e.key()).collect();
+    assert_eq!((deleted, refused), (vec!["a.txt"], vec!["b.txt"]), "{r:?}");
+    assert_eq!(get(&root, "docs", "b.txt").await, "");
 }

@@ -183,35 +183,35 @@ pub struct IamAccess {
     pub iam: Arc<Iam>,
 }
 
-impl IamAccess {
-    /// `ctx` with the `s3:ExistingObjectTag/<tag>` values of the object (version) it names, for
-    /// policies that decide by them; unchanged when it names none or the object is missing.
-    async fn with_object_tags(&self, mut ctx: RequestContext) -> RequestContext {
-        let (Some(bucket), Some(key)) = (ctx.bucket(), ctx.key()) else {
-            return ctx;
-        };
-        let version = match ctx
-            .values()
-            .get(&ConditionKey::VERSION_ID)
-            .and_then(|v| v.first())
-        {
-            None => None,
-            Some(v) if v.is_empty() => None,
-            Some(v) if v == "null" => Some(None),
-            Some(v) => match uuid::Uuid::parse_str(v) {
-                Ok(id) => Some(Some(id)),
-                Err(_) => return ctx,
-            },
-        };
-        let Ok(info) = self.iam.layer.head_object(bucket, key, version).await else {
-            return ctx;
-        };
-        for (tag, value) in info.tags {
-            ctx = ctx.with_condition(ConditionKey::existing_object_tag(&tag), [value]);
-        }
-        ctx
+/// `ctx` with the `s3:ExistingObjectTag/<tag>` values of the object (version) it names, for
+/// policies that decide by them; unchanged when it names none or the object is missing.
+async fn with_object_tags(iam: &Iam, mut ctx: RequestContext) -> RequestContext {
+    let (Some(bucket), Some(key)) = (ctx.bucket(), ctx.key()) else {
+        return ctx;
+    };
+    let version = match ctx
+        .values()
+        .get(&ConditionKey::VERSION_ID)
+        .and_then(|v| v.first())
+    {
+        None => None,
+        Some(v) if v.is_empty() => None,
+        Some(v) if v == "null" => Some(None),
+        Some(v) => match uuid::Uuid::parse_str(v) {
+            Ok(id) => Some(Some(id)),
+            Err(_) => return ctx,
+        },
+    };
+    let Ok(info) = iam.layer.head_object(bucket, key, version).await else {
+        return ctx;
+    };
+    for (tag, value) in info.tags {
+        ctx = ctx.with_condition(ConditionKey::existing_object_tag(&tag), [value]);
     }
+    ctx
+}
 
+impl IamAccess {
     /// The policy of `bucket` (from this node's cached bucket configuration).
     async fn bucket_policy(&self, bucket: Option<&str>) -> S3Result<Option<Arc<Policy>>> {
         let Some(bucket) = bucket else {
@@ -265,8 +265,8 @@ impl s3s::access::S3Access for IamAccess {
             || policy
                 .as_ref()
                 .is_some_and(|p| p.reads_existing_object_tags());
-        let ctx = if needs_tags {
-            self.with_object_tags(ctx).await
+        let ctx = if needs_tags && op != "DeleteObjects" {
+            with_object_tags(&self.iam, ctx).await
         } else {
             ctx
         };
@@ -281,6 +281,7 @@ impl s3s::access::S3Access for IamAccess {
                     policy,
                     ctx,
                     bypass,
+                    needs_tags,
                 })));
             return Ok(());
         }
@@ -369,17 +370,25 @@ pub struct KeyPolicies {
     ctx: RequestContext,
     /// `x-amz-bypass-governance-retention: true`: also needs `s3:BypassGovernanceRetention`.
     bypass: bool,
+    /// Some policy decides by the tags of the object: read each key's.
+    needs_tags: bool,
 }
 
 impl KeyCheck {
-    /// Whether the caller may delete `key` (a version of it when `version` is set).
-    pub fn allows(&self, key: &str, version: bool) -> bool {
+    /// Whether the caller may delete `key` (its version `version` when set).
+    pub async fn allows(&self, key: &str, version: Option<&str>) -> bool {
         let KeyCheck::Policies(p) = self else {
             return true;
         };
         let bucket = p.ctx.bucket().unwrap_or_default().to_string();
         let mut one = p.ctx.clone().with_object(bucket, key);
-        let action = if version {
+        if let Some(v) = version {
+            one = one.with_condition(ConditionKey::VERSION_ID, [v]);
+        }
+        if p.needs_tags {
+            one = with_object_tags(&p.iam, one).await;
+        }
+        let action = if version.is_some() {
             Action::DeleteObjectVersion
         } else {
             Action::DeleteObject

@@ -347,9 +347,10 @@ pub async fn handle_delete_objects(
     let mut deleted = Vec::new();
     let mut errors = Vec::new();
     for o in input.delete.objects {
-        let allowed = check
-            .as_ref()
-            .is_some_and(|c| c.allows(&o.key, o.version_id.is_some()));
+        let allowed = match &check {
+            Some(c) => c.allows(&o.key, o.version_id.as_deref()).await,
+            None => false,
+        };
         let outcome = match parse_version(o.version_id.as_deref()) {
             Ok(_) if !allowed => Err(s3_error!(AccessDenied, "Access Denied")),
             Ok(version) => api
