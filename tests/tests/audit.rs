@@ -18,6 +18,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 struct Receiver {
     url: String,
     lines: Arc<Mutex<Vec<String>>>,
+    /// The `authorization` header of every POST.
+    auths: Arc<Mutex<BTreeSet<String>>>,
     refusing: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -27,20 +29,22 @@ impl Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/audit", listener.local_addr().unwrap());
         let lines = Arc::new(Mutex::new(Vec::new()));
+        let auths = Arc::new(Mutex::new(BTreeSet::new()));
         let refusing = Arc::new(AtomicBool::new(false));
-        let (l, r) = (lines.clone(), refusing.clone());
+        let (l, r, a) = (lines.clone(), refusing.clone(), auths.clone());
         let task = tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
                 if r.load(Ordering::SeqCst) {
                     drop(conn);
                     continue;
                 }
-                tokio::spawn(serve(conn, l.clone(), r.clone()));
+                tokio::spawn(serve(conn, l.clone(), r.clone(), a.clone()));
             }
         });
         Receiver {
             url,
             lines,
+            auths,
             refusing,
             task,
         }
@@ -62,6 +66,7 @@ async fn serve(
     conn: tokio::net::TcpStream,
     lines: Arc<Mutex<Vec<String>>>,
     refusing: Arc<AtomicBool>,
+    auths: Arc<Mutex<BTreeSet<String>>>,
 ) {
     let mut conn = BufReader::new(conn);
     loop {
@@ -78,6 +83,12 @@ async fn serve(
             }
             if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
                 length = v.trim().parse().unwrap_or(0);
+            }
+            if h.to_ascii_lowercase().starts_with("authorization:") {
+                auths
+                    .lock()
+                    .unwrap()
+                    .insert(h["authorization:".len()..].trim().to_string());
             }
         }
         let mut body = vec![0; length];
@@ -169,7 +180,11 @@ fn start_node(dir: &Path, receiver: &Receiver) -> Server {
         receiver.url.clone(),
         format!("{}/d{{1...4}}", dir.display()),
     ];
-    Server::start(&args, &[], &dir.join("server.log"))
+    Server::start(
+        &args,
+        &[("RUSTFS_AUDIT_WEBHOOK_TOKEN", "audit-receiver-token")],
+        &dir.join("server.log"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -377,9 +392,17 @@ async fn every_request_is_audited_once_in_the_file_and_at_the_webhook() {
     assert_eq!(in_file[&alice_id]["parent_user"], "alice");
     assert_eq!(in_file[&presigned_id]["path"], "/logs/dir/k2");
 
-    // No secret anywhere: root's, alice's (sent in an admin body), a signature.
+    let auths = receiver.auths.lock().unwrap().clone();
+    assert_eq!(
+        auths.into_iter().collect::<Vec<_>>(),
+        ["Bearer audit-receiver-token"],
+        "every POST carried the token"
+    );
+
+    // No secret anywhere: root's, alice's (sent in an admin body), a signature, the token.
     let all = file_lines(&audit_file).join("\n") + &receiver.lines().join("\n");
     for secret in [
+        "audit-receiver-token",
         SECRET_KEY,
         "alice-secret-key",
         signature.as_str(),

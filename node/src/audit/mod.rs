@@ -39,6 +39,17 @@ pub struct AuditConfig {
     /// (in the environment: comma-separated).
     #[arg(long, env = "RUSTFS_AUDIT_WEBHOOK", value_delimiter = ',')]
     pub audit_webhook: Vec<String>,
+    /// Sent to every webhook as `Authorization: Bearer TOKEN` (prefer the environment form or
+    /// `RUSTFS_AUDIT_WEBHOOK_TOKEN_FILE`, which `ps` does not show).
+    #[arg(long, env = "RUSTFS_AUDIT_WEBHOOK_TOKEN", hide_env_values = true)]
+    pub audit_webhook_token: Option<String>,
+    /// File holding the webhook token (trailing newline ignored).
+    #[arg(
+        long,
+        env = "RUSTFS_AUDIT_WEBHOOK_TOKEN_FILE",
+        conflicts_with = "audit_webhook_token"
+    )]
+    pub audit_webhook_token_file: Option<PathBuf>,
     /// Where entries wait for a webhook that does not answer (one directory per webhook).
     /// Default: `.rustfs.sys/audit-queue` on this node's first drive.
     #[arg(long, env = "RUSTFS_AUDIT_QUEUE_DIR")]
@@ -167,11 +178,27 @@ pub fn start(
                 "--audit-webhook needs a queue directory: pass --audit-queue-dir (RUSTFS_AUDIT_QUEUE_DIR)"
             ),
         };
+        let token = match (&cfg.audit_webhook_token, &cfg.audit_webhook_token_file) {
+            (Some(t), _) => Some(t.clone()),
+            (None, Some(f)) => Some(
+                std::fs::read_to_string(f)
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "cannot read --audit-webhook-token-file {}: {e}",
+                            f.display()
+                        )
+                    })?
+                    .trim_end()
+                    .to_string(),
+            ),
+            (None, None) => None,
+        };
         for url in &cfg.audit_webhook {
             targets.push(Box::new(webhook::Webhook::start(
                 url,
                 &dir,
                 cfg.audit_queue_max_bytes,
+                token.clone(),
             )?));
         }
     }

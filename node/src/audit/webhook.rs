@@ -55,7 +55,12 @@ pub struct Webhook(Arc<Queue>);
 impl Webhook {
     /// Opens (or creates) the queue of `url` under `queue_dir` and starts its sender; files an
     /// earlier run left are sent first.
-    pub fn start(url: &str, queue_dir: &Path, max_bytes: u64) -> anyhow::Result<Webhook> {
+    pub fn start(
+        url: &str,
+        queue_dir: &Path,
+        max_bytes: u64,
+        token: Option<String>,
+    ) -> anyhow::Result<Webhook> {
         use anyhow::Context;
         let dir = queue_dir.join(format!(
             "{:016x}",
@@ -111,7 +116,7 @@ impl Webhook {
             .timeout(POST_TIMEOUT)
             .build()
             .context("the audit webhook HTTP client")?;
-        tokio::spawn(send_loop(q.clone(), client));
+        tokio::spawn(send_loop(q.clone(), client, token));
         Ok(Webhook(q))
     }
 
@@ -154,7 +159,7 @@ impl Target for Webhook {
 }
 
 /// Sends the queue's files in order, forever.
-async fn send_loop(q: Arc<Queue>, client: reqwest::Client) {
+async fn send_loop(q: Arc<Queue>, client: reqwest::Client, token: Option<String>) {
     let m = &crate::metrics::global().audit;
     let mut wait = Duration::from_millis(250);
     loop {
@@ -186,12 +191,13 @@ async fn send_loop(q: Arc<Queue>, client: reqwest::Client) {
                 }
             }
         }
-        let sent = client
+        let mut post = client
             .post(&q.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
-            .body(body)
-            .send()
-            .await;
+            .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson");
+        if let Some(t) = &token {
+            post = post.bearer_auth(t);
+        }
+        let sent = post.body(body).send().await;
         let failure = match sent {
             Ok(r) if r.status().is_success() => None,
             Ok(r) => Some(format!("the receiver answered {}", r.status())),
@@ -238,7 +244,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // Nothing listens on port 1: every delivery fails, so batches stay queued.
         let url = "http://127.0.0.1:1/full-queue-test";
-        let mut hook = Webhook::start(url, dir.path(), 64 * 1024).unwrap();
+        let mut hook = Webhook::start(url, dir.path(), 64 * 1024, None).unwrap();
         let mut batch = vec![b'x'; 40 * 1024];
         batch.push(b'\n');
         hook.write(&batch, 1);
@@ -250,7 +256,7 @@ mod tests {
         assert_eq!(dropped.get(), 1, "the second batch did not fit");
         assert_eq!(queued_files(dir.path()), 1);
         // Another start finds the batch and counts it against the limit.
-        let mut again = Webhook::start(url, dir.path(), 64 * 1024).unwrap();
+        let mut again = Webhook::start(url, dir.path(), 64 * 1024, None).unwrap();
         assert_eq!(again.0.pending.lock().bytes, batch.len() as u64);
         again.write(&batch, 1);
         assert_eq!(dropped.get(), 2);
