@@ -189,18 +189,12 @@ async fn with_object_tags(iam: &Iam, mut ctx: RequestContext) -> RequestContext 
     let (Some(bucket), Some(key)) = (ctx.bucket(), ctx.key()) else {
         return ctx;
     };
-    let version = match ctx
+    let named = ctx
         .values()
         .get(&ConditionKey::VERSION_ID)
-        .and_then(|v| v.first())
-    {
-        None => None,
-        Some(v) if v.is_empty() => None,
-        Some(v) if v == "null" => Some(None),
-        Some(v) => match uuid::Uuid::parse_str(v) {
-            Ok(id) => Some(Some(id)),
-            Err(_) => return ctx,
-        },
+        .and_then(|v| v.first());
+    let Ok(version) = crate::s3::parse_version(named.map(String::as_str)) else {
+        return ctx;
     };
     let Ok(info) = iam.layer.head_object(bucket, key, version).await else {
         return ctx;
@@ -244,13 +238,11 @@ impl s3s::access::S3Access for IamAccess {
                 "{op} is allowed to the root user only"
             ));
         };
-        let versioned = ctx_names_version(cx);
-        let action = if versioned {
-            for_version(action)
-        } else {
-            action
-        };
-        let ctx = context(cx, action);
+        let mut ctx = context(cx, action);
+        // A request naming a version is asked about the `…Version` action (same scope).
+        if ctx.values().get(&ConditionKey::VERSION_ID).is_some() {
+            ctx.set_action(for_version(action));
+        }
         // A copy also reads its source.
         let source = match op {
             "CopyObject" | "UploadPartCopy" => copy_source(cx.headers()),
@@ -329,13 +321,6 @@ fn record_who(
     if let Some(user) = user {
         crate::metrics::http::record_caller(cx.extensions_mut(), key, &user);
     }
-}
-
-/// Whether the request names a version (`?versionId=`).
-fn ctx_names_version(cx: &s3s::access::S3AccessContext<'_>) -> bool {
-    cx.uri()
-        .query()
-        .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "versionId"))
 }
 
 /// The action AWS checks instead of `action` when the request names a version.

@@ -19,6 +19,7 @@ mod tagging;
 mod versions;
 
 pub use error::{code_of, error_response, ErrorCode};
+pub use versions::parse_version;
 
 use crate::object::ObjectLayer;
 use s3s::dto::*;
