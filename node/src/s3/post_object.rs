@@ -259,7 +259,7 @@ const TOO_SMALL: u8 = 2;
 pub async fn handle(
     state: &ServerState,
     layer: Arc<ObjectLayer>,
-    req: http::Request<crate::metrics::http::CountingBody<hyper::body::Incoming>>,
+    req: http::Request<crate::metrics::http::CountingBody<crate::server::linger::LingerBody>>,
 ) -> Resp {
     let bucket = req.uri().path().trim_matches('/').to_string();
     let content_type = req

@@ -10,6 +10,7 @@ pub mod health;
 pub mod iam_api;
 pub mod lifecycle_api;
 pub mod limits;
+pub mod linger;
 pub mod privileges;
 pub mod tls;
 
@@ -295,12 +296,25 @@ async fn serve_s3(state: &Arc<ServerState>, req: http::Request<Incoming>) -> Res
 }
 
 /// Requests that must prove who sent them: the signature policy and POST Object forms first,
-/// then `s3s`.
+/// then `s3s`. What a refusal leaves unread of a small body is discarded before the answer
+/// goes, so the client reads the answer instead of a reset (`linger`).
 async fn serve_signed(
     state: &Arc<ServerState>,
     s3: &s3s::service::S3Service,
     layer: Arc<ObjectLayer>,
     req: http::Request<Incoming>,
+) -> Resp {
+    let (linger, req) = linger::wrap(req);
+    let resp = answer_signed(state, s3, layer, req).await;
+    linger.discard().await;
+    resp
+}
+
+async fn answer_signed(
+    state: &Arc<ServerState>,
+    s3: &s3s::service::S3Service,
+    layer: Arc<ObjectLayer>,
+    req: http::Request<linger::LingerBody>,
 ) -> Resp {
     let (probe, mut req) = crate::metrics::http::S3Probe::start(req);
     let noted = |r: &http::Response<_>| {
