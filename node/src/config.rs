@@ -115,6 +115,8 @@ pub struct ServerConfig {
     pub limits: crate::server::limits::ConnLimits,
     #[command(flatten)]
     pub audit: crate::audit::AuditConfig,
+    #[command(flatten)]
+    pub oidc: crate::iam::oidc::OidcConfig,
     /// Drives, one pool per argument with ellipses: `/data{1...4}`.
     #[arg(required = true, env = "RUSTFS_VOLUMES", value_delimiter = ' ')]
     pub drives: Vec<String>,

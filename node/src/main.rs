@@ -43,6 +43,8 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     cfg.heal.validate().map_err(anyhow::Error::msg)?;
     cfg.limits.validate().map_err(anyhow::Error::msg)?;
     cfg.audit.validate().map_err(anyhow::Error::msg)?;
+    cfg.oidc.validate().map_err(anyhow::Error::msg)?;
+    let oidc = rustfs_node::iam::oidc::Oidc::new(&cfg.oidc)?;
     server::limits::raise_open_files_limit();
     let scrape_auth =
         rustfs_node::metrics::auth::ScrapeAuth::from_config(&cfg).map_err(anyhow::Error::msg)?;
@@ -89,6 +91,9 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
             tls,
             cfg.limits.clone(),
         );
+        if let Some(o) = oidc {
+            state.set_oidc(o);
+        }
         state.set_layer(layer).await;
         state.start_healing(cfg.heal.clone());
         return server::run(state, listener, shutdown).await;
@@ -121,6 +126,9 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     if let Some(ip) = cfg.cluster_address {
         server::check_cluster_address(ip, &part.me)?;
         state.set_cluster_address(ip);
+    }
+    if let Some(o) = oidc {
+        state.set_oidc(o);
     }
     let mut serving = tokio::spawn(server::run(state.clone(), listener, shutdown));
     let layer = tokio::select! {

@@ -277,6 +277,16 @@ fn unsafe_kill(pid: i32, sig: i32) -> i32 {
 
 /// An S3 client for `endpoint`: path style, no retries (tests see every error).
 pub fn client(endpoint: &str, access_key: &str, secret_key: &str) -> Client {
+    session_client(endpoint, access_key, secret_key, None)
+}
+
+/// [`client`] with temporary credentials' session token.
+pub fn session_client(
+    endpoint: &str,
+    access_key: &str,
+    secret_key: &str,
+    session_token: Option<String>,
+) -> Client {
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -285,7 +295,7 @@ pub fn client(endpoint: &str, access_key: &str, secret_key: &str) -> Client {
         .credentials_provider(Credentials::new(
             access_key,
             secret_key,
-            None,
+            session_token,
             None,
             "rustfs-tests",
         ))

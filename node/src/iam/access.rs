@@ -36,6 +36,15 @@ impl S3Auth for IamAuth {
                 "the server is starting: users are not loaded yet; retry shortly"
             ));
         }
+        if super::sts::is_temp_key(access_key) {
+            return match self.iam.temp_secret(access_key) {
+                Some(secret) => Ok(SecretKey::from(secret)),
+                None => Err(s3_error!(
+                    InvalidAccessKeyId,
+                    "no temporary credentials have been issued by this cluster"
+                )),
+            };
+        }
         match self.iam.identity(access_key) {
             Some(id) => Ok(SecretKey::from(id.secret_key)),
             None => Err(s3_error!(
@@ -46,26 +55,105 @@ impl S3Auth for IamAuth {
     }
 }
 
-/// Whether the caller with `access_key` may do `ctx` (everything for root), under its identity
-/// policies (admin calls: no bucket policy applies).
-pub fn allowed(iam: &Iam, access_key: &str, ctx: RequestContext) -> bool {
-    decide(iam, Some(access_key), None, ctx).is_some()
+/// Who signed a request, found once per request: root, a user, a service account or
+/// temporary credentials (with the identity they act for), or nobody.
+#[derive(Clone)]
+pub enum Who {
+    Anonymous,
+    Root(String),
+    Known {
+        access_key: String,
+        id: Arc<super::Identity>,
+    },
 }
 
-/// The secret a signature by `access_key` is checked with (root's, or a live user's or
-/// service account's), for requests `s3s` does not verify itself (POST forms).
+impl Who {
+    /// The caller of a request signed by `access_key` (`None`: unsigned), with the session
+    /// `token` it carries: an error says why a key is refused.
+    pub fn of(iam: &Iam, access_key: Option<&str>, token: Option<&str>) -> S3Result<Who> {
+        let Some(key) = access_key else {
+            return Ok(Who::Anonymous);
+        };
+        if key == iam.root_access_key() {
+            return Ok(Who::Root(key.to_string()));
+        }
+        if super::sts::is_temp_key(key) {
+            use super::sts::TokenError;
+            return match iam.temp_identity(key, token) {
+                Ok(id) => Ok(Who::Known {
+                    access_key: key.to_string(),
+                    id: Arc::new(id),
+                }),
+                Err(e @ TokenError::Expired) => Err(s3_error!(ExpiredToken, "{e}")),
+                Err(e @ TokenError::Missing) => Err(s3_error!(AccessDenied, "{e}")),
+                Err(e @ (TokenError::Invalid | TokenError::Revoked)) => {
+                    Err(s3_error!(InvalidToken, "{e}"))
+                }
+            };
+        }
+        match iam.identity(key) {
+            Some(id) => Ok(Who::Known {
+                access_key: key.to_string(),
+                id: Arc::new(id),
+            }),
+            None => Err(s3_error!(
+                InvalidAccessKeyId,
+                "the access key does not exist, is disabled or has expired"
+            )),
+        }
+    }
+
+    /// The access key and the user it belongs to (root's own key for root), for the audit log.
+    pub fn key_and_user(&self) -> Option<(&str, &str)> {
+        match self {
+            Who::Anonymous => None,
+            Who::Root(k) => Some((k, k)),
+            Who::Known { access_key, id } => Some((access_key, &id.username)),
+        }
+    }
+
+    /// Records who the caller is in the request's metrics slot (for the audit log).
+    pub fn record(&self, extensions: &http::Extensions) {
+        if let Some((key, user)) = self.key_and_user() {
+            crate::metrics::http::record_caller(extensions, key, user);
+        }
+    }
+}
+
+/// The session token a request carries: `x-amz-security-token`, or its presigned form.
+pub fn session_token<'a>(headers: &'a http::HeaderMap, uri: &'a http::Uri) -> Option<String> {
+    if let Some(v) = headers.get("x-amz-security-token") {
+        return v.to_str().ok().map(str::to_string);
+    }
+    form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(k, _)| k == "X-Amz-Security-Token")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Whether `who` may do `ctx` (everything for root), under its identity policies (admin
+/// calls: no bucket policy applies).
+pub fn allowed(who: &Who, ctx: RequestContext) -> bool {
+    decide(who, None, ctx)
+}
+
+/// The secret a signature by `access_key` is checked with (root's, a live user's or service
+/// account's, or temporary credentials'), for requests `s3s` does not verify itself (POST
+/// forms).
 pub fn secret_of(iam: &Iam, access_key: &str, root_secret: &str) -> Option<String> {
     if access_key == iam.root_access_key() {
         return Some(root_secret.to_string());
     }
+    if super::sts::is_temp_key(access_key) {
+        return iam.temp_secret(access_key);
+    }
     iam.identity(access_key).map(|id| id.secret_key)
 }
 
-/// Whether `access_key` may put `bucket/key` (a POST form upload), under its policies and the
+/// Whether `who` may put `bucket/key` (a POST form upload), under its policies and the
 /// bucket's; `caller` gives the connection's condition values.
 pub async fn may_post_object(
     iam: &Iam,
-    access_key: &str,
+    who: &Who,
     bucket: &str,
     key: &str,
     caller: Option<Caller>,
@@ -83,38 +171,21 @@ pub async fn may_post_object(
         Ok(cfg) => cfg.bucket_policy(bucket),
         Err(_) => return false,
     };
-    decide(iam, Some(access_key), policy.as_deref(), ctx).is_some()
+    decide(who, policy.as_deref(), ctx)
 }
 
-/// The user a signed-in caller's key belongs to (root's own key for root), for the audit log.
-pub fn user_of(iam: &Iam, access_key: &str) -> Option<String> {
-    if access_key == iam.root_access_key() {
-        return Some(access_key.to_string());
+/// Whether `who` may do `ctx` under its identity policies and the policy of the bucket the
+/// request names. Only a bucket policy can let an anonymous caller in.
+fn decide(who: &Who, bucket: Option<&Policy>, ctx: RequestContext) -> bool {
+    match who {
+        Who::Anonymous => authorize([], None, bucket, &ctx) == Decision::Allow,
+        Who::Root(_) => true,
+        Who::Known { access_key, id } => {
+            let ctx = ctx.with_user(id.username.clone(), access_key);
+            let identity = id.policies.iter().map(|p| p.as_ref());
+            authorize(identity, id.session.as_deref(), bucket, &ctx) == Decision::Allow
+        }
     }
-    iam.identity(access_key).map(|id| id.username)
-}
-
-/// Whether the caller (`None`: anonymous) may do `ctx` under its identity policies and the
-/// policy of the bucket the request names: `Some(user)` (the user the caller's key belongs to;
-/// empty for anonymous) when allowed. Only a bucket policy can let an anonymous caller in.
-fn decide(
-    iam: &Iam,
-    access_key: Option<&str>,
-    bucket: Option<&Policy>,
-    ctx: RequestContext,
-) -> Option<String> {
-    let Some(access_key) = access_key else {
-        let allowed = authorize([], None, bucket, &ctx) == Decision::Allow;
-        return allowed.then(String::new);
-    };
-    if access_key == iam.root_access_key() {
-        return Some(access_key.to_string());
-    }
-    let id = iam.identity(access_key)?;
-    let ctx = ctx.with_user(id.username.clone(), access_key);
-    let identity = id.policies.iter().map(|p| p.as_ref());
-    let allowed = authorize(identity, id.session.as_deref(), bucket, &ctx) == Decision::Allow;
-    allowed.then_some(id.username)
 }
 
 /// The request as policies see it: action, bucket and key, and the condition values S3 defines.
@@ -226,9 +297,10 @@ impl s3s::access::S3Access for IamAccess {
         crate::metrics::http::record_api(cx.extensions_mut(), op.clone());
         let op = op.as_str();
         let access_key = cx.credentials().map(|c| c.access_key.clone());
-        let access_key = access_key.as_deref();
-        if let Some(root) = access_key.filter(|k| *k == self.iam.root_access_key()) {
-            crate::metrics::http::record_caller(cx.extensions_mut(), root, root);
+        let token = session_token(cx.headers(), cx.uri());
+        let who = Who::of(&self.iam, access_key.as_deref(), token.as_deref())?;
+        who.record(cx.extensions_mut());
+        if let Who::Root(_) = who {
             cx.extensions_mut().insert(KeyCheck::Root);
             return Ok(());
         }
@@ -265,11 +337,10 @@ impl s3s::access::S3Access for IamAccess {
         if op == "DeleteObjects" {
             // Decided per key by the handler (`KeyCheck`): a Deny on some keys must hold even
             // when the request names the bucket only.
-            record_who(cx, &self.iam, access_key, None);
             cx.extensions_mut()
                 .insert(KeyCheck::Policies(Arc::new(KeyPolicies {
                     iam: self.iam.clone(),
-                    access_key: access_key.map(str::to_string),
+                    who,
                     policy,
                     ctx,
                     bypass,
@@ -277,49 +348,28 @@ impl s3s::access::S3Access for IamAccess {
                 })));
             return Ok(());
         }
-        let verdict = decide(&self.iam, access_key, policy.as_deref(), ctx.clone());
-        if bypass && verdict.is_some() && matches!(op, "DeleteObject" | "PutObjectRetention") {
+        if !decide(&who, policy.as_deref(), ctx.clone()) {
+            return Err(s3_error!(AccessDenied, "Access Denied"));
+        }
+        if bypass && matches!(op, "DeleteObject" | "PutObjectRetention") {
             let mut b = ctx.clone();
             b.set_action(Action::BypassGovernanceRetention);
-            if decide(&self.iam, access_key, policy.as_deref(), b).is_none() {
-                record_who(cx, &self.iam, access_key, None);
+            if !decide(&who, policy.as_deref(), b) {
                 return Err(s3_error!(
                     AccessDenied,
                     "x-amz-bypass-governance-retention needs s3:BypassGovernanceRetention"
                 ));
             }
         }
-        record_who(cx, &self.iam, access_key, verdict.as_deref());
-        if verdict.is_none() {
-            return Err(s3_error!(AccessDenied, "Access Denied"));
-        }
         if let Some((bucket, key)) = source {
             let policy = self.bucket_policy(Some(&bucket)).await?;
             let mut read = ctx.with_object(bucket, key);
             read.set_action(Action::GetObject);
-            if decide(&self.iam, access_key, policy.as_deref(), read).is_none() {
+            if !decide(&who, policy.as_deref(), read) {
                 return Err(s3_error!(AccessDenied, "Access Denied to the copy source"));
             }
         }
         Ok(())
-    }
-}
-
-/// Records who a signed request came from, allowed or not (a refused key is still a proven
-/// one); `user`: the user the decision already found.
-fn record_who(
-    cx: &mut s3s::access::S3AccessContext<'_>,
-    iam: &Iam,
-    access_key: Option<&str>,
-    user: Option<&str>,
-) {
-    let Some(key) = access_key else { return };
-    let user = match user {
-        Some(u) if !u.is_empty() => Some(u.to_string()),
-        _ => user_of(iam, key),
-    };
-    if let Some(user) = user {
-        crate::metrics::http::record_caller(cx.extensions_mut(), key, &user);
     }
 }
 
@@ -349,7 +399,7 @@ pub enum KeyCheck {
 /// What deciding one key of a `DeleteObjects` takes.
 pub struct KeyPolicies {
     iam: Arc<Iam>,
-    access_key: Option<String>,
+    who: Who,
     policy: Option<Arc<Policy>>,
     /// The request's context (its bucket and conditions).
     ctx: RequestContext,
@@ -384,13 +434,7 @@ impl KeyCheck {
         }
         actions.into_iter().all(|a| {
             one.set_action(a);
-            decide(
-                &p.iam,
-                p.access_key.as_deref(),
-                p.policy.as_deref(),
-                one.clone(),
-            )
-            .is_some()
+            decide(&p.who, p.policy.as_deref(), one.clone())
         })
     }
 }

@@ -68,6 +68,9 @@ pub struct IamDoc {
     /// Service accounts by access key.
     pub service_accounts: BTreeMap<String, ServiceAccount>,
     pub updated_nanos: i64,
+    /// The key session tokens and temporary secrets are derived with (hex; made at the first
+    /// STS call; never shown by the admin API).
+    pub sts_key: Option<String>,
 }
 
 /// Names of `min_len` to 128 letters, digits and `-_.@+=` (what S3 clients and shells take
@@ -86,9 +89,18 @@ fn check_identifier(what: &str, name: &str, min_len: usize) -> Result<(), IamErr
     }
 }
 
-/// Access keys as S3 clients accept them.
+/// Access keys as S3 clients accept them; those of temporary credentials
+/// ([`super::sts::TEMP_KEY_PREFIX`]) are kept for STS.
 pub fn check_access_key(key: &str) -> Result<(), IamError> {
-    check_identifier("access key", key, 3)
+    check_identifier("access key", key, 3)?;
+    if super::sts::is_temp_key(key) {
+        return Err(IamError::Invalid(format!(
+            "access key {key:?} looks like a temporary (STS) key: keys of {} letters and digits starting {} are kept for STS",
+            super::sts::TEMP_KEY_LEN,
+            super::sts::TEMP_KEY_PREFIX
+        )));
+    }
+    Ok(())
 }
 
 /// Secret keys of 8 to 128 printable characters (as the root credentials).

@@ -9,6 +9,8 @@
 
 pub mod access;
 mod doc;
+pub mod oidc;
+pub mod sts;
 
 pub use doc::{Group, IamDoc, IamError, ServiceAccount, User};
 
@@ -51,6 +53,8 @@ struct Compiled {
     sessions: HashMap<String, Arc<Policy>>,
     /// Some policy has an `s3:ExistingObjectTag/…` condition.
     reads_object_tags: bool,
+    /// Issues and checks temporary credentials (once the document has an STS key).
+    sts: Option<Arc<sts::Signer>>,
 }
 
 impl Compiled {
@@ -108,13 +112,68 @@ impl Compiled {
             .values()
             .chain(sessions.values())
             .any(|p| p.reads_existing_object_tags());
+        let sts = doc.sts_key.as_deref().and_then(|k| {
+            let signer = sts::Signer::new(k);
+            if signer.is_none() {
+                tracing::error!(
+                    "the stored STS key is malformed; temporary credentials are refused"
+                );
+            }
+            signer.map(Arc::new)
+        });
         Compiled {
             doc,
             policies,
             groups_of,
             sessions,
             reads_object_tags,
+            sts,
         }
+    }
+
+    /// The identity temporary credentials act for, as their session says, looked up now (a
+    /// disabled or removed user's sessions end with it).
+    fn session_identity(&self, session: &sts::Session) -> Result<Identity, sts::TokenError> {
+        let (username, policies) = match session.src {
+            sts::Source::User => {
+                let live = self.doc.users.get(&session.sub).is_some_and(|u| u.enabled);
+                if !live {
+                    return Err(sts::TokenError::Revoked);
+                }
+                (session.sub.clone(), self.policies_of(&session.sub))
+            }
+            sts::Source::Oidc => {
+                let named = session.policies.iter();
+                let policies = named
+                    .filter_map(|n| self.policies.get(n).cloned())
+                    .collect();
+                (session.sub.clone(), policies)
+            }
+            sts::Source::Ldap => {
+                let groups = session
+                    .groups
+                    .iter()
+                    .filter_map(|g| self.doc.groups.get(g).filter(|g| g.enabled));
+                let policies = groups
+                    .flat_map(|g| &g.policies)
+                    .filter_map(|n| self.policies.get(n).cloned())
+                    .collect();
+                (session.sub.clone(), policies)
+            }
+        };
+        // The inline policy was checked when the session was issued.
+        let session_policy = match &session.policy {
+            Some(json) => Some(Arc::new(
+                Policy::parse_identity(json.as_bytes()).map_err(|_| sts::TokenError::Invalid)?,
+            )),
+            None => None,
+        };
+        Ok(Identity {
+            secret_key: String::new(),
+            username,
+            policies,
+            session: session_policy,
+        })
     }
 
     fn policies_of(&self, user: &str) -> Vec<Arc<Policy>> {
@@ -239,6 +298,60 @@ impl Iam {
     pub fn identity(&self, access_key: &str) -> Option<Identity> {
         let state = self.state.read().clone();
         state.identity(access_key, crate::object::now_nanos())
+    }
+
+    /// The identity of temporary credentials `access_key`, proven by their session `token`.
+    pub fn temp_identity(
+        &self,
+        access_key: &str,
+        token: Option<&str>,
+    ) -> Result<Identity, sts::TokenError> {
+        let token = token.ok_or(sts::TokenError::Missing)?;
+        let state = self.state.read().clone();
+        let signer = state.sts.as_ref().ok_or(sts::TokenError::Invalid)?;
+        let session = signer.verify(access_key, token)?;
+        state.session_identity(&session)
+    }
+
+    /// Whether `access_key` is an IAM user's (not a service account's).
+    pub fn is_user(&self, access_key: &str) -> bool {
+        self.state.read().doc.users.contains_key(access_key)
+    }
+
+    /// Whether a canned or custom policy is called `name`.
+    pub fn has_policy(&self, name: &str) -> bool {
+        self.state.read().policies.contains_key(name)
+    }
+
+    /// The secret of temporary access key `access_key` (none before the first STS call).
+    pub fn temp_secret(&self, access_key: &str) -> Option<String> {
+        let state = self.state.read().clone();
+        state.sts.as_ref().map(|s| s.secret_of(access_key))
+    }
+
+    /// New temporary credentials for `session`, valid for `lifetime`; makes the cluster's STS
+    /// key at the first call.
+    pub async fn issue(
+        &self,
+        session: sts::Session,
+        lifetime: Duration,
+    ) -> Result<sts::Issued, IamError> {
+        let signer = self.state.read().sts.clone();
+        let signer =
+            match signer {
+                Some(s) => s,
+                None => {
+                    self.update(|doc| {
+                        doc.sts_key.get_or_insert_with(sts::new_key);
+                        Ok(())
+                    })
+                    .await?;
+                    self.state.read().sts.clone().ok_or_else(|| {
+                        IamError::Invalid("the stored STS key is malformed".into())
+                    })?
+                }
+            };
+        Ok(signer.issue(session, lifetime))
     }
 
     /// Whether some IAM policy decides by the tags of the object a request names.

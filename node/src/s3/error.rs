@@ -108,17 +108,20 @@ pub fn code_of(r: &http::Response<s3s::Body>) -> Option<String> {
     Some(text[start..end].to_string())
 }
 
+/// `s` made safe as XML text or attribute value.
+pub fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 pub fn error_response(
     status: u16,
     code: &str,
     message: &str,
 ) -> http::Response<http_body_util::Full<bytes::Bytes>> {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    let esc = xml_escape;
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message></Error>",
         esc(code),

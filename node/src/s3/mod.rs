@@ -18,7 +18,7 @@ pub mod post_object;
 mod tagging;
 mod versions;
 
-pub use error::{code_of, error_response, ErrorCode};
+pub use error::{code_of, error_response, xml_escape, ErrorCode};
 pub use versions::parse_version;
 
 use crate::object::ObjectLayer;

@@ -345,11 +345,13 @@ pub async fn handle(
     };
     // Root may put anything; anyone else what its policies and the bucket's allow.
     if let Some(iam) = state.iam() {
-        let user = crate::iam::access::user_of(iam, &signer).unwrap_or_default();
-        crate::metrics::http::record_caller(&extensions, &signer, &user);
-        if signer != state.creds().access_key
-            && !crate::iam::access::may_post_object(iam, &signer, &bucket, &key, caller).await
-        {
+        let token = fields.get("x-amz-security-token").map(String::as_str);
+        let who = match crate::iam::access::Who::of(iam, Some(&signer), token) {
+            Ok(who) => who,
+            Err(e) => return s3s_error(&e),
+        };
+        who.record(&extensions);
+        if !crate::iam::access::may_post_object(iam, &who, &bucket, &key, caller).await {
             return denied("Access Denied");
         }
     }
@@ -427,7 +429,11 @@ pub async fn handle(
 
 /// An object-layer error as the S3 XML `s3s` would answer.
 fn s3_error_response(e: ObjError) -> Resp {
-    let err = s3s::S3Error::from(e);
+    s3s_error(&s3s::S3Error::from(e))
+}
+
+/// An `s3s` error as the S3 XML `s3s` would answer.
+fn s3s_error(err: &s3s::S3Error) -> Resp {
     let status = err
         .status_code()
         .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
@@ -464,11 +470,7 @@ fn success(fields: &BTreeMap<String, String>, bucket: &str, key: &str, etag: &st
     }
     match fields.get("success_action_status").map(String::as_str) {
         Some("201") => {
-            let esc = |s: &str| {
-                s.replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
-            };
+            let esc = crate::s3::xml_escape;
             let body = format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse><Location>{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>\"{etag}\"</ETag></PostResponse>",
                 esc(&location),

@@ -22,6 +22,8 @@ pub struct AdminRoute {
     pub heal: Arc<std::sync::OnceLock<Arc<crate::heal::HealManager>>>,
     /// The other nodes (distributed mode), asked for their heal figures.
     pub peers: Vec<crate::rpc::client::Peer>,
+    /// The STS API, served on the same route (`s3s` takes one).
+    pub sts: super::sts_api::Sts,
 }
 
 impl AdminRoute {
@@ -97,21 +99,25 @@ pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> S3Response<Body> {
 
 #[async_trait::async_trait]
 impl S3Route for AdminRoute {
-    fn is_match(&self, _m: &Method, uri: &Uri, _h: &HeaderMap, _e: &mut Extensions) -> bool {
-        uri.path().starts_with(ADMIN_PREFIX)
+    fn is_match(&self, m: &Method, uri: &Uri, h: &HeaderMap, _e: &mut Extensions) -> bool {
+        uri.path().starts_with(ADMIN_PREFIX) || super::sts_api::is_sts(m, uri, h)
     }
 
     async fn check_access(&self, req: &mut S3Request<Body>) -> S3Result<()> {
+        if !req.uri.path().starts_with(ADMIN_PREFIX) {
+            // STS: each action decides who may call it (web identities sign nothing).
+            return Ok(());
+        }
         let Some(c) = &req.credentials else {
             return Err(s3_error!(
                 AccessDenied,
                 "the admin API needs a SigV4-signed request"
             ));
         };
-        if let Some(user) = crate::iam::access::user_of(&self.iam, &c.access_key) {
-            crate::metrics::http::record_caller(&req.extensions, &c.access_key, &user);
-        }
-        if c.access_key == self.iam.root_access_key() {
+        let token = crate::iam::access::session_token(&req.headers, &req.uri);
+        let who = crate::iam::access::Who::of(&self.iam, Some(&c.access_key), token.as_deref())?;
+        who.record(&req.extensions);
+        if let crate::iam::access::Who::Root(_) = who {
             return Ok(());
         }
         let path = req.uri.path();
@@ -127,10 +133,7 @@ impl S3Route for AdminRoute {
             }
             _ => None,
         };
-        let iam = &self.iam;
-        if action.is_some_and(|a| {
-            crate::iam::access::allowed(iam, &c.access_key, RequestContext::new(a))
-        }) {
+        if action.is_some_and(|a| crate::iam::access::allowed(&who, RequestContext::new(a))) {
             return Ok(());
         }
         Err(s3_error!(
@@ -140,6 +143,9 @@ impl S3Route for AdminRoute {
     }
 
     async fn call(&self, req: S3Request<Body>) -> S3Result<S3Response<Body>> {
+        if !req.uri.path().starts_with(ADMIN_PREFIX) {
+            return self.sts.call(req).await;
+        }
         match (req.method.clone(), req.uri.path()) {
             (Method::GET, "/rustfs/admin/v1/info") => {
                 let info = self.info().await;

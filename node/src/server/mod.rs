@@ -12,6 +12,7 @@ pub mod lifecycle_api;
 pub mod limits;
 pub mod linger;
 pub mod privileges;
+pub mod sts_api;
 pub mod tls;
 
 use crate::config::Credentials;
@@ -51,6 +52,8 @@ pub struct ServerState {
     cluster_address: OnceLock<std::net::IpAddr>,
     /// IAM, once S3 is served (POST forms check their signer and policies with it).
     iam: OnceLock<Arc<crate::iam::Iam>>,
+    /// The OpenID provider `AssumeRoleWithWebIdentity` trusts, if any.
+    oidc: OnceLock<Arc<crate::iam::oidc::Oidc>>,
 }
 
 impl ServerState {
@@ -76,7 +79,13 @@ impl ServerState {
             limits,
             cluster_address: OnceLock::new(),
             iam: OnceLock::new(),
+            oidc: OnceLock::new(),
         })
+    }
+
+    /// Trusts `oidc` for `AssumeRoleWithWebIdentity` (before [`Self::set_layer`]).
+    pub fn set_oidc(&self, oidc: crate::iam::oidc::Oidc) {
+        let _ = self.oidc.set(Arc::new(oidc));
     }
 
     /// Answers RPC only on connections to `ip` (see [`check_cluster_address`]).
@@ -121,6 +130,10 @@ impl ServerState {
                 .as_ref()
                 .and_then(|r| r.peers.get().cloned())
                 .unwrap_or_default(),
+            sts: sts_api::Sts {
+                iam: iam.clone(),
+                oidc: self.oidc.get().cloned(),
+            },
         });
         let configs = layer.configs.clone();
         let _ = self.layer.set(layer);
@@ -332,9 +345,11 @@ async fn answer_signed(
         let code = noted(&resp);
         return boxed(probe.finish(resp, code));
     }
+    let is_sts = sts_api::is_sts(req.method(), req.uri(), req.headers());
     let req = crate::s3::guard::capped_chunks(req);
     match s3.call(req).await {
         Ok(r) => {
+            let r = if is_sts { sts_api::as_sts_error(r) } else { r };
             let code = crate::s3::code_of(&r);
             boxed(probe.finish(r, code))
         }
