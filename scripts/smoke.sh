@@ -57,6 +57,17 @@ check "aws head-object" "${AWS[@]}" s3api head-object --bucket smoke --key small
 check "aws presign + curl" bash -c "curl -fsS \"\$(${AWS[*]} s3 presign s3://smoke/small.txt)\" | grep -q 'hello rustfs'"
 check "aws sync" "${AWS[@]}" s3 sync "$WORK/data" s3://smoke/sync
 check "aws rm" "${AWS[@]}" s3 rm s3://smoke/small.txt
+# STS: an IAM user's temporary keys, used by the aws CLI with their session token
+printf 'smoke-app-secret' >"$WORK/app.secret"
+check "rustfs admin user add" env RUSTFS_ENDPOINT="$EP" "$BIN" admin user add smoke-app --secret-file "$WORK/app.secret"
+check "rustfs admin policy attach" env RUSTFS_ENDPOINT="$EP" "$BIN" admin policy attach readwrite --user smoke-app
+check "aws sts assume-role" bash -c "AWS_ACCESS_KEY_ID=smoke-app AWS_SECRET_ACCESS_KEY=smoke-app-secret ${AWS[*]} sts assume-role \
+  --role-arn arn:aws:iam::000000000000:role/any --role-session-name smoke --duration-seconds 900 \
+  --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text >'$WORK/sts.txt'"
+read -r STS_AK STS_SK STS_TOKEN <"$WORK/sts.txt" || true
+check "aws cp with temporary keys" env AWS_ACCESS_KEY_ID="$STS_AK" AWS_SECRET_ACCESS_KEY="$STS_SK" \
+  AWS_SESSION_TOKEN="$STS_TOKEN" "${AWS[@]}" s3 cp "$WORK/small.txt" s3://smoke/sts.txt
+check "temporary keys need their token" bash -c "! AWS_ACCESS_KEY_ID='$STS_AK' AWS_SECRET_ACCESS_KEY='$STS_SK' ${AWS[*]} s3 cp '$WORK/small.txt' s3://smoke/sts2.txt"
 
 # s3cmd
 S3CMD=(s3cmd --no-ssl --host="$HOSTPORT" --host-bucket="$HOSTPORT" --access_key="$RUSTFS_ROOT_USER"

@@ -117,6 +117,8 @@ pub struct ServerConfig {
     pub audit: crate::audit::AuditConfig,
     #[command(flatten)]
     pub oidc: crate::iam::oidc::OidcConfig,
+    #[command(flatten)]
+    pub ldap: crate::iam::ldap::LdapConfig,
     /// Drives, one pool per argument with ellipses: `/data{1...4}`.
     #[arg(required = true, env = "RUSTFS_VOLUMES", value_delimiter = ' ')]
     pub drives: Vec<String>,

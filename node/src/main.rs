@@ -44,7 +44,9 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     cfg.limits.validate().map_err(anyhow::Error::msg)?;
     cfg.audit.validate().map_err(anyhow::Error::msg)?;
     cfg.oidc.validate().map_err(anyhow::Error::msg)?;
+    cfg.ldap.validate().map_err(anyhow::Error::msg)?;
     let oidc = rustfs_node::iam::oidc::Oidc::new(&cfg.oidc)?;
+    let ldap = rustfs_node::iam::ldap::Ldap::new(&cfg.ldap)?;
     server::limits::raise_open_files_limit();
     let scrape_auth =
         rustfs_node::metrics::auth::ScrapeAuth::from_config(&cfg).map_err(anyhow::Error::msg)?;
@@ -91,9 +93,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
             tls,
             cfg.limits.clone(),
         );
-        if let Some(o) = oidc {
-            state.set_oidc(o);
-        }
+        state.set_identity_providers(oidc, ldap);
         state.set_layer(layer).await;
         state.start_healing(cfg.heal.clone());
         return server::run(state, listener, shutdown).await;
@@ -127,9 +127,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         server::check_cluster_address(ip, &part.me)?;
         state.set_cluster_address(ip);
     }
-    if let Some(o) = oidc {
-        state.set_oidc(o);
-    }
+    state.set_identity_providers(oidc, ldap);
     let mut serving = tokio::spawn(server::run(state.clone(), listener, shutdown));
     let layer = tokio::select! {
         formed = server::cluster::form(&cfg, &part) => formed?,

@@ -119,6 +119,23 @@ pub fn check_name(what: &str, name: &str) -> Result<(), IamError> {
     check_identifier(&format!("{what} name"), name, 1)
 }
 
+/// Group names: as other names, or an LDAP group's distinguished name (`cn=x,ou=groups,…`:
+/// commas between its parts, up to 512 characters), which maps the LDAP group onto policies.
+pub fn check_group_name(name: &str) -> Result<(), IamError> {
+    if name.contains(',') && name.len() <= 512 {
+        for part in name.split(',') {
+            let ok = part.contains('=') && check_identifier("", part, 3).is_ok();
+            if !ok {
+                return Err(IamError::Invalid(format!(
+                    "group name {name:?}: an LDAP distinguished name must be attr=value parts of letters, digits and -_.@+= joined by commas"
+                )));
+            }
+        }
+        return Ok(());
+    }
+    check_name("group", name)
+}
+
 impl IamDoc {
     /// Whether `name` is a canned or custom policy.
     pub fn has_policy(&self, name: &str) -> bool {
@@ -140,7 +157,7 @@ impl IamDoc {
             }
         }
         for (name, g) in &self.groups {
-            check_name("group", name)?;
+            check_group_name(name)?;
             if let Some(m) = g.members.iter().find(|m| !self.users.contains_key(*m)) {
                 return Err(IamError::NotFound(format!("no user {m} (group {name})")));
             }

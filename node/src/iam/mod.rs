@@ -9,6 +9,7 @@
 
 pub mod access;
 mod doc;
+pub mod ldap;
 pub mod oidc;
 pub mod sts;
 
@@ -316,6 +317,23 @@ impl Iam {
     /// Whether `access_key` is an IAM user's (not a service account's).
     pub fn is_user(&self, access_key: &str) -> bool {
         self.state.read().doc.users.contains_key(access_key)
+    }
+
+    /// The enabled IAM groups that name LDAP groups `dns` (distinguished names, compared
+    /// without regard to case) and carry some policy.
+    pub fn groups_named(&self, dns: &[String]) -> Vec<String> {
+        let state = self.state.read().clone();
+        state
+            .doc
+            .groups
+            .iter()
+            .filter(|(name, g)| {
+                g.enabled
+                    && !g.policies.is_empty()
+                    && dns.iter().any(|dn| dn.eq_ignore_ascii_case(name))
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     /// Whether a canned or custom policy is called `name`.

@@ -155,7 +155,10 @@ impl Signer {
             .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
             .collect();
         let access_key = format!("{TEMP_KEY_PREFIX}{suffix}");
-        let now = time::OffsetDateTime::now_utc();
+        // Whole seconds, as the token's `exp` and as AWS answers it.
+        let now = time::OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .expect("0 is valid");
         let expiration = now + lifetime;
         session.ak = access_key.clone();
         session.iat = now.unix_timestamp();

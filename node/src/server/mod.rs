@@ -54,6 +54,8 @@ pub struct ServerState {
     iam: OnceLock<Arc<crate::iam::Iam>>,
     /// The OpenID provider `AssumeRoleWithWebIdentity` trusts, if any.
     oidc: OnceLock<Arc<crate::iam::oidc::Oidc>>,
+    /// The LDAP server `AssumeRoleWithLDAPIdentity` asks, if any.
+    ldap: OnceLock<Arc<crate::iam::ldap::Ldap>>,
 }
 
 impl ServerState {
@@ -80,12 +82,22 @@ impl ServerState {
             cluster_address: OnceLock::new(),
             iam: OnceLock::new(),
             oidc: OnceLock::new(),
+            ldap: OnceLock::new(),
         })
     }
 
-    /// Trusts `oidc` for `AssumeRoleWithWebIdentity` (before [`Self::set_layer`]).
-    pub fn set_oidc(&self, oidc: crate::iam::oidc::Oidc) {
-        let _ = self.oidc.set(Arc::new(oidc));
+    /// The identity providers STS trusts (before [`Self::set_layer`]).
+    pub fn set_identity_providers(
+        &self,
+        oidc: Option<crate::iam::oidc::Oidc>,
+        ldap: Option<crate::iam::ldap::Ldap>,
+    ) {
+        if let Some(o) = oidc {
+            let _ = self.oidc.set(Arc::new(o));
+        }
+        if let Some(l) = ldap {
+            let _ = self.ldap.set(Arc::new(l));
+        }
     }
 
     /// Answers RPC only on connections to `ip` (see [`check_cluster_address`]).
@@ -133,6 +145,7 @@ impl ServerState {
             sts: sts_api::Sts {
                 iam: iam.clone(),
                 oidc: self.oidc.get().cloned(),
+                ldap: self.ldap.get().cloned(),
             },
         });
         let configs = layer.configs.clone();

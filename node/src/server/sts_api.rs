@@ -1,9 +1,11 @@
 //! The STS API (`POST /` with a form body, as AWS STS): `AssumeRole` for IAM users (signed
-//! with SigV4, service `sts`) and `AssumeRoleWithWebIdentity` (an OpenID ID token, unsigned).
+//! with SigV4, service `sts`), `AssumeRoleWithWebIdentity` (an OpenID ID token, unsigned) and
+//! `AssumeRoleWithLDAPIdentity` (an LDAP username and password, unsigned).
 //! Answers and errors are AWS's query-protocol XML, so the AWS SDKs and CLI work unchanged.
 //! The credentials themselves are `iam::sts`.
 
 use crate::iam::access::Who;
+use crate::iam::ldap::{Ldap, LdapError};
 use crate::iam::oidc::{Oidc, OidcError};
 use crate::iam::sts::{self, Session, Source};
 use crate::iam::Iam;
@@ -32,6 +34,7 @@ pub fn is_sts(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
 pub struct Sts {
     pub iam: Arc<Iam>,
     pub oidc: Option<Arc<Oidc>>,
+    pub ldap: Option<Arc<Ldap>>,
 }
 
 /// An STS error: HTTP status, AWS error code and message.
@@ -95,11 +98,12 @@ impl Sts {
         let session = match action {
             "AssumeRole" => self.assume_role(req)?,
             "AssumeRoleWithWebIdentity" => self.web_identity(form).await?,
+            "AssumeRoleWithLDAPIdentity" => self.ldap_identity(form).await?,
             "" => return Err(sender("MissingAction", "the form has no Action")),
             other => {
                 return Err(sender(
                     "InvalidAction",
-                    format!("{other} is not an STS action this server offers (AssumeRole, AssumeRoleWithWebIdentity)"),
+                    format!("{other} is not an STS action this server offers (AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithLDAPIdentity)"),
                 ))
             }
         };
@@ -246,6 +250,51 @@ pub fn as_sts_error(r: http::Response<Body>) -> http::Response<Body> {
     out
 }
 
+impl Sts {
+    /// `AssumeRoleWithLDAPIdentity`: credentials for a directory user who proves its password
+    /// to the LDAP server, under the policies of its groups.
+    async fn ldap_identity(&self, form: &HashMap<String, String>) -> Result<Session, StsError> {
+        let Some(ldap) = &self.ldap else {
+            return Err(sender(
+                "InvalidParameterValue",
+                "this cluster has no LDAP server configured (rustfs server --ldap-url)",
+            ));
+        };
+        let (Some(user), Some(password)) = (form.get("LDAPUsername"), form.get("LDAPPassword"))
+        else {
+            return Err(sender(
+                "MissingParameter",
+                "LDAPUsername and LDAPPassword are required",
+            ));
+        };
+        let dns = ldap.login(user, password).await.map_err(|e| match e {
+            LdapError::BadCredentials => {
+                StsError(StatusCode::FORBIDDEN, "AccessDenied", e.to_string())
+            }
+            LdapError::Unreachable(_) => {
+                tracing::warn!(error = %e, "LDAP login failed");
+                StsError(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    e.to_string(),
+                )
+            }
+        })?;
+        let groups = self.iam.groups_named(&dns);
+        if groups.is_empty() {
+            return Err(StsError(
+                StatusCode::FORBIDDEN,
+                "AccessDenied",
+                format!("none of {user}'s LDAP groups is mapped to a policy (an IAM group named by the group's DN)"),
+            ));
+        }
+        Ok(Session {
+            groups,
+            ..Session::new(Source::Ldap, user.clone())
+        })
+    }
+}
+
 fn xml(status: StatusCode, body: String) -> S3Response<Body> {
     let mut r = S3Response::with_status(Body::from(body), status);
     r.headers.insert(
@@ -254,4 +303,3 @@ fn xml(status: StatusCode, body: String) -> S3Response<Body> {
     );
     r
 }
-
