@@ -2,7 +2,7 @@
 # Runs every test of RustFS Cluster: formatting, lints, unit + property tests, end-to-end suites
 # against the real binary, and the smoke test with off-the-shelf S3 clients. Installs missing
 # tools (apt: s3cmd rclone curl openssh-server openssh-client iproute2 systemd sudo openssl strace prometheus
-# docker.io debootstrap; pip: awscli, ansible-core, ansible-lint) and builds the container test hosts' image first, so it works on
+# docker.io debootstrap slapd ldap-utils; pip: awscli, ansible-core, ansible-lint) and builds the container test hosts' image first, so it works on
 # a fresh machine. Terraform (/usr/local/bin/terraform, with the aws provider mirrored in
 # /opt/tf-plugins) cannot be installed from here: without it the run stops at once, saying so.
 set -euo pipefail
@@ -26,6 +26,10 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 # container test hosts (tests/src/hosts/): Docker and debootstrap for their image
 command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+# LDAP identity tests (tests/src/ldap.rs): a real OpenLDAP slapd and its client tools. The harness
+# runs its own slapd on loopback ports, so a system slapd the package may start does not matter.
+[ -x /usr/sbin/slapd ] || missing+=(slapd)
+command -v ldapadd >/dev/null 2>&1 || missing+=(ldap-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test: installing ${missing[*]} (apt)"
   $SUDO apt-get update -qq

@@ -7,6 +7,7 @@
 pub mod cluster;
 pub mod hosts;
 pub mod iam;
+pub mod ldap;
 pub mod pki;
 pub mod raw;
 

@@ -481,3 +481,159 @@ async fn web_identities_get_the_policies_their_claim_names_across_a_key_rotation
         "a key with a published kid but not the published key"
     );
 }
+
+/// `AssumeRoleWithLDAPIdentity` (no AWS SDK has it): the credentials, or the STS error code.
+async fn ldap_identity(endpoint: &str, user: &str, password: &str) -> Result<Temp, String> {
+    let r = reqwest::Client::new()
+        .post(format!("{endpoint}/"))
+        .form(&[
+            ("Action", "AssumeRoleWithLDAPIdentity"),
+            ("Version", "2011-06-15"),
+            ("LDAPUsername", user),
+            ("LDAPPassword", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    let field = |name: &str| {
+        let start = body.find(&format!("<{name}>"))? + name.len() + 2;
+        let end = start + body[start..].find(&format!("</{name}>"))?;
+        Some(body[start..end].to_string())
+    };
+    match (
+        field("AccessKeyId"),
+        field("SecretAccessKey"),
+        field("SessionToken"),
+    ) {
+        (Some(ak), Some(sk), Some(token)) => Ok((ak, sk, token)),
+        _ => Err(field("Code").unwrap_or(body)),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ldap_users_get_the_policies_of_their_groups_over_ldaps_and_starttls() {
+    use rustfs_tests::ldap::Slapd;
+    let slapd = Slapd::start();
+    let ca = slapd.ca_pem_path.display().to_string();
+    let template = format!("uid={{username}},ou=people,{}", slapd.base_dn);
+    let groups = format!("ou=groups,{}", slapd.base_dn);
+    let settings = |url: &str, starttls: bool, ca: Option<&str>| {
+        let mut env = vec![
+            ("RUSTFS_LDAP_URL".to_string(), url.to_string()),
+            ("RUSTFS_LDAP_USER_DN_TEMPLATE".into(), template.clone()),
+            ("RUSTFS_LDAP_GROUP_SEARCH_BASE".into(), groups.clone()),
+        ];
+        if starttls {
+            env.push(("RUSTFS_LDAP_STARTTLS".into(), "true".into()));
+        }
+        if let Some(ca) = ca {
+            env.push(("RUSTFS_LDAP_CA_FILE".into(), ca.to_string()));
+        }
+        env
+    };
+    let start = |env: &[(String, String)]| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        TestNode::start_with(4, &env)
+    };
+    let node = start(&settings(&slapd.ldaps_url, false, Some(&ca)));
+    let ep = node.server.endpoint.clone();
+    let root = node.client();
+    root.create_bucket().bucket("data").send().await.unwrap();
+    assert_eq!(put(&root, "data", "k").await, "");
+
+    // Before any group is mapped, a good password still gets nothing.
+    assert_eq!(
+        ldap_identity(&ep, "alice", "alice-pass")
+            .await
+            .err()
+            .as_deref(),
+        Some("AccessDenied")
+    );
+    let (readers, writers) = (slapd.group_dn("readers"), slapd.group_dn("writers"));
+    for (group, policy) in [(&readers, "readonly"), (&writers, "readwrite")] {
+        admin_ok(&ep, "PUT", &format!("groups/{group}"), r#"{"members":[]}"#).await;
+        admin_ok(
+            &ep,
+            "POST",
+            &format!("policies/{policy}/attach"),
+            &format!(r#"{{"group":"{group}"}}"#),
+        )
+        .await;
+    }
+    let alice = ldap_identity(&ep, "alice", "alice-pass").await.unwrap();
+    assert_eq!(get(&s3(&ep, &alice), "data", "k").await, "");
+    assert_eq!(put(&s3(&ep, &alice), "data", "a").await, "AccessDenied");
+    let bob = ldap_identity(&ep, "bob", "bob-pass").await.unwrap();
+    assert_eq!(put(&s3(&ep, &bob), "data", "b").await, "");
+
+    // A wrong or empty password, a made-up user, DN and filter injection: all refused.
+    for (user, password) in [
+        ("alice", "bob-pass"),
+        ("alice", ""),
+        ("nobody", "x"),
+        ("alice,ou=people", "alice-pass"),
+        ("*", "alice-pass"),
+    ] {
+        assert_eq!(
+            ldap_identity(&ep, user, password).await.err().as_deref(),
+            Some("AccessDenied"),
+            "{user:?} / {password:?}"
+        );
+    }
+    // The group's policies are looked up at each request: detaching ends what they granted.
+    admin_ok(
+        &ep,
+        "POST",
+        "policies/readonly/detach",
+        &format!(r#"{{"group":"{readers}"}}"#),
+    )
+    .await;
+    assert_eq!(get(&s3(&ep, &alice), "data", "k").await, "AccessDenied");
+
+    // StartTLS on ldap:// works the same; the server's certificate must be trusted.
+    let starttls = start(&settings(&slapd.ldap_url, true, Some(&ca)));
+    let sep = starttls.server.endpoint.clone();
+    admin_ok(
+        &sep,
+        "PUT",
+        &format!("groups/{writers}"),
+        r#"{"members":[]}"#,
+    )
+    .await;
+    admin_ok(
+        &sep,
+        "POST",
+        "policies/readwrite/attach",
+        &format!(r#"{{"group":"{writers}"}}"#),
+    )
+    .await;
+    starttls
+        .client()
+        .create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .unwrap();
+    let bob = ldap_identity(&sep, "bob", "bob-pass").await.unwrap();
+    assert_eq!(put(&s3(&sep, &bob), "data", "b").await, "");
+    let untrusted = start(&settings(&slapd.ldaps_url, false, None));
+    assert_eq!(
+        ldap_identity(&untrusted.server.endpoint, "bob", "bob-pass")
+            .await
+            .err()
+            .as_deref(),
+        Some("ServiceUnavailable"),
+        "a server certificate signed by an unknown CA is refused"
+    );
+    // Passwords in the clear are refused at start.
+    let dir = tempfile::tempdir().unwrap();
+    let args = vec![format!("{}/d{{1...4}}", dir.path().display())];
+    let plain = settings(&slapd.ldap_url, false, Some(&ca));
+    let env: Vec<(&str, &str)> = plain
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let err = rustfs_tests::Server::start_failing(&args, &env);
+    assert!(err.contains("in the clear"), "{err}");
+}
