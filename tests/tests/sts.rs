@@ -165,7 +165,8 @@ async fn assumed_roles_act_for_their_user_on_every_node_until_revoked() {
 /// Bad STS input gets a clear error and issues nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_sts_calls_are_refused_with_their_reason() {
-    let node = TestNode::start(4);
+    const METRICS_TOKEN: &str = "sts-test-metrics-token";
+    let node = TestNode::start_with(4, &[("RUSTFS_METRICS_TOKEN", METRICS_TOKEN)]);
     let ep = node.server.endpoint.clone();
     node.client()
         .create_bucket()
@@ -247,6 +248,22 @@ async fn bad_sts_calls_are_refused_with_their_reason() {
     assert!(
         status == 400 && body.contains("<Code>InvalidAction</Code>"),
         "{body}"
+    );
+    let (status, body) = form(&format!("Action=AssumeRole&Padding={}", "x".repeat(70_000))).await;
+    assert!(status == 400 && body.contains("over 65536 bytes"), "{body}");
+    // A made-up action never becomes a metrics label (a caller could mint series at will).
+    let metrics = reqwest::Client::new()
+        .get(format!("{ep}/rustfs/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("api=\"STS\"") && !metrics.contains("GetFederationToken"),
+        "{metrics}"
     );
     let (status, body) =
         form("Action=AssumeRoleWithWebIdentity&Version=2011-06-15&WebIdentityToken=x").await;
@@ -551,7 +568,8 @@ async fn ldap_users_get_the_policies_of_their_groups_over_ldaps_and_starttls() {
         Some("AccessDenied")
     );
     let (readers, writers) = (slapd.group_dn("readers"), slapd.group_dn("writers"));
-    for (group, policy) in [(&readers, "readonly"), (&writers, "readwrite")] {
+    // An IAM group named by the LDAP group's DN carries its policies.
+    let map = |ep: String, group: String, policy: &'static str| async move {
         admin_ok(&ep, "PUT", &format!("groups/{group}"), r#"{"members":[]}"#).await;
         admin_ok(
             &ep,
@@ -560,7 +578,9 @@ async fn ldap_users_get_the_policies_of_their_groups_over_ldaps_and_starttls() {
             &format!(r#"{{"group":"{group}"}}"#),
         )
         .await;
-    }
+    };
+    map(ep.clone(), readers.clone(), "readonly").await;
+    map(ep.clone(), writers.clone(), "readwrite").await;
     let alice = ldap_identity(&ep, "alice", "alice-pass").await.unwrap();
     assert_eq!(get(&s3(&ep, &alice), "data", "k").await, "");
     assert_eq!(put(&s3(&ep, &alice), "data", "a").await, "AccessDenied");
@@ -594,20 +614,7 @@ async fn ldap_users_get_the_policies_of_their_groups_over_ldaps_and_starttls() {
     // StartTLS on ldap:// works the same; the server's certificate must be trusted.
     let starttls = start(&settings(&slapd.ldap_url, true, Some(&ca)));
     let sep = starttls.server.endpoint.clone();
-    admin_ok(
-        &sep,
-        "PUT",
-        &format!("groups/{writers}"),
-        r#"{"members":[]}"#,
-    )
-    .await;
-    admin_ok(
-        &sep,
-        "POST",
-        "policies/readwrite/attach",
-        &format!(r#"{{"group":"{writers}"}}"#),
-    )
-    .await;
+    map(sep.clone(), writers.clone(), "readwrite").await;
     starttls
         .client()
         .create_bucket()

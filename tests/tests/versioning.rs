@@ -398,22 +398,30 @@ async fn versions_and_delete_markers_are_healed_onto_a_lost_drive() {
     set_versioning(&c, "heal", BucketVersioningStatus::Enabled).await;
     let v1 = put(&c, "heal", "k", &pattern(300_000, 3)).await.unwrap();
     let v2 = put(&c, "heal", "k", b"small second").await.unwrap();
-    c.delete_object()
+    let marker = c
+        .delete_object()
         .bucket("heal")
         .key("k")
         .send()
         .await
-        .unwrap();
+        .unwrap()
+        .version_id()
+        .expect("a delete marker's version id")
+        .to_string();
     // Drive 2 loses the key entirely.
     let lost = node.drive(2).join("heal/k");
     std::fs::remove_dir_all(&lost).unwrap();
-    // The scanner puts every version and the marker back.
+    // The scanner puts every version and the marker back: wait until the drive's meta names
+    // all three (version ids are stored as their 16 bytes) and v1's data directory is there.
+    let ids: Vec<Vec<u8>> = [&v1, &v2, &marker]
+        .iter()
+        .map(|v| hex::decode(v.replace('-', "")).expect("version ids are UUIDs"))
+        .collect();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let meta = std::fs::read(lost.join("rustfs.meta")).ok();
-        if meta.is_some_and(|m| !m.is_empty())
-            && lost.read_dir().map(|d| d.count()).unwrap_or(0) >= 2
-        {
+        let meta = std::fs::read(lost.join("rustfs.meta")).unwrap_or_default();
+        let all_named = ids.iter().all(|id| meta.windows(16).any(|w| w == id));
+        if all_named && lost.read_dir().map(|d| d.count()).unwrap_or(0) >= 2 {
             break;
         }
         assert!(

@@ -19,6 +19,12 @@ use std::sync::Arc;
 /// The largest STS form accepted (a web identity token and a session policy fit easily).
 const MAX_FORM_BYTES: usize = 64 * 1024;
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+/// The actions served.
+const ACTIONS: [&str; 3] = [
+    "AssumeRole",
+    "AssumeRoleWithWebIdentity",
+    "AssumeRoleWithLDAPIdentity",
+];
 
 /// Whether a request is an STS call: a form POSTed to `/`.
 pub fn is_sts(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
@@ -47,13 +53,23 @@ fn sender(code: &'static str, message: impl Into<String>) -> StsError {
 impl Sts {
     /// Answers one STS call.
     pub async fn call(&self, mut req: S3Request<Body>) -> S3Result<S3Response<Body>> {
-        let form = match req.input.store_all_limited(MAX_FORM_BYTES).await {
-            Ok(body) => form_urlencoded::parse(&body).into_owned().collect(),
+        let body = req.input.store_all_limited(MAX_FORM_BYTES).await;
+        let form: HashMap<String, String> = match &body {
+            Ok(b) => form_urlencoded::parse(b).into_owned().collect(),
             Err(_) => HashMap::new(),
         };
         let action = form.get("Action").cloned().unwrap_or_default();
-        crate::metrics::http::record_api(&mut req.extensions, action.clone());
-        let answer = match self.answer(&req, &action, &form).await {
+        // The API label of metrics and audit: a known action, never what a caller made up.
+        let api = ACTIONS.iter().find(|a| **a == action).unwrap_or(&"STS");
+        crate::metrics::http::record_api(&mut req.extensions, api.to_string());
+        let outcome = match body {
+            Ok(_) => self.answer(&req, &action, &form).await,
+            Err(_) => Err(sender(
+                "InvalidParameterValue",
+                format!("the STS form is over {MAX_FORM_BYTES} bytes or could not be read"),
+            )),
+        };
+        let answer = match outcome {
             Ok(result) => xml(
                 StatusCode::OK,
                 format!(
@@ -103,7 +119,10 @@ impl Sts {
             other => {
                 return Err(sender(
                     "InvalidAction",
-                    format!("{other} is not an STS action this server offers (AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithLDAPIdentity)"),
+                    format!(
+                        "{other} is not an STS action this server offers ({})",
+                        ACTIONS.join(", ")
+                    ),
                 ))
             }
         };
