@@ -70,10 +70,11 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum GroupCommand {
-    /// Creates a group or adds members to it
+    /// Creates a group or adds members to it (a group named by an LDAP group's DN needs none:
+    /// it maps that LDAP group onto the policies attached to it)
     Add {
         name: String,
-        #[arg(long, value_delimiter = ',', required = true)]
+        #[arg(long, value_delimiter = ',')]
         members: Vec<String>,
     },
     /// Takes members out of a group, or removes an empty group when no member is named

@@ -2,7 +2,7 @@
 //! unauthenticated bodies meant to exhaust memory, slow-header connections, refused signature
 //! forms, POST forms with and without a valid policy, and file modes on the drives.
 
-use rustfs_tests::{pattern, raw, TestNode, ACCESS_KEY, SECRET_KEY};
+use rustfs_tests::{get_bytes, pattern, raw, TestNode, ACCESS_KEY, SECRET_KEY};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -337,17 +337,9 @@ async fn post_object_forms_need_a_valid_policy() {
     let form = signed_form(&policy, "uploads/${filename}");
     let (status, body) = post_form(&ep, "bkt", &form, data.clone()).await;
     assert_eq!(status, 204, "{body}");
-    let got = node
-        .client()
-        .get_object()
-        .bucket("bkt")
-        .key("uploads/photo.jpg")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        got.body.collect().await.unwrap().into_bytes().as_ref(),
-        &data[..]
+        get_bytes(&node.client(), "bkt", "uploads/photo.jpg").await,
+        data
     );
     // A key outside the policy, a file over its range, a tampered signature, an extra field.
     let (status, body) =
@@ -460,16 +452,8 @@ async fn post_forms_of_iam_users_follow_their_policies() {
     let form = signed_form_as(uploader, &policy, "uploads/${filename}");
     let (status, body) = post_form(&ep, "bkt", &form, b"form data".to_vec()).await;
     assert_eq!(status, 204, "{body}");
-    let got = node
-        .client()
-        .get_object()
-        .bucket("bkt")
-        .key("uploads/photo.jpg")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        get_bytes(&node.client(), "bkt", "uploads/photo.jpg").await,
         b"form data"
     );
     // Outside what its policy allows; a user without s3:PutObject; a wrong secret; no such key.

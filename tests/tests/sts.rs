@@ -569,15 +569,26 @@ async fn ldap_users_get_the_policies_of_their_groups_over_ldaps_and_starttls() {
     );
     let (readers, writers) = (slapd.group_dn("readers"), slapd.group_dn("writers"));
     // An IAM group named by the LDAP group's DN carries its policies.
+    // With the admin CLI, as the README shows it.
     let map = |ep: String, group: String, policy: &'static str| async move {
-        admin_ok(&ep, "PUT", &format!("groups/{group}"), r#"{"members":[]}"#).await;
-        admin_ok(
-            &ep,
-            "POST",
-            &format!("policies/{policy}/attach"),
-            &format!(r#"{{"group":"{group}"}}"#),
-        )
-        .await;
+        for args in [
+            vec!["group", "add", group.as_str()],
+            vec!["policy", "attach", policy, "--group", group.as_str()],
+        ] {
+            let out = std::process::Command::new(rustfs_tests::rustfs_bin())
+                .arg("admin")
+                .args(&args)
+                .env("RUSTFS_ENDPOINT", &ep)
+                .env("AWS_ACCESS_KEY_ID", ROOT.0)
+                .env("AWS_SECRET_ACCESS_KEY", ROOT.1)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "rustfs admin {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     };
     map(ep.clone(), readers.clone(), "readonly").await;
     map(ep.clone(), writers.clone(), "readwrite").await;
