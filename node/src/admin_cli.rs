@@ -3,15 +3,11 @@
 //! `AWS_SECRET_ACCESS_KEY`, like any S3 client; `--json` prints the server's JSON for scripts.
 
 use anyhow::{bail, Context};
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings,
-};
-use aws_sigv4::sign::v4;
 use clap::{Args, Subcommand};
 use rand::distributions::{Alphanumeric, DistString};
+use rustfs_admin_client::{AdminClient, AdminError, Keys};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct AdminArgs {
@@ -263,45 +259,6 @@ fn plan(cmd: &AdminCommand) -> anyhow::Result<(Call, Option<serde_json::Value>)>
     })
 }
 
-/// Signs `method url body` with SigV4 for S3 and answers the headers to send.
-fn signed(
-    keys: &Credentials,
-    region: &str,
-    method: &str,
-    url: &str,
-    body: &[u8],
-) -> anyhow::Result<http::HeaderMap> {
-    let identity = keys.clone().into();
-    let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("s3")
-        .time(SystemTime::now())
-        .settings(settings)
-        .build()?
-        .into();
-    let mut req = http::Request::builder().method(method).uri(url).body(())?;
-    let host = req
-        .uri()
-        .authority()
-        .context("the endpoint has no host")?
-        .to_string();
-    req.headers_mut().insert(http::header::HOST, host.parse()?);
-    let signable = SignableRequest::new(
-        method,
-        url,
-        req.headers()
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or_default())),
-        SignableBody::Bytes(body),
-    )?;
-    let (instructions, _) = sign(signable, &params)?.into_parts();
-    instructions.apply_to_request_http1x(&mut req);
-    Ok(req.headers().clone())
-}
-
 /// Runs one `rustfs admin` command; errors say what the server answered.
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     let (Ok(access_key), Ok(secret_key)) = (
@@ -310,42 +267,26 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     ) else {
         bail!("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the keys of root or of a user allowed the admin action");
     };
-    let keys = Credentials::new(access_key, secret_key, None, None, "rustfs-admin");
+    let keys = Keys {
+        access_key,
+        secret_key,
+    };
     let (Call(method, path, body), shown) = plan(&args.what)?;
-    let url = format!(
-        "{}/rustfs/admin/v1/iam/{path}",
-        args.endpoint.trim_end_matches('/')
-    );
     let mut client = reqwest::Client::builder().timeout(Duration::from_secs(60));
     if let Some(ca) = &args.ca {
         let pem =
             std::fs::read(ca).with_context(|| format!("cannot read --ca {}", ca.display()))?;
         client = client.add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
     }
-    let headers = signed(&keys, &args.region, method, &url, body.as_bytes())?;
-    let response = client
-        .build()?
-        .request(method.parse()?, &url)
-        .headers(headers)
-        .body(body)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach {}", args.endpoint))?;
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    if !status.is_success() {
-        // Admin API errors are JSON; a refused signature is S3's XML.
-        let xml = text
-            .split_once("<Message>")
-            .and_then(|(_, m)| m.split_once("</Message>"))
-            .map(|(m, _)| m.to_string());
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_string))
-            .or(xml)
-            .unwrap_or(text);
-        bail!("{method} {path}: {status}: {message}");
-    }
+    let admin = AdminClient::new(client.build()?, &args.endpoint, keys).with_region(&args.region);
+    let text = match admin.call(method, &format!("iam/{path}"), &body).await {
+        Ok(text) => text,
+        Err(e @ AdminError::Transport(_)) => bail!("cannot reach {}: {e}", args.endpoint),
+        Err(AdminError::Refused {
+            status, message, ..
+        }) => bail!("{method} {path}: {status}: {message}"),
+        Err(e) => bail!("{method} {path}: {e}"),
+    };
     match shown {
         Some(keys) if args.json => println!("{keys}"),
         Some(keys) => println!(

@@ -60,6 +60,9 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     if distributed && tls.as_ref().is_some_and(|t| t.client.is_none()) {
         anyhow::bail!("TLS between nodes needs the cluster CA: pass --tls-ca (RUSTFS_TLS_CA) so nodes can check each other's certificates");
     }
+    // From here on SIGHUP reloads the root credentials instead of ending the process.
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("cannot handle SIGHUP")?;
     let shutdown = async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .expect("signal handler");
@@ -94,6 +97,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
             cfg.limits.clone(),
         );
         state.set_identity_providers(oidc, ldap);
+        reload_on_hangup(state.clone(), hangup);
         state.set_layer(layer).await;
         state.start_healing(cfg.heal.clone());
         return server::run(state, listener, shutdown).await;
@@ -128,6 +132,7 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
         state.set_cluster_address(ip);
     }
     state.set_identity_providers(oidc, ldap);
+    reload_on_hangup(state.clone(), hangup);
     let mut serving = tokio::spawn(server::run(state.clone(), listener, shutdown));
     let layer = tokio::select! {
         formed = server::cluster::form(&cfg, &part) => formed?,
@@ -150,6 +155,30 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     // Connections have drained: give back the locks still held (background work's too).
     rustfs_node::object::dlock::release_all(std::time::Duration::from_secs(5)).await;
     Ok(())
+}
+
+/// Each SIGHUP (`systemctl reload rustfs`) reads the root credentials again: how the root
+/// password is rotated without a restart.
+fn reload_on_hangup(
+    state: std::sync::Arc<server::ServerState>,
+    mut hangup: tokio::signal::unix::Signal,
+) {
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            match state.reload_root() {
+                Ok(true) => tracing::info!(
+                    access_key = %state.root().get().access_key,
+                    "SIGHUP: new root credentials in force; the old ones are refused"
+                ),
+                Ok(false) => tracing::info!(
+                    "SIGHUP: root credentials unchanged (only RUSTFS_ROOT_USER_FILE and RUSTFS_ROOT_PASSWORD_FILE can change while the node runs)"
+                ),
+                Err(e) => tracing::error!(
+                    "SIGHUP: keeping the root credentials in force: {e}"
+                ),
+            }
+        }
+    });
 }
 
 async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

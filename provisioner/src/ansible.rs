@@ -19,7 +19,8 @@ use crate::health::endpoint;
 use crate::inventory::{Connection, Inventory};
 use crate::paths::{unit_path, HostPaths};
 use crate::render::{render as render_host, SERVICE_USER};
-use crate::{cpinstall, monitoring, pki, register, rpc_secret};
+use crate::{cpinstall, monitoring, pki, poll_account, register, rpc_secret};
+use rustfs_controlplane::api::PollCredentials;
 
 /// The Ansible inventory group every node is in.
 pub const GROUP: &str = "rustfs_nodes";
@@ -76,7 +77,8 @@ pub struct HostManifest {
     pub env_file: String,
     pub ctl_file: String,
     pub rpc_secret_file: String,
-    /// Rendered files on this machine: `env`, `unit`, `ctl`, `rpc_secret`, and with TLS `ca`,
+    pub root_password_file: String,
+    /// Rendered files on this machine: `env`, `unit`, `ctl`, `rpc_secret`, `root_password`, and with TLS `ca`,
     /// `cert`, `key`.
     pub files: BTreeMap<&'static str, String>,
 }
@@ -197,6 +199,16 @@ pub fn render(
                 secret.expose().to_string(),
                 0o600,
             ),
+            (
+                "root_password",
+                crate::paths::ROOT_PASSWORD,
+                inv.credentials
+                    .password
+                    .as_ref()
+                    .map(|p| p.expose().to_string())
+                    .unwrap_or_default(),
+                0o600,
+            ),
         ];
         if inv.tls.enabled {
             let names = node_names(host);
@@ -226,6 +238,7 @@ pub fn render(
                 env_file: paths.env_file(),
                 ctl_file: paths.ctl(),
                 rpc_secret_file: paths.rpc_secret_file(),
+                root_password_file: paths.root_password_file(),
                 install_dir: paths.install_dir,
                 config_dir: paths.config_dir,
                 files: written,
@@ -238,7 +251,17 @@ pub fn render(
         None => None,
         Some(cp) => {
             let ca_pem = ca.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
-            let body = register::request(inv, Some(desired.version.clone()), ca_pem);
+            // The control plane's own keys once an `apply` made them; root until then.
+            let expose = |s: &Option<crate::inventory::Secret>| {
+                s.as_ref()
+                    .map(|v| v.expose().to_string())
+                    .unwrap_or_default()
+            };
+            let keys = poll_account::kept_credentials(&state)?.unwrap_or_else(|| PollCredentials {
+                access_key: expose(&inv.credentials.user),
+                secret_key: expose(&inv.credentials.password),
+            });
+            let body = register::request(inv, Some(desired.version.clone()), ca_pem, keys);
             let body = serde_json::to_vec_pretty(&body)
                 .map_err(|e| Error::Render(format!("registration body: {e}")))?;
             let body_file = dir.join("register.json");

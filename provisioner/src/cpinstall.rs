@@ -181,6 +181,7 @@ pub fn desired(
         // The control plane has no privilege drop of its own: without systemd it runs as the
         // user the script is started as.
         run_as: None,
+        reload: false,
     };
     let tls_names = names(inv, host);
     Ok(CpDesired {

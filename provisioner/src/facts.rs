@@ -58,6 +58,10 @@ pub struct InstallFacts {
     pub rpc_secret_sha256: Option<String>,
     /// Mode (octal) and owner of that file, `600 rustfs`.
     pub rpc_secret_perm: Option<String>,
+    /// sha256 of the installed root password file.
+    pub root_password_sha256: Option<String>,
+    /// Mode (octal) and owner of that file, `600 rustfs`.
+    pub root_password_perm: Option<String>,
     /// The node is running.
     pub service_active: bool,
 }
@@ -95,6 +99,7 @@ pub fn script(inv: &Inventory, host: &Host) -> String {
     let pidfile = shell_quote(&paths.pidfile());
     let tls = shell_quote(&paths.tls_dir());
     let secret = shell_quote(&paths.rpc_secret_file());
+    let root_password = shell_quote(&paths.root_password_file());
     let unit = shell_quote(&unit_path());
     let systemd_test = match host.connection {
         Connection::Ssh => "[ -d /run/systemd/system ]",
@@ -139,6 +144,10 @@ fi
 if [ -f {secret} ]; then
   echo "rpc_secret_sha256=$(sha256sum {secret} | cut -d' ' -f1)"
   echo "rpc_secret_perm=$(stat -c '%a %U' {secret})"
+fi
+if [ -f {root_password} ]; then
+  echo "root_password_sha256=$(sha256sum {root_password} | cut -d' ' -f1)"
+  echo "root_password_perm=$(stat -c '%a %U' {root_password})"
 fi
 if [ -f {tls}/ca.crt ] && [ -f {tls}/node.crt ] && [ -f {tls}/node.key ]; then
   echo "tls_sha256=$(cat {tls}/ca.crt {tls}/node.crt {tls}/node.key | sha256sum | cut -d' ' -f1)"
@@ -280,6 +289,8 @@ pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Res
             "tls_sha256" => f.install.tls_sha256 = Some(value.to_string()),
             "rpc_secret_sha256" => f.install.rpc_secret_sha256 = Some(value.to_string()),
             "rpc_secret_perm" => f.install.rpc_secret_perm = Some(value.to_string()),
+            "root_password_sha256" => f.install.root_password_sha256 = Some(value.to_string()),
+            "root_password_perm" => f.install.root_password_perm = Some(value.to_string()),
             "service_installed" => f.install.service_installed = value == "1",
             "service_sha256" => f.install.service_sha256 = Some(value.to_string()),
             "service_active" => f.install.service_active = value == "1",

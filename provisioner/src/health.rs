@@ -48,8 +48,17 @@ impl std::fmt::Display for NodeHealth {
 /// An HTTP client for health probes. With `inv.tls` on it speaks https and trusts only
 /// `ca_pem`, the cluster CA ([`crate::pki::ca_pem`]); without the CA it cannot check anything.
 pub fn client(inv: &Inventory, ca_pem: Option<&str>) -> Result<reqwest::Client, String> {
+    client_with_timeout(inv, ca_pem, PROBE_TIMEOUT)
+}
+
+/// [`client`] whose requests may take up to `timeout` (admin calls that write IAM).
+pub fn client_with_timeout(
+    inv: &Inventory,
+    ca_pem: Option<&str>,
+    timeout: Duration,
+) -> Result<reqwest::Client, String> {
     let mut b = reqwest::Client::builder()
-        .timeout(PROBE_TIMEOUT)
+        .timeout(timeout)
         .connect_timeout(PROBE_TIMEOUT)
         .no_proxy();
     if inv.tls.enabled {

@@ -31,6 +31,7 @@ pub mod monitoring;
 pub mod paths;
 pub mod pki;
 pub mod plan;
+pub mod poll_account;
 pub mod progress;
 pub mod register;
 pub mod render;

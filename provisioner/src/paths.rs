@@ -5,6 +5,9 @@
 use crate::facts::SERVICE_NAME;
 use crate::inventory::{Connection, Host, Inventory};
 
+/// The root password's file name, in the config directory.
+pub const ROOT_PASSWORD: &str = "root.password";
+
 /// The paths of one host's install.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPaths {
@@ -64,6 +67,11 @@ impl HostPaths {
     /// The cluster RPC secret (`RUSTFS_RPC_SECRET_FILE`), beside the env file.
     pub fn rpc_secret_file(&self) -> String {
         format!("{}/{}", self.config_dir, crate::rpc_secret::RPC_SECRET)
+    }
+    /// The root password (`RUSTFS_ROOT_PASSWORD_FILE`), beside the env file: a reload, not a
+    /// restart, puts a new one in force.
+    pub fn root_password_file(&self) -> String {
+        format!("{}/{ROOT_PASSWORD}", self.config_dir)
     }
 }
 

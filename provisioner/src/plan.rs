@@ -71,6 +71,8 @@ pub enum Action {
     InstallCertificates { dir: String },
     /// Install the cluster RPC secret (0600, owned by the node's user).
     InstallRpcSecret { path: String },
+    /// Install the root password file (0600, owned by the node's user).
+    InstallRootPassword { path: String },
     /// Install the systemd unit, or the start script where there is no systemd.
     InstallService { init: InitSystem },
     /// Make missing drive directories, 0700 (`connection: local` hosts only).
@@ -81,6 +83,9 @@ pub enum Action {
     FormatDrives { paths: Vec<String> },
     /// Start (or restart, after a change) the node.
     StartService { restart: bool },
+    /// Have the running node read its root password again (`SIGHUP`): a new password is in force
+    /// without a restart.
+    ReloadService,
     /// Install, configure or start the control plane (`control_plane.install`), after the
     /// cluster is healthy.
     ControlPlane(crate::cpinstall::CpAction),
@@ -106,6 +111,9 @@ impl fmt::Display for Action {
             Action::InstallRpcSecret { path } => {
                 write!(f, "install the cluster RPC secret {path}")
             }
+            Action::InstallRootPassword { path } => {
+                write!(f, "install the root password {path}")
+            }
             Action::SecureDrives { paths } => write!(
                 f,
                 "make drive directories {} private to the node (mode 0700)",
@@ -128,6 +136,9 @@ impl fmt::Display for Action {
             Action::StartService { restart } => {
                 let verb = if *restart { "restart" } else { "start" };
                 write!(f, "{verb} {SERVICE_NAME}")
+            }
+            Action::ReloadService => {
+                write!(f, "reload {SERVICE_NAME} (new root password, no restart)")
             }
             Action::ControlPlane(a) => write!(f, "{a}"),
         }
@@ -260,6 +271,20 @@ pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired)
             path: paths.rpc_secret_file(),
         });
     }
+    let password = inv
+        .credentials
+        .password
+        .as_ref()
+        .map(|p| p.expose().as_bytes())
+        .unwrap_or_default();
+    let password_sha256 = crate::render::sha256_hex(password);
+    let password_changed =
+        install.root_password_sha256.as_deref() != Some(password_sha256.as_str());
+    if password_changed || !perm_is(host, install.root_password_perm.as_deref(), "600") {
+        actions.push(Action::InstallRootPassword {
+            path: paths.root_password_file(),
+        });
+    }
     let service_changed = match (&install.service_sha256, &desired.service_sha256) {
         _ if !install.service_installed => true,
         (Some(have), Some(want)) => have != want,
@@ -301,6 +326,8 @@ pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired)
         actions.push(Action::StartService { restart: false });
     } else if binary_changed || config_changed || service_changed || tls_changed || secret_changed {
         actions.push(Action::StartService { restart: true });
+    } else if password_changed {
+        actions.push(Action::ReloadService);
     }
     if let (Some(have), Some(want)) = (&facts.control_plane, &desired.control_plane) {
         let paths = crate::cpinstall::CpPaths::of(inv, host);

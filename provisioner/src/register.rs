@@ -1,7 +1,8 @@
 //! Registering the cluster with the control plane (`PUT /v1/clusters/{cluster}`, see
 //! `controlplane/API.md`) once it is healthy: its pools, hosts, drives and the credentials the
-//! control plane polls the nodes' admin API with — so only over https, or http on loopback. Idempotent on the control plane's side, so every
-//! `apply` may call it; the answer says whether anything changed.
+//! control plane polls the nodes' admin API with (its own service account, see
+//! [`crate::poll_account`]) — so only over https, or http on loopback. Idempotent on the control
+//! plane's side, so every `apply` may call it; the answer says whether anything changed.
 
 use rustfs_controlplane::api::{
     Erasure, ErrorBody, HealthSummary, HostSpec, NodeState, PollCredentials, PoolSpec,
@@ -57,12 +58,8 @@ pub fn request(
     inv: &Inventory,
     version: Option<String>,
     ca_pem: Option<String>,
+    credentials: PollCredentials,
 ) -> RegisterCluster {
-    let secret = |s: &Option<crate::inventory::Secret>| {
-        s.as_ref()
-            .map(|v| v.expose().to_string())
-            .unwrap_or_default()
-    };
     let pools = inv
         .pool_hosts()
         .into_iter()
@@ -104,10 +101,7 @@ pub fn request(
             parity,
         },
         s3_endpoints: inv.hosts.iter().map(|h| endpoint(inv, h)).collect(),
-        credentials: PollCredentials {
-            access_key: secret(&inv.credentials.user),
-            secret_key: secret(&inv.credentials.password),
-        },
+        credentials,
         pools,
     }
 }
@@ -118,6 +112,7 @@ pub async fn register(
     state: &StateDir,
     desired: &Desired,
     ca_pem: Option<String>,
+    credentials: PollCredentials,
     token: &Secret,
 ) -> Result<String> {
     let Some(cp) = &inv.control_plane else {
@@ -129,7 +124,7 @@ pub async fn register(
         cp.address.trim_end_matches('/'),
         inv.cluster.name
     );
-    let body = request(inv, Some(desired.version.clone()), ca_pem);
+    let body = request(inv, Some(desired.version.clone()), ca_pem, credentials);
     let resp = client(inv, state, Duration::from_secs(30))?
         .put(&url)
         .bearer_auth(token.expose())
@@ -265,7 +260,11 @@ credentials: { user: admin, password: password123 }
 control_plane: { address: "http://127.0.0.1:7070", token: tok, site: dc1 }
 "#;
         let inv = Inventory::from_str_with(Path::new("i.yaml"), text, &|_| None).unwrap();
-        let r = request(&inv, Some("1.0".into()), None);
+        let keys = PollCredentials {
+            access_key: "POLLKEY".into(),
+            secret_key: "pollsecret".into(),
+        };
+        let r = request(&inv, Some("1.0".into()), None, keys);
         assert_eq!(r.site, "dc1");
         assert_eq!(r.erasure.parity, Some(1));
         assert_eq!(r.pools.len(), 1);
@@ -273,10 +272,14 @@ control_plane: { address: "http://127.0.0.1:7070", token: tok, site: dc1 }
         assert_eq!(r.pools[0].hosts[1].drives, vec!["/d1", "/d2"]);
         // TLS is the default.
         assert_eq!(r.s3_endpoints[0], "https://127.0.0.2:9000");
-        assert_eq!(r.credentials.access_key, "admin");
+        assert_eq!(r.credentials.access_key, "POLLKEY");
         // The wire shape the control plane reads (it rejects unknown fields).
         let json = serde_json::to_value(&r).unwrap();
-        assert_eq!(json["credentials"]["secret_key"], "password123");
+        assert_eq!(json["credentials"]["secret_key"], "pollsecret");
+        assert!(
+            !json.to_string().contains("password123"),
+            "never the root key"
+        );
         assert_eq!(json["scheme"], "https");
     }
 }

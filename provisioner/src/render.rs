@@ -63,6 +63,8 @@ pub struct CtlContext {
     /// Set as `RUSTFS_RUN_AS` when the script runs as root: the program binds its ports, then
     /// drops to this user. `None`: it runs as whoever starts it.
     pub run_as: Option<String>,
+    /// The script has `reload` (SIGHUP): the node re-reads its root password.
+    pub reload: bool,
 }
 
 /// The account the node runs as (the systemd unit's user; on hosts without systemd the node
@@ -119,7 +121,7 @@ struct Context {
     storage_class: Option<String>,
     set_drive_count: Option<usize>,
     root_user: String,
-    root_password: String,
+    root_password_file: String,
     metrics_token: String,
     tls: bool,
     tls_dir: String,
@@ -238,7 +240,7 @@ pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Re
         storage_class: inv.storage_class.clone(),
         set_drive_count: inv.set_drive_count,
         root_user: secret(&inv.credentials.user),
-        root_password: secret(&inv.credentials.password),
+        root_password_file: paths.root_password_file(),
         metrics_token: metrics_token.expose().to_string(),
         tls: inv.tls.enabled,
         tls_dir: paths.tls_dir(),
@@ -261,6 +263,7 @@ pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Re
         log_file: ctx.log_file.clone(),
         // Local nodes run as whoever runs the provisioner; a host's node never stays root.
         run_as: (host.connection == Connection::Ssh).then(|| SERVICE_USER.to_string()),
+        reload: true,
     };
     Ok(Rendered {
         env: (env_file, render_one(&hb, "env", &ctx)?),

@@ -36,6 +36,18 @@ pub async fn start(
     conn.run_checked(what, &script).await.map(|_| ())
 }
 
+/// Has the running node read its root password again (`SIGHUP`; `systemctl reload` runs the
+/// unit's `ExecReload`).
+pub async fn reload(conn: &HostConn, paths: &HostPaths, init: InitSystem) -> Result<()> {
+    let script = match init {
+        InitSystem::Systemd => format!("systemctl reload {SERVICE_NAME}"),
+        InitSystem::Other => format!("{} reload", shell_quote(&paths.ctl())),
+    };
+    conn.run_checked("reloading rustfs", &script)
+        .await
+        .map(|_| ())
+}
+
 /// The last lines the node logged, for error messages (best effort, empty when unavailable).
 pub async fn log_tail(conn: &HostConn, paths: &HostPaths, init: InitSystem, lines: u32) -> String {
     let script = match init {
@@ -76,6 +88,7 @@ pub async fn remove(conn: &HostConn, paths: &HostPaths, init: InitSystem) -> Res
         paths.tls_dir(),
         paths.env_file(),
         paths.rpc_secret_file(),
+        paths.root_password_file(),
     ];
     let quoted: Vec<String> = remove.iter().map(|p| shell_quote(p)).collect();
     script.push(format!("rm -rf {}", quoted.join(" ")));

@@ -128,6 +128,19 @@ pub async fn stage_actions(
                 ));
                 script.push(place_private(ssh, "rpc.secret", path));
             }
+            Action::InstallRootPassword { path } => {
+                let password = inv
+                    .credentials
+                    .password
+                    .as_ref()
+                    .map(|p| p.expose().as_bytes().to_vec())
+                    .unwrap_or_default();
+                uploads.push((
+                    format!("{tmp}/{}", crate::paths::ROOT_PASSWORD),
+                    Payload::Bytes(password),
+                ));
+                script.push(place_private(ssh, crate::paths::ROOT_PASSWORD, path));
+            }
             Action::CreateDrives { paths } => {
                 let quoted: Vec<String> = paths.iter().map(|d| shell_quote(d)).collect();
                 script.push(format!("mkdir -p -m 0700 {}", quoted.join(" ")));

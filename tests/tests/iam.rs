@@ -613,3 +613,126 @@ async fn existing_object_tags_decide_reads() {
     assert_eq!((deleted, refused), (vec!["a.txt"], vec!["b.txt"]), "{r:?}");
     assert_eq!(get(&root, "docs", "b.txt").await, "");
 }
+
+/// The control plane's least privilege: `diagnostics` reads the cluster's state (admin info,
+/// heal and lifecycle status) and nothing else — no heal started, no IAM, no S3.
+#[tokio::test]
+async fn diagnostics_reads_cluster_state_and_nothing_else() {
+    use rustfs_tests::raw;
+    let node = TestNode::start(4);
+    let ep = node.server.endpoint.clone();
+    node.client()
+        .create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .unwrap();
+    let s3 = add_user(&ep, "poller", &["diagnostics"]).await;
+    let keys = ("poller", "poller-secret-key");
+    for path in ["info", "heal/status", "lifecycle/status"] {
+        let url = format!("{ep}/rustfs/admin/v1/{path}");
+        let r = raw::send_as(keys, "GET", &url, &[], Vec::new()).await;
+        assert_eq!(r.status, 200, "GET {path}: {}", r.body);
+    }
+    let url = format!("{ep}/rustfs/admin/v1/heal");
+    let r = raw::send_as(keys, "POST", &url, &[], Vec::new()).await;
+    assert_eq!(
+        r.status, 403,
+        "starting a heal needs admin:Heal: {}",
+        r.body
+    );
+    let r = admin(&ep, keys, "GET", "users", "").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(list(&s3, "data", None).await, "AccessDenied");
+    assert_eq!(put(&s3, "data", "k").await, "AccessDenied");
+}
+
+/// Rotating the root password without a restart: every node reads
+/// `RUSTFS_ROOT_PASSWORD_FILE` again on SIGHUP; the new password works on every node, the old
+/// one is refused, users and the processes are untouched. A bad new setting (too short, or an
+/// access key a user has) is refused and the pair in force stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_root_password_rotates_on_sighup_without_a_restart() {
+    let secrets = tempfile::tempdir().unwrap();
+    let user_file = secrets.path().join("root.user");
+    let password_file = secrets.path().join("root.password");
+    std::fs::write(&user_file, ACCESS_KEY).unwrap();
+    std::fs::write(&password_file, format!("{}\n", rustfs_tests::SECRET_KEY)).unwrap();
+    let (u, p) = (user_file.to_str().unwrap(), password_file.to_str().unwrap());
+    let mut env = rustfs_tests::cluster::CLUSTER_ENV.to_vec();
+    // The harness sets RUSTFS_ROOT_USER/PASSWORD; empty values leave the _FILE forms in charge.
+    env.extend([
+        ("RUSTFS_ROOT_USER", ""),
+        ("RUSTFS_ROOT_PASSWORD", ""),
+        ("RUSTFS_ROOT_USER_FILE", u),
+        ("RUSTFS_ROOT_PASSWORD_FILE", p),
+    ]);
+    let c = Cluster::start_with(4, 1, Duration::ZERO, &env);
+    c.wait_healthy();
+    let ep = c.nodes[0].endpoint.clone();
+    c.client(0)
+        .create_bucket()
+        .bucket("data")
+        .send()
+        .await
+        .unwrap();
+    let erin = add_user(&ep, "erin", &["readwrite"]).await;
+    let pids: Vec<u32> = c.nodes.iter().map(|n| n.pid()).collect();
+    let hangup_all = |c: &Cluster| c.nodes.iter().for_each(|n| n.signal(libc::SIGHUP));
+    let as_root = |secret: &str| -> Vec<Client> {
+        c.nodes
+            .iter()
+            .map(|n| client(&n.endpoint, ACCESS_KEY, secret))
+            .collect()
+    };
+
+    const NEW: &str = "rotated-root-password-1";
+    std::fs::write(&password_file, NEW).unwrap();
+    hangup_all(&c);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for (i, cl) in as_root(NEW).iter().enumerate() {
+        loop {
+            match list(cl, "data", None).await.as_str() {
+                "" => break,
+                e if Instant::now() > deadline => panic!("node {}: new password: {e}", i + 1),
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+    for (i, cl) in as_root(rustfs_tests::SECRET_KEY).iter().enumerate() {
+        assert_eq!(
+            list(cl, "data", None).await,
+            "SignatureDoesNotMatch",
+            "node {}: the old password",
+            i + 1
+        );
+    }
+    assert_eq!(
+        put(&erin, "data", "by-erin").await,
+        "",
+        "users are untouched"
+    );
+    let after: Vec<u32> = c.nodes.iter().map(|n| n.pid()).collect();
+    assert_eq!(pids, after, "no node restarted");
+    assert!(c.nodes.iter().all(|n| n.is_running()));
+
+    // Refused settings keep the pair in force, and say why in the log.
+    for (user, password, why) in [
+        (ACCESS_KEY, "short", "8 to 128 characters"),
+        ("erin", "another-password-2", "belongs to an IAM user"),
+    ] {
+        std::fs::write(&user_file, user).unwrap();
+        std::fs::write(&password_file, password).unwrap();
+        hangup_all(&c);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !c.nodes.iter().all(|n| n.log().contains(why)) {
+            assert!(Instant::now() < deadline, "no node logged {why:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for (i, cl) in as_root(NEW).iter().enumerate() {
+            assert_eq!(list(cl, "data", None).await, "", "node {}", i + 1);
+        }
+        assert_eq!(get(&erin, "data", "by-erin").await, "");
+    }
+    assert!(c.nodes.iter().all(|n| n.is_running()));
+}

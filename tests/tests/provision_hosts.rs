@@ -90,6 +90,100 @@ impl Deploy {
     }
 }
 
+/// The control plane polls with a service account of its own (kept 0600 in the state dir), not
+/// the root key: those keys read the admin info, and are refused S3 and IAM.
+fn control_plane_has_least_privilege(d: &Deploy) {
+    use rustfs_admin_client::{AdminClient, Keys};
+    use std::os::unix::fs::PermissionsExt;
+    let file = d.state.join("controlplane.keys");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", file.display());
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let (ak, sk) = (
+        kept["access_key"].as_str().unwrap(),
+        kept["secret_key"].as_str().unwrap(),
+    );
+    assert_ne!(ak, USER, "the control plane must not hold the root key");
+    let ca = reqwest::Certificate::from_pem(d.ca_pem().as_bytes()).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let ep = &d.hosts.endpoints("https")[1];
+    let keys = Keys {
+        access_key: ak.into(),
+        secret_key: sk.into(),
+    };
+    let poller = AdminClient::new(http, ep, keys);
+    runtime().block_on(async {
+        poller.call("GET", "info", "").await.expect("admin info");
+        let e = poller.call("GET", "iam/users", "").await.unwrap_err();
+        assert!(e.is_denied(), "{e}");
+        let s3 = sdk_client(ep, ak, sk, Some(&d.ca_pem()));
+        let e = s3.list_buckets().send().await.unwrap_err();
+        assert_eq!(rustfs_tests::error_code(e), "AccessDenied");
+    });
+}
+
+/// A new root password in the inventory: `apply` installs it and reloads the nodes (no restart,
+/// so no request fails); the new password works through every node, the old one is refused, and
+/// the control plane (its own keys) keeps polling. Then back to the original password.
+fn root_password_rotates_without_a_restart(
+    d: &Deploy,
+    before: &[String],
+    cp_active: &dyn Fn(&ContainerHost) -> bool,
+) {
+    const NEW: &str = "rotated-password-456";
+    let text = std::fs::read_to_string(&d.inventory).unwrap();
+    let old_line = format!("password: {PASSWORD}");
+    assert!(text.contains(&old_line), "{text}");
+    let set = |from: &str, to: &str| {
+        let t = std::fs::read_to_string(&d.inventory).unwrap();
+        std::fs::write(&d.inventory, t.replace(from, to)).unwrap();
+    };
+    set(&old_line, &format!("password: {NEW}"));
+    let run = d.run("plan", &[], RUN_LIMIT);
+    assert_eq!(run.code, 2, "{run}");
+    assert_eq!(run.stdout.matches("reload rustfs").count(), 4, "{run}");
+    assert!(!run.stdout.contains("restart rustfs"), "{run}");
+    let run = d.run("apply", &["--yes"], APPLY_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(identities(d), before, "a password change restarted a node");
+    for h in &d.hosts.hosts {
+        assert_eq!(
+            h.exec_text("stat -c '%a %U' /etc/rustfs/root.password"),
+            "600 rustfs"
+        );
+        h.exec_ok(&format!("! grep -q {NEW} /etc/rustfs/rustfs.env"));
+    }
+    let ca = d.ca_pem();
+    runtime().block_on(async {
+        for ep in d.hosts.endpoints("https") {
+            let new = sdk_client(&ep, USER, NEW, Some(&ca));
+            new.list_buckets().send().await.expect("the new password");
+            let old = sdk_client(&ep, USER, PASSWORD, Some(&ca));
+            let e = old.list_buckets().send().await.unwrap_err();
+            assert_eq!(rustfs_tests::error_code(e), "SignatureDoesNotMatch", "{ep}");
+        }
+    });
+    assert!(cp_active(&d.hosts.hosts[0]));
+    wait_until(
+        "the control plane still sees 4 nodes up",
+        Duration::from_secs(60),
+        || {
+            d.run("status", &[], RUN_LIMIT)
+                .stdout
+                .contains("cluster hosts healthy, nodes up 4/4")
+        },
+    );
+    set(&format!("password: {NEW}"), &old_line);
+    let run = d.run("apply", &["--yes"], APPLY_LIMIT);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(identities(d), before);
+    s3_still_answers(d, &[0, 1, 2, 3], "after-rotation");
+}
+
 /// What identifies the running node on a host: systemd's main pid and start time, or the pid
 /// file of the start script. Changes exactly when the node was (re)started.
 fn node_identity(h: &ContainerHost) -> String {
@@ -417,6 +511,9 @@ fn tls_cluster_on_container_hosts() {
         first_apply.as_secs_f64(),
         reapply.as_secs_f64()
     );
+
+    control_plane_has_least_privilege(&d);
+    root_password_rotates_without_a_restart(&d, &before, &cp_active);
 
     foreign_rpc_is_refused(&d, &d.hosts.hosts[1]);
 

@@ -4,13 +4,8 @@
 
 use super::tls;
 use crate::api::PollCredentials;
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings,
-};
-use aws_sigv4::sign::v4;
+use rustfs_admin_client::{sign_headers, Keys, Payload};
 use rustfs_common::admin::ServerInfo;
-use std::time::SystemTime;
 
 /// Admin info larger than this is refused (a sane answer is a few KiB per drive).
 const MAX_INFO_BYTES: usize = 8 << 20;
@@ -70,67 +65,20 @@ async fn live(client: &reqwest::Client, base: &str) -> Result<(), (String, bool)
     }
 }
 
-/// SigV4 headers for `GET url` with `UNSIGNED-PAYLOAD`.
-fn signed_headers(
-    url: &str,
-    host: &str,
-    creds: &PollCredentials,
-) -> Result<Vec<(String, String)>, String> {
-    let identity = Credentials::new(
-        creds.access_key.clone(),
-        creds.secret_key.clone(),
-        None,
-        None,
-        "rustfs-controlplane",
-    )
-    .into();
-    let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("s3")
-        .time(SystemTime::now())
-        .settings(settings)
-        .build()
-        .map_err(|e| format!("signing: {e}"))?
-        .into();
-    let headers = [("host", host)];
-    let signable = SignableRequest::new(
-        "GET",
-        url,
-        headers.into_iter(),
-        SignableBody::UnsignedPayload,
-    )
-    .map_err(|e| format!("signing: {e}"))?;
-    let (instructions, _) = sign(signable, &params)
-        .map_err(|e| format!("signing: {e}"))?
-        .into_parts();
-    let mut req = http::Request::builder()
-        .method("GET")
-        .uri(url)
-        .body(())
-        .map_err(|e| format!("signing: {e}"))?;
-    instructions.apply_to_request_http1x(&mut req);
-    Ok(req
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
-        .collect())
-}
-
 async fn info(
     client: &reqwest::Client,
     base: &str,
-    host: &str,
     creds: &PollCredentials,
 ) -> Result<ServerInfo, String> {
     let url = format!("{base}/rustfs/admin/v1/info");
-    let mut req = client.get(&url);
-    for (k, v) in signed_headers(&url, host, creds)? {
-        req = req.header(k, v);
-    }
-    let mut r = req
+    let keys = Keys {
+        access_key: creds.access_key.clone(),
+        secret_key: creds.secret_key.clone(),
+    };
+    let headers = sign_headers(&keys, "us-east-1", "GET", &url, Payload::Unsigned)?;
+    let mut r = client
+        .get(&url)
+        .headers(headers)
         .send()
         .await
         .map_err(|e| format!("admin info: {}", describe(&e).0))?;
@@ -160,7 +108,6 @@ async fn info(
 pub async fn poll_node(
     client: &reqwest::Client,
     base: &str,
-    host_port: &str,
     creds: Option<&PollCredentials>,
 ) -> NodeAnswer {
     let (live, tls_failed) = match live(client, base).await {
@@ -168,7 +115,7 @@ pub async fn poll_node(
         Err((msg, tls)) => (Err(msg), tls),
     };
     let info = match (&live, creds) {
-        (Ok(()), Some(c)) => Some(info(client, base, host_port, c).await),
+        (Ok(()), Some(c)) => Some(info(client, base, c).await),
         _ => None,
     };
     NodeAnswer {

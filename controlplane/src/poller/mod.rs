@@ -10,7 +10,7 @@ pub mod tls;
 pub use fetch::NodeAnswer;
 pub use judge::judge;
 
-use crate::api::{NodeState, Scheme};
+use crate::api::NodeState;
 use crate::db::{now_millis, Db, PollTarget};
 use crate::metrics;
 use futures::future::join_all;
@@ -104,26 +104,15 @@ async fn poll_cluster(
             };
             let _permit = permits.acquire_owned().await.ok();
             let hp = h.host_port();
-            let default_port = matches!(
-                (scheme, h.s3_port),
-                (Scheme::Http, 80) | (Scheme::Https, 443)
-            );
-            let host_header = if default_port {
-                h.address.clone()
-            } else {
-                hp.clone()
-            };
             let base = format!("{}://{hp}", scheme.as_str());
             let started = Instant::now();
             // both requests of one node within twice the per-request deadline
-            let answer = tokio::time::timeout(
-                cfg.timeout * 2,
-                fetch::poll_node(&client, &base, &host_header, creds),
-            )
-            .await
-            .unwrap_or_else(|_| {
-                NodeAnswer::failed(format!("no answer within {:?}", cfg.timeout * 2))
-            });
+            let answer =
+                tokio::time::timeout(cfg.timeout * 2, fetch::poll_node(&client, &base, creds))
+                    .await
+                    .unwrap_or_else(|_| {
+                        NodeAnswer::failed(format!("no answer within {:?}", cfg.timeout * 2))
+                    });
             metrics::poll_observed(&cluster, started.elapsed(), &answer);
             answer
         }

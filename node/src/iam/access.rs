@@ -21,14 +21,13 @@ pub struct Caller {
 /// The secret keys requests are signed with.
 pub struct IamAuth {
     pub iam: Arc<Iam>,
-    pub root_secret_key: String,
 }
 
 #[async_trait::async_trait]
 impl S3Auth for IamAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        if access_key == self.iam.root_access_key() {
-            return Ok(SecretKey::from(self.root_secret_key.clone()));
+        if let Some(secret) = self.iam.root().secret_if_root(access_key) {
+            return Ok(SecretKey::from(secret));
         }
         if !self.iam.is_loaded() {
             return Err(s3_error!(
@@ -74,7 +73,7 @@ impl Who {
         let Some(key) = access_key else {
             return Ok(Who::Anonymous);
         };
-        if key == iam.root_access_key() {
+        if iam.root().is_root(key) {
             return Ok(Who::Root(key.to_string()));
         }
         if super::sts::is_temp_key(key) {
@@ -139,9 +138,9 @@ pub fn allowed(who: &Who, ctx: RequestContext) -> bool {
 /// The secret a signature by `access_key` is checked with (root's, a live user's or service
 /// account's, or temporary credentials'), for requests `s3s` does not verify itself (POST
 /// forms).
-pub fn secret_of(iam: &Iam, access_key: &str, root_secret: &str) -> Option<String> {
-    if access_key == iam.root_access_key() {
-        return Some(root_secret.to_string());
+pub fn secret_of(iam: &Iam, access_key: &str) -> Option<String> {
+    if let Some(secret) = iam.root().secret_if_root(access_key) {
+        return Some(secret);
     }
     if super::sts::is_temp_key(access_key) {
         return iam.temp_secret(access_key);

@@ -11,6 +11,7 @@ pub mod access;
 mod doc;
 pub mod ldap;
 pub mod oidc;
+pub mod root;
 pub mod sts;
 
 pub use doc::{Group, IamDoc, IamError, ServiceAccount, User};
@@ -214,7 +215,7 @@ impl Compiled {
 /// This node's view of IAM.
 pub struct Iam {
     pub(crate) layer: Arc<ObjectLayer>,
-    root_access_key: String,
+    root: Arc<root::RootKeys>,
     state: RwLock<Arc<Compiled>>,
     loaded: std::sync::atomic::AtomicBool,
     broadcast: OnceLock<Broadcast>,
@@ -223,10 +224,10 @@ pub struct Iam {
 impl Iam {
     /// IAM over `layer`, not loaded yet: until [`Self::start`] has read the document, only the
     /// root key is served and other keys are answered "retry" ([`Self::is_loaded`]).
-    pub fn new(layer: Arc<ObjectLayer>, root_access_key: &str) -> Arc<Iam> {
+    pub fn new(layer: Arc<ObjectLayer>, root: Arc<root::RootKeys>) -> Arc<Iam> {
         Arc::new(Iam {
             layer,
-            root_access_key: root_access_key.to_string(),
+            root,
             state: RwLock::new(Arc::default()),
             loaded: std::sync::atomic::AtomicBool::new(false),
             broadcast: OnceLock::new(),
@@ -291,8 +292,16 @@ impl Iam {
             .store(true, std::sync::atomic::Ordering::Release);
     }
 
-    pub fn root_access_key(&self) -> &str {
-        &self.root_access_key
+    /// The root credentials in force.
+    pub fn root(&self) -> &root::RootKeys {
+        &self.root
+    }
+
+    /// Whether a user or service account has `access_key`.
+    pub fn is_taken(&self, access_key: &str) -> bool {
+        let state = self.state.read();
+        state.doc.users.contains_key(access_key)
+            || state.doc.service_accounts.contains_key(access_key)
     }
 
     /// The identity of a signed-in caller other than root, if its key is live.
@@ -388,7 +397,7 @@ impl Iam {
         &self,
         change: impl FnOnce(&mut IamDoc) -> Result<(), IamError>,
     ) -> Result<(), IamError> {
-        let root = self.root_access_key.clone();
+        let root = self.root.get().access_key.clone();
         let doc = self
             .layer
             .with_sys_doc_lock(DOC_KEY, async {

@@ -216,13 +216,12 @@ fn verify_signature(
             "x-amz-date is missing or does not match the credential's date",
         )));
     }
-    let creds = state.creds();
-    let secret = if *access_key == creds.access_key {
-        Some(creds.secret_key.clone())
+    let secret = if let Some(secret) = state.root().secret_if_root(access_key) {
+        Some(secret)
     } else {
         state
             .iam()
-            .and_then(|iam| crate::iam::access::secret_of(iam, access_key, &creds.secret_key))
+            .and_then(|iam| crate::iam::access::secret_of(iam, access_key))
     };
     let Some(secret) = secret else {
         return Err(Box::new(error_response(

@@ -125,12 +125,15 @@ impl S3Route for AdminRoute {
             _ if path.starts_with(super::iam_api::IAM_PREFIX) => {
                 super::iam_api::required_action(&req.method, path)
             }
-            (&Method::GET, "/rustfs/admin/v1/info" | "/rustfs/admin/v1/lifecycle/status") => {
-                Some(Action::AdminServerInfo)
-            }
-            (_, "/rustfs/admin/v1/heal/status" | "/rustfs/admin/v1/heal") => {
-                Some(Action::AdminHeal)
-            }
+            // Reading state is diagnostics (the control plane's service account has just that);
+            // starting a heal is admin:Heal.
+            (
+                &Method::GET,
+                "/rustfs/admin/v1/info"
+                | "/rustfs/admin/v1/lifecycle/status"
+                | "/rustfs/admin/v1/heal/status",
+            ) => Some(Action::AdminServerInfo),
+            (_, "/rustfs/admin/v1/heal") => Some(Action::AdminHeal),
             _ => None,
         };
         if action.is_some_and(|a| crate::iam::access::allowed(&who, RequestContext::new(a))) {

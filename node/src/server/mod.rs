@@ -39,7 +39,7 @@ type Resp = http::Response<UnsyncBoxBody<Bytes, BoxError>>;
 pub struct ServerState {
     layer: OnceLock<Arc<ObjectLayer>>,
     s3: OnceLock<S3Service>,
-    creds: Credentials,
+    root: Arc<crate::iam::root::RootKeys>,
     region: String,
     rpc: Option<Arc<RpcState>>,
     pools: Vec<PoolEndpoints>,
@@ -71,7 +71,7 @@ impl ServerState {
         Arc::new(ServerState {
             layer: OnceLock::new(),
             s3: OnceLock::new(),
-            creds,
+            root: crate::iam::root::RootKeys::new(creds),
             region,
             rpc,
             pools,
@@ -105,8 +105,15 @@ impl ServerState {
         let _ = self.cluster_address.set(ip.to_canonical());
     }
 
-    pub(crate) fn creds(&self) -> &Credentials {
-        &self.creds
+    /// The root credentials in force (a `SIGHUP` may replace them: [`Self::reload_root`]).
+    pub fn root(&self) -> &crate::iam::root::RootKeys {
+        &self.root
+    }
+
+    /// Reads the root credentials from the environment again (`SIGHUP`): the new pair is in
+    /// force at once, the old one refused. An error keeps the pair in force.
+    pub fn reload_root(&self) -> Result<bool, String> {
+        crate::iam::root::reload(&self.root, self.iam.get().map(|i| &**i))
     }
 
     /// IAM, once S3 is served.
@@ -123,12 +130,9 @@ impl ServerState {
         builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
             s3_config,
         ))));
-        let iam = crate::iam::Iam::new(layer.clone(), &self.creds.access_key);
+        let iam = crate::iam::Iam::new(layer.clone(), self.root.clone());
         iam.start();
-        builder.set_auth(crate::iam::access::IamAuth {
-            iam: iam.clone(),
-            root_secret_key: self.creds.secret_key.clone(),
-        });
+        builder.set_auth(crate::iam::access::IamAuth { iam: iam.clone() });
         builder.set_access(crate::iam::access::IamAccess { iam: iam.clone() });
         let _ = self.iam.set(iam.clone());
         builder.set_route(admin::AdminRoute {

@@ -28,7 +28,7 @@ use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan, UNISSUE
 use crate::progress::{Progress, Step};
 use crate::render::Rendered;
 use crate::state::StateDir;
-use crate::{cpinstall, monitoring, register, rpc_secret, service, stage, verify};
+use crate::{cpinstall, monitoring, poll_account, register, rpc_secret, service, stage, verify};
 
 /// Options of `apply`.
 #[derive(Debug, Clone)]
@@ -259,6 +259,7 @@ fn is_configure(a: &Action) -> bool {
         Action::WriteConfig { .. }
             | Action::InstallCertificates { .. }
             | Action::InstallRpcSecret { .. }
+            | Action::InstallRootPassword { .. }
             | Action::InstallService { .. }
             | Action::CreateDrives { .. }
             | Action::SecureDrives { .. }
@@ -355,22 +356,27 @@ async fn run_phases(
         }
     }
     let results = limited(limit, live.iter(), |l| async move {
-        let Some(restart) = l.actions.iter().find_map(|a| match a {
+        let paths = HostPaths::of(inv, l.host);
+        let restart = l.actions.iter().find_map(|a| match a {
             Action::StartService { restart } => Some(*restart),
             _ => None,
-        }) else {
-            return Ok(());
-        };
-        progress.step(l.host.name(), Step::Start);
-        service::start(&l.conn, &HostPaths::of(inv, l.host), l.facts.init, restart).await?;
-        progress.did(
-            l.host.name(),
-            if restart {
-                "restarted rustfs"
-            } else {
-                "started rustfs"
-            },
-        );
+        });
+        if let Some(restart) = restart {
+            progress.step(l.host.name(), Step::Start);
+            service::start(&l.conn, &paths, l.facts.init, restart).await?;
+            progress.did(
+                l.host.name(),
+                if restart {
+                    "restarted rustfs"
+                } else {
+                    "started rustfs"
+                },
+            );
+        } else if l.actions.contains(&Action::ReloadService) {
+            progress.step(l.host.name(), Step::Start);
+            service::reload(&l.conn, &paths, l.facts.init).await?;
+            progress.did(l.host.name(), "reloaded rustfs (new root password)");
+        }
         Ok(())
     })
     .await;
@@ -468,7 +474,18 @@ async fn run_phases(
         } else {
             None
         };
-        match register::register(inv, state, desired, ca_pem, &token).await {
+        let keys = match health::client_with_timeout(inv, cluster_ca, Duration::from_secs(30)) {
+            Ok(http) => poll_account::ensure(inv, state, hosts[0], http).await,
+            Err(e) => Err(Error::State(e)),
+        };
+        let keys = match keys {
+            Ok(k) => k,
+            Err(e) => {
+                report.fail(None, Step::Register, e.to_string());
+                return;
+            }
+        };
+        match register::register(inv, state, desired, ca_pem, keys, &token).await {
             Ok(what) => report.registration = Some(what),
             Err(e) => {
                 report.fail(None, Step::Register, e.to_string());

@@ -87,6 +87,8 @@ fn installed() -> Facts {
             service_active: true,
             rpc_secret_sha256: Some(crate::render::sha256_hex(SECRET.as_bytes())),
             rpc_secret_perm: Some("600 root".into()),
+            root_password_sha256: Some(crate::render::sha256_hex(b"password123")),
+            root_password_perm: Some("600 root".into()),
         },
         ..bare()
     }
@@ -115,6 +117,9 @@ fn bare_host_gets_the_full_install() {
             },
             Action::InstallRpcSecret {
                 path: "/etc/rustfs/a/rpc.secret".into()
+            },
+            Action::InstallRootPassword {
+                path: "/etc/rustfs/a/root.password".into()
             },
             Action::InstallService {
                 init: InitSystem::Systemd
@@ -353,6 +358,7 @@ fn loose_permissions_are_fixed_without_a_restart() {
         };
         let mut host = installed();
         host.install.rpc_secret_perm = Some("600 rustfs".into());
+        host.install.root_password_perm = Some("600 rustfs".into());
         host.drives[0].perm = Some("700 rustfs".into());
         host.drives[1].perm = Some("700 rustfs".into());
         assert!(
@@ -393,10 +399,41 @@ fn loose_permissions_are_fixed_without_a_restart() {
             Action::InstallRpcSecret {
                 path: "/etc/rustfs/rpc.secret".into()
             },
+            Action::InstallRootPassword {
+                path: "/etc/rustfs/root.password".into()
+            },
             Action::SecureDrives {
                 paths: vec!["/d1".into(), "/d2".into()]
             },
         ]
     );
     assert!(plan_host(&local, &local.hosts[0], &host, &desired).is_empty());
+}
+
+#[test]
+fn a_new_root_password_is_installed_and_reloaded_not_restarted() {
+    let mut inv = inventory();
+    inv.credentials.password = Some(Secret::new("a-new-password-456"));
+    let desired = want(&inv, SHA.into());
+    let mut facts = installed();
+    facts.install.config_sha256 = None;
+    let actions = plan_host(&inv, &inv.hosts[0], &installed(), &desired);
+    let install = Action::InstallRootPassword {
+        path: "/etc/rustfs/a/root.password".into(),
+    };
+    assert!(actions.contains(&install), "{actions:?}");
+    assert_eq!(actions.last(), Some(&Action::ReloadService), "{actions:?}");
+    assert!(!actions
+        .iter()
+        .any(|a| matches!(a, Action::StartService { .. })));
+    // With a restart due anyway, the restart reads the new password: no reload.
+    let actions = plan_host(&inv, &inv.hosts[0], &facts, &desired);
+    assert!(actions.contains(&install));
+    assert!(actions.contains(&Action::StartService { restart: true }));
+    assert!(!actions.contains(&Action::ReloadService));
+    // A node that is not running is started, not reloaded.
+    let mut stopped = installed();
+    stopped.install.service_active = false;
+    let actions = plan_host(&inv, &inv.hosts[0], &stopped, &desired);
+    assert!(!actions.contains(&Action::ReloadService));
 }

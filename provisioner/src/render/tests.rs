@@ -86,8 +86,9 @@ fn every_node_gets_identical_pool_arguments() {
     assert!(envs[0].contains("RUSTFS_TLS_CERT='/etc/rustfs/tls/node.crt'"));
     assert!(!envs[0].contains("STORAGE_CLASS"));
     assert!(envs[0].contains("RUSTFS_RPC_SECRET_FILE='/etc/rustfs/rpc.secret'"));
-    // No HTML escaping: `$` and `-` reach the file verbatim ($$ is the inventory's literal $).
-    assert!(envs[0].contains("RUSTFS_ROOT_PASSWORD='pa$word-123'"));
+    // The password is a file of its own (a reload reads it again), never in the env file.
+    assert!(envs[0].contains("RUSTFS_ROOT_PASSWORD_FILE='/etc/rustfs/root.password'"));
+    assert!(!envs[0].contains("pa$word"));
     assert!(envs[0].contains("RUSTFS_ADDRESS=':9000'"));
     // Plaintext only when asked for.
     let plain = inventory("tls: false\n");
