@@ -91,6 +91,22 @@ pub enum Action {
     ControlPlane(crate::cpinstall::CpAction),
 }
 
+impl Action {
+    /// Configuration it installs on the host (the `configure` step; `stage` does it too).
+    pub fn is_configure(&self) -> bool {
+        matches!(
+            self,
+            Action::WriteConfig { .. }
+                | Action::InstallCertificates { .. }
+                | Action::InstallRpcSecret { .. }
+                | Action::InstallRootPassword { .. }
+                | Action::InstallService { .. }
+                | Action::CreateDrives { .. }
+                | Action::SecureDrives { .. }
+        )
+    }
+}
+
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -27,18 +27,7 @@ pub async fn stage_host(
 ) -> Result<Vec<Action>> {
     let actions: Vec<Action> = plan_host(inv, host, facts, desired)
         .into_iter()
-        .filter(|a| {
-            matches!(
-                a,
-                Action::InstallBinary { .. }
-                    | Action::WriteConfig { .. }
-                    | Action::InstallService { .. }
-                    | Action::InstallCertificates { .. }
-                    | Action::InstallRpcSecret { .. }
-                    | Action::CreateDrives { .. }
-                    | Action::SecureDrives { .. }
-            )
-        })
+        .filter(|a| matches!(a, Action::InstallBinary { .. }) || a.is_configure())
         .collect();
     stage_actions(conn, inv, host, facts, desired, rendered, tls, &actions).await?;
     Ok(actions)

@@ -53,8 +53,9 @@ fn plan_shows_facts_derived_actions_and_accept_new_records_keys() {
         out.contains("install binary") && out.contains("/opt/bin/rustfs-"),
         "{out}"
     );
-    // Binary, env file, RPC secret, start script, drives made private, format, start.
-    assert!(out.contains("plan: 14 change(s) on 2 host(s)"), "{out}");
+    // Binary, env file, RPC secret, root password, start script, drives made private, format,
+    // start.
+    assert!(out.contains("plan: 16 change(s) on 2 host(s)"), "{out}");
     assert!(out.contains("install the cluster RPC secret"), "{out}");
     assert!(out.contains("private to the node (mode 0700)"), "{out}");
     assert!(
@@ -259,13 +260,14 @@ fn stage_installs_over_sftp_then_changes_nothing_and_keeps_the_previous_binary()
             "install binary",
             "write configuration",
             "install the cluster RPC secret",
+            "install the root password",
             "install start script",
             "make drive directories",
         ] {
             assert!(out.contains(&format!("host {}: {what}", h.name)), "{out}");
         }
     }
-    assert!(out.contains("stage: 10 change(s) made"), "{out}");
+    assert!(out.contains("stage: 12 change(s) made"), "{out}");
     let kept = std::fs::read_to_string(c.path("state/rpc.secret")).unwrap();
     assert_eq!(kept.trim().len(), 64, "{kept}");
     let original = std::fs::read("/bin/true").unwrap();
@@ -391,7 +393,7 @@ fn non_root_users_work_through_sudo_and_a_refusal_is_explained() {
     std::fs::write(&inv, text).unwrap();
     let (code, out, err) = stage(&c, &inv);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("stage: 5 change(s) made"), "{out}");
+    assert!(out.contains("stage: 6 change(s) made"), "{out}");
     let opt = c.hosts[0].private_dir(0);
     let meta = std::fs::symlink_metadata(opt.join("bin/current")).unwrap();
     assert!(meta.file_type().is_symlink());
@@ -418,7 +420,7 @@ fn stage_with_tls_installs_ca_signed_node_certificates_once() {
 
     let (code, out, err) = stage(&c, &inv);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("stage: 12 change(s) made"), "{out}");
+    assert!(out.contains("stage: 14 change(s) made"), "{out}");
     let ca = c.path("state/ca/ca.pem");
     for h in &c.hosts {
         let tls = h.private_dir(1).join("tls");

@@ -254,16 +254,7 @@ fn is_stage(a: &Action) -> bool {
 }
 
 fn is_configure(a: &Action) -> bool {
-    matches!(
-        a,
-        Action::WriteConfig { .. }
-            | Action::InstallCertificates { .. }
-            | Action::InstallRpcSecret { .. }
-            | Action::InstallRootPassword { .. }
-            | Action::InstallService { .. }
-            | Action::CreateDrives { .. }
-            | Action::SecureDrives { .. }
-    )
+    a.is_configure()
 }
 
 /// Carries out a prepared plan; the report says how far it got.
