@@ -9,7 +9,6 @@
 //! account (removing the one it replaces) when they do not: after someone removed it, or the
 //! cluster was rebuilt.
 
-use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use rand::distributions::{Alphanumeric, DistString};
@@ -47,22 +46,10 @@ impl From<&Kept> for Keys {
 
 /// The kept keys, if any. A file other users may read is an error that says what to do.
 fn kept(state: &StateDir) -> Result<Option<Kept>> {
-    let path = state.path().join(KEYS_FILE);
-    let meta = match std::fs::metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(Error::Read { path, source }),
+    let Some(text) = state.read_private(KEYS_FILE, "the control plane's keys")? else {
+        return Ok(None);
     };
-    if meta.permissions().mode() & 0o077 != 0 {
-        return Err(Error::State(format!(
-            "{p} may be read by other users: run `chmod 600 {p}` (or remove it to have new keys made)",
-            p = path.display()
-        )));
-    }
-    let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-        path: path.clone(),
-        source,
-    })?;
+    let path = state.path().join(KEYS_FILE);
     serde_json::from_str(&text).map(Some).map_err(|e| {
         Error::State(format!(
             "{}: not the control plane's keys ({e}) — remove it to have new keys made",
@@ -217,6 +204,7 @@ pub fn kept_credentials(state: &StateDir) -> Result<Option<PollCredentials>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn kept_keys_must_be_private_and_well_formed() {

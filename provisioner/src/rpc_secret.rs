@@ -10,8 +10,6 @@
 //! users may read, or that holds something that is not a secret, stops every command that would
 //! use it, before any host is touched.
 
-use std::os::unix::fs::PermissionsExt;
-
 use crate::error::{Error, Result};
 use crate::inventory::Secret;
 use crate::state::StateDir;
@@ -52,29 +50,10 @@ pub fn parse(text: &str) -> std::result::Result<Secret, String> {
 /// The kept secret(s) when the file exists. A file other users may read, or one that does not
 /// hold valid secrets, is an error that says what to do.
 pub fn existing(state: &StateDir) -> Result<Option<Secret>> {
-    let path = state.path().join(RPC_SECRET);
-    let meta = match std::fs::symlink_metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(Error::Read { path, source }),
+    let Some(text) = state.read_private(RPC_SECRET, "the cluster RPC secret")? else {
+        return Ok(None);
     };
-    if !meta.is_file() {
-        return Err(Error::State(format!(
-            "{} is not a regular file — replace it with the secret file (or remove it to have one made)",
-            path.display()
-        )));
-    }
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(Error::State(format!(
-            "{p} has mode {mode:04o}: other users may read the cluster RPC secret — run `chmod 600 {p}` (and rotate the secret if someone else could have read it); refusing to use it",
-            p = path.display()
-        )));
-    }
-    let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-        path: path.clone(),
-        source,
-    })?;
+    let path = state.path().join(RPC_SECRET);
     parse(&text)
         .map(Some)
         .map_err(|m| Error::State(format!("{}: {m}", path.display())))
@@ -99,6 +78,7 @@ pub fn planned(state: &StateDir) -> Result<Secret> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn mode_of(p: &std::path::Path) -> u32 {
         std::fs::metadata(p).unwrap().permissions().mode() & 0o777

@@ -79,6 +79,34 @@ impl StateDir {
         self.write_atomic(HOST_KEYS_FILE, &json, 0o600)
     }
 
+    /// The text of the private file `rel` (`what` names it in errors), `None` when it does not
+    /// exist. Anything but a regular file, or one other users may read, is an error that says
+    /// what to do: a secret that may have leaked is not used.
+    pub fn read_private(&self, rel: &str, what: &str) -> Result<Option<String>> {
+        let path = self.root.join(rel);
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(Error::Read { path, source }),
+        };
+        if !meta.is_file() {
+            return Err(Error::State(format!(
+                "{} is not a regular file — replace it with {what} (or remove it to have one made)",
+                path.display()
+            )));
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::State(format!(
+                "{p} has mode {mode:04o}: other users may read {what} — run `chmod 600 {p}` (and rotate it if someone else could have read it); refusing to use it",
+                p = path.display()
+            )));
+        }
+        std::fs::read_to_string(&path)
+            .map(Some)
+            .map_err(|source| Error::Read { path, source })
+    }
+
     /// Writes `rel` inside the state directory atomically with `mode`.
     pub fn write_atomic(&self, rel: &str, bytes: &[u8], mode: u32) -> Result<()> {
         let path = self.root.join(rel);
