@@ -7,11 +7,48 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerInfo {
     pub version: String,
+    /// The inter-node RPC versions this node speaks (absent from nodes before it was reported).
+    #[serde(default)]
+    pub rpc: VersionRange,
+    /// The on-disk format levels this node writes.
+    #[serde(default)]
+    pub formats: FormatLevels,
     pub deployment_id: String,
     /// The node that answered (`host:port`, or `local` for a single node).
     pub this_node: String,
     pub nodes: Vec<NodeInfo>,
     pub pools: Vec<PoolInfo>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_from_a_node_that_predates_versions_still_decodes() {
+        let old = r#"{"version":"0.1.0","deployment_id":"d","this_node":"n1:9000","nodes":[],"pools":[]}"#;
+        let info: ServerInfo = serde_json::from_str(old).unwrap();
+        assert_eq!(info.rpc, VersionRange::default());
+        assert_eq!(info.formats, FormatLevels::default());
+        let json = serde_json::to_value(&info).unwrap();
+        assert_eq!(json["rpc"], serde_json::json!({"min": 0, "max": 0}));
+    }
+}
+
+/// The protocol versions a node speaks, both ends included (`0..0`: not reported).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRange {
+    pub min: u32,
+    pub max: u32,
+}
+
+/// The on-disk format levels a node writes (0: not reported).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormatLevels {
+    /// Object metadata (`rustfs.meta`).
+    pub meta: u32,
+    /// Drive format (`format.json`).
+    pub drive: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,5 +14,9 @@ pub mod metric_table;
 pub mod names;
 pub mod policy;
 
-/// Version of this build, reported by every binary.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Version of this build, reported by every binary: `RUSTFS_BUILD_VERSION` when it is set at
+/// build time (so a test can build "the next version" from the same source), else the crate's.
+pub const VERSION: &str = match option_env!("RUSTFS_BUILD_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};

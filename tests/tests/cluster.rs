@@ -379,6 +379,20 @@ async fn rpc_refuses_calls_without_a_valid_token() {
     let info = admin_info(&c, 2).await;
     assert_eq!(info["this_node"], c.addresses[2].as_str());
     assert_eq!(info["nodes"].as_array().unwrap().len(), 4);
+    // What the node runs, for an orchestrator: version, RPC versions, format levels — in the
+    // admin info, in every health answer's headers and in the build-info metric.
+    assert_eq!(info["version"], rustfs_common::VERSION);
+    assert_eq!(info["rpc"], serde_json::json!({"min": 2, "max": 2}));
+    assert_eq!(info["formats"], serde_json::json!({"meta": 2, "drive": 1}));
+    for path in ["/rustfs/health/live", "/minio/health/cluster"] {
+        let r = reqwest::get(format!("{}{path}", c.nodes[1].endpoint))
+            .await
+            .unwrap();
+        let h = |n: &str| r.headers()[n].to_str().unwrap().to_string();
+        assert_eq!(h("x-rustfs-version"), rustfs_common::VERSION, "{path}");
+        assert_eq!(h("x-rustfs-rpc-versions"), "2-2", "{path}");
+        assert_eq!(h("x-rustfs-format-levels"), "meta=2,drive=1", "{path}");
+    }
     let set = &info["pools"][0]["sets"][0];
     assert_eq!(
         (set["data"].as_u64(), set["parity"].as_u64()),

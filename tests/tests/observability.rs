@@ -450,6 +450,10 @@ async fn prometheus_scrapes_the_cluster_and_alerts_fire_and_resolve() {
     // Key series, from every node where they are per node.
     for (q, want) in [
         ("count(rustfs_build_info)", 4.0),
+        (
+            "count(rustfs_build_info{rpc_min=\"2\", rpc_max=\"2\", meta_format=\"2\", drive_format=\"1\"})",
+            4.0,
+        ),
         ("count(rustfs_drive_total_bytes)", 4.0),
         ("count(rustfs_drive_online == 1)", 4.0),
         ("count(rustfs_set_write_tolerance == 1)", 4.0),

@@ -55,6 +55,8 @@ fn info(me: usize, offline: &[usize], version: &str) -> ServerInfo {
     let node = |i: usize| format!("127.0.0.{i}:9000");
     ServerInfo {
         version: version.into(),
+        rpc: Default::default(),
+        formats: Default::default(),
         deployment_id: "d".into(),
         this_node: node(me),
         nodes: (1..=4)

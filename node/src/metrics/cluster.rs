@@ -62,11 +62,27 @@ impl NodeGauges {
         let igv = |n: &str, h: &str, l: &[&str]| int_gauge_vec(reg, n, h, l);
         let build_info = igv(
             "rustfs_build_info",
-            "Always 1; the node's version in the label",
-            &["version"],
+            "Always 1; the node's version, RPC versions and format levels in the labels",
+            &[
+                "version",
+                "rpc_min",
+                "rpc_max",
+                "meta_format",
+                "drive_format",
+            ],
+        );
+        let (rpc, formats) = (
+            crate::rpc::wire::RPC_VERSIONS,
+            crate::store::format_levels(),
         );
         build_info
-            .with_label_values(&[rustfs_common::VERSION])
+            .with_label_values(&[
+                rustfs_common::VERSION,
+                &rpc.min.to_string(),
+                &rpc.max.to_string(),
+                &formats.meta.to_string(),
+                &formats.drive.to_string(),
+            ])
             .set(1);
         NodeGauges {
             _build_info: build_info,

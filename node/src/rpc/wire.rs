@@ -12,6 +12,9 @@ use uuid::Uuid;
 /// Path prefix of every internal RPC route; the version changes whenever calls or their
 /// authentication change incompatibly (ARCHITECTURE.md, "Versions").
 pub const RPC_PREFIX: &str = "/rustfs/rpc/v2";
+/// The RPC versions this build speaks (it serves and calls [`RPC_PREFIX`] only, so one).
+pub const RPC_VERSIONS: rustfs_common::admin::VersionRange =
+    rustfs_common::admin::VersionRange { min: 2, max: 2 };
 /// Largest frame (walk entry, shard-stream chunk) a node accepts from a peer.
 pub const MAX_FRAME_BYTES: usize = 16 << 20;
 /// Largest request/response body of a drive, lock or walk call.

@@ -80,6 +80,8 @@ impl AdminRoute {
         }
         ServerInfo {
             version: rustfs_common::VERSION.to_string(),
+            rpc: crate::rpc::wire::RPC_VERSIONS,
+            formats: crate::store::format_levels(),
             deployment_id,
             this_node: self.this_node.clone(),
             nodes,

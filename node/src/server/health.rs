@@ -6,7 +6,10 @@
 //!   `?maintenance=true`, 412 when taking this node down would leave a set without write quorum;
 //! - `cluster/read`: every set has a read quorum.
 //!
-//! Answers carry `x-rustfs-write-quorum`/`x-rustfs-read-quorum` (and the `x-minio-` forms).
+//! Answers carry `x-rustfs-write-quorum`/`x-rustfs-read-quorum` (and the `x-minio-` forms), and
+//! every answer says what the node runs: `x-rustfs-version`, `x-rustfs-rpc-versions` (`MIN-MAX`)
+//! and `x-rustfs-format-levels` (`meta=N,drive=N`), so an orchestrator sees a mixed cluster
+//! from its health checks alone.
 
 use super::ServerState;
 use axum::extract::{Query, State};
@@ -98,6 +101,29 @@ async fn ready(State(s): State<Arc<ServerState>>) -> Response {
     }
 }
 
+/// The version headers every health answer carries.
+async fn version_headers(mut r: Response) -> Response {
+    let rpc = crate::rpc::wire::RPC_VERSIONS;
+    let f = crate::store::format_levels();
+    let h = r.headers_mut();
+    h.insert(
+        HeaderName::from_static("x-rustfs-version"),
+        HeaderValue::from_static(rustfs_common::VERSION),
+    );
+    for (name, value) in [
+        ("x-rustfs-rpc-versions", format!("{}-{}", rpc.min, rpc.max)),
+        (
+            "x-rustfs-format-levels",
+            format!("meta={},drive={}", f.meta, f.drive),
+        ),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(HeaderName::from_static(name), v);
+        }
+    }
+    r
+}
+
 pub fn router(state: Arc<ServerState>) -> Router {
     let mut r = Router::new();
     for base in ["/rustfs/health", "/minio/health"] {
@@ -107,5 +133,6 @@ pub fn router(state: Arc<ServerState>) -> Router {
             .route(&format!("{base}/cluster"), get(cluster))
             .route(&format!("{base}/cluster/read"), get(cluster_read));
     }
-    r.with_state(state)
+    r.layer(axum::middleware::map_response(version_headers))
+        .with_state(state)
 }

@@ -279,3 +279,11 @@ pub trait Drive: Send + Sync {
 
 #[cfg(test)]
 mod tests;
+
+/// The format levels this build writes (admin info, health headers, `rustfs_build_info`).
+pub fn format_levels() -> rustfs_common::admin::FormatLevels {
+    rustfs_common::admin::FormatLevels {
+        meta: meta::META_VERSION.into(),
+        drive: format::FORMAT_VERSION,
+    }
+}
