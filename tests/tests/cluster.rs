@@ -583,3 +583,86 @@ async fn rpc_is_answered_only_on_the_cluster_address() {
     assert!(refused.text().await.unwrap().contains("cluster address"));
     assert_eq!(call(format!("http://{target}")).await.status(), 200);
 }
+
+/// A stopping node drains: for `--shutdown-drain-secs` it answers `/ready` 503 `draining` while it
+/// still serves (a load balancer moves away; nothing is refused yet), then it accepts no new
+/// connection, and a GET in flight across that moment still completes; the process exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_node_drains_before_it_stops_accepting() {
+    let mut env = CLUSTER_ENV.to_vec();
+    env.push(("RUSTFS_SHUTDOWN_DRAIN_SECS", "3"));
+    let mut c = Cluster::start_with(4, 1, Duration::ZERO, &env);
+    c.wait_healthy();
+    create_bucket(&c.client(0), "drain").await;
+    let data = pattern(24 << 20, 11);
+    put(&c.client(0), "drain", "big", &data).await.unwrap();
+    let ready = |i: usize| {
+        rustfs_tests::http_status(&format!("{}/rustfs/health/ready", c.nodes[i].endpoint))
+    };
+    assert_eq!(ready(0), Some(200));
+
+    // A GET of node 1 in flight, read slowly.
+    let mut body = c
+        .client(0)
+        .get_object()
+        .bucket("drain")
+        .key("big")
+        .send()
+        .await
+        .unwrap()
+        .body;
+    let mut got = Vec::new();
+    while got.len() < (1 << 20) {
+        got.extend_from_slice(&body.next().await.unwrap().unwrap());
+    }
+    let stopped_at = std::time::Instant::now();
+    c.nodes[0].signal(libc::SIGTERM);
+    let deadline = stopped_at + Duration::from_secs(2);
+    while ready(0) != Some(503) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/ready did not turn 503"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let text = reqwest::get(format!("{}/rustfs/health/ready", c.nodes[0].endpoint))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("draining"), "{text}");
+    // Still serving while draining: a new request through it succeeds.
+    assert_eq!(
+        get(&c.client(0), "drain", "big").await.unwrap().len(),
+        data.len()
+    );
+    // After the drain no new connection is taken; other nodes serve on.
+    let deadline = stopped_at + Duration::from_secs(15);
+    while rustfs_tests::http_status(&format!("{}/rustfs/health/live", c.nodes[0].endpoint))
+        .is_some()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still accepting after the drain"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        stopped_at.elapsed() >= Duration::from_secs(3),
+        "stopped accepting before the drain was over ({:?})",
+        stopped_at.elapsed()
+    );
+    assert_eq!(get(&c.client(1), "drain", "big").await.unwrap(), data);
+    // The GET begun before completes.
+    while let Some(chunk) = body.next().await {
+        got.extend_from_slice(&chunk.expect("the in-flight GET completes"));
+    }
+    assert!(got == data, "the in-flight GET returned other bytes");
+    assert!(
+        tokio::task::block_in_place(|| c.nodes[0].terminate(Duration::from_secs(15))),
+        "the node did not exit after draining; log:\n{}",
+        c.nodes[0].log()
+    );
+    assert!(c.nodes[0].log().contains("draining"));
+}

@@ -1,7 +1,8 @@
 //! Health endpoints for load balancers and orchestrators (ARCHITECTURE.md, "Versions": health endpoints), also under the MinIO
 //! paths so existing checks work:
 //! - `live`: the process serves HTTP;
-//! - `ready`: the object layer is up (the cluster formed);
+//! - `ready`: the object layer is up (the cluster formed) and the node is not stopping (503
+//!   `draining` during `--shutdown-drain-secs`);
 //! - `cluster`: every erasure set has a write quorum of online drives (else 503); with
 //!   `?maintenance=true`, 412 when taking this node down would leave a set without write quorum;
 //! - `cluster/read`: every set has a read quorum.
@@ -90,7 +91,13 @@ async fn cluster_read(State(s): State<Arc<ServerState>>) -> Response {
 }
 
 async fn ready(State(s): State<Arc<ServerState>>) -> Response {
-    if s.layer().is_some() {
+    if s.is_draining() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "draining: this node is stopping",
+        )
+            .into_response()
+    } else if s.layer().is_some() {
         (StatusCode::OK, "ok").into_response()
     } else {
         (

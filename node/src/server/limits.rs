@@ -31,6 +31,14 @@ pub struct ConnLimits {
     /// requests get 400 InvalidRequest.
     #[arg(long, env = "RUSTFS_ALLOW_SIGV2")]
     pub allow_sigv2: bool,
+    /// Seconds a stopping node (SIGTERM) keeps serving while `/rustfs/health/ready` answers 503
+    /// `draining`, so load balancers move traffic away before it stops accepting connections.
+    #[arg(long, env = "RUSTFS_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
+    pub shutdown_drain_secs: u64,
+    /// Seconds requests in flight get to finish once a stopping node no longer accepts
+    /// connections; what is still open then is closed.
+    #[arg(long, env = "RUSTFS_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Default for ConnLimits {
@@ -38,6 +46,8 @@ impl Default for ConnLimits {
         ConnLimits {
             header_timeout_secs: 30,
             idle_timeout_secs: 300,
+            shutdown_drain_secs: 0,
+            shutdown_timeout_secs: 10,
             max_connections: 4096,
             max_header_bytes: 64 * 1024,
             max_xml_body_bytes: 4 << 20,
@@ -57,7 +67,21 @@ impl ConnLimits {
         if self.max_header_bytes < 8192 {
             return Err("--max-header-bytes must be at least 8192".into());
         }
+        if self.shutdown_drain_secs > 3600 {
+            return Err("--shutdown-drain-secs must be at most 3600".into());
+        }
+        if !(1..=3600).contains(&self.shutdown_timeout_secs) {
+            return Err("--shutdown-timeout-secs must be 1 to 3600".into());
+        }
         Ok(())
+    }
+
+    pub fn shutdown_drain(&self) -> Duration {
+        Duration::from_secs(self.shutdown_drain_secs)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
     }
 
     pub fn header_timeout(&self) -> Duration {

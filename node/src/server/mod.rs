@@ -56,6 +56,8 @@ pub struct ServerState {
     oidc: OnceLock<Arc<crate::iam::oidc::Oidc>>,
     /// The LDAP server `AssumeRoleWithLDAPIdentity` asks, if any.
     ldap: OnceLock<Arc<crate::iam::ldap::Ldap>>,
+    /// The node is stopping: `/rustfs/health/ready` answers 503 so load balancers move away.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl ServerState {
@@ -83,6 +85,7 @@ impl ServerState {
             iam: OnceLock::new(),
             oidc: OnceLock::new(),
             ldap: OnceLock::new(),
+            draining: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -103,6 +106,11 @@ impl ServerState {
     /// Answers RPC only on connections to `ip` (see [`check_cluster_address`]).
     pub fn set_cluster_address(&self, ip: std::net::IpAddr) {
         let _ = self.cluster_address.set(ip.to_canonical());
+    }
+
+    /// Whether the node is stopping (see [`run`]).
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The root credentials in force (a `SIGHUP` may replace them: [`Self::reload_root`]).
@@ -388,7 +396,9 @@ fn text(status: u16, body: &'static str) -> Resp {
     )
 }
 
-/// Serves until `shutdown` resolves, then drains open connections.
+/// Serves until `shutdown` resolves, then stops in three steps: for `--shutdown-drain-secs`
+/// it goes on serving while `/rustfs/health/ready` answers 503 (load balancers move away), then
+/// it stops accepting, and requests in flight get `--shutdown-timeout-secs` to finish.
 pub async fn run(
     state: Arc<ServerState>,
     listener: TcpListener,
@@ -410,6 +420,21 @@ pub async fn run(
         .max_header_list_size(state.limits.max_header_bytes as u32);
     let slots = Arc::new(tokio::sync::Semaphore::new(state.limits.max_connections));
     let idle_timeout = state.limits.idle_timeout();
+    let drain = state.limits.shutdown_drain();
+    let stopping = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        stopping
+            .draining
+            .store(true, std::sync::atomic::Ordering::Release);
+        if !drain.is_zero() {
+            tracing::info!(
+                "draining: /rustfs/health/ready answers 503 for {}s, then no new connections",
+                drain.as_secs()
+            );
+            tokio::time::sleep(drain).await;
+        }
+    };
     tokio::pin!(shutdown);
     loop {
         // A connection is accepted only with a free slot: beyond the cap, clients wait in the
@@ -501,9 +526,10 @@ pub async fn run(
     // until the process exits — a peer's RPC or a client's request would hang for its whole
     // deadline instead of being refused at once and going elsewhere.
     drop(listener);
+    let deadline = state.limits.shutdown_timeout();
     tokio::select! {
         () = graceful.shutdown() => {}
-        () = tokio::time::sleep(std::time::Duration::from_secs(10)) => tracing::warn!("connections still open after 10 s; closing"),
+        () = tokio::time::sleep(deadline) => tracing::warn!("connections still open after {}s; closing", deadline.as_secs()),
     }
     Ok(())
 }
