@@ -141,6 +141,14 @@ impl NsLock {
     pub async fn update(&self, bucket: &str, key: &str) -> ObjResult<LockGuard> {
         self.acquire_in(bucket, key, true, true).await
     }
+
+    /// The exclusive lock of a multipart upload (`name` names the upload). A completion takes
+    /// the object's [`Self::write`] lock inside it, so it lives among the update locks' stripes:
+    /// among the objects' stripes the two names could share one, and the completion would wait
+    /// on itself for the whole lock timeout (one upload in 1,024 could never complete).
+    pub async fn upload(&self, bucket: &str, name: &str) -> ObjResult<LockGuard> {
+        self.acquire_in(bucket, name, true, true).await
+    }
 }
 
 #[cfg(test)]
@@ -157,6 +165,18 @@ mod tests {
             let key = format!("doc/{i}.json");
             let _update = locks.update("sys", &key).await.unwrap();
             locks.write("sys", &key).await.unwrap();
+        }
+    }
+
+    /// Likewise an upload's lock and its object's (regression: a completion whose two names
+    /// shared a stripe failed with SlowDown after the lock timeout, every time).
+    #[tokio::test]
+    async fn an_upload_lock_never_blocks_the_object_lock_taken_inside_it() {
+        let locks = NsLock::local(std::time::Duration::from_millis(200));
+        for i in 0..3000 {
+            let name = format!("key\0upload/{i}");
+            let _upload = locks.upload("bkt", &name).await.unwrap();
+            locks.write("bkt", "key").await.unwrap();
         }
     }
 }

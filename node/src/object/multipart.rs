@@ -269,7 +269,7 @@ impl ObjectLayer {
         };
         let _g = match set
             .locks
-            .write(bucket, &upload_lock_name(key, up.upload_id))
+            .upload(bucket, &upload_lock_name(key, up.upload_id))
             .await
         {
             Ok(g) => g,
@@ -328,7 +328,7 @@ impl ObjectLayer {
     ) -> ObjResult<ObjectInfo> {
         let (set, _) = self.upload_set(bucket, key, upload_id).await?;
         let id = parse_upload_id(upload_id)?;
-        let _g = set.locks.write(bucket, &upload_lock_name(key, id)).await?;
+        let _g = set.locks.upload(bucket, &upload_lock_name(key, id)).await?;
         // Under the upload's lock: a completion or abort that came first has removed it.
         let up = set.read_upload(bucket, id).await?;
         if wanted.is_empty() {
@@ -442,7 +442,7 @@ impl ObjectLayer {
         let (set, up) = self.upload_set(bucket, key, upload_id).await?;
         let _g = set
             .locks
-            .write(bucket, &upload_lock_name(key, up.upload_id))
+            .upload(bucket, &upload_lock_name(key, up.upload_id))
             .await?;
         join_all(
             set.drives
