@@ -39,6 +39,15 @@ pub struct HomeLocks {
     pub sets: Vec<Arc<NsLock>>,
 }
 
+/// Which locks a name is among: objects', or the outer locks taken before an object's
+/// (a system document's update, a multipart upload's), which must never share its stripe.
+#[derive(Debug, Clone, Copy)]
+enum Space {
+    Object,
+    Update,
+    Upload,
+}
+
 /// A held namespace lock; released when dropped.
 pub enum LockGuard {
     Read(OwnedRwLockReadGuard<()>),
@@ -72,16 +81,16 @@ impl NsLock {
     }
 
     async fn acquire(&self, bucket: &str, key: &str, write: bool) -> ObjResult<LockGuard> {
-        self.acquire_in(bucket, key, write, false).await
+        self.acquire_in(bucket, key, write, Space::Object).await
     }
 
-    /// The lock of `bucket/key` among objects' locks, or (`update`) among update locks.
+    /// The lock of `bucket/key` in `space`.
     async fn acquire_in(
         &self,
         bucket: &str,
         key: &str,
         write: bool,
-        update: bool,
+        space: Space,
     ) -> ObjResult<LockGuard> {
         let this = match self {
             NsLock::Home(h) => {
@@ -97,9 +106,11 @@ impl NsLock {
         match this {
             NsLock::Local(l) => {
                 let hash = l.hasher.hash_one((bucket, key)) as usize;
-                let stripe = match update {
-                    false => l.stripes[hash % STRIPES].clone(),
-                    true => l.update_stripes[hash % UPDATE_STRIPES].clone(),
+                let stripe = match space {
+                    Space::Object => l.stripes[hash % STRIPES].clone(),
+                    Space::Update | Space::Upload => {
+                        l.update_stripes[hash % UPDATE_STRIPES].clone()
+                    }
                 };
                 let guard = async {
                     if write {
@@ -112,12 +123,13 @@ impl NsLock {
                     .await
                     .map_err(|_| ObjError::LockTimeout(format!("{bucket}/{key}")))
             }
-            // Quorum locks are per name: an update lock's name is apart from any object's.
+            // Quorum locks are per name: an update lock's name is apart from any object's, and
+            // so is an upload's (`KEY\0upload/ID`) as it is.
             NsLock::Distributed(d) => d
                 .acquire(
-                    match update {
-                        false => format!("{bucket}/{key}"),
-                        true => format!("{bucket}/{key}\0update"),
+                    match space {
+                        Space::Object | Space::Upload => format!("{bucket}/{key}"),
+                        Space::Update => format!("{bucket}/{key}\0update"),
                     },
                     write,
                 )
@@ -139,7 +151,7 @@ impl NsLock {
     /// The exclusive lock around a read-change-write of the system document `bucket/key`; the
     /// writer then takes the document's own [`Self::write`] lock inside it.
     pub async fn update(&self, bucket: &str, key: &str) -> ObjResult<LockGuard> {
-        self.acquire_in(bucket, key, true, true).await
+        self.acquire_in(bucket, key, true, Space::Update).await
     }
 
     /// The exclusive lock of a multipart upload (`name` names the upload). A completion takes
@@ -147,7 +159,7 @@ impl NsLock {
     /// among the objects' stripes the two names could share one, and the completion would wait
     /// on itself for the whole lock timeout (one upload in 1,024 could never complete).
     pub async fn upload(&self, bucket: &str, name: &str) -> ObjResult<LockGuard> {
-        self.acquire_in(bucket, name, true, true).await
+        self.acquire_in(bucket, name, true, Space::Upload).await
     }
 }
 
