@@ -28,6 +28,8 @@ pub const PARENT_USER: &str = "rustfs-controlplane";
 pub const POLICY: &str = "diagnostics";
 /// How long new keys may take to be honoured (IAM changes reach every node within a second).
 const SETTLE: Duration = Duration::from_secs(10);
+/// How long a node that has just started may answer 503 (it reads IAM after the cluster forms).
+const STARTING: Duration = Duration::from_secs(60);
 
 #[derive(Serialize, Deserialize)]
 struct Kept {
@@ -58,17 +60,24 @@ fn kept(state: &StateDir) -> Result<Option<Kept>> {
     })
 }
 
-/// Whether `keys` read the admin info through `node` (waiting up to [`SETTLE`] for new keys).
+/// Whether `node`'s keys read the admin info, waiting up to `settle` for new keys to be honoured
+/// and up to [`STARTING`] for a node that has just started (503 until it has read IAM).
 async fn works(node: &AdminClient, settle: Duration) -> Result<bool> {
     let started = Instant::now();
     loop {
-        match node.call("GET", "info", "").await {
+        let e = match node.call("GET", "info", "").await {
             Ok(_) => return Ok(true),
-            Err(e) if e.is_denied() && started.elapsed() < settle => {
-                tokio::time::sleep(Duration::from_millis(200)).await
-            }
-            Err(e) if e.is_denied() => return Ok(false),
-            Err(e) => return Err(failed(node, "reading the admin info", e)),
+            Err(e) => e,
+        };
+        let starting = matches!(e, AdminError::Refused { status: 503, .. });
+        let wait = (starting && started.elapsed() < STARTING)
+            || (e.is_denied() && started.elapsed() < settle);
+        if wait {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        } else if e.is_denied() {
+            return Ok(false);
+        } else {
+            return Err(failed(node, "reading the admin info", e));
         }
     }
 }
@@ -133,10 +142,16 @@ pub async fn ensure(
     struct UserView {
         access_key: String,
     }
-    let users: Vec<UserView> = root
-        .get_json("iam/users")
-        .await
-        .map_err(|e| failed(&root, "listing IAM users", e))?;
+    let started = Instant::now();
+    let users: Vec<UserView> = loop {
+        match root.get_json("iam/users").await {
+            Ok(users) => break users,
+            Err(AdminError::Refused { status: 503, .. }) if started.elapsed() < STARTING => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => return Err(failed(&root, "listing IAM users", e)),
+        }
+    };
     if !users.iter().any(|u| u.access_key == PARENT_USER) {
         let secret = Alphanumeric.sample_string(&mut rand::thread_rng(), 40);
         call(

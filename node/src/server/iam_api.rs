@@ -146,6 +146,14 @@ fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, IamError> {
 pub async fn call(iam: &crate::iam::Iam, req: S3Request<Body>) -> S3Result<S3Response<Body>> {
     let path = req.uri.path().to_string();
     let p = parts(&path);
+    if !iam.is_loaded() {
+        // A listing now would show nothing, as if the node had no users.
+        return Ok(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "the server is starting: users are not loaded yet; retry shortly".into(),
+        ));
+    }
     let body = match read_body(req.input).await {
         Ok(b) => b,
         Err(e) => return Ok(from_iam(e)),
