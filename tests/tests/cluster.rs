@@ -440,6 +440,9 @@ async fn root_credentials_rotate_with_a_rolling_restart_while_rpc_keeps_working(
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Arc;
     let mut c = Cluster::start(4, 1);
+    // Every node sees every drive before the first one goes down (a peer one node marked offline
+    // while the cluster formed would otherwise be a second drive missing).
+    c.wait_healthy();
     create_bucket(&c.client(0), "rotate").await;
     const NEW: &str = "rotated-root-secret-2026";
     let stop = Arc::new(AtomicBool::new(false));

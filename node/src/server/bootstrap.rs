@@ -116,9 +116,15 @@ pub(crate) async fn settle_pool(
             let fresh = Format::new_pool(id, pool, num_sets, set_drives);
             for ((d, f), answered) in drives.iter().zip(&fresh).zip(&formats) {
                 if answered.is_some() {
-                    d.write_format(f)
-                        .await
-                        .with_context(|| format!("formatting drive {}", d.endpoint()))?;
+                    // A peer that answered the read may fail the write (it went away, or a
+                    // connection broke under load): try again next round, where the drives
+                    // formatted now make the reference and the rest are formatted into it.
+                    if let Err(e) = d.write_format(f).await {
+                        return Ok(Settled::Waiting(format!(
+                            "formatting drive {} failed: {e}",
+                            d.endpoint()
+                        )));
+                    }
                 }
             }
             tracing::info!(pool, deployment_id = %id, drives = drives.len(), "formatted fresh drives");
