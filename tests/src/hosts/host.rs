@@ -271,6 +271,17 @@ impl ContainerHost {
 
     /// Freezes every process of the host; its address still answers ARP and TCP handshakes.
     pub fn pause(&self) {
+        // The cgroup freezer sometimes reports "unable to freeze" while the host is busy (runc
+        // thaws it again): retry a few times before calling it a failure.
+        for _ in 0..4 {
+            match docker(&["pause", &self.container]) {
+                Ok(_) => return,
+                Err(e) if e.contains("unable to freeze") => {
+                    std::thread::sleep(Duration::from_millis(500))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
         docker_ok(&["pause", &self.container]);
     }
 
