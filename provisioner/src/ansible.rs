@@ -202,11 +202,7 @@ pub fn render(
             (
                 "root_password",
                 crate::paths::ROOT_PASSWORD,
-                inv.credentials
-                    .password
-                    .as_ref()
-                    .map(|p| p.expose().to_string())
-                    .unwrap_or_default(),
+                inv.credentials.root_password().to_string(),
                 0o600,
             ),
         ];
@@ -252,14 +248,9 @@ pub fn render(
         Some(cp) => {
             let ca_pem = ca.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
             // The control plane's own keys once an `apply` made them; root until then.
-            let expose = |s: &Option<crate::inventory::Secret>| {
-                s.as_ref()
-                    .map(|v| v.expose().to_string())
-                    .unwrap_or_default()
-            };
             let keys = poll_account::kept_credentials(&state)?.unwrap_or_else(|| PollCredentials {
-                access_key: expose(&inv.credentials.user),
-                secret_key: expose(&inv.credentials.password),
+                access_key: inv.credentials.root_user().to_string(),
+                secret_key: inv.credentials.root_password().to_string(),
             });
             let body = register::request(inv, Some(desired.version.clone()), ca_pem, keys);
             let body = serde_json::to_vec_pretty(&body)

@@ -287,13 +287,7 @@ pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired)
             path: paths.rpc_secret_file(),
         });
     }
-    let password = inv
-        .credentials
-        .password
-        .as_ref()
-        .map(|p| p.expose().as_bytes())
-        .unwrap_or_default();
-    let password_sha256 = crate::render::sha256_hex(password);
+    let password_sha256 = crate::render::sha256_hex(inv.credentials.root_password().as_bytes());
     let password_changed =
         install.root_password_sha256.as_deref() != Some(password_sha256.as_str());
     if password_changed || !perm_is(host, install.root_password_perm.as_deref(), "600") {

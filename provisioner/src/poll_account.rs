@@ -98,17 +98,12 @@ pub async fn ensure(
     http: reqwest::Client,
 ) -> Result<PollCredentials> {
     let endpoint = crate::health::endpoint(inv, host);
-    let expose = |s: &Option<crate::inventory::Secret>| {
-        s.as_ref()
-            .map(|v| v.expose().to_string())
-            .unwrap_or_default()
-    };
     let root = AdminClient::new(
         http.clone(),
         &endpoint,
         Keys {
-            access_key: expose(&inv.credentials.user),
-            secret_key: expose(&inv.credentials.password),
+            access_key: inv.credentials.root_user().to_string(),
+            secret_key: inv.credentials.root_password().to_string(),
         },
     );
     let old = kept(state)?;

@@ -219,11 +219,6 @@ fn compress(items: &[&str]) -> Option<String> {
 /// Renders `host`'s files; the nodes' scrape token is `metrics_token`.
 pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Rendered> {
     let hb = engine()?;
-    let secret = |s: &Option<crate::inventory::Secret>| {
-        s.as_ref()
-            .map(|v| v.expose().to_string())
-            .unwrap_or_default()
-    };
     let paths = HostPaths::of(inv, host);
     let env_file = paths.env_file();
     let listen_host = match host.connection {
@@ -239,7 +234,7 @@ pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Re
         console_port: inv.ports.console,
         storage_class: inv.storage_class.clone(),
         set_drive_count: inv.set_drive_count,
-        root_user: secret(&inv.credentials.user),
+        root_user: inv.credentials.root_user().to_string(),
         root_password_file: paths.root_password_file(),
         metrics_token: metrics_token.expose().to_string(),
         tls: inv.tls.enabled,

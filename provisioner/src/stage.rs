@@ -118,12 +118,7 @@ pub async fn stage_actions(
                 script.push(place_private(ssh, "rpc.secret", path));
             }
             Action::InstallRootPassword { path } => {
-                let password = inv
-                    .credentials
-                    .password
-                    .as_ref()
-                    .map(|p| p.expose().as_bytes().to_vec())
-                    .unwrap_or_default();
+                let password = inv.credentials.root_password().as_bytes().to_vec();
                 uploads.push((
                     format!("{tmp}/{}", crate::paths::ROOT_PASSWORD),
                     Payload::Bytes(password),

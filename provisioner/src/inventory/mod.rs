@@ -262,6 +262,18 @@ pub struct Credentials {
     pub password_file: Option<String>,
 }
 
+impl Credentials {
+    /// The root user once the inventory is loaded (files read, `${ENV}` expanded).
+    pub fn root_user(&self) -> &str {
+        self.user.as_ref().map_or("", |s| s.expose())
+    }
+
+    /// The root password once the inventory is loaded.
+    pub fn root_password(&self) -> &str {
+        self.password.as_ref().map_or("", |s| s.expose())
+    }
+}
+
 /// TLS settings, written `tls: true|false` or `tls: { enabled: BOOL }`; on when omitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tls {
