@@ -1,9 +1,8 @@
 //! The RustFS control plane (`rustfs-controlplane`): topology, health watching, rolling upgrades,
 //! replication and backups on axum + SQLite.
 //!
-//! [`api`] holds the REST API's wire types (see `controlplane/API.md`) and is all a client gets
-//! with `default-features = false`; the `server` feature (default) adds the service itself:
-//! [`config`] → [`server::run`], which loads the TLS certificate ([`server::tls`]), opens the
+//! [`api`] is the crate `rustfs-controlplane-api` (wire types and a typed client, see
+//! `controlplane/API.md`). The service: [`config`] → [`server::run`], which loads the TLS certificate ([`server::tls`]), opens the
 //! [`db`] (repository layer, migrations), starts the [`poller`] and the [`retention`] of events
 //! and audit entries, and serves the [`routes`] (token scopes, audit, body limit, [`metrics`],
 //! [`openapi`]) through the [`server::listen`] loop (connection cap, header-read and idle
@@ -11,27 +10,18 @@
 
 #![recursion_limit = "256"]
 
-pub mod api;
+/// The REST API's wire types and typed client, in their own crate so clients need not depend on
+/// this one.
+pub use rustfs_controlplane_api as api;
 
-#[cfg(feature = "server")]
 pub mod config;
-#[cfg(feature = "server")]
 pub mod db;
-#[cfg(feature = "server")]
 pub mod error;
-#[cfg(feature = "server")]
 pub mod metrics;
-#[cfg(feature = "server")]
 pub mod openapi;
-#[cfg(feature = "server")]
 pub mod poller;
-#[cfg(feature = "server")]
 pub mod retention;
-#[cfg(feature = "server")]
 pub mod routes;
-#[cfg(feature = "server")]
 pub mod secrets;
-#[cfg(feature = "server")]
 pub mod server;
-#[cfg(feature = "server")]
 pub mod validate;

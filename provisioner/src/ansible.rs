@@ -20,7 +20,7 @@ use crate::inventory::{Connection, Inventory};
 use crate::paths::{unit_path, HostPaths};
 use crate::render::{render as render_host, SERVICE_USER};
 use crate::{cpinstall, monitoring, pki, poll_account, register, rpc_secret};
-use rustfs_controlplane::api::PollCredentials;
+use rustfs_controlplane_api::PollCredentials;
 
 /// The Ansible inventory group every node is in.
 pub const GROUP: &str = "rustfs_nodes";

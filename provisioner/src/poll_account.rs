@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use rand::distributions::{Alphanumeric, DistString};
 use rustfs_admin_client::{AdminClient, AdminError, Keys};
-use rustfs_controlplane::api::PollCredentials;
+use rustfs_controlplane_api::PollCredentials;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};

@@ -4,9 +4,9 @@
 //! [`crate::poll_account`]) — so only over https, or http on loopback. Idempotent on the control
 //! plane's side, so every `apply` may call it; the answer says whether anything changed.
 
-use rustfs_controlplane::api::{
-    Erasure, ErrorBody, HealthSummary, HostSpec, NodeState, PollCredentials, PoolSpec,
-    RegisterCluster, RegisterResponse, Scheme,
+use rustfs_controlplane_api::{
+    Client, ClientError, Erasure, HostSpec, NodeState, PollCredentials, PoolSpec, RegisterCluster,
+    Scheme,
 };
 
 use std::time::Duration;
@@ -88,7 +88,7 @@ pub fn request(
             .control_plane
             .as_ref()
             .and_then(|c| c.site.clone())
-            .unwrap_or_else(|| rustfs_controlplane::api::DEFAULT_SITE.to_string()),
+            .unwrap_or_else(|| rustfs_controlplane_api::DEFAULT_SITE.to_string()),
         version,
         scheme: if inv.tls.enabled {
             Scheme::Https
@@ -106,6 +106,15 @@ pub fn request(
     }
 }
 
+/// The typed client of the configured control plane, calling with `token`.
+pub fn api(inv: &Inventory, state: &StateDir, token: &Secret, timeout: Duration) -> Result<Client> {
+    let Some(cp) = &inv.control_plane else {
+        return Err(Error::State("no control plane is configured".into()));
+    };
+    Client::new(&cp.address, token.expose(), client(inv, state, timeout)?)
+        .map_err(|e| Error::State(e.to_string()))
+}
+
 /// Registers (or updates) the cluster; returns a one-line account of what the control plane did.
 pub async fn register(
     inv: &Inventory,
@@ -115,55 +124,26 @@ pub async fn register(
     credentials: PollCredentials,
     token: &Secret,
 ) -> Result<String> {
-    let Some(cp) = &inv.control_plane else {
+    if inv.control_plane.is_none() {
         return Ok("no control plane configured".into());
-    };
-    let err = |m: String| Error::State(format!("control plane {}: {m}", cp.address));
-    let url = format!(
-        "{}/v1/clusters/{}",
-        cp.address.trim_end_matches('/'),
-        inv.cluster.name
-    );
+    }
     let body = request(inv, Some(desired.version.clone()), ca_pem, credentials);
-    let resp = client(inv, state, Duration::from_secs(30))?
-        .put(&url)
-        .bearer_auth(token.expose())
-        .json(&body)
-        .send()
+    let r = api(inv, state, token, Duration::from_secs(30))?
+        .register_cluster(&inv.cluster.name, &body)
         .await
-        .map_err(|e| {
-            err(format!(
-                "cannot reach it ({}) — is it running at that address?",
-                crate::health::error_chain(&e)
-            ))
+        .map_err(|e| match e {
+            ClientError::Unauthorized { .. } => Error::State(format!(
+                "{e} — set control_plane.token or token_file to a valid token"
+            )),
+            e => Error::State(format!("registration: {e}")),
         })?;
-    let status = resp.status();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| err(format!("reading the answer: {e}")))?;
-    if status.is_success() {
-        let r: RegisterResponse = serde_json::from_str(&text)
-            .map_err(|e| err(format!("unexpected answer ({e}): {text}")))?;
-        return Ok(if r.created {
-            format!("cluster {} registered", r.cluster.name)
-        } else if r.changed {
-            format!("cluster {} updated", r.cluster.name)
-        } else {
-            format!("cluster {} already registered, unchanged", r.cluster.name)
-        });
-    }
-    match serde_json::from_str::<ErrorBody>(&text) {
-        Ok(e) if status.as_u16() == 401 => Err(err(format!(
-            "refused the token ({:?}: {}) — set control_plane.token or token_file to a valid token",
-            e.code, e.message
-        ))),
-        Ok(e) => Err(err(format!(
-            "refused the registration with HTTP {status} ({:?}): {}",
-            e.code, e.message
-        ))),
-        Err(_) => Err(err(format!("answered HTTP {status}: {text}"))),
-    }
+    Ok(if r.created {
+        format!("cluster {} registered", r.cluster.name)
+    } else if r.changed {
+        format!("cluster {} updated", r.cluster.name)
+    } else {
+        format!("cluster {} already registered, unchanged", r.cluster.name)
+    })
 }
 
 /// A state as the API names it (`healthy`, `read_only`, `down`, …).
@@ -181,36 +161,10 @@ pub async fn view(inv: &Inventory, state: &StateDir, token: &Secret) -> Result<V
     let Some(cp) = &inv.control_plane else {
         return Ok(Vec::new());
     };
-    let err = |m: String| Error::State(format!("control plane {}: {m}", cp.address));
-    let url = format!(
-        "{}/v1/clusters/{}/health",
-        cp.address.trim_end_matches('/'),
-        inv.cluster.name
-    );
-    let resp = client(inv, state, Duration::from_secs(10))?
-        .get(&url)
-        .bearer_auth(token.expose())
-        .send()
+    let h = api(inv, state, token, Duration::from_secs(10))?
+        .cluster_health(&inv.cluster.name)
         .await
-        .map_err(|e| {
-            err(format!(
-                "cannot reach it ({})",
-                crate::health::error_chain(&e)
-            ))
-        })?;
-    let status = resp.status();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| err(format!("reading the answer: {e}")))?;
-    if !status.is_success() {
-        return Err(err(match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(e) => format!("HTTP {status} ({:?}): {}", e.code, e.message),
-            Err(_) => format!("HTTP {status}: {text}"),
-        }));
-    }
-    let h: HealthSummary =
-        serde_json::from_str(&text).map_err(|e| err(format!("unexpected answer ({e}): {text}")))?;
+        .map_err(|e| Error::State(e.to_string()))?;
     let mut lines = vec![format!(
         "control plane {}: cluster {} {}, nodes up {}/{} (down {}, unknown {}), drives offline {}/{}",
         cp.address,

@@ -69,6 +69,7 @@ async fn watches_a_real_cluster_and_survives_kill_9() {
     );
     let node = cp.get("/v1/clusters/local/nodes/n1").await;
     assert!(node["version"].is_string(), "{node}");
+    typed_client_reads_what_the_server_answers(&cp).await;
 
     // kill node 4: node_down and the summary show it within 10 s
     cluster.kill(3);
@@ -176,4 +177,64 @@ async fn watches_a_real_cluster_and_survives_kill_9() {
         |h| h["status"] == "healthy" && h["nodes_up"] == 4,
     )
     .await;
+}
+
+/// The typed client decodes every read route of the real server, and says why a call failed.
+async fn typed_client_reads_what_the_server_answers(cp: &ControlPlane) {
+    use rustfs_controlplane_api::{ClientError, ClusterStatus, ErrorCode, EventQuery, NodeState};
+    let api = cp.client(&cp.token);
+    let h = api.cluster_health("local").await.expect("health");
+    assert_eq!((h.status, h.nodes_up), (ClusterStatus::Healthy, 4));
+    let c = api.cluster("local").await.expect("cluster");
+    assert_eq!((c.site.as_str(), c.pools.len()), ("local", 1));
+    assert_eq!(api.clusters().await.expect("clusters").clusters.len(), 1);
+    let nodes = api.nodes("local").await.expect("nodes").nodes;
+    assert_eq!(nodes.len(), 4);
+    assert!(nodes.iter().all(|n| n.state == NodeState::Up), "{nodes:?}");
+    assert_eq!(api.node("local", "n2").await.expect("node").name, "n2");
+    assert_eq!(api.drives("local").await.expect("drives").drives.len(), 4);
+    assert_eq!(api.site("local").await.expect("site").clusters, ["local"]);
+    let page = api
+        .events(&EventQuery {
+            cluster: Some("local".into()),
+            kind: Some("cluster_registered".into()),
+            ..EventQuery::default()
+        })
+        .await
+        .expect("events");
+    assert_eq!(page.events.len(), 1, "{page:?}");
+    assert!(!api.tokens().await.expect("tokens").tokens.is_empty());
+    assert!(!api
+        .audit(None, Some(5))
+        .await
+        .expect("audit")
+        .entries
+        .is_empty());
+
+    // refusals carry the API's code; a name with `/` stays one path segment, which the server
+    // refuses as a name (it never reaches /v1/tokens)
+    let e = api.cluster("nope").await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::NotFound), "{e}");
+    let e = api.node("local", "../../tokens").await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::InvalidArgument), "{e}");
+    let e = cp
+        .client("forged-token")
+        .cluster("local")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ClientError::Unauthorized { .. }), "{e}");
+    assert!(e.to_string().contains("use a valid token"), "{e}");
+    // a listener that never answers: the call times out and says so
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", silent.local_addr().expect("addr"));
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let e = rustfs_controlplane_api::Client::new(&base, "t", http)
+        .unwrap()
+        .clusters()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ClientError::Unreachable { .. }), "{e}");
 }

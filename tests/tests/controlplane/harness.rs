@@ -81,6 +81,15 @@ impl ControlPlane {
         }
     }
 
+    /// The typed client (`rustfs-controlplane-api`) calling with `token`.
+    pub fn client(&self, token: &str) -> rustfs_controlplane_api::Client {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("http client");
+        rustfs_controlplane_api::Client::new(&self.base, token, http).expect("control plane URL")
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("controlplane.log")).unwrap_or_default()
     }

@@ -1,11 +1,12 @@
-//! Wire types of the control plane's REST API (`/v1/…`), described in `controlplane/API.md`.
-//!
-//! Serde only, so clients (the provisioner) can depend on the crate with
-//! `default-features = false` and share these shapes without the server.
+//! The control plane's REST API (`/v1/…`, described in `controlplane/API.md`): its wire types
+//! and [`Client`], a typed client of it. The control plane serves these shapes; the provisioner
+//! and the tests call it through the client, so none of them depends on the control plane's crate.
 
+mod client;
 mod errors;
 mod tokens;
 
+pub use client::{Client, ClientError, EventQuery};
 pub use errors::{ErrorBody, ErrorCode};
 pub use tokens::{CreateToken, CreatedToken, Token, TokenList, TokenScope};
 
