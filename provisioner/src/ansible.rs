@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::facts::SERVICE_NAME;
 use crate::health::endpoint;
 use crate::inventory::{Connection, Inventory};
-use crate::paths::{unit_path, HostPaths};
+use crate::paths::unit_path;
 use crate::render::{render as render_host, SERVICE_USER};
 use crate::{cpinstall, monitoring, pki, poll_account, register, rpc_secret};
 use rustfs_controlplane_api::PollCredentials;
@@ -97,10 +97,7 @@ pub struct ControlPlane {
 
 /// Writes `bytes` at `path` with `mode` unless it already holds them; true when it wrote.
 fn write_if_changed(path: &Path, bytes: &[u8], mode: u32) -> Result<bool> {
-    let werr = |source| Error::Write {
-        path: path.into(),
-        source,
-    };
+    let werr = |source| Error::write(path, source);
     if std::fs::read(path).ok().as_deref() == Some(bytes) {
         let perm = std::fs::metadata(path).map_err(werr)?.permissions();
         if perm.mode() & 0o777 == mode {
@@ -118,10 +115,7 @@ fn write_if_changed(path: &Path, bytes: &[u8], mode: u32) -> Result<bool> {
 }
 
 fn private_dir(dir: &Path) -> Result<()> {
-    let werr = |source| Error::Write {
-        path: dir.into(),
-        source,
-    };
+    let werr = |source| Error::write(dir, source);
     std::fs::create_dir_all(dir).map_err(werr)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(werr)
 }
@@ -129,10 +123,7 @@ fn private_dir(dir: &Path) -> Result<()> {
 fn absolute(p: &Path) -> Result<String> {
     std::fs::canonicalize(p)
         .map(|p| p.to_string_lossy().into_owned())
-        .map_err(|source| Error::Read {
-            path: p.into(),
-            source,
-        })
+        .map_err(|source| Error::read(p, source))
 }
 
 /// Only SSH hosts: a `connection: local` cluster runs as local processes, which is
@@ -143,7 +134,7 @@ fn refuse_local(inv: &Inventory) -> Result<()> {
         .iter()
         .position(|h| h.connection == Connection::Local)
     {
-        Some(i) => Err(Error::State(format!(
+        Some(i) => Err(Error::state(format!(
             "hosts[{i}] ({}) has connection: local — the Ansible path installs on SSH hosts only; run `rustfs-provision apply` for a local cluster",
             inv.hosts[i].name()
         ))),
@@ -165,7 +156,7 @@ pub fn render(
         .iter()
         .find(|n| !inv.hosts.iter().any(|h| h.name() == n.as_str()))
     {
-        return Err(Error::State(format!(
+        return Err(Error::state(format!(
             "--host {name}: no such host in the inventory"
         )));
     }
@@ -220,7 +211,7 @@ pub fn render(
             changed |= write_if_changed(&path, content.as_bytes(), mode)?;
             written.insert(key, path.to_string_lossy().into_owned());
         }
-        let paths = HostPaths::of(inv, host);
+        let paths = inv.paths(host);
         hosts.insert(
             host.name().to_string(),
             HostManifest {
@@ -310,10 +301,7 @@ pub fn render(
 /// known_hosts checked strictly; `become` for a user other than root).
 pub fn inventory(inv: &Inventory, file: &Path) -> Result<Value> {
     refuse_local(inv)?;
-    let file: PathBuf = std::fs::canonicalize(file).map_err(|source| Error::Read {
-        path: file.into(),
-        source,
-    })?;
+    let file: PathBuf = std::fs::canonicalize(file).map_err(|source| Error::read(file, source))?;
     // Absolute: Ansible runs ssh from wherever it is started.
     let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let known_hosts = abs(&inv.known_hosts_path());

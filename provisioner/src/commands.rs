@@ -20,6 +20,7 @@ use crate::render::{render, Rendered};
 use crate::ssh::SshOptions;
 use crate::state::StateDir;
 use crate::{monitoring, rpc_secret, stage};
+use rustfs_hostops::Error as OpsError;
 
 /// Options shared by the commands that reach hosts.
 #[derive(Debug, Clone)]
@@ -41,6 +42,7 @@ impl RunOptions {
                 .clone()
                 .unwrap_or_else(|| StateDir::default_path(&inv.cluster.name)),
         )
+        .map_err(Error::from)
     }
 }
 
@@ -51,10 +53,7 @@ pub fn binary_identity(inv: &Inventory) -> Result<(String, Option<&'static str>)
         let sha = inv.binary.sha256.clone().unwrap_or_default();
         return Ok((sha, None));
     };
-    let rerr = |source| Error::Read {
-        path: path.into(),
-        source,
-    };
+    let rerr = |source| Error::read(path, source);
     let mut f = std::fs::File::open(path).map_err(rerr)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -88,7 +87,10 @@ pub struct HostFailures(pub Vec<Error>);
 impl std::fmt::Display for HostFailures {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if let [e] = &self.0[..] {
-            if matches!(e, Error::State(_) | Error::Read { .. } | Error::Pki(_)) {
+            if matches!(
+                e,
+                Error::Ops(OpsError::State(_) | OpsError::Read { .. } | OpsError::Pki(_))
+            ) {
                 // About this machine (the state directory, a local file), not a host.
                 return write!(f, "{e}");
             }
@@ -119,11 +121,8 @@ pub async fn gather_all(
         let limit = limit.clone();
         let policy = &policy;
         async move {
-            let _permit = limit
-                .acquire()
-                .await
-                .map_err(|_| Error::State("closed".into()))?;
-            let conn = HostConn::connect(inv, host, policy, opts.ssh).await?;
+            let _permit = limit.acquire().await.map_err(|_| Error::state("closed"))?;
+            let conn = HostConn::connect(&inv.target(host), policy, opts.ssh).await?;
             let facts = facts::gather(&conn, inv, host).await;
             conn.close().await;
             facts
@@ -245,7 +244,7 @@ pub async fn stage(
         tls.push(if inv.tls.enabled {
             Some(
                 pki::ensure_node_tls(&state, &inv.cluster.name, host.name(), &node_names(host))
-                    .map_err(one)?,
+                    .map_err(|e| one(e.into()))?,
             )
         } else {
             None
@@ -260,11 +259,8 @@ pub async fn stage(
     let work = inv.hosts.iter().zip(&tls).map(|(host, tls)| {
         let (limit, policy, base, state) = (limit.clone(), &policy, &base, &state);
         async move {
-            let _permit = limit
-                .acquire()
-                .await
-                .map_err(|_| Error::State("closed".into()))?;
-            let conn = HostConn::connect(inv, host, policy, opts.ssh).await?;
+            let _permit = limit.acquire().await.map_err(|_| Error::state("closed"))?;
+            let conn = HostConn::connect(&inv.target(host), policy, opts.ssh).await?;
             let result = async {
                 let facts = facts::gather(&conn, inv, host).await?;
                 let (mut desired, rendered) = desired_for(inv, state, host, &facts, base)?;
@@ -362,8 +358,8 @@ pub async fn control_plane_view(inv: &Inventory, opts: &RunOptions) -> Result<Ve
     }
     let state = opts.state(inv)?;
     let Some(token) = crate::cpinstall::token(inv, &state) else {
-        return Err(Error::State(
-            "control plane: no token (set control_plane.token, or apply once to install it)".into(),
+        return Err(Error::state(
+            "control plane: no token (set control_plane.token, or apply once to install it)",
         ));
     };
     crate::register::view(inv, &state, &token).await
@@ -373,7 +369,13 @@ pub async fn control_plane_view(inv: &Inventory, opts: &RunOptions) -> Result<Ve
 /// `binary.path` then points at it.
 pub async fn fetch_binary(inv: &mut Inventory, opts: &RunOptions) -> Result<()> {
     let state = opts.state(inv)?;
-    crate::download::fetch_binary(inv, &state).await
+    let (Some(url), None, Some(sha256)) = (&inv.binary.url, &inv.binary.path, &inv.binary.sha256)
+    else {
+        return Ok(());
+    };
+    let path = crate::download::cached(&state, url, sha256).await?;
+    inv.binary.path = Some(path.display().to_string());
+    Ok(())
 }
 
 /// `prometheus`: writes the Prometheus directory into the state directory; returns its path.
@@ -384,5 +386,5 @@ pub fn prometheus(inv: &Inventory, opts: &RunOptions) -> Result<std::path::PathB
 /// `ca`: creates the cluster CA in the state directory unless it exists.
 pub fn ca(inv: &Inventory, opts: &RunOptions) -> Result<CaInfo> {
     let state = opts.state(inv)?;
-    pki::ensure_ca(&state, &inv.cluster.name)
+    Ok(pki::ensure_ca(&state, &inv.cluster.name)?)
 }

@@ -17,7 +17,6 @@ use crate::error::{Error, Result};
 use crate::exec::{shell_quote, HostConn, Payload};
 use crate::facts::InitSystem;
 use crate::inventory::{Connection, ControlPlaneInstall, Host, Inventory, Secret};
-use crate::paths::HostPaths;
 use crate::pki::{self, Leaf, NodeTls};
 use crate::render::{engine, render_one, CtlContext, SERVICE_USER};
 use crate::state::StateDir;
@@ -47,7 +46,7 @@ pub struct CpPaths {
 
 impl CpPaths {
     pub fn of(inv: &Inventory, host: &Host) -> CpPaths {
-        let p = HostPaths::of(inv, host);
+        let p = inv.paths(host);
         let data_dir = match host.connection {
             Connection::Ssh => format!("/var/lib/{CP_NAME}"),
             Connection::Local => format!("{}/controlplane", p.install_dir),
@@ -147,13 +146,8 @@ pub fn desired(
     state: &StateDir,
 ) -> Result<CpDesired> {
     let paths = CpPaths::of(inv, host);
-    let binary_sha256 =
-        crate::download::sha256_of(std::path::Path::new(&install.binary)).map_err(|source| {
-            Error::Read {
-                path: install.binary.clone().into(),
-                source,
-            }
-        })?;
+    let binary_sha256 = crate::download::sha256_of(std::path::Path::new(&install.binary))
+        .map_err(|source| Error::read(&install.binary, source))?;
     let listen = match host.connection {
         Connection::Ssh => format!("0.0.0.0:{}", install.port),
         Connection::Local => format!("{}:{}", host.address, install.port),
@@ -316,11 +310,11 @@ if [ "$got" != {sha} ]; then echo "uploaded control plane binary has sha256 $got
     }
     if let Err(e) = conn.upload(&uploads).await {
         let _ = conn.run(&format!("rm -rf {}", shell_quote(&tmp))).await;
-        return Err(e);
+        return Err(e.into());
     }
     conn.run_checked("installing the control plane", &script.join("\n"))
-        .await
-        .map(|_| ())
+        .await?;
+    Ok(())
 }
 
 /// Waits until the control plane answers `/live`, then reads its admin token off the host and
@@ -419,8 +413,8 @@ pub async fn remove(
     let quoted: Vec<String> = gone.iter().map(|p| shell_quote(p)).collect();
     script.push(format!("rm -rf {}", quoted.join(" ")));
     conn.run_checked("removing the control plane", &script.join("\n"))
-        .await
-        .map(|_| ())
+        .await?;
+    Ok(())
 }
 
 mod plan;

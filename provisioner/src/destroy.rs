@@ -9,7 +9,6 @@ use crate::exec::HostConn;
 use crate::facts;
 use crate::hostkeys::HostKeyPolicy;
 use crate::inventory::{Connection, Host, Inventory};
-use crate::paths::HostPaths;
 use crate::progress::{table, Progress, Step};
 use crate::{cpinstall, service};
 
@@ -61,13 +60,13 @@ async fn destroy_host(
     progress: &Progress,
 ) -> std::result::Result<(), (Step, String)> {
     let msg = |e: Error| match e {
-        Error::Host { message, .. } => message,
+        Error::Ops(rustfs_hostops::Error::Host { message, .. }) => message,
         other => other.to_string(),
     };
     progress.step(host.name(), Step::Connect);
-    let conn = HostConn::connect(inv, host, policy, opts.ssh)
+    let conn = HostConn::connect(&inv.target(host), policy, opts.ssh)
         .await
-        .map_err(|e| (Step::Connect, msg(e)))?;
+        .map_err(|e| (Step::Connect, msg(e.into())))?;
     let result = async {
         progress.step(host.name(), Step::Facts);
         let f = facts::gather(&conn, inv, host)
@@ -88,16 +87,16 @@ async fn destroy_host(
                 "stopped the control plane and removed its files",
             );
         }
-        service::remove(&conn, &HostPaths::of(inv, host), f.init)
+        service::remove(&conn, &inv.paths(host), f.init)
             .await
-            .map_err(|e| (Step::Remove, msg(e)))?;
+            .map_err(|e| (Step::Remove, msg(e.into())))?;
         progress.did(host.name(), "stopped rustfs and removed its files");
         if delete_data {
             progress.step(host.name(), Step::Wipe);
             let local = host.connection == Connection::Local;
             service::wipe_drives(&conn, &host.drives, local)
                 .await
-                .map_err(|e| (Step::Wipe, msg(e)))?;
+                .map_err(|e| (Step::Wipe, msg(e.into())))?;
             progress.did(
                 host.name(),
                 &format!("deleted the contents of {}", host.drives.join(", ")),
@@ -175,14 +174,11 @@ pub async fn destroy(
     if delete_data && all_ok {
         let id = state.path().join("deployment_id");
         if id.exists() {
-            std::fs::remove_file(&id).map_err(|source| Error::Write { path: id, source })?;
+            std::fs::remove_file(&id).map_err(|source| Error::write(id, source))?;
         }
         let token = state.path().join(cpinstall::TOKEN_IN_STATE);
         if token.exists() {
-            std::fs::remove_file(&token).map_err(|source| Error::Write {
-                path: token,
-                source,
-            })?;
+            std::fs::remove_file(&token).map_err(|source| Error::write(token, source))?;
         }
         remove_empty_local_dirs(inv);
     }

@@ -8,18 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::error::{Error, Result};
 use crate::exec::{shell_quote, HostConn};
 use crate::inventory::{Connection, Host, Inventory};
-use crate::paths::{unit_path, HostPaths};
+use crate::paths::unit_path;
 
-/// Name of the systemd unit and of the service everywhere.
-pub const SERVICE_NAME: &str = "rustfs";
-
-/// The host's init system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InitSystem {
-    Systemd,
-    /// No systemd: the provisioner's start script manages the node.
-    Other,
-}
+pub use rustfs_hostops::service::{InitSystem, SERVICE_NAME};
 
 /// One drive as the host sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +82,7 @@ pub struct Facts {
 /// The facts script for `host`'s drives and paths. `connection: local` hosts always take the
 /// start-script path: several nodes share this machine, so none of them is a systemd unit.
 pub fn script(inv: &Inventory, host: &Host) -> String {
-    let paths = HostPaths::of(inv, host);
+    let paths = inv.paths(host);
     let drives: Vec<String> = host.drives.iter().map(|d| shell_quote(d)).collect();
     let bin = shell_quote(&paths.current());
     let env = shell_quote(&paths.env_file());

@@ -16,17 +16,11 @@ pub fn write_template(path: &Path) -> Result<()> {
         .open(path)
         .map_err(|source| {
             if source.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::AlreadyExists(path.into())
+                rustfs_hostops::Error::AlreadyExists(path.into()).into()
             } else {
-                Error::Write {
-                    path: path.into(),
-                    source,
-                }
+                Error::write(path, source)
             }
         })?;
     f.write_all(TEMPLATE.as_bytes())
-        .map_err(|source| Error::Write {
-            path: path.into(),
-            source,
-        })
+        .map_err(|source| Error::write(path, source))
 }

@@ -127,10 +127,8 @@ pub fn write_prometheus_dir(inv: &Inventory, state: &StateDir) -> Result<PathBuf
         .is_some_and(|cp| cp.install.is_some());
     if inv.tls.enabled || cp_installed {
         let ca = pki::ensure_ca(state, &inv.cluster.name)?;
-        let pem = std::fs::read(&ca.cert_path).map_err(|source| Error::Read {
-            path: ca.cert_path.clone(),
-            source,
-        })?;
+        let pem = std::fs::read(&ca.cert_path)
+            .map_err(|source| Error::read(ca.cert_path.clone(), source))?;
         state.write_atomic(&format!("{PROMETHEUS_DIR}/ca.pem"), &pem, 0o644)?;
     }
     Ok(state.path().join(PROMETHEUS_DIR))

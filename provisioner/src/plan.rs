@@ -7,7 +7,6 @@ use std::fmt;
 use crate::checks::{Finding, Severity};
 use crate::facts::{Facts, InitSystem, SERVICE_NAME};
 use crate::inventory::{Connection, Host, Inventory, Secret};
-use crate::paths::HostPaths;
 
 /// What the inventory wants on every host, computed once on the provisioner's side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,7 +249,7 @@ fn perm_is(host: &Host, perm: Option<&str>, mode: &str) -> bool {
 
 /// The actions that bring a host with `facts` to `desired`.
 pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired) -> Vec<Action> {
-    let paths = HostPaths::of(inv, host);
+    let paths = inv.paths(host);
     let mut actions = Vec::new();
     let install = &facts.install;
     let binary_changed = install.current_sha256.as_deref() != Some(desired.binary_sha256.as_str());

@@ -53,7 +53,7 @@ fn kept(state: &StateDir) -> Result<Option<Kept>> {
     };
     let path = state.path().join(KEYS_FILE);
     serde_json::from_str(&text).map(Some).map_err(|e| {
-        Error::State(format!(
+        Error::state(format!(
             "{}: not the control plane's keys ({e}) — remove it to have new keys made",
             path.display()
         ))
@@ -83,7 +83,7 @@ async fn works(node: &AdminClient, settle: Duration) -> Result<bool> {
 }
 
 fn failed(node: &AdminClient, what: &str, e: AdminError) -> Error {
-    Error::State(format!(
+    Error::state(format!(
         "control plane keys: {what} through {}: {e}",
         node.endpoint()
     ))
@@ -174,7 +174,7 @@ pub async fn ensure(
     )
     .await?;
     let json = serde_json::to_vec_pretty(&new)
-        .map_err(|e| Error::State(format!("cannot encode the control plane's keys: {e}")))?;
+        .map_err(|e| Error::state(format!("cannot encode the control plane's keys: {e}")))?;
     state.write_atomic(KEYS_FILE, &json, 0o600)?;
     if let Some(old) = old.filter(|o| o.access_key != new.access_key) {
         match root
@@ -191,7 +191,7 @@ pub async fn ensure(
     }
     let fresh = AdminClient::new(http, &endpoint, (&new).into());
     if !works(&fresh, SETTLE).await? {
-        return Err(Error::State(format!(
+        return Err(Error::state(format!(
             "control plane keys: the new service account {} is refused by {endpoint} — is user {PARENT_USER} disabled? (`rustfs admin user enable {PARENT_USER}`)",
             new.access_key
         )));

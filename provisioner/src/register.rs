@@ -23,9 +23,9 @@ use crate::state::StateDir;
 /// address is this machine's loopback: the provisioner sends it credentials.
 pub fn client(inv: &Inventory, state: &StateDir, timeout: Duration) -> Result<reqwest::Client> {
     let Some(cp) = &inv.control_plane else {
-        return Err(Error::State("no control plane is configured".into()));
+        return Err(Error::state("no control plane is configured"));
     };
-    let err = |m: String| Error::State(format!("control plane {}: {m}", cp.address));
+    let err = |m: String| Error::state(format!("control plane {}: {m}", cp.address));
     control_plane_transport(&cp.address).map_err(err)?;
     let mut b = reqwest::Client::builder()
         .timeout(timeout)
@@ -109,10 +109,10 @@ pub fn request(
 /// The typed client of the configured control plane, calling with `token`.
 pub fn api(inv: &Inventory, state: &StateDir, token: &Secret, timeout: Duration) -> Result<Client> {
     let Some(cp) = &inv.control_plane else {
-        return Err(Error::State("no control plane is configured".into()));
+        return Err(Error::state("no control plane is configured"));
     };
     Client::new(&cp.address, token.expose(), client(inv, state, timeout)?)
-        .map_err(|e| Error::State(e.to_string()))
+        .map_err(|e| Error::state(e.to_string()))
 }
 
 /// Registers (or updates) the cluster; returns a one-line account of what the control plane did.
@@ -132,10 +132,10 @@ pub async fn register(
         .register_cluster(&inv.cluster.name, &body)
         .await
         .map_err(|e| match e {
-            ClientError::Unauthorized { .. } => Error::State(format!(
+            ClientError::Unauthorized { .. } => Error::state(format!(
                 "{e} — set control_plane.token or token_file to a valid token"
             )),
-            e => Error::State(format!("registration: {e}")),
+            e => Error::state(format!("registration: {e}")),
         })?;
     Ok(if r.created {
         format!("cluster {} registered", r.cluster.name)
@@ -164,7 +164,7 @@ pub async fn view(inv: &Inventory, state: &StateDir, token: &Secret) -> Result<V
     let h = api(inv, state, token, Duration::from_secs(10))?
         .cluster_health(&inv.cluster.name)
         .await
-        .map_err(|e| Error::State(e.to_string()))?;
+        .map_err(|e| Error::state(e.to_string()))?;
     let mut lines = vec![format!(
         "control plane {}: cluster {} {}, nodes up {}/{} (down {}, unknown {}), drives offline {}/{}",
         cp.address,

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::facts::SERVICE_NAME;
 use crate::inventory::{Connection, Host, Inventory, Secret};
-use crate::paths::{unit_path, HostPaths};
+use crate::paths::unit_path;
 
 const ENV_TEMPLATE: &str = include_str!("../templates/rustfs.env.hbs");
 const UNIT_TEMPLATE: &str = include_str!("../templates/rustfs.service.hbs");
@@ -219,7 +219,7 @@ fn compress(items: &[&str]) -> Option<String> {
 /// Renders `host`'s files; the nodes' scrape token is `metrics_token`.
 pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Rendered> {
     let hb = engine()?;
-    let paths = HostPaths::of(inv, host);
+    let paths = inv.paths(host);
     let env_file = paths.env_file();
     let listen_host = match host.connection {
         Connection::Ssh => String::new(),

@@ -15,7 +15,7 @@ use crate::inventory::Secret;
 use crate::state::StateDir;
 
 /// The secret file, inside the state directory.
-pub const RPC_SECRET: &str = "rpc.secret";
+pub use rustfs_hostops::paths::RPC_SECRET;
 /// Stands for a secret not made yet (planning never makes one), so it shows as pending.
 pub const UNISSUED_SECRET: &str = "unissued-rpc-secret";
 /// Fewest characters a secret may have (the node refuses shorter ones).
@@ -56,7 +56,7 @@ pub fn existing(state: &StateDir) -> Result<Option<Secret>> {
     let path = state.path().join(RPC_SECRET);
     parse(&text)
         .map(Some)
-        .map_err(|m| Error::State(format!("{}: {m}", path.display())))
+        .map_err(|m| Error::state(format!("{}: {m}", path.display())))
 }
 
 /// The secret(s), made and kept now when there are none yet.

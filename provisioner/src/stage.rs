@@ -53,7 +53,7 @@ pub async fn stage_actions(
     // On SSH hosts the node runs as the service user (systemd's `User=`, or dropping to it after
     // binding); local nodes run as whoever runs the provisioner and own what it writes.
     let ssh = host.connection == Connection::Ssh;
-    let paths = HostPaths::of(inv, host);
+    let paths = inv.paths(host);
     let tmp = conn.temp_dir().await?;
     let mut uploads = Vec::new();
     let mut script = vec![
@@ -166,7 +166,7 @@ pub async fn stage_actions(
     }
     if let Err(e) = conn.upload(&uploads).await {
         let _ = conn.run(&format!("rm -rf {}", shell_quote(&tmp))).await;
-        return Err(e);
+        return Err(e.into());
     }
     conn.run_checked("installing the staged files", &script.join("\n"))
         .await?;

@@ -25,14 +25,14 @@ fn http_client(inv: &Inventory, ca_pem: Option<&str>) -> Result<SharedHttpClient
         return Ok(aws_smithy_http_client::Builder::new().build_http());
     }
     let Some(pem) = ca_pem else {
-        return Err(Error::Pki(
-            "TLS is on but the state directory holds no cluster CA — run `rustfs-provision ca` or `apply`".into(),
+        return Err(Error::pki(
+            "TLS is on but the state directory holds no cluster CA — run `rustfs-provision ca` or `apply`",
         ));
     };
     let context = TlsContext::builder()
         .with_trust_store(TrustStore::empty().with_pem_certificate(pem.as_bytes()))
         .build()
-        .map_err(|e| Error::Pki(format!("the cluster CA cannot be used for S3 checks: {e}")))?;
+        .map_err(|e| Error::pki(format!("the cluster CA cannot be used for S3 checks: {e}")))?;
     Ok(aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(context)

@@ -22,7 +22,6 @@ use crate::facts::{self, Facts};
 use crate::health;
 use crate::hostkeys::HostKeyPolicy;
 use crate::inventory::{Host, Inventory};
-use crate::paths::HostPaths;
 use crate::pki;
 use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan, UNISSUED};
 use crate::progress::{Progress, Step};
@@ -98,7 +97,7 @@ where
 
 fn message(e: &Error) -> String {
     match e {
-        Error::Host { message, .. } => message.clone(),
+        Error::Ops(rustfs_hostops::Error::Host { message, .. }) => message.clone(),
         other => other.to_string(),
     }
 }
@@ -146,9 +145,9 @@ pub async fn prepare<'a>(
     let policy = &policy;
     let gathered = limited(opts.run.concurrency, inv.hosts.iter(), |host| async move {
         progress.step(host.name(), Step::Connect);
-        let conn = HostConn::connect(inv, host, policy, opts.run.ssh)
+        let conn = HostConn::connect(&inv.target(host), policy, opts.run.ssh)
             .await
-            .map_err(|e| (Step::Connect, e))?;
+            .map_err(|e| (Step::Connect, e.into()))?;
         progress.step(host.name(), Step::Facts);
         match facts::gather(&conn, inv, host).await {
             Ok(f) => Ok((conn, f)),
@@ -347,7 +346,7 @@ async fn run_phases(
         }
     }
     let results = limited(limit, live.iter(), |l| async move {
-        let paths = HostPaths::of(inv, l.host);
+        let paths = inv.paths(l.host);
         let restart = l.actions.iter().find_map(|a| match a {
             Action::StartService { restart } => Some(*restart),
             _ => None,
@@ -406,8 +405,7 @@ async fn run_phases(
                 let mut line = format!("{name}: {answer}");
                 if let Some(l) = live.iter().find(|l| l.host.name() == name) {
                     let tail =
-                        service::log_tail(&l.conn, &HostPaths::of(inv, l.host), l.facts.init, 5)
-                            .await;
+                        service::log_tail(&l.conn, &inv.paths(l.host), l.facts.init, 5).await;
                     if !tail.is_empty() {
                         line.push_str(&format!(
                             "\n      last log lines:\n      {}",
@@ -467,7 +465,7 @@ async fn run_phases(
         };
         let keys = match health::client_with_timeout(inv, cluster_ca, Duration::from_secs(30)) {
             Ok(http) => poll_account::ensure(inv, state, hosts[0], http).await,
-            Err(e) => Err(Error::State(e)),
+            Err(e) => Err(Error::state(e)),
         };
         let keys = match keys {
             Ok(k) => k,
@@ -500,7 +498,7 @@ async fn run_phases(
         }
         Err(e) => {
             let i = match &e {
-                Error::Host { host, .. } => {
+                Error::Ops(rustfs_hostops::Error::Host { host, .. }) => {
                     live.iter().find(|l| l.host.name() == host).map(|l| l.index)
                 }
                 _ => None,
@@ -544,14 +542,14 @@ async fn record_deployment(state: &StateDir, live: &[Live<'_>]) -> Result<String
     }
     let mut ids = ids.into_iter();
     let (Some(id), None) = (ids.next(), ids.next()) else {
-        return Err(Error::State(
-            "the drives carry different deployment ids — several clusters share these hosts; check the inventory".into(),
+        return Err(Error::state(
+            "the drives carry different deployment ids — several clusters share these hosts; check the inventory",
         ));
     };
     match known_deployment(state) {
         Some(known) if known == id => {}
         Some(known) => {
-            return Err(Error::State(format!(
+            return Err(Error::state(format!(
                 "the cluster's drives belong to deployment {id}, but the state directory records {known}"
             )))
         }

@@ -18,6 +18,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use rustfs_hostops::paths::HostPaths;
+use rustfs_hostops::target::{Target, Via};
+
+/// How the provisioner reaches a host (`connection:`), and a host's SSH settings resolved.
+pub use rustfs_hostops::target::{Connection, SshTarget};
 
 pub use envsubst::substitute;
 pub use network::{control_plane_transport, is_loopback_url};
@@ -130,17 +135,6 @@ pub struct SshDefaults {
     /// known_hosts file checked for host keys (default `~/.ssh/known_hosts`).
     #[serde(default)]
     pub known_hosts: Option<String>,
-}
-
-/// How the provisioner reaches a host.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Connection {
-    /// Over SSH (the default).
-    #[default]
-    Ssh,
-    /// This machine: commands run as local processes, no SSH.
-    Local,
 }
 
 /// Per-host SSH overrides.
@@ -363,23 +357,10 @@ fn default_cp_port() -> u16 {
     7070
 }
 
-/// Resolved SSH settings of one host (defaults applied).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SshTarget {
-    pub address: String,
-    pub port: u16,
-    pub user: String,
-    pub key_path: PathBuf,
-    pub host_key: Option<String>,
-}
-
 impl Inventory {
     /// Reads, substitutes, parses and validates an inventory file.
     pub fn load(path: &Path) -> Result<Inventory> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.into(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
         Self::from_str_with(path, &text, &|name| std::env::var(name).ok())
     }
 
@@ -437,6 +418,27 @@ impl Inventory {
     }
 
     /// Resolved SSH settings for `host`.
+    /// What host operations need to reach `host`.
+    pub fn target(&self, host: &Host) -> Target {
+        Target {
+            name: host.name().to_string(),
+            via: match host.connection {
+                Connection::Local => Via::Local,
+                Connection::Ssh => Via::Ssh(self.ssh_target(host)),
+            },
+        }
+    }
+
+    /// Where `host`'s install lives (`connection: local` hosts get directories of their own).
+    pub fn paths(&self, host: &Host) -> HostPaths {
+        HostPaths::new(
+            &self.install_dir,
+            &self.config_dir,
+            host.connection,
+            host.name(),
+        )
+    }
+
     pub fn ssh_target(&self, host: &Host) -> SshTarget {
         let port = host.ssh.port.or(self.ssh.port).unwrap_or(DEFAULT_SSH_PORT);
         SshTarget {

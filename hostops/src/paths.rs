@@ -2,9 +2,11 @@
 //! they are; `connection: local` hosts share one machine, so each gets `install_dir/NAME` and
 //! `config_dir/NAME` of its own (binary, pid file, log, env file, certificates).
 
-use crate::facts::SERVICE_NAME;
-use crate::inventory::{Connection, Host, Inventory};
+use crate::service::SERVICE_NAME;
+use crate::target::Connection;
 
+/// The RPC secret's file name, in the config directory.
+pub const RPC_SECRET: &str = "rpc.secret";
 /// The root password's file name, in the config directory.
 pub const ROOT_PASSWORD: &str = "root.password";
 
@@ -18,16 +20,21 @@ pub struct HostPaths {
 }
 
 impl HostPaths {
-    /// The paths of `host` in `inv`.
-    pub fn of(inv: &Inventory, host: &Host) -> HostPaths {
-        match host.connection {
+    /// The paths of host `name` reached over `connection`, given the cluster's directories.
+    pub fn new(
+        install_dir: &str,
+        config_dir: &str,
+        connection: Connection,
+        name: &str,
+    ) -> HostPaths {
+        match connection {
             Connection::Ssh => HostPaths {
-                install_dir: inv.install_dir.clone(),
-                config_dir: inv.config_dir.clone(),
+                install_dir: install_dir.to_string(),
+                config_dir: config_dir.to_string(),
             },
             Connection::Local => HostPaths {
-                install_dir: format!("{}/{}", inv.install_dir, host.name()),
-                config_dir: format!("{}/{}", inv.config_dir, host.name()),
+                install_dir: format!("{install_dir}/{name}"),
+                config_dir: format!("{config_dir}/{name}"),
             },
         }
     }
@@ -66,7 +73,7 @@ impl HostPaths {
     }
     /// The cluster RPC secret (`RUSTFS_RPC_SECRET_FILE`), beside the env file.
     pub fn rpc_secret_file(&self) -> String {
-        format!("{}/{}", self.config_dir, crate::rpc_secret::RPC_SECRET)
+        format!("{}/{}", self.config_dir, RPC_SECRET)
     }
     /// The root password (`RUSTFS_ROOT_PASSWORD_FILE`), beside the env file: a reload, not a
     /// restart, puts a new one in force.

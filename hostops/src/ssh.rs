@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use crate::error::{Error, Result};
 use crate::exec::Output;
 use crate::hostkeys::{HostKeyPolicy, Trusted};
-use crate::inventory::SshTarget;
+use crate::target::SshTarget;
 
 /// Deadlines and keepalive of SSH sessions.
 #[derive(Debug, Clone, Copy)]

@@ -8,8 +8,8 @@ use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
 use crate::hostkeys::HostKeyPolicy;
-use crate::inventory::{Connection, Host, Inventory};
 use crate::ssh::{SshOptions, SshSession};
+use crate::target::{Target, Via};
 
 /// What a finished command left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,20 +66,18 @@ impl std::fmt::Debug for HostConn {
 }
 
 impl HostConn {
-    /// Connects to `host` (SSH or local) and checks that privileged commands can run.
+    /// Connects to `target` (SSH or local) and checks that privileged commands can run.
     pub async fn connect(
-        inv: &Inventory,
-        host: &Host,
+        target: &Target,
         policy: &HostKeyPolicy,
         opts: SshOptions,
     ) -> Result<HostConn> {
-        let label = host.name().to_string();
-        let (transport, sudo) = match host.connection {
-            Connection::Local => (Transport::Local, false),
-            Connection::Ssh => {
-                let target = inv.ssh_target(host);
-                let session = SshSession::connect(&label, &target, policy, opts).await?;
-                (Transport::Ssh(session), target.user != "root")
+        let label = target.name.clone();
+        let (transport, sudo) = match &target.via {
+            Via::Local => (Transport::Local, false),
+            Via::Ssh(ssh) => {
+                let session = SshSession::connect(&label, ssh, policy, opts).await?;
+                (Transport::Ssh(session), ssh.user != "root")
             }
         };
         let conn = HostConn {

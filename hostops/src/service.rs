@@ -3,8 +3,18 @@
 
 use crate::error::Result;
 use crate::exec::{shell_quote, HostConn};
-use crate::facts::{InitSystem, SERVICE_NAME};
 use crate::paths::{unit_path, HostPaths};
+
+/// Name of the systemd unit and of the service everywhere.
+pub const SERVICE_NAME: &str = "rustfs";
+
+/// The host's init system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitSystem {
+    Systemd,
+    /// No systemd: the rendered start script (`bin/rustfs-ctl`) manages the node.
+    Other,
+}
 
 /// Starts the node, or restarts it when `restart` (a running node picks up its new binary,
 /// configuration or certificates only on restart).

@@ -1,7 +1,6 @@
-//! `binary.url`: the binary is downloaded once, on this machine, into the state directory
-//! (`binaries/SHA256`), hashed while it streams and kept only when it matches `binary.sha256`.
-//! From then on it is staged like a local `binary.path`, so hosts never need to reach the URL.
-//! A failed download or a wrong hash stops the run before any host is touched.
+//! A binary fetched from a URL: downloaded once, on this machine, into the state directory
+//! (`binaries/SHA256`), hashed while it streams and kept only when it matches the expected
+//! sha256. From then on it is staged like a local file, so hosts never need to reach the URL.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -11,7 +10,6 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::inventory::Inventory;
 use crate::state::StateDir;
 
 /// How long a download may take in all.
@@ -23,7 +21,7 @@ fn fail(message: String) -> Error {
 }
 
 /// sha256 (hex) of a file, read in 1 MiB pieces.
-pub(crate) fn sha256_of(path: &Path) -> std::io::Result<String> {
+pub fn sha256_of(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -36,20 +34,15 @@ pub(crate) fn sha256_of(path: &Path) -> std::io::Result<String> {
     }
 }
 
-/// With `binary.url`: makes sure the binary is in the state directory's cache (downloading it
-/// when missing or damaged) and points `binary.path` at it. Without, does nothing.
-pub async fn fetch_binary(inv: &mut Inventory, state: &StateDir) -> Result<()> {
-    let (Some(url), None, Some(want)) = (&inv.binary.url, &inv.binary.path, &inv.binary.sha256)
-    else {
-        return Ok(());
-    };
+/// The file with sha256 `want` from `url`, in the state directory's cache: downloaded when
+/// missing or damaged, checked either way.
+pub async fn cached(state: &StateDir, url: &str, want: &str) -> Result<PathBuf> {
     let want = want.to_ascii_lowercase();
     let path = state.path().join("binaries").join(&want);
     if sha256_of(&path).ok().as_deref() != Some(want.as_str()) {
         download(url, &want, &path).await?;
     }
-    inv.binary.path = Some(path.display().to_string());
-    Ok(())
+    Ok(path)
 }
 
 async fn download(url: &str, want: &str, path: &PathBuf) -> Result<()> {
@@ -65,12 +58,12 @@ async fn download(url: &str, want: &str, path: &PathBuf) -> Result<()> {
         .map_err(|e| fail(format!("cannot make an HTTP client: {e}")))?;
     let mut resp = client.get(url).send().await.map_err(|e| {
         fail(format!(
-            "downloading binary.url {url}: {e} — check the URL and this machine's network"
+            "downloading {url}: {e} — check the URL and this machine's network"
         ))
     })?;
     if !resp.status().is_success() {
         return Err(fail(format!(
-            "downloading binary.url {url}: HTTP {} — check the URL",
+            "downloading {url}: HTTP {} — check the URL",
             resp.status()
         )));
     }
@@ -89,11 +82,10 @@ async fn download(url: &str, want: &str, path: &PathBuf) -> Result<()> {
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     loop {
-        let chunk = resp.chunk().await.map_err(|e| {
-            fail(format!(
-                "downloading binary.url {url}: {e} after {bytes} bytes"
-            ))
-        });
+        let chunk = resp
+            .chunk()
+            .await
+            .map_err(|e| fail(format!("downloading {url}: {e} after {bytes} bytes")));
         let chunk = match chunk {
             Ok(Some(c)) => c,
             Ok(None) => break,
@@ -110,7 +102,7 @@ async fn download(url: &str, want: &str, path: &PathBuf) -> Result<()> {
     if got != want {
         let _ = std::fs::remove_file(&part);
         return Err(fail(format!(
-            "binary.url {url} has sha256 {got} ({bytes} bytes), but binary.sha256 is {want} — the download was discarded; fix binary.sha256 or the URL"
+            "{url} has sha256 {got} ({bytes} bytes), but {want} was expected — the download was discarded; fix the expected sha256 or the URL"
         )));
     }
     file.sync_all().map_err(werr)?;
@@ -142,15 +134,6 @@ mod tests {
         url
     }
 
-    fn inventory(url: &str, sha: &str) -> Inventory {
-        let yaml = format!(
-            "version: 1\ncluster: {{ name: dl }}\nbinary: {{ url: \"{url}/rustfs\", sha256: \"{sha}\" }}\n\
-             hosts:\n  - {{ name: n1, address: 127.0.0.2, connection: local, drives: [/d1, /d2] }}\n\
-             credentials: {{ user: admin, password: secret-password }}\n"
-        );
-        Inventory::from_str_with(Path::new("inv.yaml"), &yaml, &|_| None).unwrap()
-    }
-
     const BODY: &[u8] = b"\x7fELF pretend this is rustfs";
 
     fn sha(b: &[u8]) -> String {
@@ -162,15 +145,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = StateDir::open(dir.path()).unwrap();
         let url = serve("200 OK", BODY);
-        let mut inv = inventory(&url, &sha(BODY));
-        fetch_binary(&mut inv, &state).await.unwrap();
-        let path = inv.binary.path.clone().unwrap();
+        let path = cached(&state, &format!("{url}/rustfs"), &sha(BODY))
+            .await
+            .unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), BODY);
-        assert!(path.ends_with(&sha(BODY)), "{path}");
-        // Cached: no server needed the second time.
-        let mut again = inventory("http://127.0.0.1:1", &sha(BODY));
-        fetch_binary(&mut again, &state).await.unwrap();
-        assert_eq!(again.binary.path.unwrap(), path);
+        assert!(path.ends_with(sha(BODY)), "{path:?}");
+        // Cached: no server needed the second time (port 1 of loopback is never asked).
+        let again = cached(&state, "http://127.0.0.1:1/rustfs", &sha(BODY))
+            .await
+            .unwrap();
+        assert_eq!(again, path);
     }
 
     #[tokio::test]
@@ -179,10 +163,7 @@ mod tests {
         let state = StateDir::open(dir.path()).unwrap();
         let url = serve("200 OK", BODY);
         let wrong = "0".repeat(64);
-        let err = fetch_binary(&mut inventory(&url, &wrong), &state)
-            .await
-            .unwrap_err()
-            .to_string();
+        let err = cached(&state, &url, &wrong).await.unwrap_err().to_string();
         assert!(
             err.contains(&sha(BODY)) && err.contains(&wrong) && err.contains("discarded"),
             "{err}"
@@ -192,7 +173,7 @@ mod tests {
             .collect();
         assert!(left.is_empty(), "{left:?}");
         let missing = serve("404 Not Found", b"no");
-        let err = fetch_binary(&mut inventory(&missing, &sha(BODY)), &state)
+        let err = cached(&state, &missing, &sha(BODY))
             .await
             .unwrap_err()
             .to_string();
