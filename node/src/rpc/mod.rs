@@ -7,3 +7,6 @@ pub mod auth;
 pub mod client;
 pub mod server;
 pub mod wire;
+
+#[cfg(test)]
+mod golden;
