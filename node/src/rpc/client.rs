@@ -3,11 +3,11 @@
 //! probed in the background; until a probe succeeds, calls to it fail at once instead of waiting.
 
 use super::auth::{RpcKeys, StreamMac, STREAM_BODY};
+use super::calls::{CallError, CallResult, DriveRpc, Payload};
 use super::wire::{
-    self, DriveCall, DriveReply, LockCall, LockReply, LockRequest, PeerInfo, WireError,
-    MAX_CALL_BYTES, RPC_PREFIX,
+    self, DriveReply, LockCall, LockReply, LockRequest, PeerInfo, WireError, MAX_CALL_BYTES,
+    RPC_PREFIX,
 };
-use crate::store::{DriveError, DriveResult};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -161,8 +161,16 @@ impl Peer {
         (req, signed.stream)
     }
 
-    fn offline_error(&self) -> DriveError {
-        DriveError::Offline(format!("node {}", self.0.addr))
+    pub(crate) fn offline_error(&self) -> CallError {
+        CallError::Offline(self.0.addr.clone())
+    }
+
+    /// A reply that is not what the call expects.
+    pub(crate) fn malformed(&self, what: String) -> CallError {
+        CallError::Malformed {
+            peer: self.0.addr.clone(),
+            what,
+        }
     }
 
     /// Marks the peer offline (once) and probes it until it answers again.
@@ -200,7 +208,7 @@ impl Peer {
         &self,
         build: reqwest::RequestBuilder,
         deadline: Deadline,
-    ) -> DriveResult<reqwest::Response> {
+    ) -> CallResult<reqwest::Response> {
         if !self.is_online() {
             return Err(self.offline_error());
         }
@@ -219,7 +227,7 @@ impl Peer {
         &self,
         build: reqwest::RequestBuilder,
         deadline: Deadline,
-    ) -> DriveResult<reqwest::Response> {
+    ) -> CallResult<reqwest::Response> {
         let resp = match deadline {
             Deadline::Total => build.timeout(self.0.timeout).send().await,
             Deadline::Caller => build.send().await,
@@ -232,9 +240,9 @@ impl Peer {
             },
         };
         match resp {
-            Ok(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED => Err(DriveError::Offline(
-                PeerError::Refused(self.0.addr.clone()).to_string(),
-            )),
+            Ok(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED => {
+                Err(PeerError::Refused(self.0.addr.clone()).into())
+            }
             Ok(r) => Ok(r),
             Err(e) => {
                 self.mark_offline(&e.to_string());
@@ -245,13 +253,12 @@ impl Peer {
 
     /// Reads a whole (bounded) body under the deadline.
     /// A reply longer than [`MAX_CALL_BYTES`] is refused (a broken or hostile peer).
-    pub(crate) async fn body(&self, r: reqwest::Response) -> DriveResult<Bytes> {
+    pub(crate) async fn body(&self, r: reqwest::Response) -> CallResult<Bytes> {
         use futures::StreamExt;
-        let too_long = |n: u64| DriveError::Io {
-            drive: self.0.addr.clone(),
-            source: std::io::Error::other(format!(
+        let too_long = |n: u64| {
+            self.malformed(format!(
                 "reply of {n} bytes refused (at most {MAX_CALL_BYTES})"
-            )),
+            ))
         };
         if let Some(n) = r.content_length().filter(|n| *n > MAX_CALL_BYTES as u64) {
             return Err(too_long(n));
@@ -276,7 +283,7 @@ impl Peer {
         &self,
         path: &str,
         body: Vec<u8>,
-    ) -> DriveResult<T> {
+    ) -> CallResult<T> {
         let r = self
             .send(
                 self.request(reqwest::Method::POST, path, body),
@@ -290,57 +297,48 @@ impl Peer {
         &self,
         path: &str,
         r: reqwest::Response,
-    ) -> DriveResult<T> {
+    ) -> CallResult<T> {
         let status = r.status();
         let bytes = self.body(r).await?;
-        if !status.is_success() {
-            // 400 is a call the peer could not decode: one its (older) build does not have.
-            let kind = match status {
-                reqwest::StatusCode::BAD_REQUEST => std::io::ErrorKind::Unsupported,
-                _ => std::io::ErrorKind::Other,
-            };
-            return Err(DriveError::Io {
-                drive: self.0.addr.clone(),
-                source: std::io::Error::new(
-                    kind,
-                    format!(
-                        "rpc {path} answered {status}: {}",
-                        String::from_utf8_lossy(&bytes)
-                    ),
-                ),
-            });
+        let body = || String::from_utf8_lossy(&bytes).into_owned();
+        match status {
+            s if s.is_success() => {}
+            // A call the peer could not decode: one its (older) build does not have.
+            reqwest::StatusCode::BAD_REQUEST => {
+                return Err(CallError::Unsupported {
+                    peer: self.0.addr.clone(),
+                    path: path.to_string(),
+                    body: body(),
+                })
+            }
+            s => return Err(self.malformed(format!("rpc {path} answered {s}: {}", body()))),
         }
-        wire::decode(&bytes).map_err(|e| DriveError::Io {
-            drive: self.0.addr.clone(),
-            source: std::io::Error::other(format!("rpc {path} answer does not decode: {e}")),
-        })
+        wire::decode(&bytes)
+            .map_err(|e| self.malformed(format!("rpc {path} answer does not decode: {e}")))
     }
 
-    /// One call on the peer's drive at `drive` (its path on the peer).
-    pub async fn drive_call(&self, drive: &str, call: &DriveCall) -> DriveResult<DriveReply> {
-        let path = format!("/drive?drive={}", rustfs_common::names::url_encode(drive));
-        let r: Result<DriveReply, WireError> = self.call(&path, wire::encode(call)).await?;
-        r.map_err(DriveError::from)
-    }
-
-    /// A drive call that may rightly take long (a deep shard check reads whole files): bounded by
-    /// `limit` instead of the RPC deadline, and a slow answer does not mark the peer offline.
-    pub async fn drive_call_slow(
+    /// One call on the peer's drive at `drive` (its path on the peer), answering the call's own
+    /// type. `limit`: a call that may rightly take long (a deep shard check reads whole files) is
+    /// bounded by it instead of the RPC deadline, and a slow answer does not mark the peer
+    /// offline.
+    pub async fn drive_call<C: DriveRpc>(
         &self,
         drive: &str,
-        call: &DriveCall,
-        limit: Duration,
-    ) -> DriveResult<DriveReply> {
+        call: C,
+        limit: Option<Duration>,
+    ) -> CallResult<C::Reply> {
         let path = format!("/drive?drive={}", rustfs_common::names::url_encode(drive));
-        let r = self
-            .send(
-                self.request(reqwest::Method::POST, &path, wire::encode(call))
-                    .timeout(limit),
-                Deadline::Caller,
-            )
-            .await?;
-        let r: Result<DriveReply, WireError> = self.decode_reply(&path, r).await?;
-        r.map_err(DriveError::from)
+        let body = wire::encode(&call.into_call());
+        let r: Result<DriveReply, WireError> = match limit {
+            None => self.call(&path, body).await?,
+            Some(limit) => {
+                let req = self.request(reqwest::Method::POST, &path, body);
+                let r = self.send(req.timeout(limit), Deadline::Caller).await?;
+                self.decode_reply(&path, r).await?
+            }
+        };
+        C::Reply::from_reply(r?)
+            .map_err(|other| self.malformed(format!("unexpected reply {other:?} to {path}")))
     }
 
     /// One call on the peer's lock table; an unreachable peer counts as a refusal. Both sides'

@@ -23,7 +23,6 @@ use futures::StreamExt;
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use serde::Deserialize;
-use serde_bytes::ByteBuf;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,7 +33,7 @@ use uuid::Uuid;
 const HANDLE_IDLE: Duration = Duration::from_secs(120);
 
 /// Something a peer holds open on this node.
-enum Opened {
+pub(super) enum Opened {
     /// A pinned data dir.
     Data(Arc<dyn DataReader>),
     /// A shard file, and the data dir handle it was opened through (kept alive by its reads).
@@ -115,7 +114,7 @@ impl RpcState {
             .ok_or_else(|| DriveError::Offline(format!("{path} (not a drive of this node)")))
     }
 
-    fn open(&self, opened: Opened) -> u64 {
+    pub(super) fn open(&self, opened: Opened) -> u64 {
         let h = self.next_handle.fetch_add(1, Ordering::Relaxed);
         self.handles.lock().insert(
             h,
@@ -128,68 +127,16 @@ impl RpcState {
     }
 
     async fn drive_call(&self, path: &str, call: DriveCall) -> DriveResult<DriveReply> {
-        let d = self.drive(path)?;
-        use DriveCall as C;
-        use DriveReply as R;
-        let bytes = |v: Vec<u8>| R::Bytes(ByteBuf::from(v));
-        let list = |v: Vec<Vec<u8>>| R::BytesList(v.into_iter().map(ByteBuf::from).collect());
-        Ok(match call {
-            C::IsOnline => R::Bool(d.is_online().await),
-            C::DiskInfo => R::DiskInfo(d.disk_info().await?),
-            C::ReadFormat => R::Format(d.read_format().await?),
-            C::WriteFormat(f) => R::Unit.after(d.write_format(&f).await)?,
-            C::ReadSysFile(n) => bytes(d.read_sys_file(&n).await?),
-            C::WriteSysFile(n, b) => R::Unit.after(d.write_sys_file(&n, &b).await)?,
-            C::MakeBucket(b, t) => R::Unit.after(d.make_bucket(&b, t).await)?,
-            C::ListBuckets => R::Buckets(d.list_buckets().await?),
-            C::StatBucket(b) => R::Bucket(d.stat_bucket(&b).await?),
-            C::DeleteBucket(b) => R::Unit.after(d.delete_bucket(&b).await)?,
-            C::ReadMeta(b, k) => R::Meta(d.read_meta(&b, &k).await?),
-            C::ReadVersions(b, k, sel) => R::Meta(d.read_versions(&b, &k, sel).await?),
-            C::RemoveTmp(id) => R::Unit.after(d.remove_tmp(id).await)?,
-            C::Commit(b, k, src, v, id) => R::Bool(d.commit(&b, &k, src, *v, id).await?),
-            C::UndoCommit(b, k, id, v, kept) => {
-                R::Unit.after(d.undo_commit(&b, &k, id, &v, kept).await)?
-            }
-            C::FinishCommit(id) => R::Unit.after(d.finish_commit(id).await)?,
-            C::DeleteVersion(b, k, v) => R::Unit.after(d.delete_version(&b, &k, v).await)?,
-            C::UpdateAttrs(b, k, v, t, a) => {
-                R::Unit.after(d.update_attrs(&b, &k, v, t, a).await)?
-            }
-            C::OpenShard(b, k, dd, part) => {
-                let reader: Arc<dyn ShardReader> = d.open_shard(&b, &k, dd, part).await?.into();
-                R::Handle(self.open(Opened::Shard(reader, None)))
-            }
-            C::OpenData(b, k, dd) => {
-                let data: Arc<dyn DataReader> = d.open_data(&b, &k, dd).await?.into();
-                R::Handle(self.open(Opened::Data(data)))
-            }
-            C::OpenPart(h, part) => {
-                let data = match self.touch(h)? {
-                    Opened::Data(data) => data,
-                    Opened::Shard(..) => return Err(DriveError::NotFound),
-                };
-                let reader: Arc<dyn ShardReader> = data.open_part(part).await?.into();
-                R::Handle(self.open(Opened::Shard(reader, Some(h))))
-            }
-            C::CloseHandle(h) => {
-                self.handles.lock().remove(&h);
-                R::Unit
-            }
-            C::WriteUpload(b, id, m) => R::Unit.after(d.write_upload(&b, id, &m).await)?,
-            C::ReadUpload(b, id) => bytes(d.read_upload(&b, id).await?),
-            C::ListUploads(b) => list(d.list_uploads(&b).await?),
-            C::CommitPart(b, id, part, tmp) => {
-                R::Unit.after(d.commit_part(&b, id, &part, tmp).await)?
-            }
-            C::ListParts(b, id) => R::PartRecords(d.list_parts(&b, id).await?),
-            C::DeleteUpload(b, id) => R::Unit.after(d.delete_upload(&b, id).await)?,
-            C::CheckParts(b, k, v, deep) => R::Parts(d.check_parts(&b, &k, &v, deep).await?),
-        })
+        self.serve_call(self.drive(path)?, call).await
+    }
+
+    /// Forgets handle `h` (the peer closed it).
+    pub(super) fn close(&self, h: u64) {
+        self.handles.lock().remove(&h);
     }
 
     /// What handle `h` holds, marking it (and the data dir it came from) used.
-    fn touch(&self, h: u64) -> DriveResult<Opened> {
+    pub(super) fn touch(&self, h: u64) -> DriveResult<Opened> {
         let mut handles = self.handles.lock();
         let now = Instant::now();
         let entry = handles.get_mut(&h).ok_or(DriveError::NotFound)?;
@@ -209,12 +156,6 @@ impl RpcState {
             Opened::Shard(r, _) => Ok(r),
             Opened::Data(_) => Err(DriveError::NotFound),
         }
-    }
-}
-
-impl DriveReply {
-    fn after(self, r: DriveResult<()>) -> DriveResult<DriveReply> {
-        r.map(|()| self)
     }
 }
 

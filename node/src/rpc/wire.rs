@@ -1,10 +1,11 @@
 //! What travels between nodes: drive calls and replies, lock calls, peer info, and errors, as
 //! MessagePack (JSON for the human-readable peer info).
 
+pub use super::calls::DriveCall;
 use crate::store::format::Format;
-use crate::store::meta::{MetaSel, ObjectMeta, ObjectVersion, VersionAttrs};
+use crate::store::meta::ObjectMeta;
 use crate::store::uploads::PartRecord;
-use crate::store::{BucketInfo, CommitSource, DiskInfo, DriveError, PartState};
+use crate::store::{BucketInfo, DiskInfo, DriveError, PartState};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use uuid::Uuid;
@@ -20,47 +21,8 @@ pub const MAX_FRAME_BYTES: usize = 16 << 20;
 /// Largest request/response body of a drive, lock or walk call.
 pub const MAX_CALL_BYTES: usize = 16 << 20;
 
-/// One request/response call on a drive of the peer.
-#[derive(Debug, Serialize, Deserialize)]
-pub enum DriveCall {
-    IsOnline,
-    DiskInfo,
-    ReadFormat,
-    WriteFormat(Format),
-    ReadSysFile(String),
-    WriteSysFile(String, ByteBuf),
-    MakeBucket(String, i64),
-    ListBuckets,
-    StatBucket(String),
-    DeleteBucket(String),
-    ReadMeta(String, String),
-    RemoveTmp(Uuid),
-    Commit(String, String, CommitSource, Box<ObjectVersion>, Uuid),
-    UndoCommit(String, String, Uuid, Box<ObjectVersion>, bool),
-    FinishCommit(Uuid),
-    DeleteVersion(String, String, Option<Uuid>),
-    /// Opens one part's shard file (a single-part read needs no data dir pin).
-    OpenShard(String, String, Uuid, u32),
-    /// Pins a version's data dir and answers a handle for `OpenPart` calls.
-    OpenData(String, String, Uuid),
-    /// Opens a part's shard file in a pinned data dir; answers a handle for `read` calls.
-    OpenPart(u64, u32),
-    CloseHandle(u64),
-    WriteUpload(String, Uuid, ByteBuf),
-    ReadUpload(String, Uuid),
-    ListUploads(String),
-    CommitPart(String, Uuid, PartRecord, Uuid),
-    ListParts(String, Uuid),
-    DeleteUpload(String, Uuid),
-    /// Checks the version's shard files on the drive (deep: every block's hash).
-    CheckParts(String, String, Box<ObjectVersion>, bool),
-    /// Replaces a version's in-place attributes (tags, ...).
-    UpdateAttrs(String, String, Option<Uuid>, i64, VersionAttrs),
-    /// Some versions of an object (a GET's). Added within v2: a peer of an older build answers
-    /// 400, and the caller falls back to `ReadMeta` (ARCHITECTURE.md, "Versions").
-    ReadVersions(String, String, MetaSel),
-}
-
+/// A drive call's answer (`Ok`, as `Result<DriveReply, WireError>`): one kind per type a call
+/// answers (`rpc::calls::Payload`).
 #[derive(Debug, Serialize, Deserialize)]
 pub enum DriveReply {
     Unit,

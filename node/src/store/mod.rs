@@ -7,7 +7,6 @@
 pub mod format;
 pub mod local;
 pub mod meta;
-pub mod remote;
 pub mod uploads;
 pub mod verify;
 

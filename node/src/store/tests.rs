@@ -5,12 +5,12 @@
 use super::format::Format;
 use super::local::LocalDrive;
 use super::meta::{ErasureInfo, MetaSel, ObjectVersion, PartInfo};
-use super::remote::RemoteDrive;
 use super::uploads::PartRecord;
 use super::{CommitSource, Drive, DriveError, WalkEntry, WalkRequest};
 use crate::erasure::{BitrotAlgo, CodecKind};
 use crate::rpc::auth::RpcKeys;
 use crate::rpc::client::Peer;
+use crate::rpc::remote::RemoteDrive;
 use crate::rpc::server::{router, RpcState};
 use crate::rpc::wire::{DriveCall, PeerInfo};
 use std::collections::{BTreeMap, HashMap};

@@ -1,15 +1,16 @@
 //! A drive on another node, reached over internal RPC. Implements [`Drive`] so the object layer
 //! cannot tell it from a local one; the shared suite in `store/tests.rs` runs against both.
 
-use super::format::Format;
-use super::meta::{MetaSel, ObjectMeta, ObjectVersion, VersionAttrs};
-use super::uploads::PartRecord;
-use super::{
+use super::calls::{call, CallError, DriveRpc};
+use super::client::{Deadline, Peer};
+use super::wire::{self, WireError};
+use crate::store::format::Format;
+use crate::store::meta::{MetaSel, ObjectMeta, ObjectVersion, VersionAttrs};
+use crate::store::uploads::PartRecord;
+use crate::store::{
     BucketInfo, CommitSource, DataReader, DiskInfo, Drive, DriveError, DriveResult, PartState,
     ShardReader, ShardWriter, WalkEntry, WalkRequest,
 };
-use crate::rpc::client::{Deadline, Peer};
-use crate::rpc::wire::{self, DriveCall, DriveReply, WireError};
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
@@ -43,35 +44,20 @@ impl RemoteDrive {
         &self.peer
     }
 
-    async fn call(&self, call: DriveCall) -> DriveResult<DriveReply> {
-        self.peer.drive_call(&self.path, &call).await
+    /// One drive call, answered with its own type (a deep check of shards is bounded by
+    /// `limit` instead of the RPC deadline).
+    async fn call<C: DriveRpc>(&self, call: C) -> DriveResult<C::Reply> {
+        Ok(self.peer.drive_call(&self.path, call, None).await?)
     }
 
-    async fn unit(&self, call: DriveCall) -> DriveResult<()> {
-        match self.call(call).await? {
-            DriveReply::Unit => Ok(()),
-            other => Err(self.unexpected(other)),
+    /// A handle the peer opened for this node.
+    fn handle(&self, handle: u64) -> RemoteHandle {
+        RemoteHandle {
+            peer: self.peer.clone(),
+            handle,
+            path: self.path.clone(),
+            label: self.label.clone(),
         }
-    }
-
-    async fn bytes(&self, call: DriveCall) -> DriveResult<Vec<u8>> {
-        match self.call(call).await? {
-            DriveReply::Bytes(b) => Ok(b.into_vec()),
-            other => Err(self.unexpected(other)),
-        }
-    }
-
-    async fn bytes_list(&self, call: DriveCall) -> DriveResult<Vec<Vec<u8>>> {
-        match self.call(call).await? {
-            DriveReply::BytesList(v) => Ok(v.into_iter().map(ByteBuf::into_vec).collect()),
-            other => Err(self.unexpected(other)),
-        }
-    }
-
-    fn unexpected(&self, reply: DriveReply) -> DriveError {
-        self.io(format!(
-            "unexpected rpc reply {reply:?} — are all nodes running the same version?"
-        ))
     }
 
     fn io(&self, msg: String) -> DriveError {
@@ -97,63 +83,56 @@ impl Drive for RemoteDrive {
     }
 
     async fn disk_info(&self) -> DriveResult<DiskInfo> {
-        match self.call(DriveCall::DiskInfo).await? {
-            DriveReply::DiskInfo(i) => Ok(i),
-            other => Err(self.unexpected(other)),
-        }
+        self.call(call::DiskInfo {}).await
     }
 
     async fn read_format(&self) -> DriveResult<Option<Format>> {
-        match self.call(DriveCall::ReadFormat).await? {
-            DriveReply::Format(f) => Ok(f),
-            other => Err(self.unexpected(other)),
-        }
+        self.call(call::ReadFormat {}).await
     }
 
     async fn write_format(&self, format: &Format) -> DriveResult<()> {
-        self.unit(DriveCall::WriteFormat(format.clone())).await
+        self.call(call::WriteFormat {
+            format: format.clone(),
+        })
+        .await
     }
 
     async fn read_sys_file(&self, name: &str) -> DriveResult<Vec<u8>> {
-        self.bytes(DriveCall::ReadSysFile(name.into())).await
+        let name = name.into();
+        Ok(self.call(call::ReadSysFile { name }).await?.into_vec())
     }
 
     async fn write_sys_file(&self, name: &str, data: &[u8]) -> DriveResult<()> {
-        self.unit(DriveCall::WriteSysFile(name.into(), ByteBuf::from(data)))
-            .await
+        let (name, data) = (name.into(), ByteBuf::from(data));
+        self.call(call::WriteSysFile { name, data }).await
     }
 
     async fn make_bucket(&self, bucket: &str, created_nanos: i64) -> DriveResult<()> {
-        self.unit(DriveCall::MakeBucket(bucket.into(), created_nanos))
-            .await
+        let bucket = bucket.into();
+        self.call(call::MakeBucket {
+            bucket,
+            created_nanos,
+        })
+        .await
     }
 
     async fn list_buckets(&self) -> DriveResult<Vec<BucketInfo>> {
-        match self.call(DriveCall::ListBuckets).await? {
-            DriveReply::Buckets(b) => Ok(b),
-            other => Err(self.unexpected(other)),
-        }
+        self.call(call::ListBuckets {}).await
     }
 
     async fn stat_bucket(&self, bucket: &str) -> DriveResult<BucketInfo> {
-        match self.call(DriveCall::StatBucket(bucket.into())).await? {
-            DriveReply::Bucket(b) => Ok(b),
-            other => Err(self.unexpected(other)),
-        }
+        let bucket = bucket.into();
+        self.call(call::StatBucket { bucket }).await
     }
 
     async fn delete_bucket(&self, bucket: &str) -> DriveResult<()> {
-        self.unit(DriveCall::DeleteBucket(bucket.into())).await
+        let bucket = bucket.into();
+        self.call(call::DeleteBucket { bucket }).await
     }
 
     async fn read_meta(&self, bucket: &str, key: &str) -> DriveResult<ObjectMeta> {
-        match self
-            .call(DriveCall::ReadMeta(bucket.into(), key.into()))
-            .await?
-        {
-            DriveReply::Meta(m) => Ok(m),
-            other => Err(self.unexpected(other)),
-        }
+        let (bucket, key) = (bucket.into(), key.into());
+        self.call(call::ReadMeta { bucket, key }).await
     }
 
     async fn read_versions(
@@ -162,19 +141,20 @@ impl Drive for RemoteDrive {
         key: &str,
         sel: MetaSel,
     ) -> DriveResult<ObjectMeta> {
-        let call = DriveCall::ReadVersions(bucket.into(), key.into(), sel);
-        match self.call(call).await {
-            Ok(DriveReply::Meta(m)) => Ok(m),
-            Ok(other) => Err(self.unexpected(other)),
+        let c = call::ReadVersions {
+            bucket: bucket.into(),
+            key: key.into(),
+            sel,
+        };
+        match self.peer.drive_call(&self.path, c, None).await {
+            Ok(meta) => Ok(meta),
             // A peer of an older build does not know the call: read everything, select here.
-            Err(DriveError::Io { source, .. })
-                if source.kind() == std::io::ErrorKind::Unsupported =>
-            {
+            Err(CallError::Unsupported { .. }) => {
                 let mut meta = self.read_meta(bucket, key).await?;
                 meta.select(sel);
                 Ok(meta)
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -193,9 +173,12 @@ impl Drive for RemoteDrive {
         let peer = self.peer.clone();
         let label = self.label.clone();
         let done = tokio::spawn(async move {
-            let r = peer.send(req, Deadline::Caller).await?;
+            let r = peer
+                .send(req, Deadline::Caller)
+                .await
+                .map_err(DriveError::from)?;
             let status = r.status();
-            let body = peer.body(r).await?;
+            let body = peer.body(r).await.map_err(DriveError::from)?;
             if !status.is_success() {
                 return Err(DriveError::Io {
                     drive: label,
@@ -218,7 +201,7 @@ impl Drive for RemoteDrive {
     }
 
     async fn remove_tmp(&self, tmp_id: Uuid) -> DriveResult<()> {
-        self.unit(DriveCall::RemoveTmp(tmp_id)).await
+        self.call(call::RemoveTmp { tmp_id }).await
     }
 
     async fn commit(
@@ -229,11 +212,14 @@ impl Drive for RemoteDrive {
         version: ObjectVersion,
         commit_id: Uuid,
     ) -> DriveResult<bool> {
-        let call = DriveCall::Commit(bucket.into(), key.into(), src, Box::new(version), commit_id);
-        match self.call(call).await? {
-            DriveReply::Bool(kept) => Ok(kept),
-            other => Err(self.unexpected(other)),
-        }
+        self.call(call::Commit {
+            bucket: bucket.into(),
+            key: key.into(),
+            src,
+            version: Box::new(version),
+            commit_id,
+        })
+        .await
     }
 
     async fn undo_commit(
@@ -244,37 +230,37 @@ impl Drive for RemoteDrive {
         version: &ObjectVersion,
         kept: bool,
     ) -> DriveResult<()> {
-        let mut v = version.clone();
-        v.inline_data = None;
-        self.unit(DriveCall::UndoCommit(
-            bucket.into(),
-            key.into(),
+        let mut version = Box::new(version.clone());
+        version.inline_data = None;
+        self.call(call::UndoCommit {
+            bucket: bucket.into(),
+            key: key.into(),
             commit_id,
-            Box::new(v),
+            version,
             kept,
-        ))
+        })
         .await
     }
 
     async fn finish_commit(&self, commit_id: Uuid) -> DriveResult<()> {
-        self.unit(DriveCall::FinishCommit(commit_id)).await
+        self.call(call::FinishCommit { commit_id }).await
     }
 
     async fn update_attrs(
         &self,
         bucket: &str,
         key: &str,
-        id: Option<Uuid>,
+        version_id: Option<Uuid>,
         mod_time_nanos: i64,
         attrs: VersionAttrs,
     ) -> DriveResult<()> {
-        self.unit(DriveCall::UpdateAttrs(
-            bucket.into(),
-            key.into(),
-            id,
+        self.call(call::UpdateAttrs {
+            bucket: bucket.into(),
+            key: key.into(),
+            version_id,
             mod_time_nanos,
             attrs,
-        ))
+        })
         .await
     }
 
@@ -284,11 +270,11 @@ impl Drive for RemoteDrive {
         key: &str,
         version_id: Option<Uuid>,
     ) -> DriveResult<()> {
-        self.unit(DriveCall::DeleteVersion(
-            bucket.into(),
-            key.into(),
+        self.call(call::DeleteVersion {
+            bucket: bucket.into(),
+            key: key.into(),
             version_id,
-        ))
+        })
         .await
     }
 
@@ -299,20 +285,17 @@ impl Drive for RemoteDrive {
         version: &ObjectVersion,
         deep: bool,
     ) -> DriveResult<Vec<PartState>> {
-        let mut v = version.clone();
-        v.inline_data = None;
-        let call = DriveCall::CheckParts(bucket.into(), key.into(), Box::new(v), deep);
-        let reply = if deep {
-            // Reads whole shard files on the peer: allow far more than one RPC deadline.
-            let limit = self.peer.timeout() * 30;
-            self.peer.drive_call_slow(&self.path, &call, limit).await?
-        } else {
-            self.call(call).await?
+        let mut version = Box::new(version.clone());
+        version.inline_data = None;
+        let c = call::CheckParts {
+            bucket: bucket.into(),
+            key: key.into(),
+            version,
+            deep,
         };
-        match reply {
-            DriveReply::Parts(p) => Ok(p),
-            other => Err(self.unexpected(other)),
-        }
+        // A deep check reads whole shard files on the peer: allow far more than one deadline.
+        let limit = deep.then(|| self.peer.timeout() * 30);
+        Ok(self.peer.drive_call(&self.path, c, limit).await?)
     }
 
     async fn open_shard(
@@ -322,23 +305,15 @@ impl Drive for RemoteDrive {
         data_dir: Uuid,
         part: u32,
     ) -> DriveResult<Box<dyn ShardReader>> {
-        match self
-            .call(DriveCall::OpenShard(
-                bucket.into(),
-                key.into(),
+        let handle = self
+            .call(call::OpenShard {
+                bucket: bucket.into(),
+                key: key.into(),
                 data_dir,
                 part,
-            ))
-            .await?
-        {
-            DriveReply::Handle(handle) => Ok(Box::new(RemoteReader(RemoteHandle {
-                peer: self.peer.clone(),
-                handle,
-                path: self.path.clone(),
-                label: self.label.clone(),
-            }))),
-            other => Err(self.unexpected(other)),
-        }
+            })
+            .await?;
+        Ok(Box::new(RemoteReader(self.handle(handle))))
     }
 
     async fn open_data(
@@ -347,18 +322,14 @@ impl Drive for RemoteDrive {
         key: &str,
         data_dir: Uuid,
     ) -> DriveResult<Box<dyn DataReader>> {
-        match self
-            .call(DriveCall::OpenData(bucket.into(), key.into(), data_dir))
-            .await?
-        {
-            DriveReply::Handle(handle) => Ok(Box::new(RemoteData(RemoteHandle {
-                peer: self.peer.clone(),
-                handle,
-                path: self.path.clone(),
-                label: self.label.clone(),
-            }))),
-            other => Err(self.unexpected(other)),
-        }
+        let handle = self
+            .call(call::OpenData {
+                bucket: bucket.into(),
+                key: key.into(),
+                data_dir,
+            })
+            .await?;
+        Ok(Box::new(RemoteData(self.handle(handle))))
     }
 
     async fn walk(
@@ -455,21 +426,24 @@ impl Drive for RemoteDrive {
     }
 
     async fn write_upload(&self, bucket: &str, upload_id: Uuid, meta: &[u8]) -> DriveResult<()> {
-        self.unit(DriveCall::WriteUpload(
-            bucket.into(),
+        self.call(call::WriteUpload {
+            bucket: bucket.into(),
             upload_id,
-            ByteBuf::from(meta),
-        ))
+            meta: ByteBuf::from(meta),
+        })
         .await
     }
 
     async fn read_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<u8>> {
-        self.bytes(DriveCall::ReadUpload(bucket.into(), upload_id))
-            .await
+        let bucket = bucket.into();
+        let meta = self.call(call::ReadUpload { bucket, upload_id }).await?;
+        Ok(meta.into_vec())
     }
 
     async fn list_uploads(&self, bucket: &str) -> DriveResult<Vec<Vec<u8>>> {
-        self.bytes_list(DriveCall::ListUploads(bucket.into())).await
+        let bucket = bucket.into();
+        let uploads = self.call(call::ListUploads { bucket }).await?;
+        Ok(uploads.into_iter().map(ByteBuf::into_vec).collect())
     }
 
     async fn commit_part(
@@ -479,28 +453,23 @@ impl Drive for RemoteDrive {
         part: &PartRecord,
         tmp_id: Uuid,
     ) -> DriveResult<()> {
-        self.unit(DriveCall::CommitPart(
-            bucket.into(),
+        self.call(call::CommitPart {
+            bucket: bucket.into(),
             upload_id,
-            part.clone(),
+            part: part.clone(),
             tmp_id,
-        ))
+        })
         .await
     }
 
     async fn list_parts(&self, bucket: &str, upload_id: Uuid) -> DriveResult<Vec<PartRecord>> {
-        match self
-            .call(DriveCall::ListParts(bucket.into(), upload_id))
-            .await?
-        {
-            DriveReply::PartRecords(p) => Ok(p),
-            other => Err(self.unexpected(other)),
-        }
+        let bucket = bucket.into();
+        self.call(call::ListParts { bucket, upload_id }).await
     }
 
     async fn delete_upload(&self, bucket: &str, upload_id: Uuid) -> DriveResult<()> {
-        self.unit(DriveCall::DeleteUpload(bucket.into(), upload_id))
-            .await
+        let bucket = bucket.into();
+        self.call(call::DeleteUpload { bucket, upload_id }).await
     }
 }
 

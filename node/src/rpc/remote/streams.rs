@@ -1,10 +1,11 @@
 //! The streams of a remote drive: a shard upload as MACed frames in one request, and the handles
 //! (pinned data dirs, open shards) the peer holds for this node until they are dropped.
 
-use super::super::{DataReader, DriveError, DriveResult, ShardReader, ShardWriter};
 use crate::rpc::auth::StreamMac;
+use crate::rpc::calls::call;
 use crate::rpc::client::{Deadline, Peer};
-use crate::rpc::wire::{self, DriveCall, DriveReply, WireError};
+use crate::rpc::wire::{self, WireError};
+use crate::store::{DataReader, DriveError, DriveResult, ShardReader, ShardWriter};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::SinkExt;
@@ -110,7 +111,7 @@ impl Drop for RemoteHandle {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 let _ = peer
-                    .drive_call(&path, &DriveCall::CloseHandle(handle))
+                    .drive_call(&path, call::CloseHandle { handle }, None)
                     .await;
             });
         }
@@ -127,22 +128,17 @@ pub(super) struct RemoteData(pub(super) RemoteHandle);
 impl DataReader for RemoteData {
     async fn open_part(&self, part: u32) -> DriveResult<Box<dyn ShardReader>> {
         let h = &self.0;
-        match h
-            .peer
-            .drive_call(&h.path, &DriveCall::OpenPart(h.handle, part))
-            .await?
-        {
-            DriveReply::Handle(handle) => Ok(Box::new(RemoteReader(RemoteHandle {
-                peer: h.peer.clone(),
-                handle,
-                path: h.path.clone(),
-                label: h.label.clone(),
-            }))),
-            other => Err(DriveError::Io {
-                drive: h.label.clone(),
-                source: std::io::Error::other(format!("unexpected rpc reply {other:?}")),
-            }),
-        }
+        let c = call::OpenPart {
+            handle: h.handle,
+            part,
+        };
+        let handle = h.peer.drive_call(&h.path, c, None).await?;
+        Ok(Box::new(RemoteReader(RemoteHandle {
+            peer: h.peer.clone(),
+            handle,
+            path: h.path.clone(),
+            label: h.label.clone(),
+        })))
     }
 }
 
