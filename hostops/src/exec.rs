@@ -46,6 +46,15 @@ enum Transport {
     Local,
 }
 
+/// What a command reads on its standard input.
+#[derive(Debug, Clone, Copy)]
+pub enum Stdin<'a> {
+    None,
+    Bytes(&'a [u8]),
+    /// Streamed from this local file, never held in memory whole.
+    File(&'a std::path::Path),
+}
+
 /// A connection to one host that runs shell commands.
 pub struct HostConn {
     /// The host's display name.
@@ -53,6 +62,9 @@ pub struct HostConn {
     transport: Transport,
     /// Privileged commands go through `sudo -n`.
     sudo: bool,
+    /// Logged in with a key whose `authorized_keys` line forces one command: the command line
+    /// sent is only that command's argument list ([`HostConn::connect_forced`]).
+    forced: bool,
     command_timeout: Duration,
 }
 
@@ -84,6 +96,7 @@ impl HostConn {
             label,
             transport,
             sudo,
+            forced: false,
             command_timeout: opts.command_timeout,
         };
         if conn.sudo {
@@ -92,8 +105,65 @@ impl HostConn {
         Ok(conn)
     }
 
+    /// Connects with a key that may run one forced command (the control plane's deploy key): no
+    /// shell and no sudo probe; only [`HostConn::invoke`] works on such a connection. A local
+    /// target is driven as by [`HostConn::connect`].
+    pub async fn connect_forced(
+        target: &Target,
+        policy: &HostKeyPolicy,
+        opts: SshOptions,
+    ) -> Result<HostConn> {
+        let Via::Ssh(ssh) = &target.via else {
+            return HostConn::connect(target, policy, opts).await;
+        };
+        let session = SshSession::connect(&target.name, ssh, policy, opts).await?;
+        Ok(HostConn {
+            label: target.name.clone(),
+            transport: Transport::Ssh(session),
+            sudo: false,
+            forced: true,
+            command_timeout: opts.command_timeout,
+        })
+    }
+
+    /// Runs `program ARGS…` as root with `stdin`. On a forced-command connection the host runs
+    /// its forced command (which must be `program`) and receives `ARGS…` as its command line;
+    /// arguments are then words without spaces or quotes, which the program checks.
+    pub async fn invoke(&self, program: &str, args: &[&str], stdin: Stdin<'_>) -> Result<Output> {
+        if self.forced {
+            if let Some(bad) = args.iter().find(|a| {
+                a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\".contains(c))
+            }) {
+                return Err(Error::host(
+                    &self.label,
+                    format!("argument {bad:?} cannot travel on a forced-command login"),
+                ));
+            }
+            return self.run_raw(&args.join(" "), stdin).await;
+        }
+        let mut cmd = shell_quote(program);
+        for a in args {
+            cmd.push(' ');
+            cmd.push_str(&shell_quote(a));
+        }
+        if self.sudo {
+            cmd = format!("sudo -n {cmd}");
+        }
+        self.run_raw(&cmd, stdin).await
+    }
+
+    fn refuse_forced(&self) -> Result<()> {
+        if self.forced {
+            return Err(Error::host(
+                &self.label,
+                "this login may only run its forced command (a bug: use invoke)",
+            ));
+        }
+        Ok(())
+    }
+
     async fn check_sudo(&self) -> Result<()> {
-        let out = self.run_raw("sudo -n true", None).await?;
+        let out = self.run_raw("sudo -n true", Stdin::None).await?;
         if out.status == 127 {
             return Err(Error::host(
                 &self.label,
@@ -114,12 +184,13 @@ impl HostConn {
 
     /// Runs `script` with `sh`, as root (through `sudo -n` when needed).
     pub async fn run(&self, script: &str) -> Result<Output> {
+        self.refuse_forced()?;
         let cmd = if self.sudo {
             format!("sudo -n sh -c {}", shell_quote(script))
         } else {
             format!("sh -c {}", shell_quote(script))
         };
-        self.run_raw(&cmd, None).await
+        self.run_raw(&cmd, Stdin::None).await
     }
 
     /// Like [`HostConn::run`], but a non-zero exit status is an error naming `what`.
@@ -138,7 +209,7 @@ impl HostConn {
         Ok(out)
     }
 
-    async fn run_raw(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<Output> {
+    async fn run_raw(&self, cmd: &str, stdin: Stdin<'_>) -> Result<Output> {
         match &self.transport {
             Transport::Ssh(s) => s.run(cmd, stdin).await,
             Transport::Local => run_local(&self.label, cmd, stdin, self.command_timeout).await,
@@ -148,8 +219,12 @@ impl HostConn {
     /// Makes a private (0700) temp directory as the login user — writable for uploads without
     /// sudo — and returns its path.
     pub async fn temp_dir(&self) -> Result<String> {
+        self.refuse_forced()?;
         let out = self
-            .run_raw("mktemp -d \"${TMPDIR:-/tmp}/rustfs-stage.XXXXXX\"", None)
+            .run_raw(
+                "mktemp -d \"${TMPDIR:-/tmp}/rustfs-stage.XXXXXX\"",
+                Stdin::None,
+            )
             .await?;
         let dir = out.stdout.trim().to_string();
         if out.status != 0 || !dir.starts_with('/') {
@@ -163,6 +238,7 @@ impl HostConn {
 
     /// Uploads files into place as the login user (over SFTP, or copied when local).
     pub async fn upload(&self, files: &[(String, Payload)]) -> Result<()> {
+        self.refuse_forced()?;
         match &self.transport {
             Transport::Ssh(s) => s.upload(files).await,
             Transport::Local => {
@@ -186,12 +262,7 @@ impl HostConn {
     }
 }
 
-async fn run_local(
-    label: &str,
-    cmd: &str,
-    stdin: Option<&[u8]>,
-    timeout: Duration,
-) -> Result<Output> {
+async fn run_local(label: &str, cmd: &str, stdin: Stdin<'_>, timeout: Duration) -> Result<Output> {
     let err = |m: String| Error::host(label, m);
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
@@ -202,23 +273,38 @@ async fn run_local(
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| err(format!("cannot start sh: {e}")))?;
-    if let Some(mut input) = child.stdin.take() {
-        if let Some(bytes) = stdin {
-            input
-                .write_all(bytes)
-                .await
-                .map_err(|e| err(format!("cannot send input: {e}")))?;
+    // Input is fed while output is read, so neither side's pipe buffer can stall the other.
+    let input = child.stdin.take();
+    let feed = async move {
+        let Some(mut input) = input else {
+            return Ok(());
+        };
+        match stdin {
+            Stdin::None => Ok(()),
+            Stdin::Bytes(bytes) => input.write_all(bytes).await,
+            Stdin::File(path) => {
+                let mut file = tokio::fs::File::open(path).await?;
+                tokio::io::copy(&mut file, &mut input).await.map(drop)
+            }
+        }
+    };
+    let (fed, out) = tokio::time::timeout(timeout, async {
+        tokio::join!(feed, child.wait_with_output())
+    })
+    .await
+    .map_err(|_| {
+        err(format!(
+            "local command did not finish within {}s",
+            timeout.as_secs()
+        ))
+    })?;
+    // A command that exits without reading all its input is judged by its exit status.
+    if let Err(e) = fed {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(err(format!("cannot send input: {e}")));
         }
     }
-    let out = tokio::time::timeout(timeout, child.wait_with_output())
-        .await
-        .map_err(|_| {
-            err(format!(
-                "local command did not finish within {}s",
-                timeout.as_secs()
-            ))
-        })?
-        .map_err(|e| err(format!("local command failed: {e}")))?;
+    let out = out.map_err(|e| err(format!("local command failed: {e}")))?;
     let status = out
         .status
         .code()

@@ -53,6 +53,10 @@ impl HostPaths {
     pub fn ctl(&self) -> String {
         format!("{}/bin/{SERVICE_NAME}-ctl", self.install_dir)
     }
+    /// The upgrade verbs (`bin/rustfs-upgrade`), the only command the deploy key may run.
+    pub fn upgrade_helper(&self) -> String {
+        format!("{}/bin/{SERVICE_NAME}-upgrade", self.install_dir)
+    }
     pub fn run_dir(&self) -> String {
         format!("{}/run", self.install_dir)
     }
@@ -80,6 +84,17 @@ impl HostPaths {
     pub fn root_password_file(&self) -> String {
         format!("{}/{ROOT_PASSWORD}", self.config_dir)
     }
+}
+
+/// Home of the service user on SSH hosts: it holds the deploy key's `.ssh/authorized_keys`.
+pub const SERVICE_HOME: &str = "/var/lib/rustfs";
+
+/// The sudo rule letting the service user run the upgrade verbs (and nothing else) as root.
+pub const UPGRADE_SUDOERS: &str = "/etc/sudoers.d/rustfs-upgrade";
+
+/// The deploy key's `authorized_keys` file on SSH hosts.
+pub fn deploy_authorized_keys() -> String {
+    format!("{SERVICE_HOME}/.ssh/authorized_keys")
 }
 
 /// Path of the systemd unit.

@@ -11,7 +11,7 @@ use russh::ChannelMsg;
 use tokio::net::TcpStream;
 
 use crate::error::{Error, Result};
-use crate::exec::Output;
+use crate::exec::{Output, Stdin};
 use crate::hostkeys::{HostKeyPolicy, Trusted};
 use crate::target::SshTarget;
 
@@ -172,7 +172,7 @@ impl SshSession {
     }
 
     /// Runs `command` through the remote shell, feeding `stdin`, within the command timeout.
-    pub async fn run(&self, command: &str, stdin: Option<&[u8]>) -> Result<Output> {
+    pub async fn run(&self, command: &str, stdin: Stdin<'_>) -> Result<Output> {
         let err = |m: String| Error::host(&self.label, m);
         let work = async {
             let mut channel = self
@@ -184,12 +184,17 @@ impl SshSession {
                 .exec(true, command)
                 .await
                 .map_err(|e| err(format!("cannot start a remote command: {e}")))?;
-            if let Some(input) = stdin {
-                channel
-                    .data(input)
-                    .await
-                    .map_err(|e| err(format!("cannot send input: {e}")))?;
-            }
+            let sent = match stdin {
+                Stdin::None => Ok(()),
+                Stdin::Bytes(bytes) => channel.data(bytes).await,
+                Stdin::File(path) => {
+                    let file = tokio::fs::File::open(path)
+                        .await
+                        .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+                    channel.data(file).await
+                }
+            };
+            sent.map_err(|e| err(format!("cannot send input: {e}")))?;
             channel
                 .eof()
                 .await

@@ -76,6 +76,8 @@ pub struct HostManifest {
     pub tls_dir: String,
     pub env_file: String,
     pub ctl_file: String,
+    /// The upgrade verbs script (`bin/rustfs-upgrade`).
+    pub upgrade_file: String,
     pub rpc_secret_file: String,
     pub root_password_file: String,
     /// Rendered files on this machine: `env`, `unit`, `ctl`, `rpc_secret`, `root_password`, and with TLS `ca`,
@@ -177,13 +179,20 @@ pub fn render(
         if !only.is_empty() && !only.iter().any(|n| n == host.name()) {
             continue;
         }
-        let rendered = render_host(inv, host, &token)?;
+        // The deploy key is installed by `rustfs-provision apply` only (see ansible/README.md).
+        let rendered = render_host(inv, host, &token, None)?;
         let hdir = dir.join(host.name());
         private_dir(&hdir)?;
         let mut files: Vec<(&'static str, &str, String, u32)> = vec![
             ("env", "rustfs.env", rendered.env.1.clone(), 0o600),
             ("unit", "rustfs.service", rendered.unit.1.clone(), 0o644),
             ("ctl", "rustfs-ctl", rendered.ctl.1.clone(), 0o755),
+            (
+                "upgrade",
+                "rustfs-upgrade",
+                rendered.upgrade.1.clone(),
+                0o755,
+            ),
             (
                 "rpc_secret",
                 "rpc.secret",
@@ -224,6 +233,7 @@ pub fn render(
                 tls_dir: paths.tls_dir(),
                 env_file: paths.env_file(),
                 ctl_file: paths.ctl(),
+                upgrade_file: paths.upgrade_helper(),
                 rpc_secret_file: paths.rpc_secret_file(),
                 root_password_file: paths.root_password_file(),
                 install_dir: paths.install_dir,
@@ -389,7 +399,7 @@ mod tests {
         let state = opts.state(&inv).unwrap();
         let token = monitoring::existing_token(&state).unwrap();
         let h = &m.hosts["n2"];
-        let want = render_host(&inv, &inv.hosts[1], &token).unwrap();
+        let want = render_host(&inv, &inv.hosts[1], &token, None).unwrap();
         let read = |k: &str| std::fs::read_to_string(&h.files[k]).unwrap();
         assert_eq!(read("env"), want.env.1);
         assert_eq!(read("unit"), want.unit.1);

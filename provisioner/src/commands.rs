@@ -19,7 +19,7 @@ use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan, UNISSUE
 use crate::render::{render, Rendered};
 use crate::ssh::SshOptions;
 use crate::state::StateDir;
-use crate::{monitoring, rpc_secret, stage};
+use crate::{deploy_key, monitoring, rpc_secret, stage};
 use rustfs_hostops::Error as OpsError;
 
 /// Options shared by the commands that reach hosts.
@@ -147,6 +147,7 @@ pub async fn plan(inv: &Inventory, opts: &RunOptions) -> Result<Plan, HostFailur
     let desired = Desired {
         metrics_token: monitoring::planned_token(&state),
         rpc_secret: rpc_secret::planned(&state).map_err(one)?,
+        deploy_key: deploy_key::planned(inv, &state).map_err(one)?,
         ..Desired::new(inv, sha)
     };
     let deployment = known_deployment(&state);
@@ -208,7 +209,7 @@ pub fn desired_for(
     facts: &Facts,
     base: &Desired,
 ) -> Result<(Desired, Rendered)> {
-    let rendered = render(inv, host, &base.metrics_token)?;
+    let rendered = render(inv, host, &base.metrics_token, base.deploy_key.as_deref())?;
     let control_plane = match crate::cpinstall::target(inv) {
         Some((install, h)) if h.name() == host.name() => {
             Some(crate::cpinstall::desired(inv, install, host, state)?)
@@ -218,6 +219,8 @@ pub fn desired_for(
     let desired = Desired {
         config_sha256: Some(rendered.env_sha256()),
         service_sha256: Some(rendered.service_sha256(facts.init == InitSystem::Systemd)),
+        upgrade_sha256: Some(crate::render::sha256_hex(rendered.upgrade.1.as_bytes())),
+        deploy_sha256: rendered.deploy.as_ref().map(|d| d.sha256()),
         control_plane,
         ..base.clone()
     };
@@ -236,6 +239,7 @@ pub async fn stage(
     let base = Desired {
         metrics_token: monitoring::ensure_token(&state).map_err(one)?,
         rpc_secret: rpc_secret::ensure(&state).map_err(one)?,
+        deploy_key: deploy_key::wanted(inv, &state).map_err(one)?,
         ..Desired::new(inv, sha)
     };
     // Certificates are issued up front, on this machine, before any host is touched.

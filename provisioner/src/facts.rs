@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::error::{Error, Result};
 use crate::exec::{shell_quote, HostConn};
 use crate::inventory::{Connection, Host, Inventory};
-use crate::paths::unit_path;
+use crate::paths::{deploy_authorized_keys, unit_path, UPGRADE_SUDOERS};
 
 pub use rustfs_hostops::service::{InitSystem, SERVICE_NAME};
 
@@ -55,6 +55,11 @@ pub struct InstallFacts {
     pub root_password_perm: Option<String>,
     /// The node is running.
     pub service_active: bool,
+    /// sha256 of the upgrade verbs script (`bin/rustfs-upgrade`).
+    pub upgrade_sha256: Option<String>,
+    /// sha256 over the deploy key's sudo rule, authorized_keys and the service user's home and
+    /// shell, as [`crate::deploy_key::DeployAccess::sha256`] computes it (SSH hosts).
+    pub deploy_sha256: Option<String>,
 }
 
 /// Everything gathered from one host.
@@ -92,6 +97,16 @@ pub fn script(inv: &Inventory, host: &Host) -> String {
     let secret = shell_quote(&paths.rpc_secret_file());
     let root_password = shell_quote(&paths.root_password_file());
     let unit = shell_quote(&unit_path());
+    let upgrade = shell_quote(&paths.upgrade_helper());
+    let deploy = match host.connection {
+        Connection::Ssh => format!(
+            r#"echo "deploy_sha256=$({{ cat {sudoers} 2>/dev/null; echo --; cat {keys} 2>/dev/null; echo --; getent passwd {user} | cut -d: -f6,7; }} | sha256sum | cut -d' ' -f1)""#,
+            sudoers = shell_quote(UPGRADE_SUDOERS),
+            keys = shell_quote(&deploy_authorized_keys()),
+            user = crate::render::SERVICE_USER,
+        ),
+        Connection::Local => String::new(),
+    };
     let systemd_test = match host.connection {
         Connection::Ssh => "[ -d /run/systemd/system ]",
         Connection::Local => "false",
@@ -156,6 +171,8 @@ else
   fi
   [ -f {pidfile} ] && kill -0 "$(cat {pidfile})" 2>/dev/null && echo service_active=1
 fi
+[ -f {upgrade} ] && echo "upgrade_sha256=$(sha256sum {upgrade} | cut -d' ' -f1)"
+{deploy}
 echo end=1
 "#,
         drives = drives.join(" "),
@@ -285,6 +302,8 @@ pub fn parse(text: &str, drives: &[String], local_secs: f64) -> std::result::Res
             "service_installed" => f.install.service_installed = value == "1",
             "service_sha256" => f.install.service_sha256 = Some(value.to_string()),
             "service_active" => f.install.service_active = value == "1",
+            "upgrade_sha256" => f.install.upgrade_sha256 = Some(value.to_string()),
+            "deploy_sha256" => f.install.deploy_sha256 = Some(value.to_string()),
             "end" => complete = true,
             _ => {}
         }

@@ -10,7 +10,7 @@
 //! from templates), [`stage`] (binary and files onto hosts) and [`commands`] (the CLI verbs glued
 //! together). `apply` is [`apply`] (phases), [`health`] (cluster health),
 //! [`register`] (control plane), [`verify`] (S3 round trip) and [`progress`] (display);
-//! [`cpinstall`] installs the control plane itself. `destroy` is [`destroy`]. [`monitoring`] makes the scrape token and the
+//! [`cpinstall`] installs the control plane itself; [`deploy_key`] is its SSH key for upgrades. `destroy` is [`destroy`]. [`monitoring`] makes the scrape token and the
 //! Prometheus configuration; [`rpc_secret`] makes and checks the secret nodes sign RPC with.
 //! [`ansible`] renders the same files for the Ansible role and its dynamic inventory.
 
@@ -19,6 +19,7 @@ pub mod apply;
 pub mod checks;
 pub mod commands;
 pub mod cpinstall;
+pub mod deploy_key;
 pub mod destroy;
 pub mod error;
 pub mod facts;

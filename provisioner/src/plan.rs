@@ -19,6 +19,14 @@ pub struct Desired {
     pub config_sha256: Option<String>,
     /// sha256 of the rendered unit (systemd hosts) or start script (others), when known.
     pub service_sha256: Option<String>,
+    /// sha256 of the rendered upgrade verbs script, when known.
+    pub upgrade_sha256: Option<String>,
+    /// The control plane's deploy key (public, OpenSSH) when a control plane is configured
+    /// ([`crate::deploy_key`]; a placeholder before it is made, which never matches a host).
+    pub deploy_key: Option<String>,
+    /// sha256 of the host's deploy-key access ([`crate::deploy_key::DeployAccess`]), when known
+    /// and the host gets one (SSH hosts with a control plane).
+    pub deploy_sha256: Option<String>,
     /// With TLS on: sha256 of the node's CA + certificate + key ([`UNISSUED`] before the
     /// certificate exists); `None` with TLS off.
     pub tls_sha256: Option<String>,
@@ -48,6 +56,9 @@ impl Desired {
             version,
             config_sha256: None,
             service_sha256: None,
+            upgrade_sha256: None,
+            deploy_key: None,
+            deploy_sha256: None,
             tls_sha256: None,
             metrics_token: Secret::new(crate::monitoring::UNISSUED_TOKEN),
             rpc_secret: Secret::new(crate::rpc_secret::UNISSUED_SECRET),
@@ -74,6 +85,10 @@ pub enum Action {
     InstallRootPassword { path: String },
     /// Install the systemd unit, or the start script where there is no systemd.
     InstallService { init: InitSystem },
+    /// Install the upgrade verbs script (`bin/rustfs-upgrade`).
+    InstallUpgradeHelper { path: String },
+    /// Let the control plane's deploy key in as the node's user, for the upgrade verbs only.
+    InstallDeployKey,
     /// Make missing drive directories, 0700 (`connection: local` hosts only).
     CreateDrives { paths: Vec<String> },
     /// Make drive directories 0700 and owned by the node's user (SSH hosts; local hosts: 0700).
@@ -100,6 +115,8 @@ impl Action {
                 | Action::InstallRpcSecret { .. }
                 | Action::InstallRootPassword { .. }
                 | Action::InstallService { .. }
+                | Action::InstallUpgradeHelper { .. }
+                | Action::InstallDeployKey
                 | Action::CreateDrives { .. }
                 | Action::SecureDrives { .. }
         )
@@ -138,6 +155,12 @@ impl fmt::Display for Action {
                 InitSystem::Systemd => write!(f, "install systemd unit {SERVICE_NAME}.service"),
                 InitSystem::Other => write!(f, "install start script (no systemd on this host)"),
             },
+            Action::InstallUpgradeHelper { path } => write!(f, "install upgrade verbs {path}"),
+            Action::InstallDeployKey => write!(
+                f,
+                "let the control plane's deploy key in as {}, for the upgrade verbs only",
+                crate::render::SERVICE_USER
+            ),
             Action::CreateDrives { paths } => {
                 write!(f, "create drive directories {}", paths.join(", "))
             }
@@ -301,6 +324,14 @@ pub fn plan_host(inv: &Inventory, host: &Host, facts: &Facts, desired: &Desired)
     };
     if service_changed {
         actions.push(Action::InstallService { init: facts.init });
+    }
+    if desired.upgrade_sha256.is_some() && install.upgrade_sha256 != desired.upgrade_sha256 {
+        actions.push(Action::InstallUpgradeHelper {
+            path: paths.upgrade_helper(),
+        });
+    }
+    if desired.deploy_sha256.is_some() && install.deploy_sha256 != desired.deploy_sha256 {
+        actions.push(Action::InstallDeployKey);
     }
     let missing: Vec<String> = facts
         .drives

@@ -7,7 +7,9 @@ use handlebars::Handlebars;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::deploy_key::DeployAccess;
 use crate::error::{Error, Result};
+use crate::exec::shell_quote;
 use crate::facts::SERVICE_NAME;
 use crate::inventory::{Connection, Host, Inventory, Secret};
 use crate::paths::unit_path;
@@ -15,11 +17,12 @@ use crate::paths::unit_path;
 const ENV_TEMPLATE: &str = include_str!("../templates/rustfs.env.hbs");
 const UNIT_TEMPLATE: &str = include_str!("../templates/rustfs.service.hbs");
 const CTL_TEMPLATE: &str = include_str!("../templates/rustfs-ctl.sh.hbs");
+const UPGRADE_TEMPLATE: &str = include_str!("../templates/rustfs-upgrade.sh.hbs");
 const CP_ENV_TEMPLATE: &str = include_str!("../templates/rustfs-controlplane.env.hbs");
 const CP_UNIT_TEMPLATE: &str = include_str!("../templates/rustfs-controlplane.service.hbs");
 const PROMETHEUS_TEMPLATE: &str = include_str!("../templates/prometheus.yml.hbs");
 
-/// The handlebars engine with every template registered by name (`env`, `unit`, `ctl`,
+/// The handlebars engine with every template registered by name (`env`, `unit`, `ctl`, `upgrade`,
 /// `cp-env`, `cp-unit`, `prometheus`): strict (a missing value is an error), no HTML escaping.
 pub fn engine() -> Result<Handlebars<'static>> {
     let mut hb = Handlebars::new();
@@ -29,6 +32,7 @@ pub fn engine() -> Result<Handlebars<'static>> {
         ("env", ENV_TEMPLATE),
         ("unit", UNIT_TEMPLATE),
         ("ctl", CTL_TEMPLATE),
+        ("upgrade", UPGRADE_TEMPLATE),
         ("cp-env", CP_ENV_TEMPLATE),
         ("cp-unit", CP_UNIT_TEMPLATE),
         ("prometheus", PROMETHEUS_TEMPLATE),
@@ -67,6 +71,21 @@ pub struct CtlContext {
     pub reload: bool,
 }
 
+/// What the upgrade verbs script (`rustfs-upgrade`) is rendered with; paths are shell-quoted.
+#[derive(Serialize)]
+struct UpgradeContext {
+    cluster: String,
+    service: &'static str,
+    service_user: &'static str,
+    /// An SSH host: the deploy key's login (as the service user) is let through to root.
+    ssh: bool,
+    #[serde(rename = "self")]
+    self_path: String,
+    bin_dir: String,
+    ctl: String,
+    log_file: String,
+}
+
 /// The account the node runs as (the systemd unit's user; on hosts without systemd the node
 /// drops to it after binding).
 pub const SERVICE_USER: &str = "rustfs";
@@ -79,6 +98,10 @@ pub struct Rendered {
     pub env: (String, String),
     pub unit: (String, String),
     pub ctl: (String, String),
+    /// The upgrade verbs (`bin/rustfs-upgrade`, root's, 0755).
+    pub upgrade: (String, String),
+    /// The deploy key's access (SSH hosts, when a control plane is configured).
+    pub deploy: Option<DeployAccess>,
 }
 
 impl std::fmt::Debug for Rendered {
@@ -87,6 +110,7 @@ impl std::fmt::Debug for Rendered {
             .field("env", &self.env.0)
             .field("unit", &self.unit.0)
             .field("ctl", &self.ctl.0)
+            .field("upgrade", &self.upgrade.0)
             .finish()
     }
 }
@@ -217,7 +241,13 @@ fn compress(items: &[&str]) -> Option<String> {
 }
 
 /// Renders `host`'s files; the nodes' scrape token is `metrics_token`.
-pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Rendered> {
+/// `deploy_key` (the control plane's public key) gives SSH hosts the deploy key's access too.
+pub fn render(
+    inv: &Inventory,
+    host: &Host,
+    metrics_token: &Secret,
+    deploy_key: Option<&str>,
+) -> Result<Rendered> {
     let hb = engine()?;
     let paths = inv.paths(host);
     let env_file = paths.env_file();
@@ -260,10 +290,27 @@ pub fn render(inv: &Inventory, host: &Host, metrics_token: &Secret) -> Result<Re
         run_as: (host.connection == Connection::Ssh).then(|| SERVICE_USER.to_string()),
         reload: true,
     };
+    let upgrade = UpgradeContext {
+        cluster: ctx.cluster.clone(),
+        service: SERVICE_NAME,
+        service_user: SERVICE_USER,
+        ssh: host.connection == Connection::Ssh,
+        self_path: shell_quote(&paths.upgrade_helper()),
+        bin_dir: shell_quote(&paths.bin_dir()),
+        ctl: shell_quote(&paths.ctl()),
+        log_file: shell_quote(&paths.log_file()),
+    };
     Ok(Rendered {
         env: (env_file, render_one(&hb, "env", &ctx)?),
         unit: (unit_path(), render_one(&hb, "unit", &ctx)?),
         ctl: (paths.ctl(), render_one(&hb, "ctl", &ctl)?),
+        upgrade: (
+            paths.upgrade_helper(),
+            render_one(&hb, "upgrade", &upgrade)?,
+        ),
+        deploy: deploy_key
+            .filter(|_| host.connection == Connection::Ssh)
+            .map(|key| DeployAccess::new(key, &paths)),
     })
 }
 

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::exec::{shell_quote, HostConn, Payload};
 use crate::facts::{Facts, InitSystem, SERVICE_NAME};
 use crate::inventory::{Connection, Host, Inventory};
-use crate::paths::HostPaths;
+use crate::paths::{deploy_authorized_keys, HostPaths, SERVICE_HOME, UPGRADE_SUDOERS};
 use crate::pki::NodeTls;
 use crate::plan::{plan_host, Action, Desired};
 use crate::render::{Rendered, SERVICE_USER};
@@ -161,6 +161,28 @@ pub async fn stage_actions(
                     "0755",
                 ));
             }
+            Action::InstallUpgradeHelper { path } => {
+                uploads.push((
+                    format!("{tmp}/{SERVICE_NAME}-upgrade"),
+                    Payload::Bytes(rendered.upgrade.1.clone().into_bytes()),
+                ));
+                script.push(place(&format!("{SERVICE_NAME}-upgrade"), path, "0755"));
+            }
+            Action::InstallDeployKey => {
+                let Some(access) = &rendered.deploy else {
+                    return Err(Error::host(&conn.label, "no deploy key was rendered"));
+                };
+                for (name, text) in [
+                    ("authorized_keys", &access.authorized_keys),
+                    ("sudoers", &access.sudoers),
+                ] {
+                    uploads.push((
+                        format!("{tmp}/{name}"),
+                        Payload::Bytes(text.clone().into_bytes()),
+                    ));
+                }
+                script.push(deploy_key_script());
+            }
             _ => {}
         }
     }
@@ -178,6 +200,31 @@ pub(crate) fn ensure_user() -> String {
     format!(
         "id -u {u} >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {u}",
         u = SERVICE_USER
+    )
+}
+
+/// Shell lines giving the service user a home and a shell (sshd runs the deploy key's forced
+/// command through it; its password stays unusable) and installing the key's authorized_keys
+/// and sudo rule (checked by `visudo` first: a broken rule would lock out every sudo user).
+fn deploy_key_script() -> String {
+    let home = shell_quote(SERVICE_HOME);
+    let keys = deploy_authorized_keys();
+    format!(
+        r#"command -v visudo >/dev/null 2>&1 || {{ echo "sudo is not installed: the control plane's deploy key needs it for the upgrade verbs - install it (apt-get install sudo)" >&2; exit 5; }}
+{user}
+usermod -d {home} -s {shell} -p '*' {u}
+install -d -m 0700 -o {u} -g {u} {home} {home}/.ssh
+install -m 0600 -o {u} -g {u} "$T"/authorized_keys {keys_tmp} && mv -f {keys_tmp} {keys_q}
+visudo -cqf "$T"/sudoers
+install -m 0440 "$T"/sudoers {sudo_tmp} && mv -f {sudo_tmp} {sudoers}"#,
+        user = ensure_user(),
+        u = SERVICE_USER,
+        shell = crate::deploy_key::LOGIN_SHELL,
+        keys_q = shell_quote(&keys),
+        keys_tmp = shell_quote(&format!("{keys}.rustfs-tmp")),
+        // sudo ignores files in sudoers.d whose names hold a dot: the temp name is never read.
+        sudo_tmp = shell_quote(&format!("{UPGRADE_SUDOERS}.rustfs-tmp")),
+        sudoers = shell_quote(UPGRADE_SUDOERS),
     )
 }
 

@@ -126,6 +126,99 @@ fn control_plane_has_least_privilege(d: &Deploy) {
     });
 }
 
+/// The control plane's deploy key (made by apply, kept 0600) logs in as the service user and runs
+/// the upgrade verbs through `rustfs-hostops`, as the orchestrator will: status, stage (a wrong
+/// sha256 stages nothing), switch; a shell command, SFTP and root's login are refused.
+fn deploy_key_runs_only_the_upgrade_verbs(d: &Deploy) {
+    use rustfs_hostops::exec::{HostConn, Stdin};
+    use rustfs_hostops::hostkeys::HostKeyPolicy;
+    use rustfs_hostops::paths::HostPaths;
+    use rustfs_hostops::ssh::SshOptions;
+    use rustfs_hostops::upgrade::UpgradeVerbs;
+    use rustfs_hostops::{Connection, SshTarget, Target, Via};
+    use std::os::unix::fs::PermissionsExt;
+    let key = d.state.join("controlplane_ssh_key");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", key.display());
+    let h = &d.hosts.hosts[1];
+    let target = |user: &str| Target {
+        name: h.name.clone(),
+        via: Via::Ssh(SshTarget {
+            address: h.address.clone(),
+            port: 22,
+            user: user.into(),
+            key_path: key.clone(),
+            host_key: None,
+        }),
+    };
+    let policy = HostKeyPolicy {
+        known_hosts: d.hosts.known_hosts.clone(),
+        state: rustfs_hostops::state::StateDir::open(&d.state).unwrap(),
+        accept_new: false,
+    };
+    let opts = SshOptions::default();
+    let paths = HostPaths::new("/opt/rustfs", "/etc/rustfs", Connection::Ssh, &h.name);
+    runtime().block_on(async {
+        let conn = HostConn::connect_forced(&target("rustfs"), &policy, opts)
+            .await
+            .expect("the deploy key logs in as the service user");
+        let verbs = UpgradeVerbs::new(&conn, &paths);
+        let status = verbs.status().await.expect("status");
+        assert!(status.active, "{status:?}");
+        assert!(status.current.is_some(), "{status:?}");
+        assert!(status.free_bytes > 0, "{status:?}");
+
+        let bin = d.hosts.path("next-rustfs");
+        std::fs::write(&bin, b"#!/bin/sh\necho next\n").unwrap();
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            std::fs::read(&bin).unwrap(),
+        ));
+        let e = verbs
+            .stage("9.9.9", &"0".repeat(64), &bin)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("nothing was staged"), "{e}");
+        assert!(!verbs.has("9.9.9", &sha).await.unwrap());
+        verbs.stage("9.9.9", &sha, &bin).await.expect("stage");
+        assert!(verbs.has("9.9.9", &sha).await.unwrap());
+        let e = verbs.switch("../../bin/sh").await.unwrap_err();
+        assert!(e.to_string().contains("not a version"), "{e}");
+        assert!(verbs.logs(5).await.is_ok());
+
+        // Anything but a verb: the forced command refuses it, and nothing runs.
+        for line in ["id", "sh -c id", "status; id", "cat /etc/shadow"] {
+            let args: Vec<&str> = line.split(' ').collect();
+            let out = conn.invoke("unused", &args, Stdin::None).await.unwrap();
+            assert_eq!(out.status, 2, "{line}: {out:?}");
+            assert!(!out.stdout.contains("uid="), "{line}: {out:?}");
+        }
+        conn.close().await;
+        // SFTP: sshd runs the forced command instead of the subsystem, so nothing is written.
+        let Via::Ssh(ssh) = target("rustfs").via else {
+            unreachable!()
+        };
+        let raw = rustfs_hostops::ssh::SshSession::connect(&h.name, &ssh, &policy, opts)
+            .await
+            .unwrap();
+        let file = rustfs_hostops::exec::Payload::Bytes(b"x".to_vec());
+        assert!(raw
+            .upload(&[("/tmp/deploy-key-sftp".into(), file)])
+            .await
+            .is_err());
+        raw.close().await;
+        // The key is the service user's only: root does not take it.
+        let e = HostConn::connect_forced(&target("root"), &policy, opts)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("was refused for user root"), "{e}");
+    });
+    assert!(h
+        .exec_text("ls /tmp/deploy-key-sftp 2>&1 || true")
+        .contains("No such"));
+    // What staging left is removed again; the node still runs its own binary.
+    h.exec_text("rm -f /opt/rustfs/bin/rustfs-9.9.9");
+}
+
 /// A new root password in the inventory: `apply` installs it and reloads the nodes (no restart,
 /// so no request fails); the new password works through every node, the old one is refused, and
 /// the control plane (its own keys) keeps polling. Then back to the original password.
@@ -513,6 +606,7 @@ fn tls_cluster_on_container_hosts() {
     );
 
     control_plane_has_least_privilege(&d);
+    deploy_key_runs_only_the_upgrade_verbs(&d);
     root_password_rotates_without_a_restart(&d, &before, &cp_active);
 
     foreign_rpc_is_refused(&d, &d.hosts.hosts[1]);

@@ -27,7 +27,9 @@ use crate::plan::{plan_host, summarize, Action, Desired, HostPlan, Plan, UNISSUE
 use crate::progress::{Progress, Step};
 use crate::render::Rendered;
 use crate::state::StateDir;
-use crate::{cpinstall, monitoring, poll_account, register, rpc_secret, service, stage, verify};
+use crate::{
+    cpinstall, deploy_key, monitoring, poll_account, register, rpc_secret, service, stage, verify,
+};
 
 /// Options of `apply`.
 #[derive(Debug, Clone)]
@@ -126,11 +128,18 @@ pub async fn prepare<'a>(
     };
     // The scrape token and the RPC secret are made up front, like the certificates: the hosts'
     // files carry them. A kept secret other users may read stops the run here.
-    let made = monitoring::ensure_token(&state).and_then(|t| Ok((t, rpc_secret::ensure(&state)?)));
+    let made = monitoring::ensure_token(&state).and_then(|t| {
+        Ok((
+            t,
+            rpc_secret::ensure(&state)?,
+            deploy_key::wanted(inv, &state)?,
+        ))
+    });
     let base = match made {
-        Ok((metrics_token, rpc_secret)) => Desired {
+        Ok((metrics_token, rpc_secret, deploy_key)) => Desired {
             metrics_token,
             rpc_secret,
+            deploy_key,
             ..Desired::new(inv, sha)
         },
         Err(e) => return Err(cluster_fail(report, Step::Plan, e)),

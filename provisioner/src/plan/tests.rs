@@ -89,6 +89,8 @@ fn installed() -> Facts {
             rpc_secret_perm: Some("600 root".into()),
             root_password_sha256: Some(crate::render::sha256_hex(b"password123")),
             root_password_perm: Some("600 root".into()),
+            upgrade_sha256: None,
+            deploy_sha256: None,
         },
         ..bare()
     }
@@ -436,4 +438,37 @@ fn a_new_root_password_is_installed_and_reloaded_not_restarted() {
     stopped.install.service_active = false;
     let actions = plan_host(&inv, &inv.hosts[0], &stopped, &desired);
     assert!(!actions.contains(&Action::ReloadService));
+}
+
+#[test]
+fn the_upgrade_verbs_and_the_deploy_key_are_installed_once_and_need_no_restart() {
+    let inv = inventory();
+    let desired = Desired {
+        upgrade_sha256: Some("u1".into()),
+        deploy_sha256: Some("k1".into()),
+        ..want(&inv, SHA.into())
+    };
+    let mut facts = installed();
+    let actions = plan_host(&inv, &inv.hosts[0], &facts, &desired);
+    assert!(
+        actions
+            .iter()
+            .all(|a| a.is_configure() && !matches!(a, Action::StartService { .. })),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&Action::InstallDeployKey), "{actions:?}");
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::InstallUpgradeHelper { path } if path.ends_with("/bin/rustfs-upgrade"))),
+        "{actions:?}"
+    );
+    facts.install.upgrade_sha256 = Some("u1".into());
+    facts.install.deploy_sha256 = Some("k1".into());
+    let desired = Desired {
+        config_sha256: Some("c0".into()),
+        service_sha256: Some("s0".into()),
+        ..desired
+    };
+    assert_eq!(plan_host(&inv, &inv.hosts[0], &facts, &desired), vec![]);
 }

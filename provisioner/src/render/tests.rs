@@ -57,7 +57,7 @@ fn check_golden(name: &str, got: &str) {
 #[test]
 fn files_match_their_golden_copies() {
     let inv = inventory("storage_class: EC:1\ntls: { enabled: true }\n");
-    let r = render(&inv, &inv.hosts[0], &token()).unwrap();
+    let r = render(&inv, &inv.hosts[0], &token(), None).unwrap();
     assert_eq!(r.env.0, "/etc/rustfs/rustfs.env");
     assert_eq!(r.unit.0, "/etc/systemd/system/rustfs.service");
     assert_eq!(r.ctl.0, "/opt/rustfs/bin/rustfs-ctl");
@@ -66,6 +66,18 @@ fn files_match_their_golden_copies() {
     assert!(r.unit.1.contains("\nUMask=0077\n"), "{}", r.unit.1);
     check_golden("rustfs.service", &r.unit.1);
     check_golden("rustfs-ctl", &r.ctl.1);
+    assert_eq!(r.upgrade.0, "/opt/rustfs/bin/rustfs-upgrade");
+    check_golden("rustfs-upgrade", &r.upgrade.1);
+    assert!(r.deploy.is_none(), "no control plane, no deploy key");
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample c";
+    let r = render(&inv, &inv.hosts[0], &token(), Some(key)).unwrap();
+    assert!(r.deploy.unwrap().authorized_keys.contains(key));
+    let local = inventory_with("", true);
+    let r = render(&local, &local.hosts[0], &token(), Some(key)).unwrap();
+    assert!(
+        r.deploy.is_none(),
+        "a local host is driven locally, not over SSH"
+    );
 }
 
 #[test]
@@ -74,7 +86,7 @@ fn every_node_gets_identical_pool_arguments() {
     let envs: Vec<String> = inv
         .hosts
         .iter()
-        .map(|h| render(&inv, h, &token()).unwrap().env.1)
+        .map(|h| render(&inv, h, &token(), None).unwrap().env.1)
         .collect();
     assert!(envs.windows(2).all(|w| w[0] == w[1]));
     // TLS is on unless the inventory turns it off.
@@ -92,7 +104,10 @@ fn every_node_gets_identical_pool_arguments() {
     assert!(envs[0].contains("RUSTFS_ADDRESS=':9000'"));
     // Plaintext only when asked for.
     let plain = inventory("tls: false\n");
-    let env = render(&plain, &plain.hosts[0], &token()).unwrap().env.1;
+    let env = render(&plain, &plain.hosts[0], &token(), None)
+        .unwrap()
+        .env
+        .1;
     assert!(
         env.contains("RUSTFS_VOLUMES='http://10.0.0.1:9000/mnt/disk1 "),
         "{env}"
@@ -112,7 +127,7 @@ fn with_cluster_network(extra: &str) -> Inventory {
 #[test]
 fn endpoints_name_the_cluster_addresses() {
     let inv = with_cluster_network("");
-    let env = render(&inv, &inv.hosts[2], &token()).unwrap().env.1;
+    let env = render(&inv, &inv.hosts[2], &token(), None).unwrap().env.1;
     assert!(
         env.contains(
             "RUSTFS_VOLUMES='https://192.168.7.1:9000/mnt/disk1 https://192.168.7.2:9000/mnt/disk1 \
@@ -130,7 +145,10 @@ fn endpoints_name_the_cluster_addresses() {
         "{env}"
     );
     let single = inventory("");
-    let env = render(&single, &single.hosts[2], &token()).unwrap().env.1;
+    let env = render(&single, &single.hosts[2], &token(), None)
+        .unwrap()
+        .env
+        .1;
     assert!(!env.contains("RUSTFS_CLUSTER_ADDRESS"), "{env}");
     let pools = with_cluster_network("pools:\n  - hosts: [n1, n2]\n  - hosts: [n3, n4]\n");
     assert_eq!(
@@ -142,7 +160,7 @@ fn endpoints_name_the_cluster_addresses() {
 #[test]
 fn the_start_script_drops_root_on_hosts_but_not_in_local_mode() {
     let inv = inventory("");
-    let ctl = render(&inv, &inv.hosts[0], &token()).unwrap().ctl.1;
+    let ctl = render(&inv, &inv.hosts[0], &token(), None).unwrap().ctl.1;
     assert!(
         ctl.contains(
             "if [ \"$(id -u)\" = 0 ]; then RUSTFS_RUN_AS=rustfs; export RUSTFS_RUN_AS; fi"
@@ -151,7 +169,10 @@ fn the_start_script_drops_root_on_hosts_but_not_in_local_mode() {
     );
     assert!(ctl.contains("umask 077"), "{ctl}");
     let local = inventory_with("", true);
-    let ctl = render(&local, &local.hosts[0], &token()).unwrap().ctl.1;
+    let ctl = render(&local, &local.hosts[0], &token(), None)
+        .unwrap()
+        .ctl
+        .1;
     assert!(!ctl.contains("RUSTFS_RUN_AS"), "{ctl}");
     assert!(ctl.contains("umask 077"), "{ctl}");
 }
@@ -159,7 +180,7 @@ fn the_start_script_drops_root_on_hosts_but_not_in_local_mode() {
 #[test]
 fn local_nodes_listen_on_their_own_address_with_their_own_directories() {
     let inv = inventory_with("", true);
-    let r = render(&inv, &inv.hosts[1], &token()).unwrap();
+    let r = render(&inv, &inv.hosts[1], &token(), None).unwrap();
     assert_eq!(r.env.0, "/etc/rustfs/n2/rustfs.env");
     assert_eq!(r.ctl.0, "/opt/rustfs/n2/bin/rustfs-ctl");
     assert!(
@@ -184,7 +205,7 @@ fn local_nodes_listen_on_their_own_address_with_their_own_directories() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let first = render(&inv, &inv.hosts[0], &token()).unwrap();
+    let first = render(&inv, &inv.hosts[0], &token(), None).unwrap();
     assert_eq!(strip(&first.env.1, "n1"), strip(&r.env.1, "n2"));
 }
 
@@ -218,7 +239,7 @@ fn systemd_analyze_verify_accepts_the_unit() {
     let inv = inventory(&format!(
         "install_dir: {root}/opt\nconfig_dir: {root}/etc\n"
     ));
-    let r = render(&inv, &inv.hosts[0], &token()).unwrap();
+    let r = render(&inv, &inv.hosts[0], &token(), None).unwrap();
     std::fs::create_dir_all(dir.path().join("opt/bin")).unwrap();
     std::os::unix::fs::symlink("/bin/true", dir.path().join("opt/bin/current")).unwrap();
     let unit = dir.path().join("rustfs.service");
@@ -237,10 +258,120 @@ fn systemd_analyze_verify_accepts_the_unit() {
 #[test]
 fn debug_never_shows_the_credentials() {
     let inv = inventory("");
-    let r = render(&inv, &inv.hosts[0], &token()).unwrap();
+    let r = render(&inv, &inv.hosts[0], &token(), None).unwrap();
     let dbg = format!("{r:?}");
     assert!(
         !dbg.contains("pa$word") && dbg.contains("/etc/rustfs/rustfs.env"),
         "{dbg}"
     );
+}
+
+/// Runs the rendered upgrade verbs of a `connection: local` host in a scratch install directory.
+struct Verbs {
+    _dir: tempfile::TempDir,
+    script: PathBuf,
+    bin: PathBuf,
+}
+
+impl Verbs {
+    fn new() -> Verbs {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().display().to_string();
+        let inv = inventory_with(
+            &format!("install_dir: {root}/opt\nconfig_dir: {root}/etc\n"),
+            true,
+        );
+        let r = render(&inv, &inv.hosts[0], &token(), None).unwrap();
+        let script = PathBuf::from(&r.upgrade.0);
+        let bin = script.parent().unwrap().to_path_buf();
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::write(&script, &r.upgrade.1).unwrap();
+        Verbs {
+            _dir: dir,
+            script,
+            bin,
+        }
+    }
+
+    /// `(exit code, stdout, stderr)` of `rustfs-upgrade ARGS < stdin`.
+    fn run(&self, args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+        use std::io::Write;
+        let mut child = std::process::Command::new("sh")
+            .arg(&self.script)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+#[test]
+fn upgrade_verbs_stage_check_and_switch_binaries() {
+    let v = Verbs::new();
+    let (one, two) = (
+        b"#!/bin/sh\necho one\n".as_slice(),
+        b"#!/bin/sh\necho two\n".as_slice(),
+    );
+    let (s1, s2) = (sha256_hex(one), sha256_hex(two));
+    assert_eq!(v.run(&["has", "1.0", &s1], b"").0, 1, "nothing staged yet");
+    let (code, _, err) = v.run(&["stage", "1.0", &s1], one);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v.run(&["has", "1.0", &s1], b"").0, 0);
+    assert_eq!(v.run(&["stage", "2.0", &s2], two).0, 0);
+    // a wrong sha256 stages nothing and leaves no temp file
+    let (code, _, err) = v.run(&["stage", "3.0", &s1], two);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("nothing was staged"), "{err}");
+    let mut names: Vec<String> = std::fs::read_dir(&v.bin)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["rustfs-1.0", "rustfs-2.0", "rustfs-upgrade"]);
+
+    assert_eq!(v.run(&["switch", "1.0"], b"").0, 0);
+    assert_eq!(v.run(&["switch", "2.0"], b"").0, 0);
+    let (code, out, err) = v.run(&["status"], b"");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("current=2.0\nprevious=1.0\nactive=0\nfree_bytes="),
+        "{out}"
+    );
+    // back: previous and current trade places
+    assert_eq!(v.run(&["switch", "1.0"], b"").0, 0);
+    let out = v.run(&["status"], b"").1;
+    assert!(out.starts_with("current=1.0\nprevious=2.0\n"), "{out}");
+    let (code, _, err) = v.run(&["switch", "9.9"], b"");
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("not staged"), "{err}");
+}
+
+#[test]
+fn upgrade_verbs_refuse_anything_but_their_arguments() {
+    let v = Verbs::new();
+    let sha = "a".repeat(64);
+    for (args, want) in [
+        (vec!["sh", "-c", "id"], "unknown verb"),
+        (vec!["switch", "../../etc"], "not a version"),
+        (vec!["switch", "1.0;id"], "not a version"),
+        (vec!["switch", "-rf"], "not a version"),
+        (vec!["stage", "1.0", "ABC"], "not a sha256"),
+        (vec!["has", "1.0", &sha, "x"], "takes 2 argument(s)"),
+        (vec!["logs", "1000000"], "1-1000"),
+        (vec!["logs", "$(id)"], "not a line count"),
+        (vec![], "unknown verb"),
+    ] {
+        let (code, _, err) = v.run(&args, b"");
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
 }
