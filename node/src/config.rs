@@ -1,6 +1,8 @@
 //! `rustfs server` configuration: flags with `RUSTFS_*` env forms (flag > env > default), root
 //! credentials from the environment only (never a flag, which `ps` would show).
 
+pub(crate) use crate::iam::root::secret_env;
+pub use crate::iam::root::{credentials_from_env, Credentials};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 
@@ -139,53 +141,6 @@ pub fn parse_address(s: &str) -> Result<SocketAddr, String> {
         .ok()
         .and_then(|mut a| a.next())
         .ok_or_else(|| format!("--address {s:?} is not HOST:PORT or :PORT"))
-}
-
-/// Root credentials.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub access_key: String,
-    pub secret_key: String,
-}
-
-/// Reads `NAME` or `NAME_FILE` (both set is an error).
-pub(crate) fn secret_env(name: &str) -> Result<Option<String>, String> {
-    let direct = std::env::var(name).ok().filter(|v| !v.is_empty());
-    let file = std::env::var(format!("{name}_FILE"))
-        .ok()
-        .filter(|v| !v.is_empty());
-    match (direct, file) {
-        (Some(_), Some(_)) => Err(format!(
-            "both {name} and {name}_FILE are set — set only one"
-        )),
-        (Some(v), None) => Ok(Some(v)),
-        (None, Some(path)) => std::fs::read_to_string(&path)
-            .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_string()))
-            .map_err(|e| format!("{name}_FILE={path}: {e}")),
-        (None, None) => Ok(None),
-    }
-}
-
-/// Credentials from `RUSTFS_ROOT_USER` / `RUSTFS_ROOT_PASSWORD` (or `_FILE`), validated.
-pub fn credentials_from_env() -> Result<Option<Credentials>, String> {
-    let user = secret_env("RUSTFS_ROOT_USER")?;
-    let pass = secret_env("RUSTFS_ROOT_PASSWORD")?;
-    match (user, pass) {
-        (None, None) => Ok(None),
-        (Some(access_key), Some(secret_key)) => {
-            if access_key.len() < 3 || access_key.len() > 128 {
-                return Err("RUSTFS_ROOT_USER must be 3 to 128 characters".into());
-            }
-            if secret_key.len() < 8 || secret_key.len() > 128 {
-                return Err("RUSTFS_ROOT_PASSWORD must be 8 to 128 characters".into());
-            }
-            Ok(Some(Credentials {
-                access_key,
-                secret_key,
-            }))
-        }
-        _ => Err("set both RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD, or neither".into()),
-    }
 }
 
 /// The cluster RPC keys from `RUSTFS_RPC_SECRET` or `RUSTFS_RPC_SECRET_FILE` (required in

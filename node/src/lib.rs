@@ -14,3 +14,6 @@ pub mod s3;
 pub(crate) mod scanner;
 pub mod server;
 pub mod store;
+
+#[cfg(test)]
+mod layers;

@@ -263,7 +263,7 @@ async fn with_object_tags(iam: &Iam, mut ctx: RequestContext) -> RequestContext 
         .values()
         .get(&ConditionKey::VERSION_ID)
         .and_then(|v| v.first());
-    let Ok(version) = crate::s3::parse_version(named.map(String::as_str)) else {
+    let Some(version) = crate::object::parse_version_sel(named.map(String::as_str)) else {
         return ctx;
     };
     let Ok(info) = iam.layer.head_object(bucket, key, version).await else {

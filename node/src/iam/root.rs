@@ -3,9 +3,55 @@
 //! rotated without a restart (README, "Rotating secrets"). Every check reads the current pair, so a
 //! request signed with the old password is refused from the moment the node has reloaded.
 
-use crate::config::Credentials;
 use parking_lot::RwLock;
 use std::sync::Arc;
+
+/// Root credentials.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+/// Reads `NAME` or `NAME_FILE` (both set is an error).
+pub(crate) fn secret_env(name: &str) -> Result<Option<String>, String> {
+    let direct = std::env::var(name).ok().filter(|v| !v.is_empty());
+    let file = std::env::var(format!("{name}_FILE"))
+        .ok()
+        .filter(|v| !v.is_empty());
+    match (direct, file) {
+        (Some(_), Some(_)) => Err(format!(
+            "both {name} and {name}_FILE are set — set only one"
+        )),
+        (Some(v), None) => Ok(Some(v)),
+        (None, Some(path)) => std::fs::read_to_string(&path)
+            .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_string()))
+            .map_err(|e| format!("{name}_FILE={path}: {e}")),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Credentials from `RUSTFS_ROOT_USER` / `RUSTFS_ROOT_PASSWORD` (or `_FILE`), validated.
+pub fn credentials_from_env() -> Result<Option<Credentials>, String> {
+    let user = secret_env("RUSTFS_ROOT_USER")?;
+    let pass = secret_env("RUSTFS_ROOT_PASSWORD")?;
+    match (user, pass) {
+        (None, None) => Ok(None),
+        (Some(access_key), Some(secret_key)) => {
+            if access_key.len() < 3 || access_key.len() > 128 {
+                return Err("RUSTFS_ROOT_USER must be 3 to 128 characters".into());
+            }
+            if secret_key.len() < 8 || secret_key.len() > 128 {
+                return Err("RUSTFS_ROOT_PASSWORD must be 8 to 128 characters".into());
+            }
+            Ok(Some(Credentials {
+                access_key,
+                secret_key,
+            }))
+        }
+        _ => Err("set both RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD, or neither".into()),
+    }
+}
 
 /// The current root credentials of this node.
 pub struct RootKeys(RwLock<Arc<Credentials>>);
@@ -44,7 +90,7 @@ impl RootKeys {
 /// Reads the root credentials from the environment again and puts them in force: what a `SIGHUP`
 /// does. `iam` (once S3 is served) refuses an access key an IAM user already has.
 pub fn reload(root: &RootKeys, iam: Option<&super::Iam>) -> Result<bool, String> {
-    let fresh = crate::config::credentials_from_env()?
+    let fresh = credentials_from_env()?
         .ok_or("RUSTFS_ROOT_USER and RUSTFS_ROOT_PASSWORD (or their _FILE forms) are not set: there is nothing to reload")?;
     if let Some(iam) = iam {
         if !root.is_root(&fresh.access_key) && iam.is_taken(&fresh.access_key) {

@@ -8,7 +8,6 @@
 
 use super::Metrics;
 use crate::audit;
-use crate::server::ServerState;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use hyper::body::{Body, Frame, SizeHint};
@@ -168,17 +167,16 @@ pub struct S3Probe {
 }
 
 impl S3Probe {
-    /// Starts measuring `req`: gives it an [`ApiSlot`] and a request id, and wraps its body in
-    /// a byte counter.
-    pub fn start<B>(req: http::Request<B>) -> (Self, http::Request<CountingBody<B>>) {
+    /// Starts measuring `req` (`is_admin`: a call of the admin API): gives it an [`ApiSlot`] and
+    /// a request id, and wraps its body in a byte counter.
+    pub fn start<B>(
+        req: http::Request<B>,
+        is_admin: bool,
+    ) -> (Self, http::Request<CountingBody<B>>) {
         let m: &'static Metrics = super::global();
         m.s3.inflight.inc();
         let started = Instant::now();
         let slot = ApiSlot::default();
-        let is_admin = req
-            .uri()
-            .path()
-            .starts_with(crate::server::admin::ADMIN_PREFIX);
         let request_id = audit::request_id();
         let audit = audit::enabled().then(|| Box::new(audit_entry(&req, &request_id, is_admin)));
         let (mut parts, body) = req.into_parts();
@@ -317,7 +315,8 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> http::Response<http_body_
 /// `GET /rustfs/metrics`: checks the scrape credentials, refreshes the scrape-time figures and
 /// answers with every metric.
 pub async fn serve(
-    state: &ServerState,
+    layer: Option<&crate::object::ObjectLayer>,
+    heal: Option<&crate::heal::HealManager>,
     headers: &HeaderMap,
 ) -> http::Response<http_body_util::Full<Bytes>> {
     let m = super::global();
@@ -332,8 +331,8 @@ pub async fn serve(
         return r;
     }
     let _one_scrape_at_a_time = m.scrape.lock().await;
-    super::cluster::refresh(m, state.layer().map(|l| l.as_ref())).await;
-    m.heal.refresh(state.heal().map(|h| h.as_ref()));
+    super::cluster::refresh(m, layer).await;
+    m.heal.refresh(heal);
     let mut r = text(StatusCode::OK, m.encode());
     r.headers_mut().insert(
         http::header::CONTENT_TYPE,

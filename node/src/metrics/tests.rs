@@ -123,7 +123,7 @@ async fn counting_body_counts_every_frame() {
             .into_iter()
             .map(|b| Ok::<_, std::io::Error>(hyper::body::Frame::data(bytes::Bytes::from(b)))),
     ));
-    let (probe, _req) = super::http::S3Probe::start(::http::Request::new(()));
+    let (probe, _req) = super::http::S3Probe::start(::http::Request::new(()), false);
     let resp = probe.finish(::http::Response::new(body), None);
     let collected = resp.into_body().collect().await.expect("body").to_bytes();
     assert_eq!(&collected[..], b"abcdefgh");

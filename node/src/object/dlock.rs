@@ -4,17 +4,49 @@
 //! never blocks the namespace for long. Acquisition retries with jittered, growing backoff and
 //! gives up after the acquire timeout (the S3 layer answers 503 SlowDown).
 
-use crate::rpc::client::Peer;
-use crate::rpc::wire::{LockCall, LockOwner};
 use futures::future::join_all;
 use futures::stream::{FuturesUnordered, StreamExt};
 use parking_lot::Mutex;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
+
+/// A lock call on a peer's lock table.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum LockCall {
+    /// Grant `uid` a read (`write == false`) or write lock on `resource`, if free.
+    Lock {
+        resource: String,
+        uid: Uuid,
+        write: bool,
+    },
+    /// Extend the lease of a held lock; `false` when the peer no longer holds it.
+    Refresh {
+        resource: String,
+        uid: Uuid,
+    },
+    Unlock {
+        resource: String,
+        uid: Uuid,
+    },
+}
+
+/// Who holds a grant: a node (`host:port`) in one run of its process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockOwner {
+    pub node: String,
+    pub boot: Uuid,
+}
+
+/// A peer's lock table, reached over RPC (`rpc::client::Peer`); an unreachable peer refuses.
+#[async_trait::async_trait]
+pub trait RemoteLocker: Send + Sync {
+    async fn lock_call(&self, call: LockCall) -> bool;
+}
 
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 pub const LEASE: Duration = Duration::from_secs(60);
@@ -212,7 +244,7 @@ impl LockTable {
 #[derive(Clone)]
 pub enum Locker {
     Local(Arc<LockTable>),
-    Remote(Peer),
+    Remote(Arc<dyn RemoteLocker>),
 }
 
 impl Locker {
@@ -254,7 +286,7 @@ impl Drop for DistGuard {
 /// Tells every peer this node's new run, so each drops at once the grants an earlier run of
 /// this node left behind (a node that died holding locks). The call itself is an `Unlock` of
 /// nothing, which builds that predate owners answer harmlessly.
-pub async fn announce(peers: &[Peer]) {
+pub async fn announce<L: RemoteLocker>(peers: &[L]) {
     join_all(peers.iter().map(|p| {
         p.lock_call(LockCall::Unlock {
             resource: String::new(),
@@ -489,12 +521,13 @@ mod tests {
         let keys =
             crate::rpc::auth::RpcKeys::from_secrets("dlock-test-secret-dlock-test-secret").unwrap();
         let mut l = local(3);
-        l.lockers.push(Locker::Remote(Peer::new(
-            &addr,
-            None,
-            keys,
-            Duration::from_secs(30),
-        )));
+        l.lockers
+            .push(Locker::Remote(Arc::new(crate::rpc::client::Peer::new(
+                &addr,
+                None,
+                keys,
+                Duration::from_secs(30),
+            ))));
         l.acquire_timeout = Duration::from_secs(30);
         let started = Instant::now();
         let w = l

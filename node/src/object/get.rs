@@ -37,7 +37,7 @@ pub struct OpenObject {
     data: Vec<Option<Box<dyn DataReader>>>,
     /// A copy was missing, stale or rotten on a drive that answered: queue a heal when done.
     needs_heal: bool,
-    heal: Option<crate::heal::PendingHeal>,
+    heal: Option<super::heal_hook::PendingHeal>,
 }
 
 impl ErasureSet {

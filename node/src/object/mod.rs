@@ -12,6 +12,7 @@ pub mod commit;
 pub mod config;
 pub mod dlock;
 pub mod get;
+pub mod heal_hook;
 pub mod list;
 pub mod lock;
 pub mod multipart;
@@ -225,6 +226,16 @@ pub struct ObjectInfo {
 /// Which version of a key: `None` the latest, `Some(None)` the `null` version, `Some(Some(id))`
 /// that version.
 pub type VersionSel = Option<Option<uuid::Uuid>>;
+
+/// A `versionId` parameter: absent or empty is the latest, `null` the null version, anything
+/// else must be a version id (`None`: it is not).
+pub fn parse_version_sel(v: Option<&str>) -> Option<VersionSel> {
+    match v {
+        None | Some("") => Some(None),
+        Some("null") => Some(Some(None)),
+        Some(id) => uuid::Uuid::parse_str(id).ok().map(|u| Some(Some(u))),
+    }
+}
 
 /// What a delete did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -23,7 +23,7 @@ pub struct ErasureSet {
     pub bitrot: BitrotAlgo,
     pub locks: Arc<NsLock>,
     /// Where damaged or partially written objects are reported for healing.
-    pub heal: crate::heal::HealHook,
+    pub heal: super::heal_hook::HealHook,
 }
 
 /// The version a quorum of drives agrees on, and which drives hold it.

@@ -83,7 +83,7 @@ impl Peer {
     /// this node's certificate.
     pub fn new(
         addr: &str,
-        tls: Option<&crate::server::tls::TlsClient>,
+        tls: Option<&super::tls::TlsClient>,
         keys: RpcKeys,
         timeout: Duration,
     ) -> Self {
@@ -92,7 +92,7 @@ impl Peer {
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true);
         if let Some(tls) = tls {
-            builder = crate::server::tls::peer_client(builder, tls)
+            builder = super::tls::peer_client(builder, tls)
                 .expect("the TLS client identity was checked when it was loaded");
         }
         let http = builder
@@ -460,5 +460,12 @@ impl Peer {
         self.0.online.store(true, Ordering::Relaxed);
         self.0.metrics.online.set(1);
         Ok(info)
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::object::dlock::RemoteLocker for Peer {
+    async fn lock_call(&self, call: LockCall) -> bool {
+        Peer::lock_call(self, call).await
     }
 }

@@ -10,6 +10,7 @@ pub mod calls;
 pub mod client;
 pub mod remote;
 pub mod server;
+pub mod tls;
 pub mod wire;
 
 #[cfg(test)]

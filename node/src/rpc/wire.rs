@@ -2,6 +2,7 @@
 //! MessagePack (JSON for the human-readable peer info).
 
 pub use super::calls::DriveCall;
+pub use crate::object::dlock::{LockCall, LockOwner};
 use crate::store::format::Format;
 use crate::store::meta::ObjectMeta;
 use crate::store::uploads::PartRecord;
@@ -88,26 +89,6 @@ impl From<WireError> for DriveError {
     }
 }
 
-/// A lock call on a peer's lock table.
-#[derive(Debug, Serialize, Deserialize)]
-pub enum LockCall {
-    /// Grant `uid` a read (`write == false`) or write lock on `resource`, if free.
-    Lock {
-        resource: String,
-        uid: Uuid,
-        write: bool,
-    },
-    /// Extend the lease of a held lock; `false` when the peer no longer holds it.
-    Refresh {
-        resource: String,
-        uid: Uuid,
-    },
-    Unlock {
-        resource: String,
-        uid: Uuid,
-    },
-}
-
 /// A lock call as it travels: the caller's clock rides along (see `object::clock`).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct LockRequest {
@@ -117,13 +98,6 @@ pub struct LockRequest {
     /// with a new boot drops the grants its previous run left (see `object::dlock`).
     #[serde(default)]
     pub owner: Option<LockOwner>,
-}
-
-/// Who holds a grant: a node (`host:port`) in one run of its process.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockOwner {
-    pub node: String,
-    pub boot: Uuid,
 }
 
 /// A locker's answer, with the locker's clock.

@@ -13,13 +13,8 @@ use uuid::Uuid;
 
 /// A `versionId` parameter: `null` is the null version, anything else must be a version id.
 pub fn parse_version(v: Option<&str>) -> S3Result<VersionSel> {
-    match v {
-        None | Some("") => Ok(None),
-        Some("null") => Ok(Some(None)),
-        Some(id) => Uuid::parse_str(id)
-            .map(|u| Some(Some(u)))
-            .map_err(|_| s3_error!(InvalidArgument, "Invalid version id specified")),
-    }
+    crate::object::parse_version_sel(v)
+        .ok_or_else(|| s3_error!(InvalidArgument, "Invalid version id specified"))
 }
 
 /// A version id on the wire (`null` for the null version).

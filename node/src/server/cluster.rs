@@ -296,7 +296,7 @@ pub async fn form(cfg: &ServerConfig, part: &LocalPart) -> Result<Arc<ObjectLaye
                         }
                         lockers.push(match peers.get(&hp) {
                             None => Locker::Local(part.rpc.locks.clone()),
-                            Some(p) => Locker::Remote(p.clone()),
+                            Some(p) => Locker::Remote(Arc::new(p.clone())),
                         });
                         hosts.push(hp);
                     }

@@ -300,7 +300,11 @@ fn connection_service(
             } else if path.starts_with("/rustfs/health/") || path.starts_with("/minio/health/") {
                 boxed(health.oneshot(req).await.unwrap_or_else(|e| match e {}))
             } else if path == crate::metrics::http::METRICS_PATH {
-                boxed(crate::metrics::http::serve(&state, req.headers()).await)
+                {
+                    let layer = state.layer().map(|l| l.as_ref());
+                    let heal = state.heal().map(|h| h.as_ref());
+                    boxed(crate::metrics::http::serve(layer, heal, req.headers()).await)
+                }
             } else {
                 let mut req = req;
                 let caller = crate::iam::access::Caller {
@@ -354,7 +358,8 @@ async fn answer_signed(
     layer: Arc<ObjectLayer>,
     req: http::Request<linger::LingerBody>,
 ) -> Resp {
-    let (probe, mut req) = crate::metrics::http::S3Probe::start(req);
+    let is_admin = req.uri().path().starts_with(admin::ADMIN_PREFIX);
+    let (probe, mut req) = crate::metrics::http::S3Probe::start(req, is_admin);
     let noted = |r: &http::Response<_>| {
         r.extensions()
             .get::<crate::s3::ErrorCode>()

@@ -28,11 +28,7 @@ impl std::fmt::Debug for Tls {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct TlsClient {
-    pub ca_pem: Vec<u8>,
-    pub identity_pem: Vec<u8>,
-}
+pub use crate::rpc::tls::{peer_client, TlsClient};
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -127,19 +123,4 @@ fn record_expiry(which: &str, der: &CertificateDer<'_>, path: &Path) -> Result<(
         tracing::warn!(certificate = which, path = %path.display(), "the {which} certificate expires in {left_days} days; renew it (rustfs-provision ca, then apply)");
     }
     Ok(())
-}
-
-/// An HTTP client for peers: trusts only the cluster CA and presents this node's certificate.
-pub fn peer_client(
-    builder: reqwest::ClientBuilder,
-    tls: &TlsClient,
-) -> Result<reqwest::ClientBuilder> {
-    let ca = reqwest::Certificate::from_pem(&tls.ca_pem).context("cluster CA certificate")?;
-    let identity = reqwest::Identity::from_pem(&tls.identity_pem)
-        .context("this node's certificate and key as a client identity")?;
-    Ok(builder
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(ca)
-        .identity(identity))
 }
