@@ -43,6 +43,10 @@ pub struct RegisterCluster {
     pub s3_endpoints: Vec<String>,
     /// Credentials that sign `GET /rustfs/admin/v1/info`.
     pub credentials: PollCredentials,
+    /// The control plane's SSH deploy key (OpenSSH private key), with which it runs the upgrade
+    /// verbs on hosts whose `access` is `ssh`. Sealed at rest, never answered.
+    #[serde(default)]
+    pub deploy_key: Option<DeployKey>,
     /// Server pools in order.
     pub pools: Vec<PoolSpec>,
 }
@@ -116,6 +120,54 @@ pub struct HostSpec {
     pub s3_port: u16,
     /// Absolute drive paths.
     pub drives: Vec<String>,
+    /// How the control plane drives the host for upgrades (`None`: it cannot upgrade it).
+    #[serde(default)]
+    pub access: Option<HostAccess>,
+}
+
+/// How the control plane reaches a host's upgrade verbs (`INSTALL_DIR/bin/rustfs-upgrade`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostAccess {
+    /// `ssh` (with the deploy key) or `local` (the host is the control plane's machine).
+    pub connection: Connection,
+    /// Where the node is installed on the host (`bin/current`, `bin/rustfs-upgrade`).
+    pub install_dir: String,
+    #[serde(default = "default_ssh_port")]
+    pub ssh_port: u16,
+    /// The login the deploy key is installed for (the node's service user).
+    #[serde(default = "default_ssh_user")]
+    pub ssh_user: String,
+    /// The host key's fingerprint (`SHA256:…`) as the provisioner saw it; required with `ssh`.
+    #[serde(default)]
+    pub host_key: Option<String>,
+}
+
+/// `ssh` or `local`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Connection {
+    Ssh,
+    Local,
+}
+
+fn default_ssh_port() -> u16 {
+    22
+}
+
+fn default_ssh_user() -> String {
+    "rustfs".into()
+}
+
+/// An OpenSSH private key. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeployKey(pub String);
+
+impl fmt::Debug for DeployKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DeployKey(<redacted>)")
+    }
 }
 
 impl HostSpec {

@@ -336,6 +336,8 @@ fn schemas() -> Value {
                     "required": ["access_key", "secret_key"],
                     "properties": {"access_key": {"type": "string", "minLength": 1, "maxLength": 128},
                                    "secret_key": {"type": "string", "minLength": 1, "maxLength": 128}}},
+                "deploy_key": {"type": ["string", "null"], "maxLength": 16384, "pattern": "^\\s*-----BEGIN OPENSSH PRIVATE KEY-----",
+                    "description": "The control plane's SSH deploy key (private); sealed at rest, never answered"},
                 "pools": {"type": "array", "minItems": 1, "items": {"type": "object", "additionalProperties": false, "required": ["hosts"],
                     "properties": {"hosts": {"type": "array", "minItems": 1, "items": {"type": "object", "additionalProperties": false,
                         "required": ["address", "drives"],
@@ -343,7 +345,14 @@ fn schemas() -> Value {
                             "address": {"type": "string", "pattern": "^[A-Za-z0-9.:\\[\\]-]{1,253}$"},
                             "s3_port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 9000},
                             "drives": {"type": "array", "minItems": 1, "uniqueItems": true,
-                                "items": {"type": "string", "pattern": "^/[^\\u0000]*$", "not": {"pattern": "(^|/)\\.\\.(/|$)"}}}}}}}}}
+                                "items": {"type": "string", "pattern": "^/[^\\u0000]*$", "not": {"pattern": "(^|/)\\.\\.(/|$)"}}},
+                            "access": {"type": ["object", "null"], "additionalProperties": false, "required": ["connection", "install_dir"],
+                                "description": "How the control plane runs the host's upgrade verbs; ssh needs deploy_key and host_key",
+                                "properties": {"connection": {"type": "string", "enum": ["ssh", "local"]},
+                                    "install_dir": {"type": "string", "pattern": "^/"},
+                                    "ssh_port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 22},
+                                    "ssh_user": {"type": "string", "pattern": "^[a-z_][a-z0-9_-]{0,31}$", "default": "rustfs"},
+                                    "host_key": {"type": ["string", "null"], "pattern": "^SHA256:"}}}}}}}}}
             }
         },
         "RegisterResponse": obj(&["created", "changed", "cluster"], json!({"created": {"type": "boolean"}, "changed": {"type": "boolean"}, "cluster": schema_ref("Cluster")})),

@@ -1,7 +1,7 @@
 //! Validation of names and registrations, done before any write so a bad request writes
 //! nothing. Messages name the field and say what is allowed.
 
-use crate::api::{CreateToken, PollCredentials, RegisterCluster};
+use crate::api::{Connection, CreateToken, HostAccess, PollCredentials, RegisterCluster};
 use crate::db::{parse_rfc3339, NewToken};
 use crate::error::{Error, Result};
 use std::collections::HashSet;
@@ -103,11 +103,66 @@ fn credentials(c: &PollCredentials) -> Result<()> {
     Ok(())
 }
 
+fn absolute(at: &str, path: &str) -> Result<()> {
+    if !path.starts_with('/') || path.split('/').any(|c| c == "..") || path.contains('\0') {
+        return Err(Error::InvalidArgument(format!(
+            "{at} {path:?} must be an absolute path without '..'"
+        )));
+    }
+    Ok(())
+}
+
+fn access(at: &str, a: &HostAccess, have_key: bool) -> Result<()> {
+    absolute(&format!("{at}.install_dir"), &a.install_dir)?;
+    if a.connection == Connection::Local {
+        return Ok(());
+    }
+    if !have_key {
+        return Err(Error::InvalidArgument(format!(
+            "{at}: an ssh host needs the cluster's deploy_key"
+        )));
+    }
+    let user_ok = a.ssh_user.len() <= 32
+        && a.ssh_user
+            .starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && a.ssh_user
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if !user_ok {
+        return Err(Error::InvalidArgument(format!(
+            "{at}.ssh_user {:?} is not a user name (a-z, 0-9, _ and -)",
+            a.ssh_user
+        )));
+    }
+    if a.ssh_port == 0 {
+        return Err(Error::InvalidArgument(format!(
+            "{at}.ssh_port must be 1-65535"
+        )));
+    }
+    match &a.host_key {
+        Some(k) if k.starts_with("SHA256:") && k.len() <= 100 => Ok(()),
+        _ => Err(Error::InvalidArgument(format!(
+            "{at}.host_key must be the host key's fingerprint (SHA256:…, as ssh-keygen -lf prints it): the control plane trusts no other key"
+        ))),
+    }
+}
+
 /// Every rule of a registration; the first one broken is the error.
 pub fn registration(cluster: &str, r: &RegisterCluster) -> Result<()> {
     name("cluster", cluster)?;
     name("site", &r.site)?;
     credentials(&r.credentials)?;
+    if let Some(key) = &r.deploy_key {
+        let k = key.0.trim();
+        if k.len() > 16 * 1024
+            || !k.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----")
+            || !k.ends_with("-----END OPENSSH PRIVATE KEY-----")
+        {
+            return Err(Error::InvalidArgument(
+                "deploy_key must be an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY----- …), as rustfs-provision makes in its state directory".into(),
+            ));
+        }
+    }
     if let Some(v) = &r.version {
         if v.is_empty() || v.chars().count() > 64 || v.chars().any(|c| c.is_whitespace()) {
             return Err(Error::InvalidArgument(format!(
@@ -168,6 +223,9 @@ pub fn registration(cluster: &str, r: &RegisterCluster) -> Result<()> {
                     host.address, host.s3_port
                 )));
             }
+            if let Some(a) = &host.access {
+                access(&format!("{at}.access"), a, r.deploy_key.is_some())?;
+            }
             if host.drives.is_empty() {
                 return Err(Error::InvalidArgument(format!(
                     "{at}.drives must list at least one drive"
@@ -175,14 +233,7 @@ pub fn registration(cluster: &str, r: &RegisterCluster) -> Result<()> {
             }
             let mut paths = HashSet::new();
             for (d, path) in host.drives.iter().enumerate() {
-                if !path.starts_with('/')
-                    || path.split('/').any(|c| c == "..")
-                    || path.contains('\0')
-                {
-                    return Err(Error::InvalidArgument(format!(
-                        "{at}.drives[{d}] {path:?} must be an absolute path without '..'"
-                    )));
-                }
+                absolute(&format!("{at}.drives[{d}]"), path)?;
                 if !paths.insert(path) {
                     return Err(Error::InvalidArgument(format!(
                         "{at}.drives[{d}] {path:?} appears twice"
@@ -229,5 +280,62 @@ mod tests {
         assert_eq!(token_request(&req(None), now).unwrap().expires_at, None);
         let e = token_request(&req(Some("tomorrow")), now).unwrap_err();
         assert!(e.to_string().contains("RFC 3339"), "{e}");
+    }
+
+    #[test]
+    fn host_access_needs_a_deploy_key_a_pinned_host_key_and_sane_paths() {
+        let body = |access: &str, key: bool| {
+            let key = if key {
+                r#","deploy_key":"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n""#
+            } else {
+                ""
+            };
+            let text = format!(
+                r#"{{"credentials":{{"access_key":"a","secret_key":"s"}}{key},
+                "pools":[{{"hosts":[{{"address":"10.0.0.1","drives":["/d1"],"access":{access}}}]}}]}}"#
+            );
+            let r: RegisterCluster = serde_json::from_str(&text).unwrap();
+            registration("c", &r)
+        };
+        let ssh = r#"{"connection":"ssh","install_dir":"/opt/rustfs","host_key":"SHA256:abc"}"#;
+        body(ssh, true).unwrap();
+        body(r#"{"connection":"local","install_dir":"/tmp/x/n1"}"#, false).unwrap();
+        for (access, key, want) in [
+            (ssh, false, "needs the cluster's deploy_key"),
+            (
+                r#"{"connection":"ssh","install_dir":"/opt/rustfs"}"#,
+                true,
+                "host_key must be",
+            ),
+            (
+                r#"{"connection":"ssh","install_dir":"opt","host_key":"SHA256:a"}"#,
+                true,
+                "absolute path",
+            ),
+            (
+                r#"{"connection":"local","install_dir":"/opt/../etc"}"#,
+                false,
+                "absolute path",
+            ),
+            (
+                r#"{"connection":"ssh","install_dir":"/o","host_key":"SHA256:a","ssh_user":"root;id"}"#,
+                true,
+                "not a user name",
+            ),
+        ] {
+            let e = body(access, key).unwrap_err().to_string();
+            assert!(e.contains(want), "{access}: {e}");
+        }
+        let bad_key: RegisterCluster = serde_json::from_str(
+            r#"{"credentials":{"access_key":"a","secret_key":"s"},"deploy_key":"ssh-ed25519 AAAA",
+            "pools":[{"hosts":[{"address":"10.0.0.1","drives":["/d1"]}]}]}"#,
+        )
+        .unwrap();
+        let e = registration("c", &bad_key).unwrap_err().to_string();
+        assert!(e.contains("OpenSSH private key"), "{e}");
+        assert!(
+            !format!("{bad_key:?}").contains("AAAA"),
+            "Debug hides the key"
+        );
     }
 }

@@ -42,7 +42,7 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 enum Transport {
-    Ssh(SshSession),
+    Ssh(Box<SshSession>),
     Local,
 }
 
@@ -89,7 +89,7 @@ impl HostConn {
             Via::Local => (Transport::Local, false),
             Via::Ssh(ssh) => {
                 let session = SshSession::connect(&label, ssh, policy, opts).await?;
-                (Transport::Ssh(session), ssh.user != "root")
+                (Transport::Ssh(Box::new(session)), ssh.user != "root")
             }
         };
         let conn = HostConn {
@@ -119,7 +119,7 @@ impl HostConn {
         let session = SshSession::connect(&target.name, ssh, policy, opts).await?;
         Ok(HostConn {
             label: target.name.clone(),
-            transport: Transport::Ssh(session),
+            transport: Transport::Ssh(Box::new(session)),
             sudo: false,
             forced: true,
             command_timeout: opts.command_timeout,
@@ -160,6 +160,14 @@ impl HostConn {
             ));
         }
         Ok(())
+    }
+
+    /// The fingerprint of the host key checked at connect time (`None`: a local host).
+    pub fn host_key(&self) -> Option<&str> {
+        match &self.transport {
+            Transport::Ssh(s) => Some(&s.host_key),
+            Transport::Local => None,
+        }
     }
 
     async fn check_sudo(&self) -> Result<()> {

@@ -42,6 +42,8 @@ struct Client {
     policy: HostKeyPolicy,
     /// The verdict of the host-key check, kept so the caller sees our error, not russh's.
     verdict: Arc<Mutex<Option<Result<Trusted>>>>,
+    /// The fingerprint of the key the host presented.
+    seen: Arc<Mutex<Option<String>>>,
 }
 
 impl client::Handler for Client {
@@ -60,6 +62,8 @@ impl client::Handler for Client {
             self.target.host_key.as_deref(),
         );
         let ok = verdict.is_ok();
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(crate::hostkeys::fingerprint(&key));
         *self.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict);
         Ok(ok)
     }
@@ -72,6 +76,8 @@ pub struct SshSession {
     opts: SshOptions,
     /// How the host key was trusted.
     pub trusted: Trusted,
+    /// The host key's fingerprint (`SHA256:…`), as checked.
+    pub host_key: String,
 }
 
 impl std::fmt::Debug for SshSession {
@@ -98,11 +104,13 @@ impl SshSession {
             ))
         })?;
         let verdict = Arc::new(Mutex::new(None));
+        let seen = Arc::new(Mutex::new(None));
         let handler = Client {
             label: label.into(),
             target: target.clone(),
             policy: policy.clone(),
             verdict: verdict.clone(),
+            seen: seen.clone(),
         };
         let config = Arc::new(client::Config {
             keepalive_interval: Some(opts.keepalive),
@@ -163,11 +171,17 @@ impl SshSession {
             .take()
             .and_then(|v| v.ok())
             .ok_or_else(|| err("host key was never checked".into()))?;
+        let host_key = seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_default();
         Ok(SshSession {
             label: label.into(),
             handle,
             opts,
             trusted,
+            host_key,
         })
     }
 

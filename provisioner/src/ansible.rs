@@ -253,7 +253,9 @@ pub fn render(
                 access_key: inv.credentials.root_user().to_string(),
                 secret_key: inv.credentials.root_password().to_string(),
             });
-            let body = register::request(inv, Some(desired.version.clone()), ca_pem, keys);
+            // No deploy key: the control plane cannot upgrade hosts Ansible manages.
+            let access = register::UpgradeAccess::default();
+            let body = register::request(inv, Some(desired.version.clone()), ca_pem, keys, &access);
             let body = serde_json::to_vec_pretty(&body)
                 .map_err(|e| Error::Render(format!("registration body: {e}")))?;
             let body_file = dir.join("register.json");

@@ -5,16 +5,17 @@
 //! plane's side, so every `apply` may call it; the answer says whether anything changed.
 
 use rustfs_controlplane_api::{
-    Client, ClientError, Erasure, HostSpec, NodeState, PollCredentials, PoolSpec, RegisterCluster,
-    Scheme,
+    Client, ClientError, Connection as ApiConnection, DeployKey, Erasure, HostAccess, HostSpec,
+    NodeState, PollCredentials, PoolSpec, RegisterCluster, Scheme,
 };
 
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::health::endpoint;
-use crate::inventory::{control_plane_transport, Inventory, Secret};
+use crate::inventory::{control_plane_transport, Connection, Host, Inventory, Secret};
 use crate::plan::Desired;
+use crate::render::SERVICE_USER;
 use crate::state::StateDir;
 
 /// An HTTP client for the control plane. Over https it trusts the cluster CA (from `state`) —
@@ -53,12 +54,46 @@ pub fn client(inv: &Inventory, state: &StateDir, timeout: Duration) -> Result<re
         .map_err(|e| err(format!("cannot make an HTTP client: {e}")))
 }
 
+/// What the control plane needs to run the hosts' upgrade verbs: its deploy key and the host key
+/// each SSH host showed this run (by host name). Local hosts need neither.
+#[derive(Debug, Default)]
+pub struct UpgradeAccess {
+    /// The deploy key (OpenSSH private key), see [`crate::deploy_key`].
+    pub deploy_key: Option<String>,
+    pub host_keys: std::collections::BTreeMap<String, String>,
+}
+
+/// How the control plane reaches `host`'s upgrade verbs, when it can.
+fn host_access(inv: &Inventory, host: &Host, access: &UpgradeAccess) -> Option<HostAccess> {
+    let install_dir = inv.paths(host).install_dir;
+    match host.connection {
+        Connection::Local => Some(HostAccess {
+            connection: ApiConnection::Local,
+            install_dir,
+            ssh_port: 22,
+            ssh_user: SERVICE_USER.into(),
+            host_key: None,
+        }),
+        Connection::Ssh => {
+            access.deploy_key.as_ref()?;
+            Some(HostAccess {
+                connection: ApiConnection::Ssh,
+                install_dir,
+                ssh_port: inv.ssh_target(host).port,
+                ssh_user: SERVICE_USER.into(),
+                host_key: Some(access.host_keys.get(host.name())?.clone()),
+            })
+        }
+    }
+}
+
 /// The registration body for `inv`.
 pub fn request(
     inv: &Inventory,
     version: Option<String>,
     ca_pem: Option<String>,
     credentials: PollCredentials,
+    access: &UpgradeAccess,
 ) -> RegisterCluster {
     let pools = inv
         .pool_hosts()
@@ -73,6 +108,7 @@ pub fn request(
                         address: h.address.clone(),
                         s3_port: u16::try_from(inv.ports.s3).unwrap_or(9000),
                         drives: h.drives.clone(),
+                        access: host_access(inv, h, access),
                     }
                 })
                 .collect(),
@@ -102,6 +138,7 @@ pub fn request(
         },
         s3_endpoints: inv.hosts.iter().map(|h| endpoint(inv, h)).collect(),
         credentials,
+        deploy_key: access.deploy_key.clone().map(DeployKey),
         pools,
     }
 }
@@ -122,12 +159,19 @@ pub async fn register(
     desired: &Desired,
     ca_pem: Option<String>,
     credentials: PollCredentials,
+    access: &UpgradeAccess,
     token: &Secret,
 ) -> Result<String> {
     if inv.control_plane.is_none() {
         return Ok("no control plane configured".into());
     }
-    let body = request(inv, Some(desired.version.clone()), ca_pem, credentials);
+    let body = request(
+        inv,
+        Some(desired.version.clone()),
+        ca_pem,
+        credentials,
+        access,
+    );
     let r = api(inv, state, token, Duration::from_secs(30))?
         .register_cluster(&inv.cluster.name, &body)
         .await
@@ -218,7 +262,13 @@ control_plane: { address: "http://127.0.0.1:7070", token: tok, site: dc1 }
             access_key: "POLLKEY".into(),
             secret_key: "pollsecret".into(),
         };
-        let r = request(&inv, Some("1.0".into()), None, keys);
+        let r = request(
+            &inv,
+            Some("1.0".into()),
+            None,
+            keys,
+            &UpgradeAccess::default(),
+        );
         assert_eq!(r.site, "dc1");
         assert_eq!(r.erasure.parity, Some(1));
         assert_eq!(r.pools.len(), 1);
@@ -235,5 +285,50 @@ control_plane: { address: "http://127.0.0.1:7070", token: tok, site: dc1 }
             "never the root key"
         );
         assert_eq!(json["scheme"], "https");
+    }
+
+    #[test]
+    fn hosts_carry_how_the_control_plane_reaches_their_upgrade_verbs() {
+        let key = tempfile::NamedTempFile::new().unwrap();
+        let text = format!(
+            r#"
+version: 1
+cluster: {{ name: t }}
+binary: {{ path: /bin/true }}
+ssh: {{ key: "{}", port: 2222 }}
+hosts:
+  - {{ name: a, address: 10.0.0.1, drives: [/d1, /d2] }}
+  - {{ name: b, address: 10.0.0.2, drives: [/d1, /d2] }}
+credentials: {{ user: admin, password: password123 }}
+control_plane: {{ address: "http://127.0.0.1:7070", token: tok }}
+"#,
+            key.path().display()
+        );
+        let inv = Inventory::from_str_with(Path::new("i.yaml"), &text, &|_| None).unwrap();
+        let keys = || PollCredentials {
+            access_key: "k".into(),
+            secret_key: "s".into(),
+        };
+        let none = request(&inv, None, None, keys(), &UpgradeAccess::default());
+        assert!(none.deploy_key.is_none());
+        assert!(none.pools[0].hosts.iter().all(|h| h.access.is_none()));
+        let access = UpgradeAccess {
+            deploy_key: Some("-----BEGIN OPENSSH PRIVATE KEY-----".into()),
+            host_keys: [("a".to_string(), "SHA256:aaa".to_string())].into(),
+        };
+        let r = request(&inv, None, None, keys(), &access);
+        let a = r.pools[0].hosts[0].access.as_ref().unwrap();
+        assert_eq!(a.connection, ApiConnection::Ssh);
+        assert_eq!((a.ssh_port, a.ssh_user.as_str()), (2222, "rustfs"));
+        assert_eq!(a.host_key.as_deref(), Some("SHA256:aaa"));
+        assert_eq!(a.install_dir, "/opt/rustfs");
+        assert!(
+            r.pools[0].hosts[1].access.is_none(),
+            "a host whose key this run did not see gets no access"
+        );
+        assert!(
+            !format!("{r:?}").contains("BEGIN OPENSSH"),
+            "Debug hides the key"
+        );
     }
 }

@@ -2,9 +2,29 @@
 
 use super::events::{insert_event, NewEvent};
 use super::{now_millis, Db};
-use crate::api::{event_kind, PollCredentials, RegisterCluster};
+use crate::api::{event_kind, DeployKey, PollCredentials, RegisterCluster};
 use crate::error::{Error, Result};
 use sqlx::{Sqlite, Transaction};
+
+/// The secrets of a registration, sealed together in `clusters.credentials`: the poll keys and,
+/// when registered, the deploy key (a blob without it is what builds before it sealed).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Sealed {
+    access_key: String,
+    secret_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deploy_key: Option<String>,
+}
+
+impl Sealed {
+    fn of(r: &RegisterCluster) -> Sealed {
+        Sealed {
+            access_key: r.credentials.access_key.clone(),
+            secret_key: r.credentials.secret_key.clone(),
+            deploy_key: r.deploy_key.as_ref().map(|k| k.0.clone()),
+        }
+    }
+}
 
 /// What a registration did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +43,7 @@ pub fn normal_spec(r: &RegisterCluster) -> String {
     let mut v = serde_json::to_value(&r).expect("registration serialises");
     if let Some(m) = v.as_object_mut() {
         m.remove("credentials");
+        m.remove("deploy_key");
     }
     v.to_string()
 }
@@ -38,9 +59,7 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some((_, old_spec, sealed)) = &existing {
-            if *old_spec == spec
-                && self.open_credentials(sealed).ok().as_ref() == Some(&r.credentials)
-            {
+            if *old_spec == spec && self.open_sealed(sealed).ok() == Some(Sealed::of(r)) {
                 return Ok(Registered {
                     created: false,
                     changed: false,
@@ -59,7 +78,7 @@ impl Db {
             .bind(&r.site)
             .fetch_one(&mut *tx)
             .await?;
-        let creds = serde_json::to_vec(&r.credentials).expect("credentials serialise");
+        let creds = serde_json::to_vec(&Sealed::of(r)).expect("credentials serialise");
         let sealed = self.secrets.seal(&creds);
         let cluster_id = match &existing {
             Some((id, ..)) => {
@@ -160,9 +179,27 @@ impl Db {
     }
 
     pub(super) fn open_credentials(&self, sealed: &[u8]) -> Result<PollCredentials> {
+        self.open_sealed(sealed).map(|s| PollCredentials {
+            access_key: s.access_key,
+            secret_key: s.secret_key,
+        })
+    }
+
+    fn open_sealed(&self, sealed: &[u8]) -> Result<Sealed> {
         let plain = self.secrets.open(sealed)?;
         serde_json::from_slice(&plain)
             .map_err(|e| Error::Internal(format!("stored credentials are not readable: {e}")))
+    }
+
+    /// The deploy key registered with cluster `name`, if any.
+    pub async fn deploy_key(&self, name: &str) -> Result<Option<DeployKey>> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT credentials FROM clusters WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.read)
+                .await?;
+        let (sealed,) = row.ok_or_else(|| not_found(name))?;
+        Ok(self.open_sealed(&sealed)?.deploy_key.map(DeployKey))
     }
 }
 

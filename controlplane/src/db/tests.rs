@@ -18,6 +18,7 @@ fn spec(hosts: &[(&str, u16)]) -> RegisterCluster {
             access_key: "admin".into(),
             secret_key: "secret-key".into(),
         },
+        deploy_key: None,
         pools: vec![PoolSpec {
             hosts: hosts
                 .iter()
@@ -26,6 +27,7 @@ fn spec(hosts: &[(&str, u16)]) -> RegisterCluster {
                     address: "127.0.0.1".into(),
                     s3_port: *port,
                     drives: vec!["/d1".into(), "/d2".into()],
+                    access: None,
                 })
                 .collect(),
         }],
@@ -321,4 +323,47 @@ async fn ca_pem_is_part_of_the_registration() {
     r.ca_pem = None;
     assert!(db.register_cluster("tls", &r).await.unwrap().changed);
     assert_eq!(db.cluster("tls").await.unwrap().ca_pem, None);
+}
+
+#[tokio::test]
+async fn the_deploy_key_is_sealed_with_the_credentials_and_never_in_the_spec() {
+    use crate::api::DeployKey;
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path()).await;
+    let plain = spec(&[("n1", 9000)]);
+    db.register_cluster("prod", &plain).await.unwrap();
+    assert_eq!(db.deploy_key("prod").await.unwrap(), None);
+    let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----\n";
+    let keyed = RegisterCluster {
+        deploy_key: Some(DeployKey(key.into())),
+        ..plain.clone()
+    };
+    assert!(db.register_cluster("prod", &keyed).await.unwrap().changed);
+    assert!(!db.register_cluster("prod", &keyed).await.unwrap().changed);
+    assert_eq!(db.deploy_key("prod").await.unwrap().unwrap().0, key);
+    assert!(db.cluster("prod").await.unwrap().has_credentials);
+    // neither the spec column nor any other plain column holds it
+    let raw: Vec<(String,)> = sqlx::query_as("SELECT spec FROM clusters")
+        .fetch_all(&db.read)
+        .await
+        .unwrap();
+    assert!(!raw[0].0.contains("OPENSSH"), "{}", raw[0].0);
+    let file = std::fs::read(dir.path().join("cp.db")).unwrap();
+    assert!(!String::from_utf8_lossy(&file).contains("b3BlbnNzaC1rZXktdjE"));
+    // the credentials still open for the poller
+    assert_eq!(
+        db.open_credentials(
+            &sqlx::query_as::<_, (Vec<u8>,)>("SELECT credentials FROM clusters")
+                .fetch_one(&db.read)
+                .await
+                .unwrap()
+                .0
+        )
+        .unwrap()
+        .secret_key,
+        "secret-key"
+    );
+    // registered again without one: it is forgotten
+    assert!(db.register_cluster("prod", &plain).await.unwrap().changed);
+    assert_eq!(db.deploy_key("prod").await.unwrap(), None);
 }

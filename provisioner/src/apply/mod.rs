@@ -483,7 +483,20 @@ async fn run_phases(
                 return;
             }
         };
-        match register::register(inv, state, desired, ca_pem, keys, &token).await {
+        let access = register::UpgradeAccess {
+            deploy_key: match deploy_key::ensure(state, &inv.cluster.name) {
+                Ok(k) => Some(k.private_openssh),
+                Err(e) => {
+                    report.fail(None, Step::Register, e.to_string());
+                    return;
+                }
+            },
+            host_keys: live
+                .iter()
+                .filter_map(|l| Some((l.host.name().to_string(), l.conn.host_key()?.to_string())))
+                .collect(),
+        };
+        match register::register(inv, state, desired, ca_pem, keys, &access, &token).await {
             Ok(what) => report.registration = Some(what),
             Err(e) => {
                 report.fail(None, Step::Register, e.to_string());
