@@ -3,8 +3,10 @@
 
 pub(crate) use crate::iam::root::secret_env;
 pub use crate::iam::root::{credentials_from_env, Credentials};
-use clap::{Parser, Subcommand, ValueEnum};
+use crate::metrics::auth::ScrapeAuth;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -114,7 +116,7 @@ pub struct ServerConfig {
     #[command(flatten)]
     pub heal: crate::heal::HealConfig,
     #[command(flatten)]
-    pub limits: crate::server::limits::ConnLimits,
+    pub limits: ConnLimits,
     #[command(flatten)]
     pub audit: crate::audit::AuditConfig,
     #[command(flatten)]
@@ -124,6 +126,108 @@ pub struct ServerConfig {
     /// Drives, one pool per argument with ellipses: `/data{1...4}`.
     #[arg(required = true, env = "RUSTFS_VOLUMES", value_delimiter = ' ')]
     pub drives: Vec<String>,
+}
+
+impl ServerConfig {
+    /// How scrapes of `/rustfs/metrics` are authenticated: `--metrics-token` (or
+    /// `RUSTFS_METRICS_TOKEN`, or the file `RUSTFS_METRICS_TOKEN_FILE` names, read here) or
+    /// `--metrics-public`.
+    pub fn scrape_auth(&self) -> Result<ScrapeAuth, String> {
+        let token = match &self.metrics_token {
+            Some(t) => Some(t.clone()),
+            None => secret_env("RUSTFS_METRICS_TOKEN")?,
+        };
+        ScrapeAuth::new(token, self.metrics_public)
+    }
+}
+
+/// Connection hygiene of the node's listener and the front door's signature policy
+/// (`server::limits`, which re-exports it).
+#[derive(Debug, Clone, Args)]
+pub struct ConnLimits {
+    /// Seconds a client has to send a request's headers, counted from when the connection
+    /// starts waiting for the request (a slowloris guard; it also closes keep-alive connections
+    /// idle that long).
+    #[arg(long, env = "RUSTFS_HEADER_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_timeout_secs: u64,
+    /// Seconds a connection may move no byte either way before it is closed (a stalled upload
+    /// or a client that stopped reading).
+    #[arg(long, env = "RUSTFS_IDLE_TIMEOUT_SECS", default_value_t = 300)]
+    pub idle_timeout_secs: u64,
+    /// Most connections (clients and peers) served at once; further ones wait in the listen
+    /// backlog until one closes.
+    #[arg(long, env = "RUSTFS_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Largest request head (request line and headers) in bytes.
+    #[arg(long, env = "RUSTFS_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
+    pub max_header_bytes: usize,
+    /// Largest XML request body (CompleteMultipartUpload, DeleteObjects, …) in bytes.
+    #[arg(long, env = "RUSTFS_MAX_XML_BODY_BYTES", default_value_t = 4 << 20)]
+    pub max_xml_body_bytes: usize,
+    /// Accept AWS Signature Version 2 (deprecated: weaker, no payload signing). Off: such
+    /// requests get 400 InvalidRequest.
+    #[arg(long, env = "RUSTFS_ALLOW_SIGV2")]
+    pub allow_sigv2: bool,
+    /// Seconds a stopping node (SIGTERM) keeps serving while `/rustfs/health/ready` answers 503
+    /// `draining`, so load balancers move traffic away before it stops accepting connections.
+    #[arg(long, env = "RUSTFS_SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
+    pub shutdown_drain_secs: u64,
+    /// Seconds requests in flight get to finish once a stopping node no longer accepts
+    /// connections; what is still open then is closed.
+    #[arg(long, env = "RUSTFS_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        ConnLimits {
+            header_timeout_secs: 30,
+            idle_timeout_secs: 300,
+            shutdown_drain_secs: 0,
+            shutdown_timeout_secs: 10,
+            max_connections: 4096,
+            max_header_bytes: 64 * 1024,
+            max_xml_body_bytes: 4 << 20,
+            allow_sigv2: false,
+        }
+    }
+}
+
+impl ConnLimits {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.header_timeout_secs == 0 || self.idle_timeout_secs == 0 {
+            return Err("--header-timeout-secs and --idle-timeout-secs must be at least 1".into());
+        }
+        if self.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
+        if self.max_header_bytes < 8192 {
+            return Err("--max-header-bytes must be at least 8192".into());
+        }
+        if self.shutdown_drain_secs > 3600 {
+            return Err("--shutdown-drain-secs must be at most 3600".into());
+        }
+        if !(1..=3600).contains(&self.shutdown_timeout_secs) {
+            return Err("--shutdown-timeout-secs must be 1 to 3600".into());
+        }
+        Ok(())
+    }
+
+    pub fn shutdown_drain(&self) -> Duration {
+        Duration::from_secs(self.shutdown_drain_secs)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs)
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
 }
 
 /// Parses `HOST:PORT`, `:PORT` (all interfaces) or `[V6]:PORT`.

@@ -28,63 +28,7 @@ const ORDER: &[&str] = &[
 ];
 
 /// Upward references still to remove: (from, to, why).
-const DEBTS: &[(&str, &str, &str)] = &[
-    (
-        "config",
-        "server",
-        "`server::limits::ConnLimits` is a flattened CLI group",
-    ),
-    (
-        "s3",
-        "server",
-        "`post_object` takes `ServerState` (root credentials) and `LingerBody`",
-    ),
-    (
-        "object",
-        "lifecycle",
-        "a bucket configuration holds `lifecycle::rules::Rule`s",
-    ),
-    (
-        "metrics",
-        "config",
-        "`metrics::auth` reads the scrape token from `ServerConfig`",
-    ),
-    (
-        "metrics",
-        "audit",
-        "`metrics::http::S3Probe` builds and emits audit entries",
-    ),
-    (
-        "metrics",
-        "iam",
-        "`metrics::http` reads the caller the access check left",
-    ),
-    (
-        "metrics",
-        "heal",
-        "`metrics::heal` collects the heal manager's figures",
-    ),
-    (
-        "metrics",
-        "lifecycle",
-        "`metrics::heal` collects the lifecycle counters",
-    ),
-    (
-        "metrics",
-        "object",
-        "`metrics::cluster` gauges walk the object layer",
-    ),
-    (
-        "metrics",
-        "store",
-        "`metrics::cluster` gauges read drive capacity",
-    ),
-    (
-        "metrics",
-        "rpc",
-        "`rustfs_build_info` labels carry `rpc::wire::RPC_VERSIONS`",
-    ),
-];
+const DEBTS: &[(&str, &str, &str)] = &[];
 
 fn src() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")

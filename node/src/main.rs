@@ -48,9 +48,9 @@ async fn serve(cfg: rustfs_node::config::ServerConfig) -> anyhow::Result<()> {
     let oidc = rustfs_node::iam::oidc::Oidc::new(&cfg.oidc)?;
     let ldap = rustfs_node::iam::ldap::Ldap::new(&cfg.ldap)?;
     server::limits::raise_open_files_limit();
-    let scrape_auth =
-        rustfs_node::metrics::auth::ScrapeAuth::from_config(&cfg).map_err(anyhow::Error::msg)?;
+    let scrape_auth = cfg.scrape_auth().map_err(anyhow::Error::msg)?;
     rustfs_node::metrics::global().set_auth(scrape_auth);
+    server::scrape::register();
     let pools = rustfs_common::endpoint::parse_pools(&cfg.drives)?;
     let distributed = pools[0].endpoints[0].host_port().is_some();
     let tls = match (&cfg.tls_cert, &cfg.tls_key) {

@@ -9,6 +9,7 @@ pub mod config;
 mod copies;
 pub mod cycle;
 pub mod manager;
+pub mod metrics;
 pub mod object;
 pub mod queue;
 pub mod rebuild;

@@ -113,6 +113,9 @@ impl Who {
 
     /// Records who the caller is in the request's metrics slot (for the audit log).
     pub fn record(&self, extensions: &http::Extensions) {
+        if !crate::audit::enabled() {
+            return;
+        }
         if let Some((key, user)) = self.key_and_user() {
             crate::metrics::http::record_caller(extensions, key, user);
         }

@@ -5,7 +5,8 @@
 //! about its predecessor); object lock is honoured (a locked version is skipped and counted).
 //! Figures are this node's, since start (`rustfs_lifecycle_*`, admin `lifecycle/status`).
 
-pub mod rules;
+/// The rules live with the bucket configuration that holds them (`object::lifecycle`).
+pub use crate::object::lifecycle as rules;
 
 use crate::object::config::BucketConfig;
 use crate::object::set::{agreed_versions, Removal};

@@ -3,7 +3,6 @@
 //! the operator says so explicitly (`--metrics-public`, `RUSTFS_METRICS_PUBLIC=true`). With
 //! neither, every scrape is refused with a message saying how to configure one.
 
-use crate::config::ServerConfig;
 use http::{HeaderMap, StatusCode};
 
 /// How scrapes are authenticated.
@@ -28,14 +27,11 @@ impl std::fmt::Debug for ScrapeAuth {
 }
 
 impl ScrapeAuth {
-    /// From the flags/env of `rustfs server`; `RUSTFS_METRICS_TOKEN_FILE` is read here.
-    pub fn from_config(cfg: &ServerConfig) -> Result<Self, String> {
-        let token = match &cfg.metrics_token {
-            Some(t) => Some(t.clone()),
-            None => crate::config::secret_env("RUSTFS_METRICS_TOKEN")?,
-        }
-        .filter(|t| !t.is_empty());
-        match (token, cfg.metrics_public) {
+    /// From the configured token (empty counts as none) and `--metrics-public`
+    /// (`config::ServerConfig::scrape_auth` reads the flags and environment).
+    pub fn new(token: Option<String>, public: bool) -> Result<Self, String> {
+        let token = token.filter(|t| !t.is_empty());
+        match (token, public) {
             (Some(_), true) => Err(
                 "both a metrics token and --metrics-public are set — choose one: a token for \
                  authenticated scrapes, or public metrics on a trusted network"

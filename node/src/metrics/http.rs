@@ -1,25 +1,15 @@
-//! The HTTP side of metrics: the S3 request layer (requests by API and status, latency, bytes
-//! in/out) and the `/rustfs/metrics` endpoint.
+//! What the request path learns about one S3 request for its figures and its audit entry: the
+//! operation name, the caller and the bytes received, left in an [`ApiSlot`] the request carries
+//! in its extensions. The request layer that fills and reads it is `server::probe::S3Probe`;
+//! the endpoint is `server::scrape`.
 //!
 //! The API name comes from `s3s` itself: the service's access check (`iam::access::IamAccess`),
-//! which `s3s` calls with the resolved operation, writes it into a slot the request carries in
-//! its extensions ([`record_api`]). Requests refused before that (bad signature, unknown route) count
-//! as `api="unknown"`; the admin API counts as `api="Admin"`.
+//! which `s3s` calls with the resolved operation, writes it into the slot ([`record_api`]).
+//! Requests refused before that (bad signature, unknown route) count as `api="unknown"`; the
+//! admin API counts as `api="Admin"`.
 
-use super::Metrics;
-use crate::audit;
-use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
-use hyper::body::{Body, Frame, SizeHint};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
-use std::time::Instant;
-
-/// Requests whose answer takes longer than this are logged (uploads included: a slow client
-/// shows here too).
-const SLOW_REQUEST: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Path of the metrics endpoint.
 pub const METRICS_PATH: &str = "/rustfs/metrics";
@@ -39,12 +29,28 @@ struct Info {
 pub struct ApiSlot(Arc<Info>);
 
 impl ApiSlot {
-    fn name(&self, is_admin: bool) -> &str {
+    /// The operation's name: as recorded, else `Admin` for the admin API, else `unknown`.
+    pub fn name(&self, is_admin: bool) -> &str {
         match self.0.api.get() {
             Some(n) => n.as_str(),
             None if is_admin => "Admin",
             None => "unknown",
         }
+    }
+
+    /// The access key and its user, when the access check recorded them.
+    pub fn caller(&self) -> Option<&(String, String)> {
+        self.0.caller.get()
+    }
+
+    /// Request body bytes received so far.
+    pub fn bytes_in(&self) -> u64 {
+        self.0.bytes_in.load(Ordering::Relaxed)
+    }
+
+    /// Adds `n` request body bytes received.
+    pub fn add_bytes_in(&self, n: u64) {
+        self.0.bytes_in.fetch_add(n, Ordering::Relaxed);
     }
 }
 
@@ -56,287 +62,12 @@ pub fn record_api(extensions: &mut http::Extensions, name: String) {
 }
 
 /// Records who a request's signature proved the caller to be: its access key and the user the
-/// key belongs to (for the audit log).
+/// key belongs to (for the audit log; callers skip it while the audit log is off).
 pub fn record_caller(extensions: &http::Extensions, access_key: &str, user: &str) {
-    if !audit::enabled() {
-        return;
-    }
     if let Some(slot) = extensions.get::<ApiSlot>() {
         let _ = slot
             .0
             .caller
             .set((access_key.to_string(), user.to_string()));
     }
-}
-
-/// Counts body bytes as they stream and adds them to a counter when the body is dropped (one
-/// counter update per request, whatever the number of frames). A response body also carries
-/// the request's audit entry, written when the body is done.
-pub struct CountingBody<B> {
-    inner: B,
-    bytes: u64,
-    slot: ApiSlot,
-    is_admin: bool,
-    sent: bool,
-    audit: Option<Box<audit::Entry>>,
-    started: Instant,
-}
-
-impl<B> CountingBody<B> {
-    fn new(inner: B, slot: ApiSlot, is_admin: bool, sent: bool, started: Instant) -> Self {
-        CountingBody {
-            inner,
-            bytes: 0,
-            slot,
-            is_admin,
-            sent,
-            audit: None,
-            started,
-        }
-    }
-}
-
-impl<B> Drop for CountingBody<B> {
-    fn drop(&mut self) {
-        if let Some(mut entry) = self.audit.take() {
-            entry.bytes_out = self.bytes;
-            entry.bytes_in = self.slot.0.bytes_in.load(Ordering::Relaxed);
-            entry.duration_ms = self.started.elapsed().as_secs_f64() * 1e3;
-            entry.api = self.slot.name(self.is_admin).to_string();
-            if let Some((key, user)) = self.slot.0.caller.get() {
-                entry.access_key = Some(key.clone());
-                entry.parent_user = Some(user.clone());
-                entry.authenticated = true;
-            }
-            audit::emit(&entry);
-        }
-        if self.bytes == 0 {
-            return;
-        }
-        let m = super::global();
-        let api = self.slot.name(self.is_admin);
-        let counter = if self.sent {
-            &m.s3.sent_bytes
-        } else {
-            &m.s3.received_bytes
-        };
-        counter.with_label_values(&[api]).inc_by(self.bytes);
-    }
-}
-
-impl<B: Body<Data = Bytes> + Unpin> Body for CountingBody<B> {
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let r = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(f))) = &r {
-            if let Some(d) = f.data_ref() {
-                let n = d.len() as u64;
-                self.bytes += n;
-                if !self.sent {
-                    self.slot.0.bytes_in.fetch_add(n, Ordering::Relaxed);
-                }
-            }
-        }
-        r
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// One S3 request being measured: made before the request goes to `s3s`, finished with its
-/// response.
-pub struct S3Probe {
-    started: Instant,
-    slot: ApiSlot,
-    is_admin: bool,
-    request_id: String,
-    /// The audit entry as far as the request tells it (when the audit log is on).
-    audit: Option<Box<audit::Entry>>,
-    m: &'static Metrics,
-}
-
-impl S3Probe {
-    /// Starts measuring `req` (`is_admin`: a call of the admin API): gives it an [`ApiSlot`] and
-    /// a request id, and wraps its body in a byte counter.
-    pub fn start<B>(
-        req: http::Request<B>,
-        is_admin: bool,
-    ) -> (Self, http::Request<CountingBody<B>>) {
-        let m: &'static Metrics = super::global();
-        m.s3.inflight.inc();
-        let started = Instant::now();
-        let slot = ApiSlot::default();
-        let request_id = audit::request_id();
-        let audit = audit::enabled().then(|| Box::new(audit_entry(&req, &request_id, is_admin)));
-        let (mut parts, body) = req.into_parts();
-        parts.extensions.insert(slot.clone());
-        let body = CountingBody::new(body, slot.clone(), is_admin, false, started);
-        let probe = S3Probe {
-            started,
-            slot,
-            is_admin,
-            request_id,
-            audit,
-            m,
-        };
-        (probe, http::Request::from_parts(parts, body))
-    }
-
-    /// Records the answer and wraps its body so the bytes sent are counted; `error_code` is
-    /// the S3 error code of an error answer, when known.
-    pub fn finish<B>(
-        mut self,
-        resp: http::Response<B>,
-        error_code: Option<String>,
-    ) -> http::Response<CountingBody<B>> {
-        let api = self.slot.name(self.is_admin);
-        let m = self.m;
-        m.s3.requests
-            .with_label_values(&[api, resp.status().as_str()])
-            .inc();
-        let ttfb = self.started.elapsed();
-        m.s3.duration
-            .with_label_values(&[api])
-            .observe(ttfb.as_secs_f64());
-        if ttfb >= SLOW_REQUEST {
-            tracing::warn!(api, status = resp.status().as_u16(), request_id = %self.request_id, secs = ttfb.as_secs_f64(), "slow request: its answer took longer than {SLOW_REQUEST:?}");
-        }
-        let (slot, is_admin, started) = (self.slot.clone(), self.is_admin, self.started);
-        let mut audit = self.audit.take();
-        if let Some(e) = audit.as_deref_mut() {
-            e.status = resp.status().as_u16();
-            e.error_code = error_code;
-            e.ttfb_ms = ttfb.as_secs_f64() * 1e3;
-            if let Some(v) = resp
-                .headers()
-                .get("x-amz-version-id")
-                .and_then(|v| v.to_str().ok())
-            {
-                e.version_id = Some(v.to_string());
-            }
-        }
-        let mut resp = resp.map(|b| {
-            let mut body = CountingBody::new(b, slot, is_admin, true, started);
-            body.audit = audit;
-            body
-        });
-        if let Ok(id) = http::HeaderValue::from_str(&self.request_id) {
-            resp.headers_mut().insert("x-amz-request-id", id);
-        }
-        resp
-    }
-}
-
-impl Drop for S3Probe {
-    fn drop(&mut self) {
-        self.m.s3.inflight.dec();
-    }
-}
-
-/// The audit entry of `req` as far as the request itself tells it.
-fn audit_entry<B>(req: &http::Request<B>, request_id: &str, is_admin: bool) -> audit::Entry {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let path = req.uri().path();
-    let (bucket, key) = if is_admin {
-        (None, None)
-    } else {
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        };
-        let mut parts = path.trim_start_matches('/').splitn(2, '/');
-        let bucket = parts.next().filter(|b| !b.is_empty()).map(decode);
-        let key = parts.next().filter(|k| !k.is_empty()).map(decode);
-        (bucket, key)
-    };
-    let query = req.uri().query().unwrap_or("");
-    let param = |name: &str| {
-        form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    // The key a request claims to be signed with: the only part of its credentials logged.
-    let claimed = header("authorization")
-        .and_then(|a| {
-            let c = a.split("Credential=").nth(1)?;
-            Some(c.split('/').next()?.to_string())
-        })
-        .or_else(|| {
-            param("X-Amz-Credential").and_then(|c| c.split('/').next().map(str::to_string))
-        });
-    audit::Entry {
-        version: audit::ENTRY_VERSION,
-        time: time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-        request_id: request_id.to_string(),
-        node: audit::node().to_string(),
-        method: req.method().to_string(),
-        path: path.to_string(),
-        bucket,
-        key,
-        version_id: param("versionId"),
-        access_key: claimed,
-        source: req
-            .extensions()
-            .get::<crate::iam::access::Caller>()
-            .map(|c| c.remote.to_string())
-            .unwrap_or_default(),
-        user_agent: header("user-agent"),
-        ..Default::default()
-    }
-}
-
-fn text(status: StatusCode, body: impl Into<Bytes>) -> http::Response<http_body_util::Full<Bytes>> {
-    http::Response::builder()
-        .status(status)
-        .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(http_body_util::Full::new(body.into()))
-        .expect("static response")
-}
-
-/// `GET /rustfs/metrics`: checks the scrape credentials, refreshes the scrape-time figures and
-/// answers with every metric.
-pub async fn serve(
-    layer: Option<&crate::object::ObjectLayer>,
-    heal: Option<&crate::heal::HealManager>,
-    headers: &HeaderMap,
-) -> http::Response<http_body_util::Full<Bytes>> {
-    let m = super::global();
-    if let Err((status, why)) = m.auth().check(headers) {
-        let mut r = text(status, why);
-        if status == StatusCode::UNAUTHORIZED {
-            r.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer realm=\"rustfs-metrics\""),
-            );
-        }
-        return r;
-    }
-    let _one_scrape_at_a_time = m.scrape.lock().await;
-    super::cluster::refresh(m, layer).await;
-    m.heal.refresh(heal);
-    let mut r = text(StatusCode::OK, m.encode());
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static(prometheus::TEXT_FORMAT),
-    );
-    r
 }

@@ -2,16 +2,17 @@
 //!
 //! [`Metrics`] owns the [`prometheus::Registry`] and the handles the request path updates
 //! (counters and histograms only: nothing here blocks or holds a lock across an await). Figures
-//! that are cheaper to read than to track — drive capacity, set health, cluster capacity — are
-//! computed when Prometheus scrapes ([`cluster`]). Other modules register their own collectors
-//! with [`Metrics::register`], which also records them in the catalog the documentation table in
-//! `dashboards/README.md` is checked against (see `tests.rs`).
+//! that are cheaper to read than to track — drive capacity, set health, cluster capacity, the
+//! heal manager's counts — are computed when Prometheus scrapes, by collectors that live with
+//! what they measure (`heal::metrics`, `server::node_metrics`; the endpoint is `server::scrape`).
+//! They register their families with [`Metrics::register`] (or the helpers built on it, such as
+//! [`Metrics::counter_vec`]), which also records them in the catalog the documentation table in
+//! `dashboards/README.md` is checked against (`server::scrape`'s tests). This module names no
+//! other layer of the node.
 //!
 //! One process serves one node, so the metrics are process-wide: [`global`].
 
 pub mod auth;
-pub mod cluster;
-pub mod heal;
 pub mod http;
 
 use parking_lot::Mutex;
@@ -89,15 +90,12 @@ pub struct Metrics {
     pub rpc: RpcMetrics,
     pub lock: LockMetrics,
     pub drive: DriveMetrics,
-    pub heal: heal::HealMetrics,
     pub audit: AuditMetrics,
     /// Expiry (Unix seconds) of the certificates the node serves and trusts, `certificate` =
     /// `node` or `ca`; no series without TLS.
     pub tls_expiry: GaugeVec,
-    pub(crate) node: cluster::NodeGauges,
-    pub(crate) usage: cluster::UsageCounter,
     /// Serialises scrapes: scrape-time gauges are reset and refilled under it.
-    pub(crate) scrape: tokio::sync::Mutex<()>,
+    pub scrape: tokio::sync::Mutex<()>,
     auth: OnceLock<auth::ScrapeAuth>,
 }
 
@@ -200,7 +198,6 @@ impl Metrics {
                 FAST_LATENCY_BUCKETS,
             ),
         };
-        let heal = heal::HealMetrics::new(&reg);
         let audit = AuditMetrics {
             entries: counter_vec(
                 &reg,
@@ -233,7 +230,6 @@ impl Metrics {
             "When a certificate this node serves (certificate=\"node\") or trusts (certificate=\"ca\") expires, Unix seconds",
             &["certificate"],
         );
-        let node = cluster::NodeGauges::new(&reg);
         let pc = prometheus::process_collector::ProcessCollector::new(
             std::process::id() as libc::pid_t,
             "rustfs",
@@ -247,11 +243,8 @@ impl Metrics {
             rpc,
             lock,
             drive,
-            heal,
             audit,
             tls_expiry,
-            node,
-            usage: cluster::UsageCounter::default(),
             scrape: tokio::sync::Mutex::new(()),
             auth: OnceLock::new(),
         })
@@ -274,6 +267,31 @@ impl Metrics {
         c
     }
 
+    /// A counter vector, registered here (for the collectors other layers own).
+    pub fn counter_vec(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+        counter_vec(&|c| self.register(c), name, help, labels)
+    }
+
+    /// An integer gauge, registered here.
+    pub fn int_gauge(&self, name: &str, help: &str) -> IntGauge {
+        int_gauge(&|c| self.register(c), name, help)
+    }
+
+    /// An integer gauge vector, registered here.
+    pub fn int_gauge_vec(&self, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+        int_gauge_vec(&|c| self.register(c), name, help, labels)
+    }
+
+    /// A gauge, registered here.
+    pub fn gauge(&self, name: &str, help: &str) -> Gauge {
+        gauge(&|c| self.register(c), name, help)
+    }
+
+    /// A gauge vector, registered here.
+    pub fn gauge_vec(&self, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+        gauge_vec(&|c| self.register(c), name, help, labels)
+    }
+
     /// Seconds since this process built its metrics (≈ since start).
     pub fn uptime_secs(&self) -> f64 {
         self.started.elapsed().as_secs_f64()
@@ -293,7 +311,8 @@ impl Metrics {
         let _ = self.auth.set(a);
     }
 
-    pub(crate) fn auth(&self) -> &auth::ScrapeAuth {
+    /// How scrapes are authenticated ([`auth::ScrapeAuth::Unconfigured`] until set).
+    pub fn auth(&self) -> &auth::ScrapeAuth {
         self.auth.get().unwrap_or(&auth::ScrapeAuth::Unconfigured)
     }
 

@@ -1,48 +1,6 @@
 use super::auth::ScrapeAuth;
 use super::*;
 use ::http::{HeaderMap, HeaderValue, StatusCode};
-use http_body_util::BodyExt;
-
-/// `dashboards/README.md`, whose metric table the registries are checked against.
-fn metric_doc() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../dashboards/README.md");
-    std::fs::read_to_string(path).expect("dashboards/README.md")
-}
-
-/// The documentation table cannot drift from the code: every family the node registers is
-/// listed as `node` with its type and labels, and every `node` row is registered.
-#[test]
-fn docs_table_matches_the_registry() {
-    let problems =
-        rustfs_common::metric_table::problems(&metric_doc(), "node", &Metrics::new().catalog());
-    assert!(
-        problems.is_empty(),
-        "dashboards/README.md and the metrics registry disagree:\n{}",
-        problems.join("\n")
-    );
-}
-
-#[test]
-fn names_follow_the_convention() {
-    for e in Metrics::new().catalog() {
-        assert!(e.name.starts_with("rustfs_"), "{}", e.name);
-        if e.kind == "counter" {
-            assert!(
-                e.name.ends_with("_total"),
-                "counter {} must end in _total",
-                e.name
-            );
-        }
-        if e.kind == "histogram" {
-            assert!(
-                e.name.ends_with("_seconds"),
-                "histogram {} must be in seconds",
-                e.name
-            );
-        }
-        assert!(!e.help.is_empty(), "{} has no help", e.name);
-    }
-}
 
 fn bearer(v: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
@@ -95,40 +53,13 @@ fn server_config(extra: &[&str]) -> crate::config::ServerConfig {
 #[test]
 fn scrape_auth_from_flags() {
     let c = server_config(&["--metrics-public"]);
-    assert!(matches!(
-        ScrapeAuth::from_config(&c),
-        Ok(ScrapeAuth::Public)
-    ));
+    assert!(matches!(c.scrape_auth(), Ok(ScrapeAuth::Public)));
     let c = server_config(&["--metrics-token", "0123456789abcdef"]);
-    assert!(matches!(
-        ScrapeAuth::from_config(&c),
-        Ok(ScrapeAuth::Token(_))
-    ));
+    assert!(matches!(c.scrape_auth(), Ok(ScrapeAuth::Token(_))));
     let c = server_config(&["--metrics-token", "short"]);
-    assert!(ScrapeAuth::from_config(&c)
-        .unwrap_err()
-        .contains("at least 16"));
+    assert!(c.scrape_auth().unwrap_err().contains("at least 16"));
     let c = server_config(&["--metrics-token", "0123456789abcdef", "--metrics-public"]);
-    assert!(ScrapeAuth::from_config(&c)
-        .unwrap_err()
-        .contains("choose one"));
-}
-
-#[tokio::test]
-async fn counting_body_counts_every_frame() {
-    let m = global();
-    let before = m.s3.sent_bytes.with_label_values(&["unknown"]).get();
-    let body = http_body_util::StreamBody::new(futures::stream::iter(
-        [&b"abc"[..], &b"defgh"[..]]
-            .into_iter()
-            .map(|b| Ok::<_, std::io::Error>(hyper::body::Frame::data(bytes::Bytes::from(b)))),
-    ));
-    let (probe, _req) = super::http::S3Probe::start(::http::Request::new(()), false);
-    let resp = probe.finish(::http::Response::new(body), None);
-    let collected = resp.into_body().collect().await.expect("body").to_bytes();
-    assert_eq!(&collected[..], b"abcdefgh");
-    let after = m.s3.sent_bytes.with_label_values(&["unknown"]).get();
-    assert!(after - before >= 8, "{before} → {after}");
+    assert!(c.scrape_auth().unwrap_err().contains("choose one"));
 }
 
 #[tokio::test]

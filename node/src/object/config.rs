@@ -73,7 +73,7 @@ pub struct BucketConfig {
     /// Bucket tags.
     pub tags: Option<BTreeMap<String, String>>,
     /// Lifecycle rules (`PutBucketLifecycleConfiguration`).
-    pub lifecycle: Option<Vec<crate::lifecycle::rules::Rule>>,
+    pub lifecycle: Option<Vec<super::lifecycle::Rule>>,
     /// CORS rules, in the order they were given (the first match answers).
     pub cors: Option<Vec<CorsRule>>,
     /// The bucket policy as it was set (`PutBucketPolicy`), validated then; see

@@ -13,6 +13,7 @@ pub mod config;
 pub mod dlock;
 pub mod get;
 pub mod heal_hook;
+pub mod lifecycle;
 pub mod list;
 pub mod lock;
 pub mod multipart;

@@ -6,8 +6,9 @@
 //! all), so an unauthenticated form costs the node a few KiB, whatever its size.
 
 use super::error_response;
+use crate::iam::root::RootKeys;
+use crate::iam::Iam;
 use crate::object::{ObjError, ObjectLayer, PutOptions};
-use crate::server::ServerState;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use http_body_util::Full;
@@ -178,7 +179,8 @@ fn check_policy(
 /// account; returns the access key.
 fn verify_signature(
     fields: &BTreeMap<String, String>,
-    state: &ServerState,
+    root: &RootKeys,
+    iam: Option<&Arc<Iam>>,
 ) -> Result<String, Box<Resp>> {
     let get = |n: &str| fields.get(n).map(String::as_str);
     if get("signature").is_some() || get("awsaccesskeyid").is_some() {
@@ -216,12 +218,10 @@ fn verify_signature(
             "x-amz-date is missing or does not match the credential's date",
         )));
     }
-    let secret = if let Some(secret) = state.root().secret_if_root(access_key) {
+    let secret = if let Some(secret) = root.secret_if_root(access_key) {
         Some(secret)
     } else {
-        state
-            .iam()
-            .and_then(|iam| crate::iam::access::secret_of(iam, access_key))
+        iam.and_then(|iam| crate::iam::access::secret_of(iam, access_key))
     };
     let Some(secret) = secret else {
         return Err(Box::new(error_response(
@@ -254,12 +254,18 @@ fn verify_signature(
 const TOO_LARGE: u8 = 1;
 const TOO_SMALL: u8 = 2;
 
-/// Handles a POST Object form upload to the bucket in the path.
-pub async fn handle(
-    state: &ServerState,
+/// Handles a POST Object form upload to the bucket in the path, signed by `root` or a key IAM
+/// knows (`iam`: `None` while IAM is not loaded).
+pub async fn handle<B>(
+    root: &RootKeys,
+    iam: Option<&Arc<Iam>>,
     layer: Arc<ObjectLayer>,
-    req: http::Request<crate::metrics::http::CountingBody<crate::server::linger::LingerBody>>,
-) -> Resp {
+    req: http::Request<B>,
+) -> Resp
+where
+    B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let bucket = req.uri().path().trim_matches('/').to_string();
     let content_type = req
         .headers()
@@ -323,7 +329,7 @@ pub async fn handle(
         }
         fields.insert(name, value);
     };
-    let signer = match verify_signature(&fields, state) {
+    let signer = match verify_signature(&fields, root, iam) {
         Ok(k) => k,
         Err(refusal) => return *refusal,
     };
@@ -343,7 +349,7 @@ pub async fn handle(
         return error_response(400, "InvalidArgument", "the form has no key field");
     };
     // Root may put anything; anyone else what its policies and the bucket's allow.
-    if let Some(iam) = state.iam() {
+    if let Some(iam) = iam {
         let token = fields.get("x-amz-security-token").map(String::as_str);
         let who = match crate::iam::access::Who::of(iam, Some(&signer), token) {
             Ok(who) => who,

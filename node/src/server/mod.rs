@@ -11,7 +11,10 @@ pub mod iam_api;
 pub mod lifecycle_api;
 pub mod limits;
 pub mod linger;
+pub mod node_metrics;
 pub mod privileges;
+pub mod probe;
+pub mod scrape;
 pub mod sts_api;
 pub mod tls;
 
@@ -303,7 +306,7 @@ fn connection_service(
                 {
                     let layer = state.layer().map(|l| l.as_ref());
                     let heal = state.heal().map(|h| h.as_ref());
-                    boxed(crate::metrics::http::serve(layer, heal, req.headers()).await)
+                    boxed(scrape::serve(layer, heal, req.headers()).await)
                 }
             } else {
                 let mut req = req;
@@ -359,7 +362,7 @@ async fn answer_signed(
     req: http::Request<linger::LingerBody>,
 ) -> Resp {
     let is_admin = req.uri().path().starts_with(admin::ADMIN_PREFIX);
-    let (probe, mut req) = crate::metrics::http::S3Probe::start(req, is_admin);
+    let (probe, mut req) = probe::S3Probe::start(req, is_admin);
     let noted = |r: &http::Response<_>| {
         r.extensions()
             .get::<crate::s3::ErrorCode>()
@@ -371,7 +374,7 @@ async fn answer_signed(
     }
     if crate::s3::post_object::is_form_post(&req) {
         crate::metrics::http::record_api(req.extensions_mut(), "PostObject".into());
-        let resp = crate::s3::post_object::handle(state, layer, req).await;
+        let resp = crate::s3::post_object::handle(state.root(), state.iam(), layer, req).await;
         let code = noted(&resp);
         return boxed(probe.finish(resp, code));
     }

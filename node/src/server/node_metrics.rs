@@ -1,4 +1,4 @@
-//! Figures computed when Prometheus scrapes, from the same sources as the admin info: this
+//! Figures computed when Prometheus scrapes (`super::scrape`), from the same sources as the admin info: this
 //! node (build, uptime, clock), its local drives (capacity, usage, online), every erasure set as
 //! this node sees it (online drives, quorums, tolerance) and the cluster's capacity.
 //!
@@ -7,7 +7,7 @@
 //! Object counts come from a background walk of one local drive per set, at most once a
 //! minute, so a scrape never waits for a listing.
 
-use super::{gauge, gauge_vec, int_gauge, int_gauge_vec, Metrics, Reg};
+use crate::metrics::Metrics;
 use crate::object::{ErasureSet, ObjectLayer};
 use crate::store::{DiskInfo, Drive, WalkEntry, WalkRequest};
 use futures::future::join_all;
@@ -49,17 +49,19 @@ pub(crate) struct NodeGauges {
     drives_total: IntGauge,
     drives_online: IntGauge,
     buckets: IntGauge,
+    usage: UsageCounter,
 }
 
 const DRIVE: &[&str] = &["drive", "pool", "set"];
 const SET: &[&str] = &["pool", "set"];
 
 impl NodeGauges {
-    pub(crate) fn new(reg: &Reg<'_>) -> Self {
-        let g = |n: &str, h: &str| gauge(reg, n, h);
-        let gv = |n: &str, h: &str, l: &[&str]| gauge_vec(reg, n, h, l);
-        let ig = |n: &str, h: &str| int_gauge(reg, n, h);
-        let igv = |n: &str, h: &str, l: &[&str]| int_gauge_vec(reg, n, h, l);
+    /// The gauges, registered in `m`.
+    pub(crate) fn new(m: &Metrics) -> Self {
+        let g = |n: &str, h: &str| m.gauge(n, h);
+        let gv = |n: &str, h: &str, l: &[&str]| m.gauge_vec(n, h, l);
+        let ig = |n: &str, h: &str| m.int_gauge(n, h);
+        let igv = |n: &str, h: &str, l: &[&str]| m.int_gauge_vec(n, h, l);
         let build_info = igv(
             "rustfs_build_info",
             "Always 1; the node's version, RPC versions and format levels in the labels",
@@ -111,13 +113,14 @@ impl NodeGauges {
             drives_total: ig("rustfs_cluster_drives_total", "Drives of the cluster"),
             drives_online: ig("rustfs_cluster_drives_online", "Drives of the cluster online, as this node sees them"),
             buckets: ig("rustfs_cluster_buckets", "Buckets of the cluster"),
+            usage: UsageCounter::default(),
         }
     }
 }
 
 /// Object counts per set from the last background walk.
 #[derive(Default)]
-pub(crate) struct UsageCounter {
+struct UsageCounter {
     state: Mutex<UsageState>,
 }
 
@@ -151,9 +154,8 @@ fn node_of(d: &dyn Drive) -> String {
     rest.split('/').next().unwrap_or(rest).to_string()
 }
 
-/// Refreshes every scrape-time figure (call under [`Metrics::scrape`]).
-pub(crate) async fn refresh(m: &'static Metrics, layer: Option<&ObjectLayer>) {
-    let n = &m.node;
+/// Refreshes every scrape-time figure of `n` (call under [`Metrics::scrape`]).
+pub(crate) async fn refresh(n: &'static NodeGauges, m: &Metrics, layer: Option<&ObjectLayer>) {
     n.uptime.set(m.uptime_secs());
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -244,28 +246,28 @@ pub(crate) async fn refresh(m: &'static Metrics, layer: Option<&ObjectLayer>) {
     n.nodes_total.set(nodes.len() as i64);
     n.nodes_online
         .set(nodes.iter().filter(|(_, o)| *o).count() as i64);
-    publish_usage(m);
-    start_usage_walk(m, &sets);
+    publish_usage(n);
+    start_usage_walk(n, &sets);
 }
 
 /// Copies the last walk's counts into the gauges.
-fn publish_usage(m: &Metrics) {
-    let st = m.usage.state.lock();
+fn publish_usage(n: &NodeGauges) {
+    let st = n.usage.state.lock();
     for ((pool, set), (objects, bytes)) in &st.sets {
         let l = [pool.to_string(), set.to_string()];
         let l = [l[0].as_str(), l[1].as_str()];
-        m.node.set_objects.with_label_values(&l).set(*objects);
-        m.node.set_object_bytes.with_label_values(&l).set(*bytes);
+        n.set_objects.with_label_values(&l).set(*objects);
+        n.set_object_bytes.with_label_values(&l).set(*bytes);
     }
     if let Some(b) = st.buckets {
-        m.node.buckets.set(b);
+        n.buckets.set(b);
     }
 }
 
 /// Starts a background walk when the last one is older than [`USAGE_REFRESH`].
-fn start_usage_walk(m: &'static Metrics, sets: &[&Arc<ErasureSet>]) {
+fn start_usage_walk(n: &'static NodeGauges, sets: &[&Arc<ErasureSet>]) {
     {
-        let mut st = m.usage.state.lock();
+        let mut st = n.usage.state.lock();
         if st.running || st.started.is_some_and(|t| t.elapsed() < USAGE_REFRESH) {
             return;
         }
@@ -285,7 +287,7 @@ fn start_usage_walk(m: &'static Metrics, sets: &[&Arc<ErasureSet>]) {
                 out.push(((set.pool, set.index), (objects, bytes)));
             }
         }
-        let mut st = m.usage.state.lock();
+        let mut st = n.usage.state.lock();
         st.running = false;
         st.sets = out;
         st.buckets = buckets;

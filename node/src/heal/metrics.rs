@@ -1,8 +1,9 @@
-//! Healing and scanner figures (`node/src/heal`), refreshed from the heal manager's own counters
-//! at scrape time, so the request and heal paths keep a single count.
+//! Healing, scanner and lifecycle figures, refreshed from the heal manager's and lifecycle's own
+//! counters at scrape time (`server::scrape`), so the request and heal paths keep a single
+//! count. The families are registered in [`crate::metrics::Metrics`] like every other.
 
-use super::{counter_vec, gauge_vec, int_gauge, Reg};
-use crate::heal::HealManager;
+use super::HealManager;
+use crate::metrics::Metrics;
 use prometheus::core::{AtomicU64, GenericCounter};
 use prometheus::{GaugeVec, IntCounterVec, IntGauge};
 
@@ -22,71 +23,61 @@ pub struct HealMetrics {
 }
 
 impl HealMetrics {
-    pub(super) fn new(reg: &Reg<'_>) -> Self {
+    /// The figures, registered in `m`.
+    pub fn new(m: &Metrics) -> Self {
         HealMetrics {
-            queue_depth: int_gauge(reg, "rustfs_heal_queue_depth", "Objects queued for healing"),
-            objects: counter_vec(
-                reg,
+            queue_depth: m.int_gauge("rustfs_heal_queue_depth", "Objects queued for healing"),
+            objects: m.counter_vec(
                 "rustfs_heal_objects_total",
                 "Objects healed (result=\"healed\") or that failed to heal (result=\"failed\")",
                 &["result"],
             ),
-            bytes: counter_vec(
-                reg,
+            bytes: m.counter_vec(
                 "rustfs_heal_bytes_total",
                 "Bytes written by healing",
                 &[],
             ),
-            incomplete: counter_vec(
-                reg,
+            incomplete: m.counter_vec(
                 "rustfs_heal_incomplete_total",
                 "Heals that could not restore full redundancy",
                 &[],
             ),
-            drive_progress: gauge_vec(
-                reg,
+            drive_progress: m.gauge_vec(
                 "rustfs_heal_drive_progress_ratio",
                 "Progress of rebuilding a replaced drive, 0 to 1",
                 &["drive"],
             ),
-            scanned: counter_vec(
-                reg,
+            scanned: m.counter_vec(
                 "rustfs_scanner_objects_scanned_total",
                 "Objects the background scanner checked",
                 &[],
             ),
-            cycles: counter_vec(
-                reg,
+            cycles: m.counter_vec(
                 "rustfs_scanner_cycles_total",
                 "Scanner cycles finished, kind=\"shallow\" (shard presence) or \"deep\" (bitrot)",
                 &["kind"],
             ),
-            last_cycle: gauge_vec(
-                reg,
+            last_cycle: m.gauge_vec(
                 "rustfs_scanner_last_cycle_duration_seconds",
                 "Duration of the last finished scanner cycle",
                 &["kind"],
             ),
-            lifecycle_scanned: counter_vec(
-                reg,
+            lifecycle_scanned: m.counter_vec(
                 "rustfs_lifecycle_objects_scanned_total",
                 "Objects the scanner evaluated against their bucket's lifecycle rules",
                 &[],
             ),
-            lifecycle_actions: counter_vec(
-                reg,
+            lifecycle_actions: m.counter_vec(
                 "rustfs_lifecycle_actions_total",
                 "Lifecycle actions done, action=\"expire_current\", \"remove_noncurrent\", \"remove_delete_marker\" or \"abort_upload\"",
                 &["action"],
             ),
-            lifecycle_skipped: counter_vec(
-                reg,
+            lifecycle_skipped: m.counter_vec(
                 "rustfs_lifecycle_skipped_locked_total",
                 "Lifecycle actions not done because object lock keeps the version",
                 &[],
             ),
-            lifecycle_errors: counter_vec(
-                reg,
+            lifecycle_errors: m.counter_vec(
                 "rustfs_lifecycle_errors_total",
                 "Lifecycle actions that failed (retried on the next scanner cycle)",
                 &[],

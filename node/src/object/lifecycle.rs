@@ -1,5 +1,7 @@
 //! Lifecycle rules and what they decide for one key: pure functions of the rules, the key's
 //! versions (newest first) and the time, so every decision is unit-tested without a cluster.
+//! They are part of a bucket's configuration ([`super::config`]); the scanner's visitor that
+//! applies them is `crate::lifecycle` (which re-exports this module as `lifecycle::rules`).
 
 use crate::store::meta::ObjectVersion;
 use serde::{Deserialize, Serialize};
