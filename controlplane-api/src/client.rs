@@ -6,14 +6,17 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::{
-    AuditPage, Cluster, ClusterList, CreateToken, CreatedToken, DriveList, ErrorBody, ErrorCode,
-    EventPage, HealthSummary, Node, NodeList, RegisterCluster, RegisterResponse, Site, SiteList,
-    TokenList,
+    AuditPage, Cluster, ClusterList, CreateRelease, CreateToken, CreatedRelease, CreatedToken,
+    DriveList, ErrorBody, ErrorCode, EventPage, HealthSummary, Node, NodeList, RegisterCluster,
+    RegisterResponse, ReleaseList, Site, SiteList, TokenList,
 };
 
 /// Why a call failed. Messages say what went wrong and, where the caller can, what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// A name that cannot be one path segment (empty, `.` or `..`): it would name another route.
+    #[error("{0:?} is not a name the control plane has (empty, '.' and '..' are never names)")]
+    Name(String),
     /// The address is not an http(s) base URL.
     #[error("control plane address {0:?} is not an http(s) URL — give one like https://cp.example.com:7070")]
     Address(String),
@@ -109,15 +112,19 @@ impl Client {
         self.base.as_str().trim_end_matches('/')
     }
 
-    /// `base/v1/SEGMENTS…`, each segment percent-encoded.
-    fn url(&self, segments: &[&str]) -> Url {
+    /// `base/v1/SEGMENTS…`, each segment percent-encoded; a segment that URL resolution would
+    /// drop or climb out of (empty, `.`, `..`) is refused, so a name never reaches another route.
+    fn url(&self, segments: &[&str]) -> Result<Url, ClientError> {
+        if let Some(bad) = segments.iter().find(|s| matches!(**s, "" | "." | "..")) {
+            return Err(ClientError::Name(bad.to_string()));
+        }
         let mut url = self.base.clone();
         url.path_segments_mut()
             .expect("checked in new: the base URL can be a base")
             .pop_if_empty()
             .push("v1")
             .extend(segments);
-        url
+        Ok(url)
     }
 
     async fn call<T: DeserializeOwned>(
@@ -143,7 +150,7 @@ impl Client {
     ) -> Result<String, ClientError> {
         let req = self
             .http
-            .request(method, self.url(segments))
+            .request(method, self.url(segments)?)
             .bearer_auth(&self.token);
         let resp = build(req).send().await.map_err(|e| self.unreachable(&e))?;
         let status = resp.status();
@@ -263,6 +270,32 @@ impl Client {
         self.call(Method::GET, &["audit"], |r| r.query(&q)).await
     }
 
+    /// `POST /v1/releases`: the control plane fetches and checks the binary before answering.
+    pub async fn create_release(
+        &self,
+        body: &CreateRelease,
+    ) -> Result<CreatedRelease, ClientError> {
+        self.call(Method::POST, &["releases"], |r| r.json(body))
+            .await
+    }
+
+    /// `GET /v1/releases`.
+    pub async fn releases(&self) -> Result<ReleaseList, ClientError> {
+        self.call(Method::GET, &["releases"], |r| r).await
+    }
+
+    /// `GET /v1/releases/{version}`: one entry per architecture.
+    pub async fn release(&self, version: &str) -> Result<ReleaseList, ClientError> {
+        self.call(Method::GET, &["releases", version], |r| r).await
+    }
+
+    /// `DELETE /v1/releases/{version}`: every architecture of it, binaries included.
+    pub async fn delete_release(&self, version: &str) -> Result<(), ClientError> {
+        self.send(Method::DELETE, &["releases", version], |r| r)
+            .await
+            .map(drop)
+    }
+
     /// `GET /v1/tokens` (never the secrets).
     pub async fn tokens(&self) -> Result<TokenList, ClientError> {
         self.call(Method::GET, &["tokens"], |r| r).await
@@ -290,14 +323,24 @@ mod tests {
         let c = Client::new("https://cp:7070/", "t", reqwest::Client::new()).unwrap();
         assert_eq!(c.base(), "https://cp:7070");
         assert_eq!(
-            c.url(&["clusters", "a/../b", "health"]).as_str(),
+            c.url(&["clusters", "a/../b", "health"]).unwrap().as_str(),
             "https://cp:7070/v1/clusters/a%2F..%2Fb/health"
         );
         let c = Client::new("http://127.0.0.1:7070/prefix", "t", reqwest::Client::new()).unwrap();
         assert_eq!(
-            c.url(&["sites"]).as_str(),
+            c.url(&["sites"]).unwrap().as_str(),
             "http://127.0.0.1:7070/prefix/v1/sites"
         );
+    }
+
+    #[test]
+    fn dot_segments_never_leave_their_route() {
+        let c = Client::new("https://cp:7070", "t", reqwest::Client::new()).unwrap();
+        for bad in ["..", ".", ""] {
+            let e = c.url(&["releases", bad]).unwrap_err();
+            assert!(matches!(e, ClientError::Name(_)), "{bad:?}: {e}");
+        }
+        assert!(c.url(&["releases", "..."]).is_ok(), "only the dot segments");
     }
 
     #[test]

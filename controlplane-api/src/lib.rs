@@ -4,10 +4,12 @@
 
 mod client;
 mod errors;
+mod releases;
 mod tokens;
 
 pub use client::{Client, ClientError, EventQuery};
 pub use errors::{ErrorBody, ErrorCode};
+pub use releases::{CreateRelease, CreatedRelease, Release, ReleaseList};
 pub use tokens::{CreateToken, CreatedToken, Token, TokenList, TokenScope};
 
 use serde::{Deserialize, Serialize};

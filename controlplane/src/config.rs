@@ -56,6 +56,9 @@ pub struct ServeArgs {
     /// to the db). Back it up with the database.
     #[arg(long, env = "RUSTFS_CP_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
+    /// Directory release binaries are kept in, by sha256 (default: `releases` next to the db).
+    #[arg(long, env = "RUSTFS_CP_RELEASES_DIR")]
+    pub releases_dir: Option<PathBuf>,
     /// Time a client has to send a request's whole head, and to finish the TLS handshake, in
     /// milliseconds (default 10000); slower connections are closed.
     #[arg(long, env = "RUSTFS_CP_HEADER_READ_TIMEOUT_MILLIS")]
@@ -106,6 +109,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     admin_token_file: Option<PathBuf>,
     secret_key_file: Option<PathBuf>,
+    releases_dir: Option<PathBuf>,
     header_read_timeout_millis: Option<u64>,
     idle_timeout_millis: Option<u64>,
     max_connections: Option<usize>,
@@ -128,6 +132,7 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     pub admin_token_file: PathBuf,
     pub secret_key_file: PathBuf,
+    pub releases_dir: PathBuf,
     pub http: HttpConfig,
     pub poller: PollerConfig,
     pub retention: RetentionConfig,
@@ -219,6 +224,10 @@ impl Config {
                 .secret_key_file
                 .or(file.secret_key_file)
                 .unwrap_or_else(|| dir.join("controlplane.key")),
+            releases_dir: args
+                .releases_dir
+                .or(file.releases_dir)
+                .unwrap_or_else(|| dir.join("releases")),
             http: HttpConfig {
                 header_read_timeout: millis(
                     args.header_read_timeout_millis,

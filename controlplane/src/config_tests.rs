@@ -191,6 +191,7 @@ fn every_setting_has_a_flag_an_env_var_and_a_file_key() {
         "tls_key",
         "admin_token_file",
         "secret_key_file",
+        "releases_dir",
         "header_read_timeout_millis",
         "idle_timeout_millis",
         "max_connections",

@@ -1,7 +1,9 @@
 //! Validation of names and registrations, done before any write so a bad request writes
 //! nothing. Messages name the field and say what is allowed.
 
-use crate::api::{Connection, CreateToken, HostAccess, PollCredentials, RegisterCluster};
+use crate::api::{
+    Connection, CreateRelease, CreateToken, HostAccess, PollCredentials, RegisterCluster,
+};
 use crate::db::{parse_rfc3339, NewToken};
 use crate::error::{Error, Result};
 use std::collections::HashSet;
@@ -145,6 +147,62 @@ fn access(at: &str, a: &HostAccess, have_key: bool) -> Result<()> {
             "{at}.host_key must be the host key's fingerprint (SHA256:…, as ssh-keygen -lf prints it): the control plane trusts no other key"
         ))),
     }
+}
+
+/// Architectures a release may be built for (`uname -m` names).
+pub const ARCHES: [&str; 2] = ["x86_64", "aarch64"];
+
+/// A release version: 1–64 of `A-Z a-z 0-9 . _ + -`, not starting with `-` (the hosts' upgrade
+/// verbs accept exactly these).
+pub fn release_version(v: &str) -> Result<()> {
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && !v.starts_with('-')
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c));
+    if !ok {
+        return Err(Error::InvalidArgument(format!(
+            "version {v:?} must be 1-64 of A-Z a-z 0-9 . _ + - (not starting with -)"
+        )));
+    }
+    Ok(())
+}
+
+/// A release request; returns its architecture (the control plane's own by default).
+pub fn release(r: &CreateRelease) -> Result<String> {
+    release_version(&r.version)?;
+    if r.sha256.len() != 64 || !r.sha256.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
+        return Err(Error::InvalidArgument(format!(
+            "sha256 {:?} must be 64 lowercase hex digits (sha256sum prints them)",
+            r.sha256
+        )));
+    }
+    let arch = r
+        .arch
+        .clone()
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    if !ARCHES.contains(&arch.as_str()) {
+        return Err(Error::InvalidArgument(format!(
+            "arch {arch:?} is not one of {}",
+            ARCHES.join(", ")
+        )));
+    }
+    match (&r.path, &r.url) {
+        (Some(p), None) => absolute("path", p)?,
+        (None, Some(u))
+            if (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 2048 => {}
+        (None, Some(u)) => {
+            return Err(Error::InvalidArgument(format!(
+                "url {u:?} must be an http:// or https:// URL"
+            )))
+        }
+        _ => {
+            return Err(Error::InvalidArgument(
+                "give exactly one of path (a file on the control plane's machine) and url".into(),
+            ))
+        }
+    }
+    Ok(arch)
 }
 
 /// Every rule of a registration; the first one broken is the error.

@@ -403,6 +403,7 @@ fn fill(path: &str, token_id: &str) -> String {
         .replace("{node}", "n1")
         .replace("{site}", "dc1")
         .replace("{id}", token_id)
+        .replace("{version}", "walk-1.0")
 }
 
 /// Calls every operation of the served OpenAPI document and checks each answer is one it
@@ -444,12 +445,22 @@ async fn every_documented_operation_answers_as_documented() {
     }
     // deletes last, so the other operations find what they name
     ops.sort_by_key(|(m, p, _)| (m == "delete", p.clone()));
-    assert_eq!(ops.len(), 18);
+    assert_eq!(ops.len(), 22);
+    let binary = cp._dir.path().join("rustfs-walk");
+    std::fs::write(&binary, b"walk").unwrap();
+    let release = json!({
+        "version": "walk-1.0",
+        "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"walk")),
+        "path": binary,
+    })
+    .to_string();
     for (method, path, op) in &ops {
         let url = fill(path, &token_id);
         let body = op.get("requestBody").map(|_| {
             if path == "/v1/tokens" {
                 r#"{"name":"walked","scope":"admin"}"#.to_string()
+            } else if path == "/v1/releases" {
+                release.clone()
             } else {
                 registration("dc1").to_string()
             }

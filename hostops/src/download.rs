@@ -20,6 +20,11 @@ fn fail(message: String) -> Error {
     Error::host("localhost", message)
 }
 
+/// A temp name beside `path` of its own: concurrent fetches of one binary never share a file.
+fn part_of(path: &Path) -> PathBuf {
+    path.with_extension(format!("part.{:016x}", rand::random::<u64>()))
+}
+
 /// sha256 (hex) of a file, read in 1 MiB pieces.
 pub fn sha256_of(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
@@ -45,6 +50,60 @@ pub async fn cached(state: &StateDir, url: &str, want: &str) -> Result<PathBuf> 
     Ok(path)
 }
 
+/// The local file `source`, copied into the same cache when its sha256 is `want` (hashed while
+/// copied, kept only when it matches); the cached copy when it is there already.
+pub fn import(state: &StateDir, source: &Path, want: &str) -> Result<PathBuf> {
+    let want = want.to_ascii_lowercase();
+    let path = state.path().join("binaries").join(&want);
+    if sha256_of(&path).ok().as_deref() == Some(want.as_str()) {
+        return Ok(path);
+    }
+    let dir = path.parent().expect("binaries/ has a parent");
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    let mut from = std::fs::File::open(source).map_err(|e| Error::read(source, e))?;
+    let part = part_of(&path);
+    let werr = |e| Error::write(&part, e);
+    let mut to = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o755)
+        .open(&part)
+        .map_err(werr)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let copied = (|| -> std::io::Result<u64> {
+        let mut bytes = 0u64;
+        loop {
+            let n = from.read(&mut buf)?;
+            if n == 0 {
+                to.sync_all()?;
+                return Ok(bytes);
+            }
+            hasher.update(&buf[..n]);
+            to.write_all(&buf[..n])?;
+            bytes += n as u64;
+        }
+    })();
+    let bytes = match copied {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(Error::read(source, e));
+        }
+    };
+    let got = hex::encode(hasher.finalize());
+    if got != want {
+        let _ = std::fs::remove_file(&part);
+        return Err(fail(format!(
+            "{} has sha256 {got} ({bytes} bytes), but {want} was expected — nothing was kept; check the file or the expected sha256",
+            source.display()
+        )));
+    }
+    std::fs::rename(&part, &path).map_err(werr)?;
+    Ok(path)
+}
+
 async fn download(url: &str, want: &str, path: &PathBuf) -> Result<()> {
     let dir = path.parent().expect("binaries/ has a parent");
     std::fs::create_dir_all(dir).map_err(|source| Error::Write {
@@ -67,7 +126,7 @@ async fn download(url: &str, want: &str, path: &PathBuf) -> Result<()> {
             resp.status()
         )));
     }
-    let part = path.with_extension("part");
+    let part = part_of(path);
     let werr = |source| Error::Write {
         path: part.clone(),
         source,
@@ -155,6 +214,31 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(again, path);
+    }
+
+    #[test]
+    fn a_local_file_is_imported_only_with_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path().join("state")).unwrap();
+        let src = dir.path().join("rustfs");
+        std::fs::write(&src, BODY).unwrap();
+        let err = import(&state, &src, &"0".repeat(64))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("nothing was kept") && err.contains(&sha(BODY)),
+            "{err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(state.path().join("binaries"))
+            .unwrap()
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        let path = import(&state, &src, &sha(BODY)).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), BODY);
+        std::fs::remove_file(&src).unwrap();
+        assert_eq!(import(&state, &src, &sha(BODY)).unwrap(), path, "kept");
+        let err = import(&state, &dir.path().join("none"), &"1".repeat(64)).unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err}");
     }
 
     #[tokio::test]

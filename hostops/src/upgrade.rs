@@ -148,10 +148,11 @@ fn parse_status(text: &str) -> std::result::Result<HostStatus, String> {
             "current" => s.current = version,
             "previous" => s.previous = version,
             "active" => s.active = value == "1",
-            "free_bytes" => {
-                s.free_bytes = value
+            "free_kb" => {
+                let kb: u64 = value
                     .parse()
-                    .map_err(|_| format!("free_bytes {value:?} is not a number"))?
+                    .map_err(|_| format!("free_kb {value:?} is not a number"))?;
+                s.free_bytes = kb.saturating_mul(1024);
             }
             _ => continue,
         }
@@ -169,14 +170,14 @@ mod tests {
 
     #[test]
     fn status_lines_are_read_and_a_short_answer_refused() {
-        let s = parse_status("current=2.0\nprevious=1.0\nactive=1\nfree_bytes=4096\n").unwrap();
+        let s = parse_status("current=2.0\nprevious=1.0\nactive=1\nfree_kb=4\n").unwrap();
         assert_eq!(s.current.as_deref(), Some("2.0"));
         assert_eq!(s.previous.as_deref(), Some("1.0"));
         assert!(s.active);
         assert_eq!(s.free_bytes, 4096);
-        let s = parse_status("current=\nprevious=\nactive=0\nfree_bytes=0\n").unwrap();
+        let s = parse_status("current=\nprevious=\nactive=0\nfree_kb=0\n").unwrap();
         assert_eq!((s.current, s.previous, s.active), (None, None, false));
         assert!(parse_status("current=2.0\n").is_err());
-        assert!(parse_status("current=\nprevious=\nactive=0\nfree_bytes=x\n").is_err());
+        assert!(parse_status("current=\nprevious=\nactive=0\nfree_kb=5.8e+10\n").is_err());
     }
 }

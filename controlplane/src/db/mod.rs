@@ -10,6 +10,7 @@ mod clusters;
 mod events;
 mod observe;
 mod prune;
+mod releases;
 mod tokens;
 mod views;
 
@@ -24,6 +25,7 @@ pub use events::{EventFilter, NewEvent};
 pub use observe::{
     DriveTarget, DriveUpdate, HostTarget, HostUpdate, Observation, ObservedEvent, PollTarget,
 };
+pub use releases::NewRelease;
 pub use tokens::{new_token, Caller, NewToken, TokenCheck, TOKEN_PREFIX};
 
 use crate::error::{Error, Result};

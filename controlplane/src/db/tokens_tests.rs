@@ -158,7 +158,7 @@ async fn tokens_from_before_scopes_become_admin() {
     old.close().await;
 
     let db = open(dir.path()).await;
-    assert_eq!(db.applied_migrations().await.unwrap(), vec![1, 2]);
+    assert_eq!(db.applied_migrations().await.unwrap(), vec![1, 2, 3]);
     let TokenCheck::Valid(caller) = db.check_token(&token, now_millis()).await.unwrap() else {
         panic!("an old token keeps working");
     };

@@ -5,6 +5,7 @@
 mod clusters;
 mod middleware;
 mod misc;
+mod releases;
 
 use crate::api::TokenScope;
 use crate::db::Db;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub db: Db,
     /// Request bodies over this are `payload_too_large`.
     pub max_body_bytes: usize,
+    /// Where release binaries are kept (`binaries/SHA256`).
+    pub releases: rustfs_hostops::state::StateDir,
 }
 
 /// Who may call a route.
@@ -134,6 +137,20 @@ pub fn table() -> Vec<Route> {
         r(M::GET, "/v1/sites/{site}", Read, get(misc::site)),
         r(M::GET, "/v1/events", Read, get(misc::events)),
         r(M::GET, "/v1/audit", Read, get(misc::audit)),
+        r(M::GET, "/v1/releases", Read, get(releases::list)),
+        r(M::POST, "/v1/releases", Admin, post(releases::create)),
+        r(
+            M::GET,
+            "/v1/releases/{version}",
+            Read,
+            get(releases::get_one),
+        ),
+        r(
+            M::DELETE,
+            "/v1/releases/{version}",
+            Admin,
+            delete(releases::remove),
+        ),
         r(M::GET, "/v1/tokens", Read, get(misc::tokens)),
         r(M::POST, "/v1/tokens", Admin, post(misc::create_token)),
         r(

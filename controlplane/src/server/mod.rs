@@ -104,9 +104,12 @@ pub async fn serve(
         cfg.retention.clone(),
         stop_rx,
     ));
+    let releases = rustfs_hostops::state::StateDir::open(&cfg.releases_dir)
+        .map_err(|e| anyhow::anyhow!("releases directory: {e}"))?;
     let app = router(AppState {
         db: db.clone(),
         max_body_bytes: cfg.http.max_body_bytes,
+        releases,
     });
     tracing::info!(%addr, tls = tls.is_some(), db = %cfg.db.display(), "control plane serving");
     listen::serve(listener, app, tls, cfg.http.clone(), shutdown).await;

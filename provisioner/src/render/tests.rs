@@ -343,7 +343,7 @@ fn upgrade_verbs_stage_check_and_switch_binaries() {
     let (code, out, err) = v.run(&["status"], b"");
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("current=2.0\nprevious=1.0\nactive=0\nfree_bytes="),
+        out.contains("current=2.0\nprevious=1.0\nactive=0\nfree_kb="),
         "{out}"
     );
     // back: previous and current trade places
