@@ -1,6 +1,7 @@
-//! A binary fetched from a URL: downloaded once, on this machine, into the state directory
-//! (`binaries/SHA256`), hashed while it streams and kept only when it matches the expected
-//! sha256. From then on it is staged like a local file, so hosts never need to reach the URL.
+//! A binary fetched from a URL (or copied from a local file): fetched once, on this machine,
+//! into the state directory (`binaries/SHA256`), hashed while it streams and kept only when it
+//! matches the expected sha256. From then on it is staged like a local file, so hosts never
+//! need to reach the URL.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -20,9 +21,69 @@ fn fail(message: String) -> Error {
     Error::host("localhost", message)
 }
 
-/// A temp name beside `path` of its own: concurrent fetches of one binary never share a file.
-fn part_of(path: &Path) -> PathBuf {
-    path.with_extension(format!("part.{:016x}", rand::random::<u64>()))
+/// A binary being written beside its final name (a temp name of its own, so concurrent fetches
+/// of one binary never share a file), hashed as it is written. Dropped without [`Part::keep`],
+/// it is removed: a refused or interrupted fetch leaves nothing.
+struct Part {
+    path: PathBuf,
+    file: std::fs::File,
+    hasher: Sha256,
+    bytes: u64,
+    kept: bool,
+}
+
+impl Part {
+    fn create(final_path: &Path) -> Result<Part> {
+        let dir = final_path.parent().expect("binaries/ has a parent");
+        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+        let path = final_path.with_extension(format!("part.{:016x}", rand::random::<u64>()));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o755)
+            .open(&path)
+            .map_err(|e| Error::write(&path, e))?;
+        Ok(Part {
+            path,
+            file,
+            hasher: Sha256::new(),
+            bytes: 0,
+            kept: false,
+        })
+    }
+
+    fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.hasher.update(chunk);
+        self.bytes += chunk.len() as u64;
+        self.file
+            .write_all(chunk)
+            .map_err(|e| Error::write(&self.path, e))
+    }
+
+    /// Renames it to `final_path` when its sha256 is `want`; `source` names it in the refusal.
+    fn keep(mut self, final_path: &Path, want: &str, source: &str) -> Result<()> {
+        let got = hex::encode(std::mem::take(&mut self.hasher).finalize());
+        if got != want {
+            return Err(fail(format!(
+                "{source} has sha256 {got} ({} bytes), but {want} was expected — nothing was kept; check the source or the expected sha256",
+                self.bytes
+            )));
+        }
+        self.file
+            .sync_all()
+            .and_then(|()| std::fs::rename(&self.path, final_path))
+            .map_err(|e| Error::write(final_path, e))?;
+        self.kept = true;
+        Ok(())
+    }
+}
+
+impl Drop for Part {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// sha256 (hex) of a file, read in 1 MiB pieces.
@@ -58,58 +119,21 @@ pub fn import(state: &StateDir, source: &Path, want: &str) -> Result<PathBuf> {
     if sha256_of(&path).ok().as_deref() == Some(want.as_str()) {
         return Ok(path);
     }
-    let dir = path.parent().expect("binaries/ has a parent");
-    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
     let mut from = std::fs::File::open(source).map_err(|e| Error::read(source, e))?;
-    let part = part_of(&path);
-    let werr = |e| Error::write(&part, e);
-    let mut to = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o755)
-        .open(&part)
-        .map_err(werr)?;
-    let mut hasher = Sha256::new();
+    let mut part = Part::create(&path)?;
     let mut buf = vec![0u8; 1 << 20];
-    let copied = (|| -> std::io::Result<u64> {
-        let mut bytes = 0u64;
-        loop {
-            let n = from.read(&mut buf)?;
-            if n == 0 {
-                to.sync_all()?;
-                return Ok(bytes);
-            }
-            hasher.update(&buf[..n]);
-            to.write_all(&buf[..n])?;
-            bytes += n as u64;
+    loop {
+        let n = from.read(&mut buf).map_err(|e| Error::read(source, e))?;
+        if n == 0 {
+            break;
         }
-    })();
-    let bytes = match copied {
-        Ok(b) => b,
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            return Err(Error::read(source, e));
-        }
-    };
-    let got = hex::encode(hasher.finalize());
-    if got != want {
-        let _ = std::fs::remove_file(&part);
-        return Err(fail(format!(
-            "{} has sha256 {got} ({bytes} bytes), but {want} was expected — nothing was kept; check the file or the expected sha256",
-            source.display()
-        )));
+        part.write(&buf[..n])?;
     }
-    std::fs::rename(&part, &path).map_err(werr)?;
+    part.keep(&path, &want, &source.display().to_string())?;
     Ok(path)
 }
 
-async fn download(url: &str, want: &str, path: &PathBuf) -> Result<()> {
-    let dir = path.parent().expect("binaries/ has a parent");
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.into(),
-        source,
-    })?;
+async fn download(url: &str, want: &str, path: &Path) -> Result<()> {
     let client = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(DOWNLOAD_TIMEOUT)
@@ -126,46 +150,15 @@ async fn download(url: &str, want: &str, path: &PathBuf) -> Result<()> {
             resp.status()
         )));
     }
-    let part = part_of(path);
-    let werr = |source| Error::Write {
-        path: part.clone(),
-        source,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o755)
-        .open(&part)
-        .map_err(werr)?;
-    let mut hasher = Sha256::new();
-    let mut bytes = 0u64;
-    loop {
-        let chunk = resp
-            .chunk()
-            .await
-            .map_err(|e| fail(format!("downloading {url}: {e} after {bytes} bytes")));
-        let chunk = match chunk {
-            Ok(Some(c)) => c,
-            Ok(None) => break,
-            Err(e) => {
-                let _ = std::fs::remove_file(&part);
-                return Err(e);
-            }
-        };
-        bytes += chunk.len() as u64;
-        hasher.update(&chunk);
-        file.write_all(&chunk).map_err(werr)?;
+    let mut part = Part::create(path)?;
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| fail(format!("downloading {url}: {e} after {} bytes", part.bytes)))?
+    {
+        part.write(&chunk)?;
     }
-    let got = hex::encode(hasher.finalize());
-    if got != want {
-        let _ = std::fs::remove_file(&part);
-        return Err(fail(format!(
-            "{url} has sha256 {got} ({bytes} bytes), but {want} was expected — the download was discarded; fix the expected sha256 or the URL"
-        )));
-    }
-    file.sync_all().map_err(werr)?;
-    std::fs::rename(&part, path).map_err(werr)
+    part.keep(path, want, url)
 }
 
 #[cfg(test)]
@@ -249,7 +242,7 @@ mod tests {
         let wrong = "0".repeat(64);
         let err = cached(&state, &url, &wrong).await.unwrap_err().to_string();
         assert!(
-            err.contains(&sha(BODY)) && err.contains(&wrong) && err.contains("discarded"),
+            err.contains(&sha(BODY)) && err.contains(&wrong) && err.contains("nothing was kept"),
             "{err}"
         );
         let left: Vec<_> = std::fs::read_dir(dir.path().join("binaries"))

@@ -281,7 +281,7 @@ fn binary_url_is_downloaded_checked_and_staged() {
     let (code, _, err) = stage(&inventory(&wrong, "bad"), &format!("{root}/state-bad"));
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains(&sha) && err.contains(&wrong) && err.contains("discarded"),
+        err.contains(&sha) && err.contains(&wrong) && err.contains("nothing was kept"),
         "{err}"
     );
     assert!(!dir.path().join("bad/opt").exists());
