@@ -154,7 +154,7 @@ fn apply_brings_up_a_cluster_then_changes_only_what_differs() {
     // plan shows the whole install on every host.
     let (code, out, err) = c.plan(&inv, &["--accept-new"]);
     assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("plan: 32 change(s) on 4 host(s)"), "{out}");
+    assert!(out.contains("plan: 36 change(s) on 4 host(s)"), "{out}");
 
     // Without a terminal to ask on, apply refuses to change anything unless --yes.
     let (code, out, err) = c.run("apply", &inv, &[], RUN_LIMIT);

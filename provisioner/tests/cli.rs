@@ -195,11 +195,11 @@ fn local_connection_plans_and_stages_without_ssh() {
     assert_eq!(code, Some(2), "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("host l1 (127.0.0.1)"), "{out}");
     // Binary, env file, TLS certificates (on by default), RPC secret, root password, start
-    // script, drives made private, format, start.
-    assert!(out.contains("plan: 9 change(s) on 1 host(s)"), "{out}");
+    // script, upgrade verbs, drives made private, format, start.
+    assert!(out.contains("plan: 10 change(s) on 1 host(s)"), "{out}");
     let (code, out, err) = run("stage");
     assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("stage: 7 change(s) made"), "{out}");
+    assert!(out.contains("stage: 8 change(s) made"), "{out}");
     use std::os::unix::fs::PermissionsExt;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir.path().join("etc/l1/rpc.secret")), 0o600);

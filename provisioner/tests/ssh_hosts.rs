@@ -53,9 +53,9 @@ fn plan_shows_facts_derived_actions_and_accept_new_records_keys() {
         out.contains("install binary") && out.contains("/opt/bin/rustfs-"),
         "{out}"
     );
-    // Binary, env file, RPC secret, root password, start script, drives made private, format,
-    // start.
-    assert!(out.contains("plan: 16 change(s) on 2 host(s)"), "{out}");
+    // Binary, env file, RPC secret, root password, start script, upgrade verbs, drives made
+    // private, format, start.
+    assert!(out.contains("plan: 18 change(s) on 2 host(s)"), "{out}");
     assert!(out.contains("install the cluster RPC secret"), "{out}");
     assert!(out.contains("private to the node (mode 0700)"), "{out}");
     assert!(
@@ -267,7 +267,7 @@ fn stage_installs_over_sftp_then_changes_nothing_and_keeps_the_previous_binary()
             assert!(out.contains(&format!("host {}: {what}", h.name)), "{out}");
         }
     }
-    assert!(out.contains("stage: 12 change(s) made"), "{out}");
+    assert!(out.contains("stage: 14 change(s) made"), "{out}");
     let kept = std::fs::read_to_string(c.path("state/rpc.secret")).unwrap();
     assert_eq!(kept.trim().len(), 64, "{kept}");
     let original = std::fs::read("/bin/true").unwrap();
@@ -319,7 +319,9 @@ fn stage_installs_over_sftp_then_changes_nothing_and_keeps_the_previous_binary()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         bin.sort();
-        assert_eq!(bin.len(), 3, "{bin:?}");
+        assert_eq!(bin.len(), 4, "{bin:?}");
+        let verbs = std::fs::metadata(opt.join("bin/rustfs-upgrade")).unwrap();
+        assert_eq!(verbs.permissions().mode() & 0o777, 0o755);
     }
 
     // Only what staging does not do is left in the plan.
@@ -393,7 +395,7 @@ fn non_root_users_work_through_sudo_and_a_refusal_is_explained() {
     std::fs::write(&inv, text).unwrap();
     let (code, out, err) = stage(&c, &inv);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("stage: 6 change(s) made"), "{out}");
+    assert!(out.contains("stage: 7 change(s) made"), "{out}");
     let opt = c.hosts[0].private_dir(0);
     let meta = std::fs::symlink_metadata(opt.join("bin/current")).unwrap();
     assert!(meta.file_type().is_symlink());
@@ -420,7 +422,7 @@ fn stage_with_tls_installs_ca_signed_node_certificates_once() {
 
     let (code, out, err) = stage(&c, &inv);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    assert!(out.contains("stage: 14 change(s) made"), "{out}");
+    assert!(out.contains("stage: 16 change(s) made"), "{out}");
     let ca = c.path("state/ca/ca.pem");
     for h in &c.hosts {
         let tls = h.private_dir(1).join("tls");
