@@ -69,8 +69,10 @@ async fn every_node_serves_and_failures_within_tolerance_are_invisible() {
         .unwrap();
     assert_eq!(listed.contents().len(), SIZES.len());
     assert_eq!(c.health(0, "cluster"), Some(200));
-    // Taking node 1 down would still leave every set a write quorum (3 of 4).
-    assert_eq!(c.health(0, "cluster?maintenance=true"), Some(200));
+    // Taking node 1 down would still leave every set a write quorum (3 of 4). A peer drive's
+    // online mark can lag a moment behind a busy start (a timed-out call marks it offline until
+    // the next probe), so this is waited for, bounded, as a rolling restart waits for it.
+    c.wait_healthy();
 
     // One node down: reads and writes go on through the others.
     c.kill(3);
