@@ -13,11 +13,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What a peer whose health answers carry no RPC version range speaks: builds before that
+/// header served [`RPC_PREFIX`] v2 only.
+const RPC_VERSIONS_BEFORE_HEADER: rustfs_common::admin::VersionRange =
+    rustfs_common::admin::VersionRange { min: 2, max: 2 };
+
 /// How often an offline peer is probed.
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 
 struct Inner {
     addr: String,
+    /// `scheme://host:port`.
+    origin: String,
     base: String,
     http: reqwest::Client,
     keys: RpcKeys,
@@ -74,6 +81,9 @@ pub enum PeerError {
     Refused(String),
     #[error("{0} answered RPC with status {1}: {2}")]
     Status(String, u16, String),
+    /// The peer speaks no RPC version this node speaks.
+    #[error("{0} {1}")]
+    Incompatible(String, String),
 }
 
 impl Peer {
@@ -101,6 +111,7 @@ impl Peer {
         let scheme = if tls.is_some() { "https" } else { "http" };
         Peer(Arc::new(Inner {
             addr: addr.to_string(),
+            origin: format!("{scheme}://{addr}"),
             base: format!("{scheme}://{addr}{RPC_PREFIX}"),
             http,
             keys,
@@ -436,8 +447,40 @@ impl Peer {
             .map_err(|e| PeerError::Unreachable(addr, format!("{what} does not decode: {e}")))
     }
 
-    /// What the peer says about itself; works while the peer is marked offline (bootstrap).
+    /// The RPC version this node and the peer speak ([`wire::negotiate`]), from the range its
+    /// health answers carry (unauthenticated, outside any RPC version, so a peer of another
+    /// version still says which it speaks). A build from before that header speaks 2 only.
+    pub async fn negotiate(&self) -> Result<u32, PeerError> {
+        let addr = self.0.addr.clone();
+        let url = format!("{}/rustfs/health/live", self.0.origin);
+        let r = self
+            .0
+            .http
+            .get(url)
+            .timeout(self.0.timeout)
+            .send()
+            .await
+            .map_err(|e| PeerError::Unreachable(addr.clone(), e.to_string()))?;
+        let theirs = match r.headers().get(wire::RPC_VERSIONS_HEADER) {
+            None => RPC_VERSIONS_BEFORE_HEADER,
+            Some(v) => v
+                .to_str()
+                .ok()
+                .and_then(wire::parse_versions)
+                .ok_or_else(|| {
+                    PeerError::Incompatible(
+                        addr.clone(),
+                        format!("announces RPC versions {v:?}, which this node cannot read"),
+                    )
+                })?,
+        };
+        wire::negotiate(wire::RPC_VERSIONS, theirs).map_err(|m| PeerError::Incompatible(addr, m))
+    }
+
+    /// What the peer says about itself, once it speaks an RPC version this node speaks; works
+    /// while the peer is marked offline (bootstrap).
     pub async fn info(&self) -> Result<PeerInfo, PeerError> {
+        self.negotiate().await?;
         let addr = self.0.addr.clone();
         let r = self
             .request(reqwest::Method::GET, "/info", Vec::new())

@@ -15,3 +15,5 @@ pub mod wire;
 
 #[cfg(test)]
 mod golden;
+#[cfg(test)]
+mod negotiate_tests;

@@ -7,6 +7,7 @@ use crate::store::format::Format;
 use crate::store::meta::ObjectMeta;
 use crate::store::uploads::PartRecord;
 use crate::store::{BucketInfo, DiskInfo, DriveError, PartState};
+use rustfs_common::admin::VersionRange;
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use uuid::Uuid;
@@ -15,8 +16,44 @@ use uuid::Uuid;
 /// authentication change incompatibly (ARCHITECTURE.md, "Versions").
 pub const RPC_PREFIX: &str = "/rustfs/rpc/v2";
 /// The RPC versions this build speaks (it serves and calls [`RPC_PREFIX`] only, so one).
-pub const RPC_VERSIONS: rustfs_common::admin::VersionRange =
-    rustfs_common::admin::VersionRange { min: 2, max: 2 };
+pub const RPC_VERSIONS: VersionRange = VersionRange { min: 2, max: 2 };
+/// The header every health answer carries with a node's [`RPC_VERSIONS`], as `MIN-MAX`.
+pub const RPC_VERSIONS_HEADER: &str = "x-rustfs-rpc-versions";
+
+/// `MIN-MAX`, as [`RPC_VERSIONS_HEADER`] carries a range.
+pub fn format_versions(r: VersionRange) -> String {
+    format!("{}-{}", r.min, r.max)
+}
+
+/// A range as [`format_versions`] writes it.
+pub fn parse_versions(s: &str) -> Option<VersionRange> {
+    let (min, max) = s.trim().split_once('-')?;
+    let r = VersionRange {
+        min: min.parse().ok()?,
+        max: max.parse().ok()?,
+    };
+    (r.min <= r.max).then_some(r)
+}
+
+/// The RPC version two nodes speak: the highest both support. None in common is an error that
+/// says which side to move (ARCHITECTURE.md, "Versions").
+pub fn negotiate(ours: VersionRange, theirs: VersionRange) -> Result<u32, String> {
+    let best = ours.max.min(theirs.max);
+    if best >= ours.min.max(theirs.min) {
+        return Ok(best);
+    }
+    let advice = if theirs.min > ours.max {
+        "it runs a newer build: upgrade this node too (or roll that one back)"
+    } else {
+        "it runs an older build: upgrade it, or roll this node back"
+    };
+    Err(format!(
+        "speaks RPC {}, this node {}: no version in common — {advice}",
+        format_versions(theirs),
+        format_versions(ours)
+    ))
+}
+
 /// Largest frame (walk entry, shard-stream chunk) a node accepts from a peer.
 pub const MAX_FRAME_BYTES: usize = 16 << 20;
 /// Largest request/response body of a drive, lock or walk call.
@@ -169,6 +206,29 @@ pub fn take_frame_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nodes_speak_the_highest_version_both_have_or_say_who_must_move() {
+        let r = |min, max| VersionRange { min, max };
+        assert_eq!(negotiate(r(2, 2), r(2, 2)), Ok(2));
+        assert_eq!(negotiate(r(2, 3), r(1, 2)), Ok(2));
+        assert_eq!(negotiate(r(2, 4), r(3, 5)), Ok(4));
+        let e = negotiate(r(2, 2), r(3, 4)).unwrap_err();
+        assert!(
+            e.contains("RPC 3-4, this node 2-2") && e.contains("upgrade this node"),
+            "{e}"
+        );
+        let e = negotiate(r(3, 3), r(1, 2)).unwrap_err();
+        assert!(e.contains("older build: upgrade it"), "{e}");
+        assert_eq!(parse_versions(" 2-3 "), Some(r(2, 3)));
+        for bad in ["", "2", "3-2", "a-b", "2-"] {
+            assert_eq!(parse_versions(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            parse_versions(&format_versions(RPC_VERSIONS)),
+            Some(RPC_VERSIONS)
+        );
+    }
 
     #[test]
     fn frames_split_anywhere() {

@@ -118,7 +118,10 @@ async fn version_headers(mut r: Response) -> Response {
         HeaderValue::from_static(rustfs_common::VERSION),
     );
     for (name, value) in [
-        ("x-rustfs-rpc-versions", format!("{}-{}", rpc.min, rpc.max)),
+        (
+            crate::rpc::wire::RPC_VERSIONS_HEADER,
+            crate::rpc::wire::format_versions(rpc),
+        ),
         (
             "x-rustfs-format-levels",
             format!("meta={},drive={}", f.meta, f.drive),
