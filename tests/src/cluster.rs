@@ -67,8 +67,27 @@ impl Cluster {
         Self::start_with(nodes, drives, gap, CLUSTER_ENV)
     }
 
+    /// Like [`Cluster::start`], node `i` running `binary(i)` (`None`: this workspace's).
+    pub fn start_binaries(
+        nodes: usize,
+        drives: usize,
+        binary: impl Fn(usize) -> Option<PathBuf>,
+    ) -> Cluster {
+        Self::start_inner(nodes, drives, Duration::ZERO, CLUSTER_ENV, &binary)
+    }
+
     /// Like [`Cluster::start_staggered`], with `env` instead of [`CLUSTER_ENV`].
     pub fn start_with(nodes: usize, drives: usize, gap: Duration, env: &[(&str, &str)]) -> Cluster {
+        Self::start_inner(nodes, drives, gap, env, &|_| None)
+    }
+
+    fn start_inner(
+        nodes: usize,
+        drives: usize,
+        gap: Duration,
+        env: &[(&str, &str)],
+        binary: &dyn Fn(usize) -> Option<PathBuf>,
+    ) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("rustfs-cluster-")
             .tempdir()
@@ -79,6 +98,9 @@ impl Cluster {
         for (i, addr) in addresses.iter().enumerate() {
             let log = dir.path().join(format!("node{}.log", i + 1));
             let mut s = Server::new(addr, &args, env, &log);
+            if let Some(b) = binary(i) {
+                s.set_binary(&b);
+            }
             s.spawn_process().unwrap_or_else(|e| panic!("{e}"));
             servers.push(s);
             std::thread::sleep(gap);

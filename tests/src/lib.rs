@@ -61,6 +61,8 @@ pub struct Server {
     child: Option<Child>,
     pub endpoint: String,
     log: PathBuf,
+    /// The `rustfs` binary this server runs (default: [`rustfs_bin`]).
+    binary: Option<PathBuf>,
 }
 
 impl Server {
@@ -83,7 +85,18 @@ impl Server {
             child: None,
             endpoint: String::new(),
             log: log.to_path_buf(),
+            binary: None,
         }
+    }
+
+    /// Runs `binary` instead of this workspace's `rustfs` from the next start on (another
+    /// build: a mixed-version cluster, an upgrade).
+    pub fn set_binary(&mut self, binary: &Path) {
+        self.binary = Some(binary.to_path_buf());
+    }
+
+    fn binary(&self) -> PathBuf {
+        self.binary.clone().unwrap_or_else(rustfs_bin)
     }
 
     /// Sets (or replaces) an environment variable for the next start.
@@ -145,7 +158,7 @@ impl Server {
             .append(true)
             .open(&self.log)
             .map_err(|e| e.to_string())?;
-        let mut child = Command::new(rustfs_bin())
+        let mut child = Command::new(self.binary())
             .arg("server")
             .arg("--address")
             .arg(&self.address)
@@ -158,7 +171,7 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", rustfs_bin().display()))?;
+            .map_err(|e| format!("cannot start {}: {e}", self.binary().display()))?;
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
