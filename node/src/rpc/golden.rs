@@ -1,4 +1,5 @@
-//! Golden fixtures of the inter-node RPC (ARCHITECTURE.md, "Versions"): one file per message in
+//! Golden fixtures of the inter-node RPC and of the on-disk files (ARCHITECTURE.md, "Versions").
+//! RPC: one file per message in
 //! `node/tests/fixtures/rpc/v2/`, written once by the build that introduced the message and never
 //! edited. Every later build must decode each file and re-encode it to the very same bytes, and
 //! must encode the sample value below to those bytes: that is what lets a node talk to one built
@@ -517,6 +518,59 @@ fn reencode(kind: Kind, bytes: &[u8]) -> Result<Vec<u8>, String> {
         Kind::PeerInfo => {
             let v: PeerInfo = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
             serde_json::to_vec(&v).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// On-disk files, in `node/tests/fixtures/disk/`: each object meta format a release wrote, the
+/// drive format and a multipart part record, written by the first build that had this test (meta
+/// format 2 is also what `v0.1.0` writes). Every later build must read each one back to the sample
+/// (and write the current ones byte for byte), or a rollback and a roll forward would meet files
+/// one side cannot read. Never edited; a new format level adds a file.
+#[test]
+fn on_disk_fixtures_are_read_by_this_build() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/disk");
+    let write = std::env::var_os("RUSTFS_WRITE_RPC_FIXTURES").is_some();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("rustfs.meta.v2", meta().encode()),
+        ("rustfs.meta.v1", crate::store::meta::encode_v1(&meta())),
+        (
+            "format.json",
+            serde_json::to_vec_pretty(&format()).expect("format serializes"),
+        ),
+        (
+            "part.json",
+            serde_json::to_vec(&part_record()).expect("part record serializes"),
+        ),
+    ];
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        if write && !path.exists() {
+            std::fs::create_dir_all(&dir).expect("fixture dir");
+            std::fs::write(&path, bytes).expect("fixture written");
+        }
+        let fixture = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{name}: {e} (RUSTFS_WRITE_RPC_FIXTURES=1 adds it)"));
+        match *name {
+            "rustfs.meta.v2" => {
+                assert_eq!(ObjectMeta::decode(&fixture).unwrap(), meta(), "{name}");
+                assert_eq!(&fixture, bytes, "{name}: this build writes it differently");
+            }
+            "rustfs.meta.v1" => {
+                assert_eq!(ObjectMeta::decode(&fixture).unwrap(), meta(), "{name}");
+                let one = ObjectMeta::decode_selected(&fixture, MetaSel::Latest).unwrap();
+                assert_eq!(one.versions[..], meta().versions[..1], "{name}");
+            }
+            "format.json" => {
+                let f: Format = serde_json::from_slice(&fixture).unwrap();
+                assert_eq!(f, format(), "{name}");
+                assert_eq!(&fixture, bytes, "{name}: this build writes it differently");
+            }
+            _ => {
+                let p: PartRecord = serde_json::from_slice(&fixture).unwrap();
+                assert_eq!(p, part_record(), "{name}");
+                assert_eq!(&fixture, bytes, "{name}: this build writes it differently");
+            }
         }
     }
 }

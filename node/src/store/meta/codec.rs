@@ -125,6 +125,17 @@ fn put_header(out: &mut Vec<u8>, body: &[u8]) {
     out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(body).to_le_bytes());
 }
 
+/// A version-1 file of `meta`, as builds before version 2 wrote it (tests and golden fixtures).
+#[cfg(test)]
+pub(crate) fn encode_v1(meta: &ObjectMeta) -> Vec<u8> {
+    let body = rmp_serde::to_vec_named(meta).expect("meta serializes");
+    let mut v1 = Vec::new();
+    put_header(&mut v1, &body);
+    v1[4..6].copy_from_slice(&V1.to_le_bytes());
+    v1.extend_from_slice(&body);
+    v1
+}
+
 impl ObjectMeta {
     pub fn encode(&self) -> Vec<u8> {
         let records: Vec<Vec<u8>> = self
@@ -314,11 +325,7 @@ mod tests {
     #[test]
     fn version_one_files_are_still_read() {
         let m = meta_of(3, 10);
-        let body = rmp_serde::to_vec_named(&m).unwrap();
-        let mut v1 = Vec::new();
-        put_header(&mut v1, &body);
-        v1[4..6].copy_from_slice(&V1.to_le_bytes());
-        v1.extend_from_slice(&body);
+        let mut v1 = encode_v1(&m);
         assert_eq!(ObjectMeta::decode(&v1).unwrap(), m);
         let latest = ObjectMeta::decode_selected(&v1, MetaSel::Latest).unwrap();
         assert_eq!(latest.versions[..], m.versions[..1]);

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 mod codec;
+#[cfg(test)]
+pub(crate) use codec::encode_v1;
 pub use codec::{read_selected, MetaError, MetaSel, MetaSource, SelectError, META_VERSION};
 
 /// How an object's bytes are spread over its set.
