@@ -211,6 +211,17 @@ async fn staggered_start_and_a_node_with_another_layout_or_secret_is_refused() {
         .collect();
     let err = Server::start_failing_at(&addr, &https, CLUSTER_ENV);
     assert!(err.contains("need TLS between nodes"), "{err}");
+    // A drive formatted by a newer build (a rollback past a format change): the node stops and
+    // says so, and the drive is left exactly as it was.
+    let format = c.drive(3, 1).join(".rustfs.sys/format.json");
+    let original = std::fs::read_to_string(&format).unwrap();
+    let newer = original.replacen("\"version\": 1", "\"version\": 2", 1);
+    assert_ne!(newer, original, "{original}");
+    std::fs::write(&format, &newer).unwrap();
+    let err = Server::start_failing_at(&addr, &c.args, CLUSTER_ENV);
+    assert!(err.contains("formatted by a newer build"), "{err}");
+    assert_eq!(std::fs::read_to_string(&format).unwrap(), newer);
+    std::fs::write(&format, &original).unwrap();
     c.restart(3);
     assert_eq!(get(&c.client(3), "bkt", "k").await.unwrap(), b"hello");
 }

@@ -75,6 +75,25 @@ impl Format {
         Some(self.set * per_set + idx)
     }
 
+    /// Whether this build can use a drive with this format: an erasure drive of a format version
+    /// it reads. A newer version is refused, never half-understood: a node rolled back past a
+    /// format change stops and says so instead of touching the drive.
+    pub fn check(&self) -> Result<(), String> {
+        if self.format != FORMAT_KIND {
+            return Err(format!(
+                "holds a {:?} drive, not a {FORMAT_KIND:?} one — this is not a RustFS erasure drive; give this node another directory",
+                self.format
+            ));
+        }
+        if !(1..=FORMAT_VERSION).contains(&self.version) {
+            return Err(format!(
+                "has format version {}, this build reads 1 to {FORMAT_VERSION} — it was formatted by a newer build: run that build (or a newer one) on this node; nothing was changed",
+                self.version
+            ));
+        }
+        Ok(())
+    }
+
     /// True when `other` describes the same deployment and pool layout.
     pub fn same_layout(&self, other: &Format) -> bool {
         self.deployment_id == other.deployment_id
@@ -97,5 +116,32 @@ mod tests {
             assert!(d.same_layout(&f[0]));
         }
         assert!(f[0].for_slot(8).is_none());
+    }
+
+    #[test]
+    fn only_erasure_drives_of_a_known_version_are_used() {
+        let f = Format::new_pool(Uuid::new_v4(), 0, 1, 4).remove(0);
+        f.check().unwrap();
+        let newer = Format {
+            version: FORMAT_VERSION + 1,
+            ..f.clone()
+        };
+        assert!(newer
+            .check()
+            .unwrap_err()
+            .contains("formatted by a newer build"));
+        let zero = Format {
+            version: 0,
+            ..f.clone()
+        };
+        assert!(zero.check().is_err());
+        let other = Format {
+            format: "xl".into(),
+            ..f
+        };
+        assert!(other
+            .check()
+            .unwrap_err()
+            .contains("not a RustFS erasure drive"));
     }
 }

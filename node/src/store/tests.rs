@@ -359,7 +359,16 @@ async fn drive_suite(d: Arc<dyn Drive>) {
     assert_eq!(d.read_format().await.unwrap(), None);
     let f = Format::new_pool(Uuid::new_v4(), 0, 1, 4).remove(0);
     d.write_format(&f).await.unwrap();
-    assert_eq!(d.read_format().await.unwrap(), Some(f));
+    assert_eq!(d.read_format().await.unwrap(), Some(f.clone()));
+    // A drive formatted by a newer build is refused, and left as it is.
+    let newer = Format {
+        version: crate::store::format::FORMAT_VERSION + 1,
+        ..f.clone()
+    };
+    d.write_format(&newer).await.unwrap();
+    let e = d.read_format().await.unwrap_err().to_string();
+    assert!(e.contains("formatted by a newer build"), "{e}");
+    d.write_format(&f).await.unwrap();
     assert!(d.is_online().await);
     d.write_sys_file("creds.json", b"{}").await.unwrap();
     assert_eq!(d.read_sys_file("creds.json").await.unwrap(), b"{}");

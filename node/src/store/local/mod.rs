@@ -156,9 +156,14 @@ impl Drive for LocalDrive {
 
     async fn read_format(&self) -> DriveResult<Option<Format>> {
         self.run(|fs, _| match std::fs::read(fs.sys().join(FORMAT_FILE)) {
-            Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
-                DriveError::Corrupt(format!("{}/{SYS_DIR}/{FORMAT_FILE}: {e}", fs.label))
-            }),
+            Ok(b) => {
+                let bad = |e: String| {
+                    DriveError::Corrupt(format!("{}/{SYS_DIR}/{FORMAT_FILE}: {e}", fs.label))
+                };
+                let f: Format = serde_json::from_slice(&b).map_err(|e| bad(e.to_string()))?;
+                f.check().map_err(bad)?;
+                Ok(Some(f))
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(fs.err(e)),
         })
