@@ -176,16 +176,9 @@ impl Client {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> ClientError {
-        let mut detail = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            detail.push_str(": ");
-            detail.push_str(&s.to_string());
-            source = s.source();
-        }
         ClientError::Unreachable {
             base: self.base().to_string(),
-            detail,
+            detail: rustfs_common::error_chain(e),
         }
     }
 

@@ -74,20 +74,7 @@ where
     }
 }
 
-/// Joins an error and its sources with ": ", skipping sources a message already repeats.
-pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub use rustfs_common::error_chain;
 
 /// Makes sure `bucket` exists; returns whether it was created by this call.
 pub async fn ensure_bucket(
